@@ -1,0 +1,153 @@
+"""Tenancy (brand → region → dealer) and the people who work at dealers."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import time
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+
+
+class Brand(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="regions")
+    code = models.SlugField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        constraints = [models.UniqueConstraint(fields=["brand", "code"], name="region_code_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dealer(models.Model):
+    """The tenant: every domain row carries its dealer."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="dealers")
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    city = models.CharField(_("city"), max_length=64)
+    # Business hours bound the first-response SLA clock (local time of TIME_ZONE).
+    opens_at = models.TimeField(_("opens at"), default=time(9, 0))
+    closes_at = models.TimeField(_("closes at"), default=time(18, 0))
+
+    class Meta:
+        verbose_name = _("dealer")
+        verbose_name_plural = _("dealers")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def brand(self) -> Brand:
+        return self.region.brand
+
+
+class Staff(AbstractUser):
+    """A person who logs in: dealer staff or a headquarters user."""
+
+    display_name = models.CharField(_("name"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Membership(models.Model):
+    """One role of one person at one dealer. Headquarters users hold the headquarters role at
+    every dealer they are granted."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="memberships")
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Share of new leads relative to teammates (2 = twice as many).
+    weight = models.PositiveSmallIntegerField(_("assignment weight"), default=1)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "dealer", "role"], name="membership_uniq")
+        ]
+        indexes = [models.Index(fields=["dealer", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.staff} · {self.get_role_display()} · {self.dealer}"
+
+
+class Absence(models.Model):
+    """Leave of one person at one dealer; their open work goes to the cover."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="absences")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="absences")
+    cover = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="covering")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="absence_span"
+            ),
+            models.CheckConstraint(
+                condition=~Q(cover=models.F("staff")), name="absence_cover_other"
+            ),
+        ]
+        indexes = [models.Index(fields=["dealer", "staff", "ends_at"])]
+
+
+class ApiToken(models.Model):
+    """A bearer token for an integration; only its SHA-256 is stored."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    @staticmethod
+    def digest_of(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, staff: Staff, name: str) -> tuple[ApiToken, str]:
+        """Create a token and return it with the raw value, which is shown once."""
+        raw = "dcc_" + secrets.token_urlsafe(32)
+        return cls.objects.create(staff=staff, name=name, digest=cls.digest_of(raw)), raw

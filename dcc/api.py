@@ -1,0 +1,82 @@
+"""REST API v1: one NinjaAPI with token (integrations) and session (UI) auth, and one error
+shape for everything: {"code": machine-readable, "message": human, "field": where}."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from accounts.models import ApiToken, Staff
+from dcc.errors import DomainError
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer <token>` for integrations; tokens are stored hashed."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Staff | None:
+        row = (
+            ApiToken.objects.select_related("staff")
+            .filter(
+                digest=ApiToken.digest_of(token), revoked_at__isnull=True, staff__is_active=True
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        return row.staff
+
+
+api = NinjaAPI(
+    title="DCC API",
+    version="1",
+    description="Leads, their stage actions, events and tasks for dealer systems and platforms.",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api-v1",
+)
+
+
+def _error(request: HttpRequest, status: int, body: dict) -> HttpResponse:
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return _error(request, exc.status, exc.as_dict())
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "payload")]
+    body = {
+        "code": "validation_error",
+        "message": f"{'.'.join(location)}: {first.get('msg', _('invalid'))}".strip(": "),
+        "errors": exc.errors,
+    }
+    if location:
+        body["field"] = location[-1]
+    return _error(request, 422, body)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(
+        request, 401, {"code": "unauthenticated", "message": _("Log in or send a valid token.")}
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, {"code": "not_found", "message": _("Not found.")})
+
+
+def current_staff(request: HttpRequest) -> Staff:
+    return request.auth  # both authenticators answer with the Staff
+
+
+api.add_router("/", "leads.api.router")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DccConfig(AppConfig):
+    name = "dcc"
+    verbose_name = "DCC"

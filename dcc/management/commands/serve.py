@@ -1,0 +1,66 @@
+"""`dcc serve`: migrate, collect static files and serve the app with waitress.
+
+This is the embedded way to run DCC (one process, SQLite under var/ by default); production
+may run the same command behind a TLS proxy, or any WSGI server on `dcc.wsgi.application`.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Migrate the database, collect static files and serve DCC over HTTP with waitress."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=8000, help="port to listen on (0: any)")
+        parser.add_argument("--threads", type=int, default=8, help="worker threads")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="load the demo dealers and leads first if the database has no dealer yet",
+        )
+
+    def handle(self, *args, host, port, threads, demo, **options):
+        if threads < 1:
+            raise CommandError("--threads must be at least 1")
+        verbosity = options["verbosity"]
+
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        # WhiteNoise warns about a missing STATIC_ROOT even when there is nothing to collect.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        if demo:
+            from accounts.models import Dealer
+
+            if not Dealer.objects.exists():
+                if verbosity:
+                    self.stdout.write("No dealer yet: loading the demo data.")
+                call_command("demo", verbosity=verbosity)
+
+        from waitress.server import create_server
+
+        from dcc.wsgi import application
+
+        try:
+            server = create_server(application, host=host, port=port, threads=threads, ident="dcc")
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc}") from exc
+
+        listening = getattr(server, "effective_listen", None) or [
+            (server.effective_host, server.effective_port)
+        ]
+        for addr, bound_port in listening:
+            shown = f"[{addr}]" if ":" in str(addr) else addr
+            self.stdout.write(self.style.SUCCESS(f"DCC is running at http://{shown}:{bound_port}/"))
+        self.stdout.write("Press Ctrl+C to stop.")
+        self.stdout.flush()
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()

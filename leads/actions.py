@@ -1,0 +1,874 @@
+"""Everything a person can do to a lead: one function per action. Each validates, checks the
+stage machine and the permission matrix, writes the lead, its ledger event and its tasks in
+one transaction. The UI, the API, imports and the command line all call these; nothing else
+writes leads.
+
+`at` backdates an action (history imports, demo data); by default it is now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Absence, Dealer, Staff
+from accounts.roles import SUPERVISORS
+from dcc.errors import Conflict, InvalidInput, NotPermitted
+from leads import followups, ledger
+from leads.assignment import absent_staff_ids, is_pool_lead, may_own, pick_owner
+from leads.models import (
+    Channel,
+    Customer,
+    Event,
+    EventKind,
+    Lead,
+    ReasonCode,
+    ReasonKind,
+    Task,
+    TaskKind,
+    TaskOutcome,
+    Team,
+)
+from leads.permissions import authorize, authorize_create, roles_at
+from leads.phone import normalise_phone
+from leads.search import name_initials
+from leads.sla import first_response_deadline
+from leads.stages import OPEN_STAGES, Action, Grade, Stage, check_stage
+
+
+class IntakeOutcome(StrEnum):
+    CREATED = "created"
+    TOUCHED = "touched"  # repeat enquiry on the customer's open lead
+    DUPLICATE = "duplicate"  # the same external id again: nothing written
+
+
+@dataclass(frozen=True)
+class Intake:
+    lead: Lead
+    outcome: IntakeOutcome
+
+    @property
+    def created(self) -> bool:
+        return self.outcome is IntakeOutcome.CREATED
+
+
+class CallOutcome(StrEnum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    HUNG_UP = "hung_up"
+    POWERED_OFF = "powered_off"
+
+
+class CallDirection(StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+# ---------------------------------------------------------------- intake
+
+
+def create_lead(
+    *,
+    dealer: Dealer,
+    phone: str,
+    channel: Channel,
+    by: Staff | None,
+    name: str = "",
+    car_model: str = "",
+    city: str = "",
+    note: str = "",
+    external_id: str = "",
+    owner: Staff | None = None,
+    at: datetime | None = None,
+) -> Intake:
+    """Record an enquiry: a new lead, or a touch on the customer's open lead. `by` is None for
+    system intake (webhooks); the owner is chosen by the assignment rules unless given."""
+    if by is not None:
+        authorize_create(by, dealer.pk)
+    if channel.dealer_id != dealer.pk:
+        raise InvalidInput(_("Unknown channel."), code="unknown_channel", field="channel")
+    number = normalise_phone(phone)
+    at = at or timezone.now()
+    name = name.strip()[:100]
+    with transaction.atomic():
+        if external_id:
+            existing = Lead.objects.filter(
+                dealer=dealer, channel=channel, external_id=external_id
+            ).first()
+            if existing:
+                return Intake(existing, IntakeOutcome.DUPLICATE)
+        customer = _customer(dealer, number.number, number.kind, name=name, city=city, at=at)
+        open_lead = (
+            Lead.objects.select_for_update()
+            .filter(customer=customer, stage__in=OPEN_STAGES)
+            .first()
+        )
+        if open_lead is None:
+            try:
+                with transaction.atomic():
+                    return Intake(
+                        _new_lead(
+                            dealer,
+                            customer,
+                            channel,
+                            by=by,
+                            owner=owner,
+                            car_model=car_model,
+                            note=note,
+                            external_id=external_id,
+                            at=at,
+                        ),
+                        IntakeOutcome.CREATED,
+                    )
+            except IntegrityError:
+                # Another enquiry for the same customer won the race: this one is a touch.
+                open_lead = Lead.objects.select_for_update().get(
+                    customer=customer, stage__in=OPEN_STAGES
+                )
+        return Intake(
+            _touch(open_lead, channel, by=by, car_model=car_model, note=note, at=at),
+            IntakeOutcome.TOUCHED,
+        )
+
+
+def _customer(dealer: Dealer, phone: str, kind: str, *, name: str, city: str, at: datetime):
+    try:
+        with transaction.atomic():
+            customer, created = Customer.objects.get_or_create(
+                dealer=dealer,
+                phone=phone,
+                defaults={
+                    "phone_kind": kind,
+                    "name": name,
+                    "name_initials": name_initials(name),
+                    "city": city,
+                    "created_at": at,
+                },
+            )
+    except IntegrityError:
+        customer, created = Customer.objects.get(dealer=dealer, phone=phone), False
+    if not created and name and not customer.name:
+        customer.name, customer.name_initials = name, name_initials(name)
+        customer.save(update_fields=["name", "name_initials"])
+    return customer
+
+
+def _new_lead(
+    dealer: Dealer,
+    customer: Customer,
+    channel: Channel,
+    *,
+    by: Staff | None,
+    owner: Staff | None,
+    car_model: str,
+    note: str,
+    external_id: str,
+    at: datetime,
+) -> Lead:
+    if owner is not None and not may_own(owner, dealer):
+        raise InvalidInput(_("This person cannot own leads here."), code="bad_owner", field="owner")
+    assigned_by_rules = owner is None
+    owner = owner or pick_owner(dealer, team=Team.DCC, channel=channel, car_model=car_model, at=at)
+    lead = Lead.objects.create(
+        dealer=dealer,
+        customer=customer,
+        channel=channel,
+        car_model=car_model[:100],
+        owner=owner,
+        created_by=by,
+        created_at=at,
+        external_id=external_id,
+        sla_deadline=first_response_deadline(dealer, channel, at),
+    )
+    ledger.append(
+        lead,
+        EventKind.CREATED,
+        actor=by,
+        at=at,
+        to_stage=Stage.NEW,
+        to_owner=owner,
+        note=note,
+        data={"channel": channel.code, "car_model": lead.car_model, "by_rules": assigned_by_rules},
+    )
+    followups.schedule(lead, TaskKind.FIRST_CALL, due_at=lead.sla_deadline)
+    lead.save()
+    return lead
+
+
+def _touch(
+    lead: Lead, channel: Channel, *, by: Staff | None, car_model: str, note: str, at: datetime
+) -> Lead:
+    lead.touch_count += 1
+    lead.last_touched_at = at
+    ledger.append(
+        lead,
+        EventKind.TOUCHED,
+        actor=by,
+        at=at,
+        note=note,
+        data={"channel": channel.code, "car_model": car_model},
+    )
+    _save(lead)
+    return lead
+
+
+# ---------------------------------------------------------------- the shared steps
+
+
+def _begin(lead: Lead, by: Staff, action: Action, expected_version: int | None = None):
+    """Lock the lead, then check version, permission and stage; return it and its next stage."""
+    locked = Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(
+            _("Someone else changed this lead a moment ago; reload and try again."),
+            code="stale_version",
+        )
+    authorize(by, locked, action)
+    to_stage = check_stage(action, stage=locked.stage, defeat_pending=locked.defeat_pending)
+    return locked, to_stage
+
+
+def _save(lead: Lead) -> None:
+    lead.version += 1
+    lead.save()
+
+
+def _reason(dealer: Dealer, kind: ReasonKind, code: str) -> str:
+    if not code:
+        raise InvalidInput(_("A reason is required."), code="reason_required", field="reason")
+    if not ReasonCode.objects.filter(dealer=dealer, kind=kind, code=code, is_active=True).exists():
+        raise InvalidInput(
+            _("“%(code)s” is not one of this dealer's reasons.") % {"code": code},
+            code="unknown_reason",
+            field="reason",
+        )
+    return code
+
+
+def _close(lead: Lead, stage: Stage, at: datetime, outcome: TaskOutcome) -> None:
+    lead.stage = stage
+    lead.closed_at = at
+    lead.next_follow_up_at = None
+    followups.close(lead, outcome=outcome, at=at)
+
+
+# ---------------------------------------------------------------- invite
+
+
+def log_call(
+    *,
+    lead: Lead,
+    by: Staff,
+    outcome: CallOutcome,
+    direction: CallDirection = CallDirection.OUTBOUND,
+    duration_seconds: int = 0,
+    note: str = "",
+    recording_url: str = "",
+    grade: Grade | None = None,
+    next_follow_up_at: datetime | None = None,
+    at: datetime | None = None,
+) -> Lead:
+    """A call with the customer. The first call stops the SLA clock; the first one that
+    reaches the customer makes a new lead contacted. The next follow-up is scheduled from the
+    grade unless given."""
+    at = at or timezone.now()
+    if duration_seconds < 0:
+        raise InvalidInput(_("Talk time cannot be negative."), field="duration_seconds")
+    with transaction.atomic():
+        lead, _stage = _begin(lead, by, Action.LOG_CALL)
+        reached = CallOutcome(outcome) is CallOutcome.REACHED
+        from_stage = lead.stage
+        if lead.first_response_at is None:
+            lead.first_response_at = at
+        if reached and lead.stage == Stage.NEW:
+            lead.stage = Stage.CONTACTED
+        ledger.append(
+            lead,
+            EventKind.CALLED,
+            actor=by,
+            at=at,
+            from_stage=from_stage if lead.stage != from_stage else "",
+            to_stage=lead.stage if lead.stage != from_stage else "",
+            note=note,
+            data={
+                "outcome": str(outcome),
+                "direction": str(direction),
+                "duration_seconds": duration_seconds,
+                "recording_url": recording_url,
+            },
+        )
+        followups.close(
+            lead, TaskKind.FIRST_CALL, TaskKind.FOLLOW_UP, outcome=TaskOutcome.DONE, at=at
+        )
+        if grade and grade != lead.grade:
+            _grade(lead, by, Grade(grade), at=at, note="")
+        followups.schedule_follow_up(
+            lead,
+            due_at=next_follow_up_at
+            or followups.next_follow_up(lead.dealer, lead.grade or Grade.N, at),
+        )
+        _save(lead)
+        return lead
+
+
+def _grade(lead: Lead, by: Staff, grade: Grade, *, at: datetime, note: str) -> None:
+    ledger.append(
+        lead,
+        EventKind.GRADED,
+        actor=by,
+        at=at,
+        note=note,
+        data={"from": lead.grade, "to": str(grade)},
+    )
+    lead.grade = grade
+
+
+def set_grade(
+    *, lead: Lead, by: Staff, grade: Grade, note: str = "", at: datetime | None = None
+) -> Lead:
+    """Grade the customer's intent; the next follow-up moves to the grade's interval."""
+    at = at or timezone.now()
+    if grade not in Grade.values:
+        raise InvalidInput(_("Unknown grade."), code="unknown_grade", field="grade")
+    with transaction.atomic():
+        lead, _stage = _begin(lead, by, Action.GRADE)
+        _grade(lead, by, Grade(grade), at=at, note=note)
+        followups.schedule_follow_up(lead, due_at=followups.next_follow_up(lead.dealer, grade, at))
+        _save(lead)
+        return lead
+
+
+def book_appointment(
+    *,
+    lead: Lead,
+    by: Staff,
+    appointment_at: datetime | None,
+    note: str = "",
+    at: datetime | None = None,
+) -> Lead:
+    """Book (or move) the customer's showroom visit."""
+    backdated = at is not None
+    at = at or timezone.now()
+    if appointment_at is None:
+        raise InvalidInput(
+            _("An appointment needs a date and time."),
+            code="appointment_required",
+            field="appointment_at",
+        )
+    if not backdated and appointment_at < at - timedelta(minutes=5):
+        raise InvalidInput(
+            _("The appointment time is in the past."),
+            code="appointment_in_past",
+            field="appointment_at",
+        )
+    with transaction.atomic():
+        lead, to_stage = _begin(lead, by, Action.APPOINT)
+        moved = lead.stage == Stage.APPOINTED and lead.appointment_at is not None
+        ledger.append(
+            lead,
+            EventKind.APPOINTMENT_MOVED if moved else EventKind.APPOINTMENT_SET,
+            actor=by,
+            at=at,
+            from_stage="" if moved else lead.stage,
+            to_stage="" if moved else to_stage,
+            note=note,
+            data={
+                "appointment_at": appointment_at.isoformat(),
+                "previous": lead.appointment_at.isoformat() if moved else None,
+            },
+        )
+        if lead.first_response_at is None:
+            lead.first_response_at = at
+        lead.stage = to_stage
+        lead.appointment_at = appointment_at
+        followups.close(lead, TaskKind.FIRST_CALL, outcome=TaskOutcome.DONE, at=at)
+        followups.schedule(
+            lead,
+            TaskKind.APPOINTMENT_REMINDER,
+            due_at=max(appointment_at - followups.REMIND_BEFORE_APPOINTMENT, at),
+        )
+        _save(lead)
+        return lead
+
+
+def cancel_appointment(
+    *, lead: Lead, by: Staff, note: str = "", at: datetime | None = None
+) -> Lead:
+    """The customer will not come as booked. The lead stays appointed (stages never go back);
+    a new follow-up is due by its grade."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        lead, _stage = _begin(lead, by, Action.CANCEL_APPOINTMENT)
+        if lead.appointment_at is None:
+            raise Conflict(_("There is no appointment to cancel."), code="no_appointment")
+        ledger.append(
+            lead,
+            EventKind.APPOINTMENT_CANCELLED,
+            actor=by,
+            at=at,
+            note=note,
+            data={"appointment_at": lead.appointment_at.isoformat()},
+        )
+        lead.appointment_at = None
+        followups.close(lead, TaskKind.APPOINTMENT_REMINDER, outcome=TaskOutcome.CANCELLED, at=at)
+        followups.schedule_follow_up(
+            lead, due_at=followups.next_follow_up(lead.dealer, lead.grade or Grade.N, at)
+        )
+        _save(lead)
+        return lead
+
+
+def invalidate_lead(
+    *, lead: Lead, by: Staff, reason: str, note: str = "", at: datetime | None = None
+) -> Lead:
+    """Not a lead after all (wrong number, no intent, not a buyer …): needs a reason code."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        lead, to_stage = _begin(lead, by, Action.INVALIDATE)
+        reason = _reason(lead.dealer, ReasonKind.INVALID, reason)
+        ledger.append(
+            lead,
+            EventKind.INVALIDATED,
+            actor=by,
+            at=at,
+            from_stage=lead.stage,
+            to_stage=to_stage,
+            reason=reason,
+            note=note,
+        )
+        lead.exit_reason = reason
+        _close(lead, to_stage, at, TaskOutcome.CANCELLED)
+        _save(lead)
+        return lead
+
+
+# ---------------------------------------------------------------- handoffs
+
+
+def hand_off(
+    *,
+    lead: Lead,
+    by: Staff,
+    to: Staff | None = None,
+    team: Team | None = None,
+    reason: str = "",
+    note: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Lead:
+    """Give the lead to a named person, or to whoever the assignment rules pick in `team`.
+    Open tasks go with it."""
+    at = at or timezone.now()
+    if to is None and team is None:
+        raise InvalidInput(_("Name a person or a team to hand the lead to."), field="to")
+    with transaction.atomic():
+        lead, _stage = _begin(lead, by, Action.HAND_OFF, expected_version)
+        if to is None:
+            to = pick_owner(
+                lead.dealer,
+                team=Team(team),
+                channel=lead.channel,
+                car_model=lead.car_model,
+                at=at,
+                exclude={lead.owner_id},
+            )
+        _transfer(lead, by=by, to=to, reason=reason, note=note, at=at, team=team)
+        _save(lead)
+        return lead
+
+
+def _transfer(
+    lead: Lead,
+    *,
+    by: Staff | None,
+    to: Staff,
+    reason: str,
+    note: str,
+    at: datetime,
+    team: str | None = None,
+) -> None:
+    if to.pk == lead.owner_id:
+        raise Conflict(_("%(name)s already owns this lead.") % {"name": to}, code="already_owner")
+    if not may_own(to, lead.dealer):
+        raise InvalidInput(
+            _("%(name)s cannot take leads at this dealer.") % {"name": to},
+            code="bad_owner",
+            field="to",
+        )
+    previous = lead.owner
+    ledger.append(
+        lead,
+        EventKind.HANDED_OFF,
+        actor=by,
+        at=at,
+        from_owner=previous,
+        to_owner=to,
+        reason=reason,
+        note=note,
+        data={"team": str(team)} if team else {},
+    )
+    followups.move_open_tasks(lead, from_staff=previous, to_staff=to)
+    lead.owner = to
+
+
+def claim_lead(*, lead: Lead, by: Staff, expected_version: int | None = None) -> Lead:
+    """A DCC agent takes a new lead out of the pool. Of two concurrent claims, exactly one
+    wins; the other gets a Conflict naming who has it."""
+    at = timezone.now()
+    with transaction.atomic():
+        lead, _stage = _begin(lead, by, Action.CLAIM, expected_version)
+        if not is_pool_lead(lead):
+            raise Conflict(
+                _("%(name)s has already taken this lead.") % {"name": lead.owner},
+                code="already_claimed",
+            )
+        _transfer(lead, by=by, to=by, reason="claim", note="", at=at)
+        _save(lead)
+        return lead
+
+
+def record_absence(
+    *,
+    dealer: Dealer,
+    staff: Staff,
+    cover: Staff,
+    starts_at: datetime,
+    ends_at: datetime,
+    by: Staff,
+    reason: str = "",
+) -> Absence:
+    """Leave with a named cover. From its start, the person's open leads and tasks at this
+    dealer move to the cover, each move a ledger event."""
+    if not roles_at(by, dealer.pk) & SUPERVISORS:
+        raise NotPermitted(_("Only supervisors and managers record absences."))
+    if ends_at <= starts_at:
+        raise InvalidInput(_("The absence must end after it starts."), field="ends_at")
+    if cover.pk == staff.pk:
+        raise InvalidInput(_("Somebody else must cover."), field="cover")
+    if not may_own(cover, dealer):
+        raise InvalidInput(_("%(name)s cannot take leads here.") % {"name": cover}, field="cover")
+    if Absence.objects.filter(
+        dealer=dealer, staff=cover, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists():
+        raise InvalidInput(_("%(name)s is away then too.") % {"name": cover}, field="cover")
+    with transaction.atomic():
+        absence = Absence.objects.create(
+            dealer=dealer,
+            staff=staff,
+            cover=cover,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason,
+            created_by=by,
+        )
+        if starts_at <= timezone.now():
+            apply_absence(absence)
+    return absence
+
+
+def apply_absence(absence: Absence) -> int:
+    """Move the absent person's open leads and tasks to the cover; return how many leads."""
+    moved = 0
+    at = timezone.now()
+    with transaction.atomic():
+        leads = Lead.objects.select_for_update().filter(
+            dealer_id=absence.dealer_id, owner_id=absence.staff_id, stage__in=OPEN_STAGES
+        )
+        for lead in leads:
+            _transfer(
+                lead,
+                by=absence.created_by,
+                to=absence.cover,
+                reason="absence",
+                note=absence.reason,
+                at=at,
+            )
+            _save(lead)
+            moved += 1
+        # Tasks on leads they do not own (return visits) move too, noted on each lead.
+        stray = Task.objects.filter(
+            dealer_id=absence.dealer_id, assignee_id=absence.staff_id, closed_at__isnull=True
+        ).select_related("lead")
+        for task in stray:
+            lead = Lead.objects.select_for_update().get(pk=task.lead_id)
+            ledger.append(
+                lead,
+                EventKind.HANDED_OFF,
+                actor=absence.created_by,
+                at=at,
+                from_owner=absence.staff,
+                to_owner=absence.cover,
+                reason="absence",
+                note=absence.reason,
+                data={"task": task.kind},
+            )
+            task.assignee = absence.cover
+            task.save(update_fields=["assignee"])
+            _save(lead)
+    return moved
+
+
+def apply_due_absences(now: datetime | None = None) -> int:
+    """Run periodically: absences that have started move what their people still hold."""
+    now = now or timezone.now()
+    moved = 0
+    for absence in Absence.objects.filter(starts_at__lte=now, ends_at__gt=now):
+        moved += apply_absence(absence)
+    return moved
+
+
+# ---------------------------------------------------------------- close
+
+
+def record_arrival(*, lead: Lead, by: Staff, note: str = "", at: datetime | None = None) -> Lead:
+    """The customer is in the showroom, with or without an appointment."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        lead, to_stage = _begin(lead, by, Action.ARRIVE)
+        ledger.append(
+            lead,
+            EventKind.ARRIVED,
+            actor=by,
+            at=at,
+            from_stage=lead.stage,
+            to_stage=to_stage,
+            note=note,
+            data={"with_appointment": lead.appointment_at is not None},
+        )
+        if lead.first_response_at is None:
+            lead.first_response_at = at
+        lead.stage = to_stage
+        followups.close(
+            lead,
+            TaskKind.FIRST_CALL,
+            TaskKind.APPOINTMENT_REMINDER,
+            outcome=TaskOutcome.DONE,
+            at=at,
+        )
+        _save(lead)
+        return lead
+
+
+def record_test_drive(
+    *, lead: Lead, by: Staff, car_model: str = "", note: str = "", at: datetime | None = None
+) -> Lead:
+    return _record(
+        lead,
+        by,
+        Action.TEST_DRIVE,
+        EventKind.TEST_DRIVE,
+        at,
+        note,
+        {"car_model": car_model or lead.car_model},
+    )
+
+
+def record_quote(
+    *,
+    lead: Lead,
+    by: Staff,
+    amount: Decimal,
+    car_model: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> Lead:
+    if amount <= 0:
+        raise InvalidInput(_("The quoted price must be positive."), field="amount")
+    return _record(
+        lead,
+        by,
+        Action.QUOTE,
+        EventKind.QUOTED,
+        at,
+        note,
+        {"amount": str(amount), "car_model": car_model or lead.car_model},
+    )
+
+
+def record_order(
+    *,
+    lead: Lead,
+    by: Staff,
+    car_model: str = "",
+    amount: Decimal | None = None,
+    note: str = "",
+    at: datetime | None = None,
+) -> Lead:
+    data = {"car_model": car_model or lead.car_model, "amount": str(amount) if amount else None}
+    return _record(lead, by, Action.ORDER, EventKind.ORDERED, at, note, data)
+
+
+def _record(
+    lead: Lead,
+    by: Staff,
+    action: Action,
+    kind: EventKind,
+    at: datetime | None,
+    note: str,
+    data: dict,
+) -> Lead:
+    at = at or timezone.now()
+    with transaction.atomic():
+        lead, to_stage = _begin(lead, by, action)
+        ledger.append(
+            lead,
+            kind,
+            actor=by,
+            at=at,
+            from_stage=lead.stage if to_stage else "",
+            to_stage=to_stage or "",
+            note=note,
+            data=data,
+        )
+        if to_stage:
+            lead.stage = to_stage
+        _save(lead)
+        return lead
+
+
+def record_delivery(*, lead: Lead, by: Staff, note: str = "", at: datetime | None = None) -> Lead:
+    """The car is handed over. The lead closes; owner operations owes a return visit."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        lead, to_stage = _begin(lead, by, Action.DELIVER)
+        ledger.append(
+            lead,
+            EventKind.DELIVERED,
+            actor=by,
+            at=at,
+            from_stage=lead.stage,
+            to_stage=to_stage,
+            note=note,
+        )
+        _close(lead, to_stage, at, TaskOutcome.DONE)
+        followups.schedule(
+            lead,
+            TaskKind.RETURN_VISIT,
+            due_at=at + followups.RETURN_VISIT_AFTER,
+            assignee=followups.return_visit_specialist(lead.dealer, fallback=lead.owner),
+        )
+        _save(lead)
+        return lead
+
+
+# ---------------------------------------------------------------- defeat and reactivation
+
+
+def request_defeat(
+    *, lead: Lead, by: Staff, reason: str, note: str = "", at: datetime | None = None
+) -> Lead:
+    """The owner says the customer is lost; a supervisor decides."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        lead, _stage = _begin(lead, by, Action.REQUEST_DEFEAT)
+        reason = _reason(lead.dealer, ReasonKind.DEFEAT, reason)
+        ledger.append(lead, EventKind.DEFEAT_REQUESTED, actor=by, at=at, reason=reason, note=note)
+        lead.defeat_pending = True
+        lead.exit_reason = reason
+        _save(lead)
+        return lead
+
+
+def _requester(lead: Lead) -> int | None:
+    return (
+        Event.objects.filter(lead=lead, kind=EventKind.DEFEAT_REQUESTED)
+        .order_by("-seq")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
+def approve_defeat(*, lead: Lead, by: Staff, note: str = "", at: datetime | None = None) -> Lead:
+    at = at or timezone.now()
+    with transaction.atomic():
+        lead, to_stage = _begin(lead, by, Action.APPROVE_DEFEAT)
+        if _requester(lead) == by.pk:
+            raise NotPermitted(
+                _("A defeat must be approved by someone other than who requested it."),
+                code="own_request",
+            )
+        ledger.append(
+            lead,
+            EventKind.DEFEAT_APPROVED,
+            actor=by,
+            at=at,
+            from_stage=lead.stage,
+            to_stage=to_stage,
+            reason=lead.exit_reason,
+            note=note,
+        )
+        lead.defeat_pending = False
+        _close(lead, to_stage, at, TaskOutcome.CANCELLED)
+        _save(lead)
+        return lead
+
+
+def reject_defeat(*, lead: Lead, by: Staff, note: str = "", at: datetime | None = None) -> Lead:
+    """Not lost yet: the owner keeps following up."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        lead, _stage = _begin(lead, by, Action.REJECT_DEFEAT)
+        ledger.append(
+            lead, EventKind.DEFEAT_REJECTED, actor=by, at=at, reason=lead.exit_reason, note=note
+        )
+        lead.defeat_pending = False
+        lead.exit_reason = ""
+        followups.schedule_follow_up(
+            lead, due_at=followups.next_follow_up(lead.dealer, lead.grade or Grade.N, at)
+        )
+        _save(lead)
+        return lead
+
+
+def reactivate_lead(*, lead: Lead, by: Staff, note: str = "", at: datetime | None = None) -> Lead:
+    """Bring an invalid or defeated lead back into follow-up (contacted)."""
+    at = at or timezone.now()
+    try:
+        with transaction.atomic():
+            lead, to_stage = _begin(lead, by, Action.REACTIVATE)
+            ledger.append(
+                lead,
+                EventKind.REACTIVATED,
+                actor=by,
+                at=at,
+                from_stage=lead.stage,
+                to_stage=to_stage,
+                note=note,
+            )
+            lead.stage = to_stage
+            lead.closed_at = None
+            lead.exit_reason = ""
+            if lead.owner_id in absent_staff_ids(lead.dealer, at) or not lead.owner.is_active:
+                _transfer(
+                    lead,
+                    by=by,
+                    note="",
+                    at=at,
+                    reason="reactivation",
+                    to=pick_owner(lead.dealer, team=Team.DCC, channel=lead.channel, at=at),
+                )
+            followups.schedule_follow_up(
+                lead, due_at=followups.next_follow_up(lead.dealer, lead.grade or Grade.N, at)
+            )
+            _save(lead)
+            return lead
+    except IntegrityError as error:
+        raise Conflict(
+            _("This customer already has another open lead."), code="customer_has_open_lead"
+        ) from error
+
+
+def reveal_phone(*, lead: Lead, by: Staff) -> str:
+    """Show a masked number in full; the reveal is recorded in the ledger."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().select_related("customer").get(pk=lead.pk)
+        ledger.append(lead, EventKind.PHONE_REVEALED, actor=by)
+        lead.save(update_fields=["last_event_seq", "last_event_hash"])
+        return lead.customer.phone

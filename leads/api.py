@@ -1,0 +1,585 @@
+"""REST endpoints for leads, their actions, events and tasks. Thin: parse, call an action or
+a selector, shape the answer."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Header, Query, Router, Schema
+
+from accounts.models import Dealer, Staff
+from dcc.api import current_staff
+from dcc.errors import InvalidInput, NotFound
+from leads import actions
+from leads.models import Channel, Event, IdempotencyKey, Lead, Team
+from leads.permissions import (
+    get_visible_lead,
+    may_see_phone,
+    roles_by_dealer,
+    visible_leads,
+    visible_tasks,
+)
+from leads.phone import mask_phone
+from leads.sla import breached
+from leads.stages import Grade, Stage
+
+router = Router(tags=["leads"])
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+
+
+class CustomerOut(Schema):
+    name: str
+    phone: str = Field(description="Full number for the owner and managers, masked otherwise.")
+    phone_masked: bool
+    phone_kind: str
+
+
+class LeadOut(Schema):
+    id: int
+    dealer: str
+    customer: CustomerOut
+    channel: str
+    car_model: str
+    grade: str
+    stage: str
+    owner: PersonOut
+    created_at: datetime
+    sla_deadline: datetime
+    sla_breached: bool
+    first_response_at: datetime | None
+    appointment_at: datetime | None
+    next_follow_up_at: datetime | None
+    defeat_pending: bool
+    exit_reason: str
+    touch_count: int
+    external_id: str
+    version: int
+
+
+class IntakeOut(Schema):
+    outcome: Literal["created", "touched", "duplicate"]
+    lead: LeadOut
+
+
+class LeadIn(Schema):
+    dealer: str = Field(description="Dealer code.")
+    mobile: str = Field(description="Customer's phone; +86, spaces and dashes are fine.")
+    channel: str = Field(description="Channel code at the dealer.")
+    name: str = Field("", max_length=100)
+    car_model: str = Field("", max_length=100)
+    city: str = Field("", max_length=64)
+    note: str = Field("", max_length=2000)
+    external_id: str = Field("", max_length=100, description="The platform's id of the lead.")
+
+
+class LeadPage(Schema):
+    items: list[LeadOut]
+    next_cursor: str | None
+
+
+class EventOut(Schema):
+    seq: int
+    kind: str
+    actor: PersonOut | None
+    occurred_at: datetime
+    from_stage: str
+    to_stage: str
+    from_owner: PersonOut | None
+    to_owner: PersonOut | None
+    reason: str
+    note: str
+    data: dict
+    hash: str
+
+
+class TaskOut(Schema):
+    id: int
+    lead_id: int
+    kind: str
+    assignee: PersonOut
+    due_at: datetime
+    overdue: bool
+    closed_at: datetime | None
+    outcome: str
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=2000)
+
+
+class CallIn(NoteIn):
+    outcome: actions.CallOutcome
+    direction: actions.CallDirection = actions.CallDirection.OUTBOUND
+    duration_seconds: int = Field(0, ge=0, le=86_400)
+    recording_url: str = Field("", max_length=500)
+    grade: Grade | None = None
+    next_follow_up_at: datetime | None = None
+
+
+class GradeIn(NoteIn):
+    grade: Grade
+
+
+class AppointmentIn(NoteIn):
+    appointment_at: datetime
+
+
+class ReasonIn(NoteIn):
+    reason: str = Field(..., min_length=1, max_length=32)
+
+
+class CarIn(NoteIn):
+    car_model: str = Field("", max_length=100)
+
+
+class QuoteIn(CarIn):
+    amount: Decimal = Field(..., gt=0, max_digits=12, decimal_places=2)
+
+
+class OrderIn(CarIn):
+    amount: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=2)
+
+
+class HandoffIn(NoteIn):
+    to: int | None = Field(None, description="Staff id; or give `team` to let the rules pick.")
+    team: Team | None = None
+    reason: str = Field("", max_length=32)
+    version: int | None = Field(None, description="The lead version you saw; 409 if changed.")
+
+
+class ClaimIn(Schema):
+    version: int | None = None
+
+
+class PhoneOut(Schema):
+    phone: str
+
+
+# ---------------------------------------------------------------- shaping
+
+
+def _person(staff: Staff | None) -> dict | None:
+    return {"id": staff.pk, "name": str(staff)} if staff else None
+
+
+def lead_out(lead: Lead, viewer: Staff, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    full = may_see_phone(viewer, lead)
+    first = lead.first_response_at
+    return {
+        "id": lead.pk,
+        "dealer": lead.dealer.code,
+        "customer": {
+            "name": lead.customer.name,
+            "phone": lead.customer.phone if full else mask_phone(lead.customer.phone),
+            "phone_masked": not full,
+            "phone_kind": lead.customer.phone_kind,
+        },
+        "channel": lead.channel.code,
+        "car_model": lead.car_model,
+        "grade": lead.grade,
+        "stage": lead.stage,
+        "owner": _person(lead.owner),
+        "created_at": lead.created_at,
+        "sla_deadline": lead.sla_deadline,
+        "sla_breached": (first or now) > lead.sla_deadline,
+        "first_response_at": first,
+        "appointment_at": lead.appointment_at,
+        "next_follow_up_at": lead.next_follow_up_at,
+        "defeat_pending": lead.defeat_pending,
+        "exit_reason": lead.exit_reason,
+        "touch_count": lead.touch_count,
+        "external_id": lead.external_id,
+        "version": lead.version,
+    }
+
+
+def _with_related(leads):
+    return leads.select_related("dealer", "customer", "channel", "owner")
+
+
+def _lead(request: HttpRequest, lead_id: int) -> tuple[Staff, Lead]:
+    staff = current_staff(request)
+    return staff, get_visible_lead(staff, lead_id)
+
+
+def _answer(staff: Staff, lead: Lead) -> dict:
+    return lead_out(_with_related(Lead.objects.filter(pk=lead.pk)).get(), staff)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value)
+    return value
+
+
+# ---------------------------------------------------------------- leads
+
+
+def _dealer_for(staff: Staff, code: str) -> Dealer:
+    dealer = Dealer.objects.filter(code=code, pk__in=roles_by_dealer(staff).keys()).first()
+    if dealer is None:
+        raise NotFound(_("Unknown dealer “%(code)s”.") % {"code": code}, field="dealer")
+    return dealer
+
+
+@router.post("/leads", response={200: IntakeOut, 201: IntakeOut}, summary="Create a lead")
+def create_lead(
+    request: HttpRequest,
+    payload: LeadIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+):
+    """Record an enquiry. A number with an open lead becomes a touch on it (200, outcome
+    `touched`); a repeated `external_id` of the channel returns the existing lead (200,
+    `duplicate`). With an `Idempotency-Key`, repeating the request repeats the first answer."""
+    staff = current_staff(request)
+    dealer = _dealer_for(staff, payload.dealer)
+    digest = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
+    if idempotency_key:
+        earlier = _replay(staff, dealer, idempotency_key, digest)
+        if earlier:
+            return earlier
+    channel = Channel.objects.filter(dealer=dealer, code=payload.channel, is_active=True).first()
+    if channel is None:
+        raise InvalidInput(
+            _("Unknown channel “%(code)s”.") % {"code": payload.channel}, field="channel"
+        )
+    try:
+        with transaction.atomic():
+            intake = actions.create_lead(
+                dealer=dealer,
+                phone=payload.mobile,
+                channel=channel,
+                by=staff,
+                name=payload.name,
+                car_model=payload.car_model,
+                city=payload.city,
+                note=payload.note,
+                external_id=payload.external_id,
+            )
+            status = 201 if intake.created else 200
+            if idempotency_key:
+                IdempotencyKey.objects.create(
+                    dealer=dealer,
+                    staff=staff,
+                    key=idempotency_key,
+                    request_digest=digest,
+                    lead=intake.lead,
+                    status_code=status,
+                )
+    except IntegrityError:
+        # A concurrent request with the same key won; ours is rolled back, give its answer.
+        if idempotency_key and (earlier := _replay(staff, dealer, idempotency_key, digest)):
+            return earlier
+        raise
+    return status, {"outcome": intake.outcome.value, "lead": _answer(staff, intake.lead)}
+
+
+def _replay(staff: Staff, dealer: Dealer, key: str, digest: str):
+    row = IdempotencyKey.objects.filter(staff=staff, key=key).first()
+    if row is None:
+        return None
+    if row.request_digest != digest or row.dealer_id != dealer.pk:
+        raise InvalidInput(
+            _("This Idempotency-Key was already used for a different request."),
+            code="idempotency_key_reused",
+            field="Idempotency-Key",
+        )
+    lead = _answer(staff, row.lead)
+    outcome = "created" if row.status_code == 201 else "touched"
+    return row.status_code, {"outcome": outcome, "lead": lead}
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": last_id}).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        return int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["before"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidInput(_("Invalid cursor."), field="cursor") from error
+
+
+class LeadFilters(Schema):
+    dealer: str | None = None
+    stage: Stage | None = None
+    grade: Grade | None = None
+    owner: int | None = None
+    channel: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    sla_breached: bool | None = None
+    defeat_pending: bool | None = None
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get("/leads", response=LeadPage, summary="List leads")
+def list_leads(request: HttpRequest, filters: Query[LeadFilters]):
+    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    staff = current_staff(request)
+    leads = visible_leads(staff)
+    if filters.dealer:
+        leads = leads.filter(dealer__code=filters.dealer)
+    for field in ("stage", "grade", "defeat_pending"):
+        value = getattr(filters, field)
+        if value is not None:
+            leads = leads.filter(**{field: value})
+    if filters.owner is not None:
+        leads = leads.filter(owner_id=filters.owner)
+    if filters.channel:
+        leads = leads.filter(channel__code=filters.channel)
+    if filters.created_from:
+        leads = leads.filter(created_at__gte=_aware(filters.created_from))
+    if filters.created_to:
+        leads = leads.filter(created_at__lt=_aware(filters.created_to))
+    if filters.sla_breached is not None:
+        leads = leads.filter(breached()) if filters.sla_breached else leads.exclude(breached())
+    if filters.cursor:
+        leads = leads.filter(pk__lt=_decode_cursor(filters.cursor))
+    page = list(_with_related(leads).order_by("-pk")[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    now = timezone.now()
+    return {
+        "items": [lead_out(lead, staff, now) for lead in page],
+        "next_cursor": _encode_cursor(page[-1].pk) if more else None,
+    }
+
+
+@router.get("/leads/{lead_id}", response=LeadOut, summary="Get a lead")
+def get_lead(request: HttpRequest, lead_id: int):
+    staff, lead = _lead(request, lead_id)
+    return _answer(staff, lead)
+
+
+@router.get("/leads/{lead_id}/events", response=list[EventOut], summary="A lead's events")
+def lead_events(request: HttpRequest, lead_id: int):
+    """The handoff record: every event of the lead, oldest first, with who, when and what."""
+    _staff, lead = _lead(request, lead_id)
+    events = Event.objects.filter(lead=lead).select_related("actor", "from_owner", "to_owner")
+    return [
+        {
+            "seq": e.seq,
+            "kind": e.kind,
+            "actor": _person(e.actor),
+            "occurred_at": e.occurred_at,
+            "from_stage": e.from_stage,
+            "to_stage": e.to_stage,
+            "from_owner": _person(e.from_owner),
+            "to_owner": _person(e.to_owner),
+            "reason": e.reason,
+            "note": e.note,
+            "data": e.data,
+            "hash": e.hash,
+        }
+        for e in events.order_by("seq")
+    ]
+
+
+# ---------------------------------------------------------------- stage actions
+
+
+@router.post("/leads/{lead_id}/calls", response=LeadOut, summary="Log a call")
+def log_call(request: HttpRequest, lead_id: int, payload: CallIn):
+    staff, lead = _lead(request, lead_id)
+    lead = actions.log_call(
+        lead=lead,
+        by=staff,
+        outcome=payload.outcome,
+        direction=payload.direction,
+        duration_seconds=payload.duration_seconds,
+        note=payload.note,
+        recording_url=payload.recording_url,
+        grade=payload.grade,
+        next_follow_up_at=_aware(payload.next_follow_up_at),
+    )
+    return _answer(staff, lead)
+
+
+@router.post("/leads/{lead_id}/grade", response=LeadOut, summary="Grade intent")
+def grade(request: HttpRequest, lead_id: int, payload: GradeIn):
+    staff, lead = _lead(request, lead_id)
+    return _answer(
+        staff, actions.set_grade(lead=lead, by=staff, grade=payload.grade, note=payload.note)
+    )
+
+
+@router.post("/leads/{lead_id}/appointment", response=LeadOut, summary="Book or move appointment")
+def appointment(request: HttpRequest, lead_id: int, payload: AppointmentIn):
+    staff, lead = _lead(request, lead_id)
+    lead = actions.book_appointment(
+        lead=lead, by=staff, appointment_at=_aware(payload.appointment_at), note=payload.note
+    )
+    return _answer(staff, lead)
+
+
+@router.post("/leads/{lead_id}/appointment/cancel", response=LeadOut, summary="Cancel appointment")
+def cancel_appointment(request: HttpRequest, lead_id: int, payload: NoteIn):
+    staff, lead = _lead(request, lead_id)
+    return _answer(staff, actions.cancel_appointment(lead=lead, by=staff, note=payload.note))
+
+
+@router.post("/leads/{lead_id}/arrival", response=LeadOut, summary="Check in arrival")
+def arrival(request: HttpRequest, lead_id: int, payload: NoteIn):
+    staff, lead = _lead(request, lead_id)
+    return _answer(staff, actions.record_arrival(lead=lead, by=staff, note=payload.note))
+
+
+@router.post("/leads/{lead_id}/test-drive", response=LeadOut, summary="Record test drive")
+def test_drive(request: HttpRequest, lead_id: int, payload: CarIn):
+    staff, lead = _lead(request, lead_id)
+    lead = actions.record_test_drive(
+        lead=lead, by=staff, car_model=payload.car_model, note=payload.note
+    )
+    return _answer(staff, lead)
+
+
+@router.post("/leads/{lead_id}/quote", response=LeadOut, summary="Record quote")
+def quote(request: HttpRequest, lead_id: int, payload: QuoteIn):
+    staff, lead = _lead(request, lead_id)
+    lead = actions.record_quote(
+        lead=lead, by=staff, amount=payload.amount, car_model=payload.car_model, note=payload.note
+    )
+    return _answer(staff, lead)
+
+
+@router.post("/leads/{lead_id}/order", response=LeadOut, summary="Record order")
+def order(request: HttpRequest, lead_id: int, payload: OrderIn):
+    staff, lead = _lead(request, lead_id)
+    lead = actions.record_order(
+        lead=lead, by=staff, car_model=payload.car_model, amount=payload.amount, note=payload.note
+    )
+    return _answer(staff, lead)
+
+
+@router.post("/leads/{lead_id}/delivery", response=LeadOut, summary="Record delivery")
+def delivery(request: HttpRequest, lead_id: int, payload: NoteIn):
+    staff, lead = _lead(request, lead_id)
+    return _answer(staff, actions.record_delivery(lead=lead, by=staff, note=payload.note))
+
+
+@router.post("/leads/{lead_id}/invalidate", response=LeadOut, summary="Mark invalid")
+def invalidate(request: HttpRequest, lead_id: int, payload: ReasonIn):
+    staff, lead = _lead(request, lead_id)
+    lead = actions.invalidate_lead(lead=lead, by=staff, reason=payload.reason, note=payload.note)
+    return _answer(staff, lead)
+
+
+@router.post("/leads/{lead_id}/defeat-request", response=LeadOut, summary="Request defeat")
+def defeat_request(request: HttpRequest, lead_id: int, payload: ReasonIn):
+    staff, lead = _lead(request, lead_id)
+    lead = actions.request_defeat(lead=lead, by=staff, reason=payload.reason, note=payload.note)
+    return _answer(staff, lead)
+
+
+@router.post("/leads/{lead_id}/defeat-approval", response=LeadOut, summary="Approve defeat")
+def defeat_approval(request: HttpRequest, lead_id: int, payload: NoteIn):
+    staff, lead = _lead(request, lead_id)
+    return _answer(staff, actions.approve_defeat(lead=lead, by=staff, note=payload.note))
+
+
+@router.post("/leads/{lead_id}/defeat-rejection", response=LeadOut, summary="Reject defeat")
+def defeat_rejection(request: HttpRequest, lead_id: int, payload: NoteIn):
+    staff, lead = _lead(request, lead_id)
+    return _answer(staff, actions.reject_defeat(lead=lead, by=staff, note=payload.note))
+
+
+@router.post("/leads/{lead_id}/reactivation", response=LeadOut, summary="Reactivate")
+def reactivation(request: HttpRequest, lead_id: int, payload: NoteIn):
+    staff, lead = _lead(request, lead_id)
+    return _answer(staff, actions.reactivate_lead(lead=lead, by=staff, note=payload.note))
+
+
+@router.post("/leads/{lead_id}/handoff", response=LeadOut, summary="Hand off")
+def handoff(request: HttpRequest, lead_id: int, payload: HandoffIn):
+    staff, lead = _lead(request, lead_id)
+    to = None
+    if payload.to is not None:
+        to = Staff.objects.filter(pk=payload.to, memberships__dealer_id=lead.dealer_id).first()
+        if to is None:
+            raise InvalidInput(_("Unknown person."), code="unknown_staff", field="to")
+    lead = actions.hand_off(
+        lead=lead,
+        by=staff,
+        to=to,
+        team=payload.team,
+        reason=payload.reason,
+        note=payload.note,
+        expected_version=payload.version,
+    )
+    return _answer(staff, lead)
+
+
+@router.post("/leads/{lead_id}/claim", response=LeadOut, summary="Claim from the pool")
+def claim(request: HttpRequest, lead_id: int, payload: ClaimIn):
+    staff, lead = _lead(request, lead_id)
+    return _answer(staff, actions.claim_lead(lead=lead, by=staff, expected_version=payload.version))
+
+
+@router.post("/leads/{lead_id}/reveal-phone", response=PhoneOut, summary="Reveal phone")
+def reveal_phone(request: HttpRequest, lead_id: int):
+    """Show a masked number in full; recorded in the lead's events."""
+    staff, lead = _lead(request, lead_id)
+    return {"phone": actions.reveal_phone(lead=lead, by=staff)}
+
+
+# ---------------------------------------------------------------- tasks
+
+
+class TaskFilters(Schema):
+    dealer: str | None = None
+    assignee: int | None = None
+    mine: bool = False
+    open: bool = True
+    overdue: bool | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+@router.get("/tasks", response=list[TaskOut], summary="List tasks", tags=["tasks"])
+def list_tasks(request: HttpRequest, filters: Query[TaskFilters]):
+    """Your own tasks; supervisors and managers also see their dealer's, due first."""
+    staff = current_staff(request)
+    now = timezone.now()
+    tasks = visible_tasks(staff).select_related("assignee")
+    if filters.dealer:
+        tasks = tasks.filter(dealer__code=filters.dealer)
+    if filters.mine:
+        tasks = tasks.filter(assignee=staff)
+    if filters.assignee is not None:
+        tasks = tasks.filter(assignee_id=filters.assignee)
+    if filters.open:
+        tasks = tasks.filter(closed_at__isnull=True)
+    if filters.overdue is not None:
+        overdue = {"closed_at__isnull": True, "due_at__lt": now}
+        tasks = tasks.filter(**overdue) if filters.overdue else tasks.exclude(**overdue)
+    return [
+        {
+            "id": t.pk,
+            "lead_id": t.lead_id,
+            "kind": t.kind,
+            "assignee": _person(t.assignee),
+            "due_at": t.due_at,
+            "overdue": t.closed_at is None and t.due_at < now,
+            "closed_at": t.closed_at,
+            "outcome": t.outcome,
+        }
+        for t in tasks.order_by("due_at", "pk")[: filters.limit]
+    ]

@@ -1,0 +1,81 @@
+"""Follow-up tasks: what each person owes each lead and by when. Only actions call these."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.models import Dealer, Membership, Staff
+from accounts.roles import Role
+from leads.assignment import absent_staff_ids
+from leads.models import GradePolicy, Lead, Task, TaskKind, TaskOutcome
+from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Grade
+
+RETURN_VISIT_AFTER = timedelta(days=3)
+REMIND_BEFORE_APPOINTMENT = timedelta(days=1)
+
+
+def follow_up_days(dealer: Dealer, grade: str) -> int:
+    override = (
+        GradePolicy.objects.filter(dealer=dealer, grade=grade)
+        .values_list("follow_up_days", flat=True)
+        .first()
+    )
+    return override if override is not None else DEFAULT_FOLLOW_UP_DAYS[Grade(grade or Grade.N)]
+
+
+def next_follow_up(dealer: Dealer, grade: str, after: datetime) -> datetime:
+    return after + timedelta(days=follow_up_days(dealer, grade))
+
+
+def open_tasks(lead: Lead, *kinds: TaskKind):
+    tasks = Task.objects.filter(lead=lead, closed_at__isnull=True)
+    return tasks.filter(kind__in=kinds) if kinds else tasks
+
+
+def close(lead: Lead, *kinds: TaskKind, outcome: TaskOutcome, at: datetime | None = None) -> None:
+    open_tasks(lead, *kinds).update(closed_at=at or timezone.now(), outcome=outcome)
+
+
+def schedule(
+    lead: Lead, kind: TaskKind, *, due_at: datetime, assignee: Staff | None = None
+) -> Task:
+    """Open a task, superseding any open one of the same kind on the lead."""
+    close(lead, kind, outcome=TaskOutcome.SUPERSEDED)
+    return Task.objects.create(
+        dealer_id=lead.dealer_id,
+        lead=lead,
+        assignee=assignee or lead.owner,
+        kind=kind,
+        due_at=due_at,
+    )
+
+
+def schedule_follow_up(lead: Lead, *, due_at: datetime) -> None:
+    lead.next_follow_up_at = due_at
+    schedule(lead, TaskKind.FOLLOW_UP, due_at=due_at)
+
+
+def move_open_tasks(lead: Lead, *, from_staff: Staff, to_staff: Staff) -> int:
+    return open_tasks(lead).filter(assignee=from_staff).update(assignee=to_staff)
+
+
+def return_visit_specialist(dealer: Dealer, fallback: Staff) -> Staff:
+    """The owner-ops specialist present with the fewest open tasks, else `fallback`."""
+    absent = absent_staff_ids(dealer)
+    staff_ids = list(
+        Membership.objects.filter(dealer=dealer, role=Role.OWNER_OPS, is_active=True)
+        .exclude(staff_id__in=absent)
+        .values_list("staff_id", flat=True)
+    )
+    if not staff_ids:
+        return fallback
+    loads = dict(
+        Task.objects.filter(dealer=dealer, assignee_id__in=staff_ids, closed_at__isnull=True)
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+    )
+    chosen = min(staff_ids, key=lambda pk: (loads.get(pk, 0), pk))
+    return Staff.objects.get(pk=chosen)

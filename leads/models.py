@@ -1,0 +1,311 @@
+"""Customers, channels, leads, their ledger of events, and the tasks people owe them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Dealer, Staff
+from leads.stages import OPEN_STAGES, Grade, Stage
+
+
+class ChannelGroup(models.TextChoices):
+    VERTICAL = "vertical", _("Vertical platform")
+    PORTAL = "portal", _("Portal")
+    LOCAL_SITE = "local_site", _("Local site")
+    SOCIAL = "social", _("Social media")
+    PHONE = "phone", _("Phone")
+    EVENT = "event", _("Offline event")
+    REFERRAL = "referral", _("Owner referral")
+    WALK_IN = "walk_in", _("Walk-in")
+
+
+class Channel(models.Model):
+    """Where leads come from, with its first-response SLA and monthly spend."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="channels")
+    code = models.SlugField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    group = models.CharField(_("group"), max_length=16, choices=ChannelGroup.choices)
+    sla_minutes = models.PositiveIntegerField(
+        _("first-response SLA (minutes)"), default=settings.DCC_DEFAULT_SLA_MINUTES
+    )
+    monthly_spend = models.DecimalField(
+        _("monthly spend"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        constraints = [models.UniqueConstraint(fields=["dealer", "code"], name="channel_code_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PhoneKind(models.TextChoices):
+    MOBILE = "mobile", _("Mobile")
+    LANDLINE = "landline", _("Landline")
+
+
+class Customer(models.Model):
+    """A person, identified within a dealer by the normalised phone number."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="customers")
+    phone = models.CharField(_("phone"), max_length=20)
+    phone_kind = models.CharField(_("phone kind"), max_length=8, choices=PhoneKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    # Pinyin initials of the name (王小明 → wxm) for search.
+    name_initials = models.CharField(max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "phone"], name="customer_phone_uniq")
+        ]
+        indexes = [models.Index(fields=["dealer", "name_initials"])]
+
+    def __str__(self) -> str:
+        return self.name or self.phone
+
+
+class Lead(models.Model):
+    """One buying intent of a customer. Changed only through leads.actions, which writes the
+    matching ledger event in the same transaction."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="leads")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="leads")
+    car_model = models.CharField(_("model of interest"), max_length=100, blank=True)
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True)
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.NEW)
+    owner = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="owned_leads")
+    created_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    sla_deadline = models.DateTimeField(_("first-response deadline"))
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    appointment_at = models.DateTimeField(_("appointment at"), null=True, blank=True)
+    next_follow_up_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+    defeat_pending = models.BooleanField(_("defeat requested"), default=False)
+    exit_reason = models.CharField(_("reason"), max_length=32, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    touch_count = models.PositiveIntegerField(_("touches"), default=0)
+    last_touched_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every action: two people acting on one version, exactly one wins.
+    version = models.PositiveIntegerField(default=0)
+    # Head of the lead's event chain, so appending needs no read of the ledger.
+    last_event_seq = models.PositiveIntegerField(default=0)
+    last_event_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        constraints = [
+            # One open lead per customer: a repeat enquiry is a touch, enforced by the database
+            # even when two enquiries race.
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(stage__in=OPEN_STAGES),
+                name="lead_one_open_per_customer",
+            ),
+            models.UniqueConstraint(
+                fields=["dealer", "channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="lead_external_id_uniq",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["dealer", "stage", "created_at"]),
+            models.Index(fields=["dealer", "owner", "stage"]),
+            models.Index(fields=["dealer", "created_at"]),
+            models.Index(fields=["dealer", "sla_deadline"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.customer}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    TOUCHED = "touched", _("Repeat enquiry")
+    HANDED_OFF = "handed_off", _("Handed off")
+    CALLED = "called", _("Call")
+    GRADED = "graded", _("Graded")
+    APPOINTMENT_SET = "appointment_set", _("Appointment booked")
+    APPOINTMENT_MOVED = "appointment_moved", _("Appointment moved")
+    APPOINTMENT_CANCELLED = "appointment_cancelled", _("Appointment cancelled")
+    ARRIVED = "arrived", _("Arrived")
+    TEST_DRIVE = "test_drive", _("Test drive")
+    QUOTED = "quoted", _("Quoted")
+    ORDERED = "ordered", _("Ordered")
+    DELIVERED = "delivered", _("Delivered")
+    DEFEAT_REQUESTED = "defeat_requested", _("Defeat requested")
+    DEFEAT_APPROVED = "defeat_approved", _("Defeat approved")
+    DEFEAT_REJECTED = "defeat_rejected", _("Defeat rejected")
+    INVALIDATED = "invalidated", _("Marked invalid")
+    REACTIVATED = "reactivated", _("Reactivated")
+    RETURN_VISIT = "return_visit", _("Return visit")
+    PHONE_REVEALED = "phone_revealed", _("Phone number revealed")
+
+
+class Event(models.Model):
+    """The ledger: append-only (database triggers reject UPDATE and DELETE) and hash-chained
+    per lead. Written only by leads.ledger.append."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(_("what"), max_length=24, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField(_("when"))
+    recorded_at = models.DateTimeField(default=timezone.now)
+    from_stage = models.CharField(max_length=16, blank=True)
+    to_stage = models.CharField(max_length=16, blank=True)
+    from_owner = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=32, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        constraints = [models.UniqueConstraint(fields=["lead", "seq"], name="event_lead_seq_uniq")]
+        indexes = [
+            models.Index(fields=["dealer", "kind", "occurred_at"]),
+            models.Index(fields=["dealer", "to_owner"]),
+        ]
+        ordering = ["lead_id", "seq"]
+
+
+class TaskKind(models.TextChoices):
+    FIRST_CALL = "first_call", _("First call")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    APPOINTMENT_REMINDER = "appointment_reminder", _("Appointment reminder")
+    RETURN_VISIT = "return_visit", _("Return visit")
+
+
+class TaskOutcome(models.TextChoices):
+    DONE = "done", _("Done")
+    SUPERSEDED = "superseded", _("Superseded")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Task(models.Model):
+    """Something a person must do by a time; overdue when still open past its due time."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="tasks")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="tasks")
+    assignee = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="tasks")
+    kind = models.CharField(_("kind"), max_length=24, choices=TaskKind.choices)
+    due_at = models.DateTimeField(_("due"))
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=TaskOutcome.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [
+            models.Index(fields=["dealer", "assignee", "closed_at", "due_at"]),
+            models.Index(fields=["lead", "closed_at"]),
+        ]
+
+
+class GradePolicy(models.Model):
+    """A dealer's follow-up interval for one grade, overriding the default."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="grade_policies")
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices)
+    follow_up_days = models.PositiveSmallIntegerField(_("follow up every (days)"))
+
+    class Meta:
+        verbose_name = _("grade policy")
+        verbose_name_plural = _("grade policies")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "grade"], name="grade_policy_uniq")
+        ]
+
+
+class ReasonKind(models.TextChoices):
+    INVALID = "invalid", _("Invalid")
+    DEFEAT = "defeat", _("Defeat")
+
+
+class ReasonCode(models.Model):
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="reason_codes")
+    kind = models.CharField(_("kind"), max_length=8, choices=ReasonKind.choices)
+    code = models.SlugField(_("code"), max_length=32)
+    label = models.CharField(_("label"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reason code")
+        verbose_name_plural = _("reason codes")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "kind", "code"], name="reason_code_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Team(models.TextChoices):
+    DCC = "dcc", _("DCC team")
+    SHOWROOM = "showroom", _("Showroom")
+
+
+class AssignmentRule(models.Model):
+    """Routes leads of a channel and/or car model to a subset of a team. Empty channel or
+    model matches any; lower priority numbers are tried first."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="assignment_rules")
+    team = models.CharField(_("team"), max_length=8, choices=Team.choices, default=Team.DCC)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, null=True, blank=True)
+    car_model = models.CharField(_("model of interest"), max_length=100, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priority"), default=100)
+    members = models.ManyToManyField(Staff, related_name="assignment_rules")
+
+    class Meta:
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+        ordering = ["priority", "id"]
+
+
+class IdempotencyKey(models.Model):
+    """An API client's Idempotency-Key: the same key twice gives the first answer again."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_digest = models.CharField(max_length=64)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    status_code = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["staff", "key"], name="idempotency_uniq")]

@@ -1,0 +1,136 @@
+"""The permission matrix (docs/permissions.md), enforced here and nowhere else.
+
+Who sees which leads:
+- GM, sales, marketing and showroom managers, auditors: every lead of their dealer.
+- DCC supervisor and agents: their dealer's leads in the invite stages, plus any they own
+  or owned.
+- Consultants: leads they own or owned. Owner-ops specialists: those plus delivered leads.
+  Platform specialists: those plus leads they entered.
+- Headquarters: every lead of the dealers they are granted, read-only.
+Nobody sees another dealer's data. Who may do what to a lead is the stage machine's
+performer/overseer table (leads.stages.SPECS), checked by `authorize`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import Dealer, Membership, Staff
+from accounts.roles import DCC_TEAM, DEALER_MANAGERS, SUPERVISORS, Role
+from dcc.errors import NotFound, NotPermitted
+from leads.models import Event, Lead, Task
+from leads.stages import INVITE_STAGES, Action, Stage, check_performer
+
+# Who may enter a lead by hand or through an integration.
+LEAD_CREATORS = frozenset(
+    {
+        Role.GM,
+        Role.SALES_MANAGER,
+        Role.MARKETING_MANAGER,
+        Role.PLATFORM_SPECIALIST,
+        Role.DCC_SUPERVISOR,
+        Role.DCC_AGENT,
+        Role.SHOWROOM_MANAGER,
+        Role.CONSULTANT,
+    }
+)
+# Who sees every customer's full phone number; others see it masked.
+FULL_PHONE_ROLES = DEALER_MANAGERS - {Role.AUDITOR} | SUPERVISORS
+
+
+def roles_by_dealer(staff: Staff) -> dict[int, frozenset[str]]:
+    """Active roles of `staff`, per dealer id (cached on the instance for the request)."""
+    cached = getattr(staff, "_dcc_roles", None)
+    if cached is None:
+        grouped: dict[int, set[str]] = {}
+        for dealer_id, role in Membership.objects.filter(staff=staff, is_active=True).values_list(
+            "dealer_id", "role"
+        ):
+            grouped.setdefault(dealer_id, set()).add(role)
+        cached = {dealer_id: frozenset(roles) for dealer_id, roles in grouped.items()}
+        staff._dcc_roles = cached
+    return cached
+
+
+def roles_at(staff: Staff, dealer_id: int) -> frozenset[str]:
+    return roles_by_dealer(staff).get(dealer_id, frozenset())
+
+
+def dealers_of(staff: Staff) -> QuerySet[Dealer]:
+    return Dealer.objects.filter(pk__in=roles_by_dealer(staff).keys())
+
+
+def _ever_owned(staff: Staff, dealer_id: int) -> Q:
+    return Q(pk__in=Event.objects.filter(dealer_id=dealer_id, to_owner=staff).values("lead_id"))
+
+
+def _dealer_scope(staff: Staff, dealer_id: int, roles: frozenset[str]) -> Q | None:
+    here = Q(dealer_id=dealer_id)
+    if roles & (DEALER_MANAGERS | {Role.HEADQUARTERS}):
+        return here
+    mine = Q(owner=staff) | _ever_owned(staff, dealer_id)
+    if roles & DCC_TEAM:
+        return here & (Q(stage__in=INVITE_STAGES) | mine)
+    if Role.OWNER_OPS in roles:
+        mine |= Q(stage=Stage.DELIVERED)
+    if Role.PLATFORM_SPECIALIST in roles:
+        mine |= Q(created_by=staff)
+    if roles:
+        return here & mine
+    return None
+
+
+def visible_leads(staff: Staff, *, dealer_id: int | None = None) -> QuerySet[Lead]:
+    """The leads `staff` may see, at one dealer or at all of theirs."""
+    scopes = roles_by_dealer(staff)
+    if dealer_id is not None:
+        scopes = {dealer_id: scopes[dealer_id]} if dealer_id in scopes else {}
+    condition = Q(pk__in=[])
+    for dealer, roles in scopes.items():
+        scope = _dealer_scope(staff, dealer, roles)
+        if scope is not None:
+            condition |= scope
+    return Lead.objects.filter(condition)
+
+
+def get_visible_lead(staff: Staff, lead_id: int) -> Lead:
+    """The lead, or NotFound when it does not exist or `staff` may not see it (the same answer,
+    so that another dealer's ids reveal nothing)."""
+    lead = visible_leads(staff).filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound(_("Lead %(id)s not found.") % {"id": lead_id}, code="lead_not_found")
+    return lead
+
+
+def authorize(staff: Staff, lead: Lead, action: Action) -> None:
+    """Raise NotPermitted unless `staff` may perform `action` on `lead` now."""
+    roles = roles_at(staff, lead.dealer_id) - {Role.HEADQUARTERS}
+    check_performer(action, roles=roles, is_owner=lead.owner_id == staff.pk)
+
+
+def authorize_create(staff: Staff, dealer_id: int) -> None:
+    if not roles_at(staff, dealer_id) & LEAD_CREATORS:
+        raise NotPermitted(_("You may not enter leads at this dealer."), code="not_permitted")
+
+
+def may_see_phone(staff: Staff, lead: Lead) -> bool:
+    """Full number for the lead's current owner and managers; masked for everyone else."""
+    return lead.owner_id == staff.pk or bool(roles_at(staff, lead.dealer_id) & FULL_PHONE_ROLES)
+
+
+def member_dealer_ids(staff: Staff, roles: Iterable[str] | None = None) -> list[int]:
+    wanted = set(roles) if roles is not None else None
+    return [
+        dealer_id
+        for dealer_id, held in roles_by_dealer(staff).items()
+        if wanted is None or held & wanted
+    ]
+
+
+def visible_tasks(staff: Staff) -> QuerySet[Task]:
+    """Own tasks everywhere; supervisors and managers see all tasks of their dealer."""
+    overseen = member_dealer_ids(staff, SUPERVISORS | DEALER_MANAGERS)
+    return Task.objects.filter(Q(assignee=staff) | Q(dealer_id__in=overseen))
