@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
+from ninja.responses import Status
 
 from accounts.models import Dealer, Staff
 from dcc.api import current_staff
@@ -288,7 +289,7 @@ def create_lead(
         if idempotency_key and (earlier := _replay(staff, dealer, idempotency_key, digest)):
             return earlier
         raise
-    return status, {"outcome": intake.outcome.value, "lead": _answer(staff, intake.lead)}
+    return Status(status, {"outcome": intake.outcome.value, "lead": _answer(staff, intake.lead)})
 
 
 def _replay(staff: Staff, dealer: Dealer, key: str, digest: str):
@@ -303,7 +304,7 @@ def _replay(staff: Staff, dealer: Dealer, key: str, digest: str):
         )
     lead = _answer(staff, row.lead)
     outcome = "created" if row.status_code == 201 else "touched"
-    return row.status_code, {"outcome": outcome, "lead": lead}
+    return Status(row.status_code, {"outcome": outcome, "lead": lead})
 
 
 def _encode_cursor(last_id: int) -> str:

@@ -1,0 +1,92 @@
+"""Shared fixtures: a dealer with one person per role, another dealer, API clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from accounts.models import ApiToken, Dealer, Membership, Staff
+from accounts.roles import Role
+from leads import ledger
+from leads.models import Event
+from tests.factories import DealerFactory, member
+
+
+@dataclass
+class Team:
+    """One person per role at a dealer (plus a second agent and consultant)."""
+
+    dealer: Dealer
+    gm: Staff
+    sales_manager: Staff
+    marketing_manager: Staff
+    platform_specialist: Staff
+    dcc_supervisor: Staff
+    dcc_agent: Staff
+    dcc_agent_2: Staff
+    showroom_manager: Staff
+    consultant: Staff
+    consultant_2: Staff
+    owner_ops: Staff
+    auditor: Staff
+    headquarters: Staff
+
+    def by_role(self, role: Role) -> Staff:
+        return getattr(self, str(role))
+
+
+def build_team(dealer: Dealer) -> Team:
+    people = {str(role): member(dealer, role) for role in Role}
+    people["dcc_agent_2"] = member(dealer, Role.DCC_AGENT)
+    people["consultant_2"] = member(dealer, Role.CONSULTANT)
+    return Team(dealer=dealer, **people)
+
+
+@pytest.fixture
+def dealer(db) -> Dealer:
+    return DealerFactory()
+
+
+@pytest.fixture
+def team(dealer: Dealer) -> Team:
+    return build_team(dealer)
+
+
+@pytest.fixture
+def other_team(db) -> Team:
+    """A second dealer of the same brand with its own staff; its headquarters user is also
+    granted the first dealer only if a test says so."""
+    return build_team(DealerFactory())
+
+
+@pytest.fixture
+def api():
+    """`api(staff)` gives a client logged in as `staff` (session); `api(staff, token=True)`
+    one that sends a bearer token instead."""
+
+    def make(staff: Staff, *, token: bool = False) -> Client:
+        if token:
+            _row, raw = ApiToken.issue(staff=staff, name="test")
+            return Client(headers={"Authorization": f"Bearer {raw}"})
+        client = Client()
+        client.force_login(staff)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def transactional_ledger(transactional_db):
+    """For tests with real concurrent transactions: after the test, empty the append-only
+    ledger with its triggers briefly dropped, so the database flush can run."""
+    yield
+    ledger.drop_triggers(connection)
+    Event.objects.all().delete()
+    ledger.install_triggers(connection)
+
+
+def grant(staff: Staff, dealer: Dealer, role: Role) -> None:
+    Membership.objects.get_or_create(staff=staff, dealer=dealer, role=role)
