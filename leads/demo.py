@@ -46,6 +46,7 @@ GIVEN = (
     "子涵雨轩思远佳琪"
 )
 CAR_MODELS = ["星途 S7", "星途 SUV X5", "星途 EV3", "星途 MPV M8"]
+FRESH_LEADS = 12
 MOBILE_PREFIXES = ["138", "139", "136", "150", "151", "186", "187", "158", "177", "199"]
 
 
@@ -102,8 +103,15 @@ def load_demo(*, leads_per_dealer: int = 300, seed: int = 2026) -> DemoResult:
     total = 0
     for dealer in dealers:
         missing = leads_per_dealer - Lead.objects.filter(dealer=dealer).count()
-        for _ in range(max(missing, 0)):
-            _demo_lead(dealer, rng)
+        for index in range(max(missing, 0)):
+            # The first few arrived this morning and wait for their first call.
+            fresh = index < FRESH_LEADS
+            age = (
+                timedelta(minutes=rng.uniform(1, 240))
+                if fresh
+                else timedelta(days=rng.triangular(0.2, 90, 5))
+            )
+            _demo_lead(dealer, rng, age=age, untouched=fresh)
             total += 1
     return DemoResult(dealers=dealers, leads=total, logins=logins)
 
@@ -114,7 +122,7 @@ def _people(dealer: Dealer, role: Role) -> list[Staff]:
     )
 
 
-def _demo_lead(dealer: Dealer, rng: random.Random) -> None:
+def _demo_lead(dealer: Dealer, rng: random.Random, *, age: timedelta, untouched: bool) -> None:
     """One lead taken through a plausible history, each step a real action, backdated."""
     now = timezone.now()
     channels = list(Channel.objects.filter(dealer=dealer).exclude(code="walk_in"))
@@ -122,11 +130,9 @@ def _demo_lead(dealer: Dealer, rng: random.Random) -> None:
     supervisor = _people(dealer, Role.DCC_SUPERVISOR)[0]
     showroom = _people(dealer, Role.SHOWROOM_MANAGER)[0]
     consultants = _people(dealer, Role.CONSULTANT)
-    age = timedelta(days=rng.triangular(0, 90, 5), minutes=rng.randrange(600))
     at: datetime = now - age
-    at = at.replace(hour=rng.randrange(8, 21))
-    if at > now:
-        at = now - timedelta(minutes=rng.randrange(5, 120))
+    if not untouched:
+        at = min(at.replace(hour=rng.randrange(8, 21)), now - timedelta(hours=1))
     intake = actions.create_lead(
         dealer=dealer,
         phone=_mobile(rng),
