@@ -23,6 +23,8 @@ from dcc.errors import Conflict, InvalidInput, NotPermitted
 from leads import followups, ledger
 from leads.assignment import absent_staff_ids, is_pool_lead, may_own, pick_owner
 from leads.models import (
+    CallDirection,
+    CallOutcome,
     Channel,
     Customer,
     Event,
@@ -56,19 +58,6 @@ class Intake:
     @property
     def created(self) -> bool:
         return self.outcome is IntakeOutcome.CREATED
-
-
-class CallOutcome(StrEnum):
-    REACHED = "reached"
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    HUNG_UP = "hung_up"
-    POWERED_OFF = "powered_off"
-
-
-class CallDirection(StrEnum):
-    OUTBOUND = "outbound"
-    INBOUND = "inbound"
 
 
 # ---------------------------------------------------------------- intake

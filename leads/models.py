@@ -202,6 +202,19 @@ class Event(models.Model):
         ordering = ["lead_id", "seq"]
 
 
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached the customer")
+    NO_ANSWER = "no_answer", _("No answer")
+    BUSY = "busy", _("Busy")
+    HUNG_UP = "hung_up", _("Hung up")
+    POWERED_OFF = "powered_off", _("Phone off / out of service")
+
+
+class CallDirection(models.TextChoices):
+    OUTBOUND = "outbound", _("Outbound")
+    INBOUND = "inbound", _("Inbound")
+
+
 class TaskKind(models.TextChoices):
     FIRST_CALL = "first_call", _("First call")
     FOLLOW_UP = "follow_up", _("Follow-up")

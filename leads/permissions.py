@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import DCC_TEAM, DEALER_MANAGERS, SUPERVISORS, Role
-from dcc.errors import NotFound, NotPermitted
+from dcc.errors import NotFound, NotPermitted, TransitionNotAllowed
+from leads.assignment import is_pool_lead
 from leads.models import Event, Lead, Task
-from leads.stages import INVITE_STAGES, Action, Stage, check_performer
+from leads.stages import INVITE_STAGES, Action, Stage, check_performer, check_stage, may_perform
 
 # Who may enter a lead by hand or through an integration.
 LEAD_CREATORS = frozenset(
@@ -134,3 +135,22 @@ def visible_tasks(staff: Staff) -> QuerySet[Task]:
     """Own tasks everywhere; supervisors and managers see all tasks of their dealer."""
     overseen = member_dealer_ids(staff, SUPERVISORS | DEALER_MANAGERS)
     return Task.objects.filter(Q(assignee=staff) | Q(dealer_id__in=overseen))
+
+
+def available_actions(staff: Staff, lead: Lead) -> list[Action]:
+    """The actions `staff` may take on `lead` right now: what the UI offers."""
+    roles = roles_at(staff, lead.dealer_id) - {Role.HEADQUARTERS}
+    offered = []
+    for action in Action:
+        try:
+            check_stage(action, stage=lead.stage, defeat_pending=lead.defeat_pending)
+        except TransitionNotAllowed:
+            continue
+        if not may_perform(action, roles=roles, is_owner=lead.owner_id == staff.pk):
+            continue
+        if action is Action.CANCEL_APPOINTMENT and lead.appointment_at is None:
+            continue
+        if action is Action.CLAIM and (lead.owner_id == staff.pk or not is_pool_lead(lead)):
+            continue
+        offered.append(action)
+    return offered

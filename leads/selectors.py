@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Dealer
 from leads.models import Lead
+from leads.phone import PhoneError, normalise_phone
 from leads.sla import breached
 
 
@@ -53,3 +55,25 @@ def sla_counts(
         )
         for row in rows
     ]
+
+
+def search_leads(leads: QuerySet[Lead], query: str) -> QuerySet[Lead]:
+    """Leads whose customer matches: a whole mobile (any spelling), its last four digits, a
+    name, or the pinyin initials of a name (王小明 → wxm)."""
+    query = unicodedata.normalize("NFKC", query).strip()
+    if not query:
+        return leads.none()
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if digits and len(digits) == len(query.replace(" ", "").replace("-", "").lstrip("+")):
+        if len(digits) <= 4:
+            return leads.filter(customer__phone__endswith=digits)
+        try:
+            return leads.filter(customer__phone=normalise_phone(query).number)
+        except PhoneError:
+            return leads.filter(customer__phone__contains=digits)
+    if query.isascii() and query.isalpha():
+        return leads.filter(
+            Q(customer__name_initials__startswith=query.lower())
+            | Q(customer__name__icontains=query)
+        )
+    return leads.filter(customer__name__icontains=query)

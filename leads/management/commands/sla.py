@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dealer", help="dealer code (default: all)")
-        parser.add_argument("--hours", type=int, default=24, help="leads created in the last N hours")
+        parser.add_argument(
+            "--hours", type=int, default=24, help="leads created in the last N hours"
+        )
 
     def handle(self, *args, dealer: str | None, hours: int, **options):
         dealers = Dealer.objects.all()
@@ -22,7 +24,8 @@ class Command(BaseCommand):
                 raise CommandError(f"Unknown dealer {dealer}")
         rows = sla_counts(dealers=list(dealers), since=timezone.now() - timedelta(hours=hours))
         self.stdout.write(
-            f"{'dealer':<10} {'channel':<16} {'leads':>6} {'waiting':>8} {'breached':>9} {'uncalled':>9}"
+            f"{'dealer':<10} {'channel':<16} {'leads':>6} {'waiting':>8} "
+            f"{'breached':>9} {'uncalled':>9}"
         )
         for row in rows:
             self.stdout.write(

@@ -4,7 +4,10 @@ from leads.actions import apply_due_absences
 
 
 class Command(BaseCommand):
-    help = "Periodic upkeep (run every few minutes): hand the work of people whose leave began to their cover."
+    help = (
+        "Periodic upkeep (run every few minutes): "
+        "hand the work of people whose leave began to their cover."
+    )
 
     def handle(self, *args, **options):
         moved = apply_due_absences()

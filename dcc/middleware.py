@@ -1,0 +1,44 @@
+"""The dealer a signed-in person is working at: chosen from their memberships, kept in the
+session, switchable for people with several dealers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from accounts.models import Dealer
+from leads.permissions import roles_by_dealer
+
+SESSION_KEY = "dcc_dealer_id"
+
+
+class CurrentDealerMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.dealer = None
+        request.roles = frozenset()
+        if request.user.is_authenticated:
+            scopes = roles_by_dealer(request.user)
+            if scopes:
+                wanted = request.session.get(SESSION_KEY)
+                dealer_id = wanted if wanted in scopes else min(scopes)
+                request.dealer = Dealer.objects.get(pk=dealer_id)
+                request.roles = scopes[dealer_id]
+        return self.get_response(request)
+
+
+class ChineseFirstMiddleware:
+    """Chinese unless the person chose otherwise: a browser's Accept-Language alone does not
+    switch a dealer's screens to English. Runs before LocaleMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

@@ -1,0 +1,85 @@
+"""Template filters for lead pages: labels of stored codes and event summaries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from leads.models import CallOutcome, Event, EventKind, TaskKind
+from leads.stages import Grade, Stage
+
+register = template.Library()
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def stage_label(value: str) -> str:
+    return _label(Stage, value) if value else ""
+
+
+@register.filter
+def grade_label(value: str) -> str:
+    return _label(Grade, value) if value else _("not graded")
+
+
+@register.filter
+def event_label(value: str) -> str:
+    return _label(EventKind, value)
+
+
+@register.filter
+def task_label(value: str) -> str:
+    return _label(TaskKind, value)
+
+
+@register.filter
+def reason_label(code: str, reasons: dict) -> str:
+    return _(reasons[code]) if code in reasons else code
+
+
+def _when(iso: str | None) -> str:
+    moment = parse_datetime(iso) if iso else None
+    return (
+        formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
+    )
+
+
+@register.simple_tag
+def event_summary(event: Event, channels: dict[str, str]) -> str:
+    """One line of what an event's data says, in the reader's language."""
+    data = event.data or {}
+    if event.kind == EventKind.CALLED:
+        minutes, seconds = divmod(int(data.get("duration_seconds") or 0), 60)
+        return _("%(outcome)s, talk time %(m)d:%(s)02d") % {
+            "outcome": _label(CallOutcome, data.get("outcome", "")),
+            "m": minutes,
+            "s": seconds,
+        }
+    if event.kind == EventKind.GRADED:
+        return f"{data.get('from') or '—'} → {data.get('to')}"
+    if event.kind in (EventKind.APPOINTMENT_SET, EventKind.APPOINTMENT_MOVED):
+        return _("visit at %(when)s") % {"when": _when(data.get("appointment_at"))}
+    if event.kind in (EventKind.QUOTED, EventKind.ORDERED) and data.get("amount"):
+        return f"{data.get('car_model') or ''} ¥{data['amount']}".strip()
+    if event.kind in (EventKind.CREATED, EventKind.TOUCHED):
+        channel = data.get("channel")
+        channel = _(channels[channel]) if channel in channels else channel
+        return " · ".join(part for part in (channel, data.get("car_model")) if part)
+    if event.kind == EventKind.TEST_DRIVE:
+        return data.get("car_model") or ""
+    return ""
+
+
+@register.filter
+def overdue(moment: datetime | None) -> bool:
+    return bool(moment and moment < timezone.now())

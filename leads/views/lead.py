@@ -1,0 +1,219 @@
+"""The lead page (customer card, stage, owner, SLA clock, next task, timeline, the actions
+this person may take now), search, the lead list and manual entry."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import DCC_TEAM, DEALER_MANAGERS, Role
+from dcc.errors import DomainError, NotFound
+from leads import actions
+from leads.forms import ACTION_UI, ActionForm, LeadEntryForm
+from leads.models import Channel, Event, Lead, ReasonCode, Task
+from leads.permissions import (
+    LEAD_CREATORS,
+    available_actions,
+    get_visible_lead,
+    may_see_phone,
+    visible_leads,
+)
+from leads.phone import mask_phone
+from leads.selectors import search_leads
+from leads.stages import Action, Grade, Stage
+from leads.views.common import is_htmx, workbench
+
+
+def _visible_lead(request: HttpRequest, lead_id: int) -> Lead:
+    try:
+        lead = get_visible_lead(request.user, lead_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    return (
+        Lead.objects.select_related("dealer", "customer", "channel", "owner")
+        .filter(pk=lead.pk)
+        .get()
+    )
+
+
+def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) -> dict:
+    """Everything the lead page shows; `bound` is the failed form to show again."""
+    bound = bound or {}
+    offered = available_actions(request.user, lead)
+    forms = []
+    for action in offered:
+        ui = ACTION_UI[action]
+        form = bound.get(action) or ui.form(lead=lead, prefix=action.value)
+        forms.append({"action": action, "form": form, "style": ui.style, "open": action in bound})
+    events = (
+        Event.objects.filter(lead=lead)
+        .select_related("actor", "from_owner", "to_owner")
+        .order_by("-seq")
+    )
+    reasons = dict(ReasonCode.objects.filter(dealer_id=lead.dealer_id).values_list("code", "label"))
+    channels = dict(Channel.objects.filter(dealer_id=lead.dealer_id).values_list("code", "name"))
+    full_phone = may_see_phone(request.user, lead)
+    return {
+        "lead": lead,
+        "phone": lead.customer.phone if full_phone else mask_phone(lead.customer.phone),
+        "phone_masked": not full_phone,
+        "events": events,
+        "reasons": reasons,
+        "channels": channels,
+        "stages": Stage,
+        "tasks": Task.objects.filter(lead=lead, closed_at__isnull=True)
+        .select_related("assignee")
+        .order_by("due_at"),
+        "action_forms": forms,
+    }
+
+
+@workbench()
+def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = _visible_lead(request, lead_id)
+    return render(request, "leads/lead_detail.html", lead_context(request, lead))
+
+
+@workbench()
+@require_POST
+def lead_action(request: HttpRequest, lead_id: int, action: str) -> HttpResponse:
+    """Perform one action from the lead page; errors are shown in place on its form."""
+    lead = _visible_lead(request, lead_id)
+    try:
+        chosen = Action(action)
+    except ValueError as error:
+        raise Http404 from error
+    ui = ACTION_UI[chosen]
+    form: ActionForm = ui.form(request.POST, lead=lead, prefix=chosen.value)
+    status = 200
+    if form.is_valid():
+        try:
+            lead = ui.perform(lead, request.user, form.cleaned_data)
+        except DomainError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            status = 409 if error.status in (403, 409) else 422
+        else:
+            messages.success(request, _("%(action)s: done.") % {"action": chosen.label})
+            if not is_htmx(request):
+                return redirect("lead_detail", lead_id=lead.pk)
+    else:
+        status = 422
+    lead = _visible_lead(request, lead.pk) if status == 200 else lead
+    bound = {} if status == 200 else {chosen: form}
+    template = "leads/_lead_body.html" if is_htmx(request) else "leads/lead_detail.html"
+    response = render(request, template, lead_context(request, lead, bound), status=status)
+    if is_htmx(request) and status != 200:
+        # htmx swaps only 2xx by default; show the errors in place anyway.
+        response["HX-Retarget"] = "#lead-body"
+        response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@workbench()
+@require_POST
+def reveal_phone(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Show the full number, recorded in the ledger."""
+    lead = _visible_lead(request, lead_id)
+    phone = actions.reveal_phone(lead=lead, by=request.user)
+    if is_htmx(request):
+        return HttpResponse(
+            f'<a href="tel:{phone}" class="fw-semibold">{phone}</a>', content_type="text/html"
+        )
+    messages.info(request, _("Full number: %(phone)s") % {"phone": phone})
+    return redirect("lead_detail", lead_id=lead.pk)
+
+
+@workbench()
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    leads = search_leads(visible_leads(request.user, dealer_id=request.dealer.pk), query)
+    results = list(
+        leads.select_related("customer", "channel", "owner").order_by("-created_at")[:50]
+    )
+    if len(results) == 1 and query:
+        return redirect("lead_detail", lead_id=results[0].pk)
+    rows = [
+        (
+            lead,
+            lead.customer.phone
+            if may_see_phone(request.user, lead)
+            else mask_phone(lead.customer.phone),
+        )
+        for lead in results
+    ]
+    return render(request, "leads/search.html", {"query": query, "rows": rows})
+
+
+@workbench(DEALER_MANAGERS | DCC_TEAM | {Role.HEADQUARTERS})
+def lead_list(request: HttpRequest) -> HttpResponse:
+    """The dealer's leads the person may see, filterable by stage, grade, owner and channel."""
+    leads = visible_leads(request.user, dealer_id=request.dealer.pk)
+    stage, grade = request.GET.get("stage", ""), request.GET.get("grade", "")
+    if stage in Stage.values:
+        leads = leads.filter(stage=stage)
+    if grade in Grade.values:
+        leads = leads.filter(grade=grade)
+    page = Paginator(
+        leads.select_related("customer", "channel", "owner").order_by("-created_at", "-pk"), 50
+    ).get_page(request.GET.get("page"))
+    rows = [
+        (
+            lead,
+            lead.customer.phone
+            if may_see_phone(request.user, lead)
+            else mask_phone(lead.customer.phone),
+        )
+        for lead in page
+    ]
+    return render(
+        request,
+        "leads/lead_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "stages": Stage.choices,
+            "grades": Grade.choices,
+            "stage": stage,
+            "grade": grade,
+        },
+    )
+
+
+@workbench(LEAD_CREATORS)
+def lead_new(request: HttpRequest) -> HttpResponse:
+    """Manual entry; says at once when the number already has an open lead."""
+    form = LeadEntryForm(request.POST or None, dealer=request.dealer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            intake = actions.create_lead(
+                by=request.user, dealer=request.dealer, **form.action_kwargs()
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            lead = intake.lead
+            if intake.created:
+                messages.success(
+                    request,
+                    _("Lead created and assigned to %(owner)s.") % {"owner": lead.owner},
+                )
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "This number already has an open lead: recorded as a touch "
+                        "on the lead owned by %(owner)s."
+                    )
+                    % {"owner": lead.owner},
+                )
+            if lead in visible_leads(request.user, dealer_id=request.dealer.pk):
+                return redirect(reverse("lead_detail", args=[lead.pk]))
+            return redirect("lead_new")
+    status = 422 if form.errors else 200
+    return render(request, "leads/lead_new.html", {"form": form}, status=status)

@@ -1,0 +1,11 @@
+"""(in progress)"""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from leads.views.common import workbench
+
+
+@workbench()
+def board(request: HttpRequest) -> HttpResponse:
+    return redirect("lead_list")
