@@ -41,7 +41,9 @@ from leads.permissions import authorize, authorize_create, roles_at
 from leads.phone import normalise_phone
 from leads.search import name_initials
 from leads.sla import first_response_deadline
-from leads.stages import OPEN_STAGES, Action, Grade, Stage, check_stage
+from leads.stages import OPEN_STAGES, SHOWROOM_WORKERS, Action, Grade, Stage, check_stage
+
+WALK_IN_CHANNEL = "walk_in"
 
 
 class IntakeOutcome(StrEnum):
@@ -643,6 +645,47 @@ def record_arrival(*, lead: Lead, by: Staff, note: str = "", at: datetime | None
         )
         _save(lead)
         return lead
+
+
+def check_in_visitor(
+    *,
+    dealer: Dealer,
+    phone: str,
+    by: Staff,
+    name: str = "",
+    car_model: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> Lead:
+    """A customer at the showroom reception. When the number has an open lead (the DCC's
+    invitation), it is handed to the receiving consultant and checked in, so the arrival
+    counts for the agent who invited; anyone else is a walk-in: a new lead of the walk-in
+    channel, owned by the consultant, arrived."""
+    if not roles_at(by, dealer.pk) & SHOWROOM_WORKERS:
+        raise NotPermitted(_("Only showroom staff check in visitors."), code="not_permitted")
+    at = at or timezone.now()
+    channel = Channel.objects.filter(dealer=dealer, code=WALK_IN_CHANNEL).first()
+    if channel is None:
+        raise InvalidInput(_("This dealer has no walk-in channel."), code="no_walk_in_channel")
+    with transaction.atomic():
+        intake = create_lead(
+            dealer=dealer,
+            phone=phone,
+            channel=channel,
+            by=by,
+            name=name,
+            car_model=car_model,
+            note=note,
+            owner=by,
+            at=at,
+        )
+        lead = Lead.objects.select_for_update().get(pk=intake.lead.pk)
+        if lead.stage not in (Stage.NEW, Stage.CONTACTED, Stage.APPOINTED):
+            return lead  # already in the showroom's hands: the visit is a touch
+        if lead.owner_id != by.pk:
+            _transfer(lead, by=by, to=by, reason="arrival", note="", at=at)
+            _save(lead)
+        return record_arrival(lead=lead, by=by, note=note, at=at)
 
 
 def record_test_drive(

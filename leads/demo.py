@@ -132,7 +132,9 @@ def _demo_lead(dealer: Dealer, rng: random.Random, *, age: timedelta, untouched:
     consultants = _people(dealer, Role.CONSULTANT)
     at: datetime = now - age
     if not untouched:
-        at = min(at.replace(hour=rng.randrange(8, 21)), now - timedelta(hours=1))
+        at = min(
+            timezone.localtime(at).replace(hour=rng.randrange(8, 21)), now - timedelta(hours=1)
+        )
     intake = actions.create_lead(
         dealer=dealer,
         phone=_mobile(rng),

@@ -267,3 +267,16 @@ class LeadEntryForm(StyledForm):
             "city": data["city"],
             "note": data["note"],
         }
+
+
+class CheckInForm(StyledForm):
+    """Showroom reception: a visitor by mobile number."""
+
+    mobile = forms.CharField(label=_("Mobile"), max_length=40)
+    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+    car_model = forms.CharField(label=_("Model of interest"), required=False, max_length=100)
+    note = NOTE
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mobile"].widget.attrs.update(inputmode="tel", autocomplete="off")

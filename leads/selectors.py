@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Dealer
-from leads.models import Lead
+from accounts.models import Dealer, Membership, Staff
+from accounts.roles import Role
+from leads.models import Event, EventKind, Lead, Task, TaskKind
 from leads.phone import PhoneError, normalise_phone
 from leads.sla import breached
+from leads.stages import Stage
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,92 @@ def search_leads(leads: QuerySet[Lead], query: str) -> QuerySet[Lead]:
             | Q(customer__name__icontains=query)
         )
     return leads.filter(customer__name__icontains=query)
+
+
+@dataclass(frozen=True)
+class WorkQueue:
+    """A person's day, most urgent first."""
+
+    new_leads: list[Lead]  # waiting for their first call, by SLA deadline
+    overdue: list[Task]
+    due_today: list[Task]
+    pool: list[Lead]  # new leads nobody on the team holds yet: claimable
+
+
+def _end_of_day(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(hour=23, minute=59, second=59, microsecond=999999)
+
+
+def work_queue(*, staff: Staff, dealer: Dealer, now: datetime | None = None) -> WorkQueue:
+    now = now or timezone.now()
+    new_leads = list(
+        Lead.objects.filter(
+            dealer=dealer, owner=staff, stage=Stage.NEW, first_response_at__isnull=True
+        )
+        .select_related("customer", "channel")
+        .order_by("sla_deadline", "pk")[:200]
+    )
+    waiting_ids = {lead.pk for lead in new_leads}
+    tasks = list(
+        Task.objects.filter(
+            dealer=dealer, assignee=staff, closed_at__isnull=True, due_at__lte=_end_of_day(now)
+        )
+        .exclude(lead_id__in=waiting_ids, kind=TaskKind.FIRST_CALL)
+        .select_related("lead__customer", "lead__channel")
+        .order_by("due_at", "pk")[:200]
+    )
+    pool: list[Lead] = []
+    if Membership.objects.filter(
+        dealer=dealer, staff=staff, role=Role.DCC_AGENT, is_active=True
+    ).exists():
+        agents = Membership.objects.filter(dealer=dealer, role=Role.DCC_AGENT, is_active=True)
+        pool = list(
+            Lead.objects.filter(dealer=dealer, stage=Stage.NEW, first_response_at__isnull=True)
+            .exclude(owner_id__in=agents.values("staff_id"))
+            .select_related("customer", "channel", "owner")
+            .order_by("sla_deadline", "pk")[:50]
+        )
+    return WorkQueue(
+        new_leads=new_leads,
+        overdue=[task for task in tasks if task.due_at < now],
+        due_today=[task for task in tasks if task.due_at >= now],
+        pool=pool,
+    )
+
+
+@dataclass(frozen=True)
+class ShowroomDay:
+    appointments: list[Lead]  # booked for today, not yet arrived
+    arrivals: list[Lead]  # checked in today
+    by_grade: list[tuple[str, list[Lead]]]  # my open leads after arrival, H first
+
+
+def showroom_day(
+    *, staff: Staff, dealer: Dealer, whole_showroom: bool, now: datetime | None = None
+) -> ShowroomDay:
+    """A consultant's day (a showroom manager's: everyone's)."""
+    now = now or timezone.now()
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = _end_of_day(now)
+    leads = Lead.objects.filter(dealer=dealer).select_related("customer", "channel", "owner")
+    mine = leads if whole_showroom else leads.filter(owner=staff)
+    arrived_today = Event.objects.filter(
+        dealer=dealer, kind=EventKind.ARRIVED, occurred_at__range=(start, end)
+    ).values("lead_id")
+    grades: dict[str, list[Lead]] = {}
+    open_after_arrival = mine.filter(stage__in=(Stage.ARRIVED, Stage.ORDERED)).order_by(
+        "next_follow_up_at", "pk"
+    )
+    for lead in open_after_arrival[:300]:
+        grades.setdefault(lead.grade or "", []).append(lead)
+    order = {grade: index for index, grade in enumerate("HABCN")}
+    return ShowroomDay(
+        appointments=list(
+            mine.filter(stage=Stage.APPOINTED, appointment_at__range=(start, end)).order_by(
+                "appointment_at"
+            )
+        ),
+        arrivals=list(mine.filter(pk__in=arrived_today).order_by("-pk")),
+        by_grade=sorted(grades.items(), key=lambda item: order.get(item[0], 9)),
+    )

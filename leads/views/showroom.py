@@ -1,11 +1,53 @@
-"""(in progress)"""
+"""The consultant's showroom: today's appointments and arrivals, open leads by grade, and the
+reception check-in (a known customer's lead is handed over and arrives; anyone else is a
+walk-in)."""
 
+from __future__ import annotations
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
+from accounts.roles import Role
+from dcc.errors import DomainError
+from leads import actions
+from leads.forms import CheckInForm
+from leads.selectors import showroom_day
+from leads.stages import SHOWROOM_WORKERS
 from leads.views.common import workbench
 
 
-@workbench()
+@workbench(SHOWROOM_WORKERS)
 def showroom(request: HttpRequest) -> HttpResponse:
-    return redirect("lead_list")
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            lead = actions.check_in_visitor(
+                dealer=request.dealer,
+                phone=data["mobile"],
+                by=request.user,
+                name=data["name"],
+                car_model=data["car_model"],
+                note=data["note"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(name)s checked in.") % {"name": lead.customer.name or lead.customer.phone},
+            )
+            return redirect("lead_detail", lead_id=lead.pk)
+    day = showroom_day(
+        staff=request.user,
+        dealer=request.dealer,
+        whole_showroom=Role.SHOWROOM_MANAGER in request.roles,
+    )
+    return render(
+        request,
+        "leads/showroom.html",
+        {"form": form, "day": day},
+        status=422 if form.errors else 200,
+    )
