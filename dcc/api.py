@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from accounts.models import ApiToken, Staff
@@ -26,7 +26,8 @@ class TokenAuth(HttpBearer):
             .first()
         )
         if row is None:
-            return None
+            # A token was sent and is wrong: answer 401 now rather than trying the session.
+            raise AuthenticationError
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
         return row.staff
 
@@ -68,6 +69,13 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
     return _error(
         request, 401, {"code": "unauthenticated", "message": _("Log in or send a valid token.")}
     )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:  # the body could not be parsed at all
+        return _error(request, 422, {"code": "validation_error", "message": str(exc)})
+    return _error(request, exc.status_code, {"code": "error", "message": str(exc)})
 
 
 @api.exception_handler(Http404)

@@ -37,7 +37,7 @@ from leads.models import (
     TaskOutcome,
     Team,
 )
-from leads.permissions import authorize, authorize_create, roles_at
+from leads.permissions import authorize, authorize_create, authorize_reveal, roles_at
 from leads.phone import normalise_phone
 from leads.search import name_initials
 from leads.sla import first_response_deadline
@@ -899,6 +899,7 @@ def reactivate_lead(*, lead: Lead, by: Staff, note: str = "", at: datetime | Non
 
 def reveal_phone(*, lead: Lead, by: Staff) -> str:
     """Show a masked number in full; the reveal is recorded in the ledger."""
+    authorize_reveal(by, lead)
     with transaction.atomic():
         lead = Lead.objects.select_for_update().select_related("customer").get(pk=lead.pk)
         ledger.append(lead, EventKind.PHONE_REVEALED, actor=by)

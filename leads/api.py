@@ -75,7 +75,9 @@ class LeadOut(Schema):
 
 class IntakeOut(Schema):
     outcome: Literal["created", "touched", "duplicate"]
-    lead: LeadOut
+    lead: LeadOut | None = Field(
+        description="The lead; null when the enquiry was a touch on a lead you may not see."
+    )
 
 
 class LeadIn(Schema):
@@ -283,13 +285,14 @@ def create_lead(
                     request_digest=digest,
                     lead=intake.lead,
                     status_code=status,
+                    outcome=intake.outcome.value,
                 )
     except IntegrityError:
         # A concurrent request with the same key won; ours is rolled back, give its answer.
         if idempotency_key and (earlier := _replay(staff, dealer, idempotency_key, digest)):
             return earlier
         raise
-    return Status(status, {"outcome": intake.outcome.value, "lead": _answer(staff, intake.lead)})
+    return Status(status, _intake_answer(staff, intake.lead, intake.outcome.value))
 
 
 def _replay(staff: Staff, dealer: Dealer, key: str, digest: str):
@@ -302,9 +305,13 @@ def _replay(staff: Staff, dealer: Dealer, key: str, digest: str):
             code="idempotency_key_reused",
             field="Idempotency-Key",
         )
-    lead = _answer(staff, row.lead)
-    outcome = "created" if row.status_code == 201 else "touched"
-    return Status(row.status_code, {"outcome": outcome, "lead": lead})
+    return Status(row.status_code, _intake_answer(staff, row.lead, row.outcome))
+
+
+def _intake_answer(staff: Staff, lead: Lead, outcome: str) -> dict:
+    """A touch may land on a lead the caller may not see: then say so, and no more."""
+    visible = visible_leads(staff).filter(pk=lead.pk).exists()
+    return {"outcome": outcome, "lead": _answer(staff, lead) if visible else None}
 
 
 def _encode_cursor(last_id: int) -> str:

@@ -318,6 +318,7 @@ class IdempotencyKey(models.Model):
     request_digest = models.CharField(max_length=64)
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
     status_code = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=12)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -23,7 +23,15 @@ from accounts.roles import DCC_TEAM, DEALER_MANAGERS, SUPERVISORS, Role
 from dcc.errors import NotFound, NotPermitted, TransitionNotAllowed
 from leads.assignment import is_pool_lead
 from leads.models import Event, Lead, Task
-from leads.stages import INVITE_STAGES, Action, Stage, check_performer, check_stage, may_perform
+from leads.stages import (
+    EXIT_STAGES,
+    INVITE_STAGES,
+    Action,
+    Stage,
+    check_performer,
+    check_stage,
+    may_perform,
+)
 
 # Who may enter a lead by hand or through an integration.
 LEAD_CREATORS = frozenset(
@@ -73,6 +81,8 @@ def _dealer_scope(staff: Staff, dealer_id: int, roles: frozenset[str]) -> Q | No
     if roles & (DEALER_MANAGERS | {Role.HEADQUARTERS}):
         return here
     mine = Q(owner=staff) | _ever_owned(staff, dealer_id)
+    if Role.DCC_SUPERVISOR in roles:  # also the exits, which supervisors may reactivate
+        return here & (Q(stage__in=INVITE_STAGES + EXIT_STAGES) | mine)
     if roles & DCC_TEAM:
         return here & (Q(stage__in=INVITE_STAGES) | mine)
     if Role.OWNER_OPS in roles:
@@ -117,6 +127,14 @@ def authorize_create(staff: Staff, dealer_id: int) -> None:
         raise NotPermitted(_("You may not enter leads at this dealer."), code="not_permitted")
 
 
+def authorize_reveal(staff: Staff, lead: Lead) -> None:
+    """Revealing a number is dealer work: headquarters reads, it does not call customers."""
+    if not roles_at(staff, lead.dealer_id) - {Role.HEADQUARTERS}:
+        raise NotPermitted(
+            _("Headquarters cannot reveal customers' numbers."), code="not_permitted"
+        )
+
+
 def may_see_phone(staff: Staff, lead: Lead) -> bool:
     """Full number for the lead's current owner and managers; masked for everyone else."""
     return lead.owner_id == staff.pk or bool(roles_at(staff, lead.dealer_id) & FULL_PHONE_ROLES)
@@ -132,9 +150,10 @@ def member_dealer_ids(staff: Staff, roles: Iterable[str] | None = None) -> list[
 
 
 def visible_tasks(staff: Staff) -> QuerySet[Task]:
-    """Own tasks everywhere; supervisors and managers see all tasks of their dealer."""
+    """Own tasks everywhere; supervisors and managers also those on leads they can see."""
     overseen = member_dealer_ids(staff, SUPERVISORS | DEALER_MANAGERS)
-    return Task.objects.filter(Q(assignee=staff) | Q(dealer_id__in=overseen))
+    on_visible_leads = Q(dealer_id__in=overseen, lead_id__in=visible_leads(staff).values("pk"))
+    return Task.objects.filter(Q(assignee=staff) | on_visible_leads)
 
 
 def available_actions(staff: Staff, lead: Lead) -> list[Action]:

@@ -136,8 +136,9 @@ SPECS: dict[Action, ActionSpec] = {
     ),
     Action.REACTIVATE: ActionSpec(EXIT_STAGES, Stage.CONTACTED, frozenset()),
     Action.HAND_OFF: ActionSpec(OPEN_STAGES, None, FRONT_LINE, defeat_pending=None),
-    # Claiming takes a new lead out of the pool (a non-agent holder); see actions.claim_lead.
-    Action.CLAIM: ActionSpec((Stage.NEW,), None, frozenset({Role.DCC_AGENT}), frozenset()),
+    # Any agent may claim a new lead held in the pool (by a non-agent); actions.claim_lead
+    # refuses leads that an agent already holds.
+    Action.CLAIM: ActionSpec((Stage.NEW,), None, frozenset(), frozenset({Role.DCC_AGENT})),
 }
 
 

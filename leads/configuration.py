@@ -1,0 +1,492 @@
+"""A dealer's own settings: channels, follow-up interval per grade, assignment rules and
+reason codes. Every change goes through one of these functions, which checks that the person
+may configure the dealer, validates, writes and logs who changed what.
+
+Staff and roles are changed in accounts.actions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import Dealer, Membership, Staff
+from accounts.roles import SUPERVISORS
+from dcc.errors import InvalidInput, NotPermitted
+from leads.assignment import TEAM_WORKER
+from leads.models import (
+    AssignmentRule,
+    Channel,
+    ChannelGroup,
+    GradePolicy,
+    ReasonCode,
+    ReasonKind,
+    Team,
+)
+from leads.permissions import roles_at
+from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Grade
+
+log = logging.getLogger("dcc.settings")
+
+# Who may change a dealer's settings (staff and roles: see accounts.actions.STAFF_EDITORS).
+SETTINGS_EDITORS = SUPERVISORS
+
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+CODE_MAX_LENGTH = 32
+NAME_MAX_LENGTH = 100
+SLA_MINUTES_RANGE = (1, 24 * 60)
+MAX_MONTHLY_SPEND = Decimal("9999999999.99")
+FOLLOW_UP_DAYS_RANGE = (1, 365)
+PRIORITY_RANGE = (0, 32767)
+
+
+def may_configure(staff: Staff, dealer: Dealer) -> bool:
+    return bool(roles_at(staff, dealer.pk) & SETTINGS_EDITORS)
+
+
+def _check_editor(by: Staff, dealer: Dealer) -> None:
+    if not may_configure(by, dealer):
+        raise NotPermitted(_("Only supervisors and managers change the dealer's settings."))
+
+
+def _code(raw: str) -> str:
+    """A short identifier used by integrations and stored on past events."""
+    code = (raw or "").strip().lower()
+    if not code:
+        raise InvalidInput(_("Enter a code."), code="code_required", field="code")
+    if len(code) > CODE_MAX_LENGTH or not CODE_PATTERN.match(code):
+        raise InvalidInput(
+            _(
+                "Use up to %(max)d lower-case letters, digits, “_” or “-”, "
+                "starting with a letter or digit."
+            )
+            % {"max": CODE_MAX_LENGTH},
+            code="bad_code",
+            field="code",
+        )
+    return code
+
+
+def _text(raw: str, *, field: str, required_message: str) -> str:
+    text = " ".join((raw or "").split())
+    if not text:
+        raise InvalidInput(required_message, code=f"{field}_required", field=field)
+    if len(text) > NAME_MAX_LENGTH:
+        raise InvalidInput(
+            _("At most %(max)d characters.") % {"max": NAME_MAX_LENGTH},
+            code=f"{field}_too_long",
+            field=field,
+        )
+    return text
+
+
+def _int_in(value: int, bounds: tuple[int, int], *, field: str) -> int:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(
+            _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high},
+            code="out_of_range",
+            field=field,
+        )
+    return value
+
+
+# ---------------------------------------------------------------- channels
+
+
+@dataclass(frozen=True)
+class _ChannelFields:
+    name: str
+    group: str
+    sla_minutes: int
+    monthly_spend: Decimal
+
+
+def _channel_fields(
+    *, name: str, group: str, sla_minutes: int, monthly_spend: Decimal
+) -> _ChannelFields:
+    if group not in ChannelGroup.values:
+        raise InvalidInput(_("Choose a channel group."), code="bad_group", field="group")
+    try:
+        spend = Decimal(monthly_spend).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError, ValueError) as error:
+        raise InvalidInput(
+            _("Enter an amount in CNY."), code="bad_amount", field="monthly_spend"
+        ) from error
+    if not Decimal(0) <= spend <= MAX_MONTHLY_SPEND:
+        raise InvalidInput(
+            _("The monthly spend cannot be negative."), code="bad_amount", field="monthly_spend"
+        )
+    return _ChannelFields(
+        name=_text(name, field="name", required_message=_("Enter the channel's name.")),
+        group=group,
+        sla_minutes=_int_in(sla_minutes, SLA_MINUTES_RANGE, field="sla_minutes"),
+        monthly_spend=spend,
+    )
+
+
+def create_channel(
+    *,
+    dealer: Dealer,
+    by: Staff,
+    code: str,
+    name: str,
+    group: str,
+    sla_minutes: int,
+    monthly_spend: Decimal = Decimal(0),
+    is_active: bool = True,
+) -> Channel:
+    """A new lead source. Its code is fixed from now on: integrations and past events use it."""
+    _check_editor(by, dealer)
+    code = _code(code)
+    fields = _channel_fields(
+        name=name, group=group, sla_minutes=sla_minutes, monthly_spend=monthly_spend
+    )
+    taken = InvalidInput(
+        _("This dealer already has a channel with the code “%(code)s”.") % {"code": code},
+        code="code_taken",
+        field="code",
+    )
+    if Channel.objects.filter(dealer=dealer, code=code).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            channel = Channel.objects.create(
+                dealer=dealer,
+                code=code,
+                name=fields.name,
+                group=fields.group,
+                sla_minutes=fields.sla_minutes,
+                monthly_spend=fields.monthly_spend,
+                is_active=is_active,
+            )
+    except IntegrityError as error:
+        raise taken from error
+    log.info("dealer=%s channel=%s created by=%s", dealer.code, code, by.username)
+    return channel
+
+
+def update_channel(
+    *,
+    channel: Channel,
+    by: Staff,
+    name: str,
+    group: str,
+    sla_minutes: int,
+    monthly_spend: Decimal,
+    is_active: bool,
+) -> Channel:
+    """Change a channel's name, group, SLA, spend or whether new leads may come from it.
+    A new SLA applies to leads created from now on."""
+    _check_editor(by, channel.dealer)
+    fields = _channel_fields(
+        name=name, group=group, sla_minutes=sla_minutes, monthly_spend=monthly_spend
+    )
+    channel.name = fields.name
+    channel.group = fields.group
+    channel.sla_minutes = fields.sla_minutes
+    channel.monthly_spend = fields.monthly_spend
+    channel.is_active = is_active
+    channel.save(update_fields=["name", "group", "sla_minutes", "monthly_spend", "is_active"])
+    log.info(
+        "dealer=%s channel=%s updated by=%s sla=%s spend=%s active=%s",
+        channel.dealer.code,
+        channel.code,
+        by.username,
+        channel.sla_minutes,
+        channel.monthly_spend,
+        is_active,
+    )
+    return channel
+
+
+# ---------------------------------------------------------------- grade follow-up intervals
+
+
+@dataclass(frozen=True)
+class GradeInterval:
+    grade: Grade
+    days: int
+    default_days: int
+
+    @property
+    def is_default(self) -> bool:
+        return self.days == self.default_days
+
+
+def grade_intervals(dealer: Dealer) -> list[GradeInterval]:
+    """Each grade's follow-up interval at `dealer`: its override, else the default."""
+    overrides = dict(
+        GradePolicy.objects.filter(dealer=dealer).values_list("grade", "follow_up_days")
+    )
+    return [
+        GradeInterval(
+            grade=grade,
+            days=overrides.get(grade.value, DEFAULT_FOLLOW_UP_DAYS[grade]),
+            default_days=DEFAULT_FOLLOW_UP_DAYS[grade],
+        )
+        for grade in Grade
+    ]
+
+
+def set_follow_up_days(*, dealer: Dealer, by: Staff, days: Mapping[str, int]) -> None:
+    """Follow up a lead of each given grade at least every so many days. Follow-ups already
+    scheduled keep their date; the next call or grading uses the new interval."""
+    _check_editor(by, dealer)
+    checked: dict[str, int] = {}
+    for grade, value in days.items():
+        if grade not in Grade.values:
+            raise InvalidInput(_("Unknown grade."), code="unknown_grade", field=str(grade))
+        checked[grade] = _int_in(value, FOLLOW_UP_DAYS_RANGE, field=grade)
+    with transaction.atomic():
+        for grade, value in checked.items():
+            GradePolicy.objects.update_or_create(
+                dealer=dealer, grade=grade, defaults={"follow_up_days": value}
+            )
+    log.info("dealer=%s follow-up days %s set by=%s", dealer.code, checked, by.username)
+
+
+# ---------------------------------------------------------------- assignment rules
+
+
+@dataclass(frozen=True)
+class _RuleFields:
+    team: Team
+    channel: Channel | None
+    car_model: str
+    priority: int
+    members: list[Staff]
+
+
+def team_workers(dealer: Dealer, team: str) -> QuerySet[Staff]:
+    """The people a rule of `team` may route leads to: active holders of its worker role."""
+    return Staff.objects.filter(
+        memberships__dealer=dealer,
+        memberships__role=TEAM_WORKER[Team(team)],
+        memberships__is_active=True,
+        is_active=True,
+    ).order_by("display_name", "username")
+
+
+def _rule_fields(
+    dealer: Dealer,
+    *,
+    team: str,
+    channel: Channel | None,
+    car_model: str,
+    priority: int,
+    members: Iterable[Staff],
+    rule: AssignmentRule | None,
+) -> _RuleFields:
+    if team not in Team.values:
+        raise InvalidInput(_("Choose a team."), code="bad_team", field="team")
+    team = Team(team)
+    if channel is not None and channel.dealer_id != dealer.pk:
+        raise InvalidInput(_("Unknown channel."), code="unknown_channel", field="channel")
+    car_model = " ".join((car_model or "").split())
+    if len(car_model) > NAME_MAX_LENGTH:
+        raise InvalidInput(
+            _("At most %(max)d characters.") % {"max": NAME_MAX_LENGTH},
+            code="car_model_too_long",
+            field="car_model",
+        )
+    priority = _int_in(priority, PRIORITY_RANGE, field="priority")
+    people = {person.pk: person for person in members}
+    if not people:
+        raise InvalidInput(
+            _("Choose at least one person."), code="members_required", field="members"
+        )
+    workers = set(
+        Membership.objects.filter(
+            dealer=dealer,
+            role=TEAM_WORKER[team],
+            is_active=True,
+            staff__is_active=True,
+            staff_id__in=people,
+        ).values_list("staff_id", flat=True)
+    )
+    strangers = [str(person) for pk, person in people.items() if pk not in workers]
+    if strangers:
+        raise InvalidInput(
+            _("Not in the %(team)s here: %(names)s.")
+            % {"team": team.label, "names": ", ".join(sorted(strangers))},
+            code="not_team_worker",
+            field="members",
+        )
+    same = AssignmentRule.objects.filter(
+        dealer=dealer, team=team, channel=channel, car_model__iexact=car_model
+    )
+    if rule is not None:
+        same = same.exclude(pk=rule.pk)
+    twin = same.first()
+    if twin is not None:
+        raise InvalidInput(
+            _(
+                "A rule for this team, channel and model already exists (priority %(priority)d); "
+                "change that one instead."
+            )
+            % {"priority": twin.priority},
+            code="duplicate_rule",
+        )
+    return _RuleFields(
+        team=team,
+        channel=channel,
+        car_model=car_model,
+        priority=priority,
+        members=list(people.values()),
+    )
+
+
+def create_assignment_rule(
+    *,
+    dealer: Dealer,
+    by: Staff,
+    team: str,
+    members: Iterable[Staff],
+    channel: Channel | None = None,
+    car_model: str = "",
+    priority: int = 100,
+) -> AssignmentRule:
+    """Route new leads of a channel and/or model to some people of a team."""
+    _check_editor(by, dealer)
+    fields = _rule_fields(
+        dealer,
+        team=team,
+        channel=channel,
+        car_model=car_model,
+        priority=priority,
+        members=members,
+        rule=None,
+    )
+    with transaction.atomic():
+        rule = AssignmentRule.objects.create(
+            dealer=dealer,
+            team=fields.team,
+            channel=fields.channel,
+            car_model=fields.car_model,
+            priority=fields.priority,
+        )
+        rule.members.set(fields.members)
+    log.info("dealer=%s assignment rule %s created by=%s", dealer.code, rule.pk, by.username)
+    return rule
+
+
+def update_assignment_rule(
+    *,
+    rule: AssignmentRule,
+    by: Staff,
+    team: str,
+    members: Iterable[Staff],
+    channel: Channel | None = None,
+    car_model: str = "",
+    priority: int = 100,
+) -> AssignmentRule:
+    """Change a rule; leads already assigned keep their owners."""
+    dealer = rule.dealer
+    _check_editor(by, dealer)
+    fields = _rule_fields(
+        dealer,
+        team=team,
+        channel=channel,
+        car_model=car_model,
+        priority=priority,
+        members=members,
+        rule=rule,
+    )
+    with transaction.atomic():
+        rule.team = fields.team
+        rule.channel = fields.channel
+        rule.car_model = fields.car_model
+        rule.priority = fields.priority
+        rule.save(update_fields=["team", "channel", "car_model", "priority"])
+        rule.members.set(fields.members)
+    log.info("dealer=%s assignment rule %s updated by=%s", dealer.code, rule.pk, by.username)
+    return rule
+
+
+def delete_assignment_rule(*, rule: AssignmentRule, by: Staff) -> None:
+    """Remove a rule; its leads then go to the whole team (or the next matching rule)."""
+    _check_editor(by, rule.dealer)
+    pk = rule.pk
+    rule.delete()
+    log.info("dealer=%s assignment rule %s deleted by=%s", rule.dealer.code, pk, by.username)
+
+
+# ---------------------------------------------------------------- reason codes
+
+
+def _reason_label(label: str) -> str:
+    return _text(label, field="label", required_message=_("Enter the reason as people say it."))
+
+
+def create_reason_code(
+    *, dealer: Dealer, by: Staff, kind: str, code: str, label: str
+) -> ReasonCode:
+    """A new reason to mark leads invalid or defeated."""
+    _check_editor(by, dealer)
+    if kind not in ReasonKind.values:
+        raise InvalidInput(_("Unknown kind of reason."), code="bad_kind", field="kind")
+    code = _code(code)
+    label = _reason_label(label)
+    taken = InvalidInput(
+        _("There already is a reason with the code “%(code)s”.") % {"code": code},
+        code="code_taken",
+        field="code",
+    )
+    if ReasonCode.objects.filter(dealer=dealer, kind=kind, code=code).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            reason = ReasonCode.objects.create(dealer=dealer, kind=kind, code=code, label=label)
+    except IntegrityError as error:
+        raise taken from error
+    log.info("dealer=%s reason %s/%s created by=%s", dealer.code, kind, code, by.username)
+    return reason
+
+
+def rename_reason_code(*, reason: ReasonCode, by: Staff, label: str) -> ReasonCode:
+    """Change what people read; the code that past events refer to stays."""
+    _check_editor(by, reason.dealer)
+    reason.label = _reason_label(label)
+    reason.save(update_fields=["label"])
+    log.info(
+        "dealer=%s reason %s/%s renamed by=%s",
+        reason.dealer.code,
+        reason.kind,
+        reason.code,
+        by.username,
+    )
+    return reason
+
+
+def set_reason_code_active(*, reason: ReasonCode, by: Staff, is_active: bool) -> ReasonCode:
+    """Offer a reason again, or stop offering it. Reasons are never deleted: past events
+    refer to them. At least one reason of each kind stays on offer."""
+    _check_editor(by, reason.dealer)
+    if not is_active and reason.is_active:
+        others = ReasonCode.objects.filter(
+            dealer_id=reason.dealer_id, kind=reason.kind, is_active=True
+        ).exclude(pk=reason.pk)
+        if not others.exists():
+            raise InvalidInput(
+                _("Keep at least one active reason of this kind, or nobody can use it."),
+                code="last_reason",
+            )
+    reason.is_active = is_active
+    reason.save(update_fields=["is_active"])
+    log.info(
+        "dealer=%s reason %s/%s active=%s by=%s",
+        reason.dealer.code,
+        reason.kind,
+        reason.code,
+        is_active,
+        by.username,
+    )
+    return reason
