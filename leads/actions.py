@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Absence, Dealer, Staff
 from accounts.roles import SUPERVISORS
-from dcc.errors import Conflict, InvalidInput, NotPermitted
+from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from leads import followups, ledger
 from leads.assignment import absent_staff_ids, is_pool_lead, may_own, pick_owner
 from leads.models import (
@@ -509,6 +509,28 @@ def _transfer(
     lead.owner = to
 
 
+@dataclass(frozen=True)
+class Reassignment:
+    moved: int
+    refused: list[tuple[Lead, str]]  # the lead and why it stayed
+
+
+def reassign_leads(
+    *, leads: list[Lead], by: Staff, to: Staff, reason: str = "reassign", note: str = ""
+) -> Reassignment:
+    """A supervisor moves many leads to one person: each a handoff in its own transaction,
+    so one refusal stops no other."""
+    moved, refused = 0, []
+    for lead in leads:
+        try:
+            hand_off(lead=lead, by=by, to=to, reason=reason, note=note)
+        except DomainError as error:
+            refused.append((lead, error.message))
+        else:
+            moved += 1
+    return Reassignment(moved=moved, refused=refused)
+
+
 def claim_lead(*, lead: Lead, by: Staff, expected_version: int | None = None) -> Lead:
     """A DCC agent takes a new lead out of the pool. Of two concurrent claims, exactly one
     wins; the other gets a Conflict naming who has it."""
@@ -561,6 +583,19 @@ def record_absence(
         )
         if starts_at <= timezone.now():
             apply_absence(absence)
+    return absence
+
+
+def end_absence(*, absence: Absence, by: Staff, at: datetime | None = None) -> Absence:
+    """Back early (or a leave cancelled before it began). Leads stay with the cover; the
+    supervisor hands back what should go back."""
+    if not roles_at(by, absence.dealer_id) & SUPERVISORS:
+        raise NotPermitted(_("Only supervisors and managers change absences."))
+    at = at or timezone.now()
+    if absence.ends_at <= at:
+        raise Conflict(_("This absence is already over."), code="absence_over")
+    absence.ends_at = max(at, absence.starts_at + timedelta(seconds=1))
+    absence.save(update_fields=["ends_at"])
     return absence
 
 

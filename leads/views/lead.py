@@ -107,12 +107,7 @@ def lead_action(request: HttpRequest, lead_id: int, action: str) -> HttpResponse
     lead = _visible_lead(request, lead.pk) if status == 200 else lead
     bound = {} if status == 200 else {chosen: form}
     template = "leads/_lead_body.html" if is_htmx(request) else "leads/lead_detail.html"
-    response = render(request, template, lead_context(request, lead, bound), status=status)
-    if is_htmx(request) and status != 200:
-        # htmx swaps only 2xx by default; show the errors in place anyway.
-        response["HX-Retarget"] = "#lead-body"
-        response["HX-Reswap"] = "outerHTML"
-    return response
+    return render(request, template, lead_context(request, lead, bound), status=status)
 
 
 @workbench()

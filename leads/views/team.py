@@ -162,21 +162,6 @@ class ReassignForm(StyledForm):
         self.fields["to"].help_text = _("People on leave now are not offered.")
 
 
-def _reassign(
-    leads: list[Lead], *, by: Staff, to: Staff, note: str
-) -> tuple[int, list[tuple[Lead, str]]]:
-    """Hand each lead to `to`, each in its own transaction: one refusal stops no other."""
-    moved, failed = 0, []
-    for lead in leads:
-        try:
-            actions.hand_off(lead=lead, by=by, to=to, reason="reassign", note=note)
-        except DomainError as error:
-            failed.append((lead, error.message))
-        else:
-            moved += 1
-    return moved, failed
-
-
 @workbench(SUPERVISORS)
 def reassign(request: HttpRequest) -> HttpResponse:
     """Pick leads (by owner and stage), pick a person, move them all; each move is a handoff
@@ -189,12 +174,13 @@ def reassign(request: HttpRequest) -> HttpResponse:
     form = ReassignForm(posted, staff=request.user, dealer=request.dealer)
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["to"]
-        moved, failed = _reassign(
-            list(form.cleaned_data["leads"].order_by("pk")),
+        result = actions.reassign_leads(
+            leads=list(form.cleaned_data["leads"].order_by("pk")),
             by=request.user,
             to=target,
             note=form.cleaned_data["note"],
         )
+        moved, failed = result.moved, result.refused
         if moved:
             messages.success(
                 request,

@@ -5,6 +5,7 @@ Skipped only when Chromium is absent; `.ci/run` installs it, so CI always runs t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.conf import settings
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+EXPECTED_REFUSAL = re.compile(r"Failed to load resource: .* status of (403|409|422)\b")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -58,10 +60,12 @@ class Session:
         self.base_url = base_url
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on(
-            "console",
-            lambda message: self.errors.append(message.text) if message.type == "error" else None,
-        )
+        self.page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        # A form answered with its errors (403/409/422) is expected; anything else is not.
+        if message.type == "error" and not EXPECTED_REFUSAL.search(message.text):
+            self.errors.append(message.text)
 
     def goto(self, path: str) -> None:
         self.page.goto(self.base_url + path)
