@@ -102,18 +102,24 @@ def load_demo(*, leads_per_dealer: int = 300, seed: int = 2026) -> DemoResult:
         logins.append((hq.username, str(Role.HEADQUARTERS.label)))
     total = 0
     for dealer in dealers:
-        missing = leads_per_dealer - Lead.objects.filter(dealer=dealer).count()
-        for index in range(max(missing, 0)):
-            # The first few arrived this morning and wait for their first call.
-            fresh = index < FRESH_LEADS
-            age = (
-                timedelta(minutes=rng.uniform(1, 240))
-                if fresh
-                else timedelta(days=rng.triangular(0.2, 90, 5))
-            )
-            _demo_lead(dealer, rng, age=age, untouched=fresh)
-            total += 1
+        with transaction.atomic():  # one commit per dealer, not one per action
+            total += _demo_history(dealer, rng, leads_per_dealer)
     return DemoResult(dealers=dealers, leads=total, logins=logins)
+
+
+def _demo_history(dealer: Dealer, rng: random.Random, leads_per_dealer: int) -> int:
+    """Top the dealer up to `leads_per_dealer` leads; return how many were made."""
+    missing = max(leads_per_dealer - Lead.objects.filter(dealer=dealer).count(), 0)
+    for index in range(missing):
+        # The first few arrived this morning and wait for their first call.
+        fresh = index < FRESH_LEADS
+        age = (
+            timedelta(minutes=rng.uniform(1, 240))
+            if fresh
+            else timedelta(days=rng.triangular(0.2, 90, 5))
+        )
+        _demo_lead(dealer, rng, age=age, untouched=fresh)
+    return missing
 
 
 def _people(dealer: Dealer, role: Role) -> list[Staff]:

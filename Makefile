@@ -1,0 +1,68 @@
+# DCC: `make run` to try it, `make test` to check it. `make` alone lists the targets.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.dcc-installed
+PGHOST ?= 127.0.0.1
+PG_ADMIN_URL := postgresql://postgres@$(PGHOST):5432/postgres
+PG_TEST_URL := postgres://postgres@$(PGHOST):5432/dcc
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test test-deps lint fmt bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP) ## Create .venv and install DCC with its test tools (again when pyproject.toml changes)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+run: venv ## Serve DCC with demo data at http://127.0.0.1:8000/ (HOST=, PORT= to change)
+	$(BIN)/dcc serve --demo --host $(HOST) --port $(PORT)
+
+test: venv test-deps ## Run the whole suite on SQLite, then on PostgreSQL if it answers (REQUIRE_POSTGRES=1: must)
+	env -u DATABASE_URL $(BIN)/pytest -n auto
+	@if err=$$($(BIN)/python -c 'import psycopg; psycopg.connect("$(PG_ADMIN_URL)", connect_timeout=3).close()' 2>&1); then \
+		echo "== again on PostgreSQL at $(PGHOST):5432"; \
+		DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n auto; \
+	elif [ "$(REQUIRE_POSTGRES)" = 1 ]; then \
+		echo "ERROR: REQUIRE_POSTGRES=1 but PostgreSQL does not answer at $(PGHOST):5432:" >&2; \
+		echo "$$err" | tail -n 2 >&2; exit 1; \
+	else \
+		echo "== PostgreSQL does not answer at $(PGHOST):5432: suite ran on SQLite only"; \
+	fi
+
+test-deps: venv ## Install what the browser and translation tests need (Debian chromium, CJK fonts, gettext), if missing and we are root
+	@pkgs=""; \
+	[ -x /usr/bin/chromium ] || pkgs="$$pkgs chromium"; \
+	[ -d /usr/share/fonts/opentype/noto ] || pkgs="$$pkgs fonts-noto-cjk"; \
+	command -v xgettext >/dev/null || pkgs="$$pkgs gettext"; \
+	if [ -n "$$pkgs" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "== installing$$pkgs for the browser and translation tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $$pkgs >/dev/null; \
+	fi
+
+lint: venv ## Check style: ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: venv ## Fix what ruff can fix and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: venv ## Run each bench/*.py
+	@set -e; for f in bench/*.py; do \
+		[ -e "$$f" ] || { echo "no benchmarks in bench/"; break; }; \
+		echo "== $$f"; DJANGO_SETTINGS_MODULE=dcc.settings $(BIN)/python "$$f"; \
+	done
+
+clean: ## Remove caches, build files and collected static files (keeps .venv and the var/ database)
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	rm -rf build *.egg-info .pytest_cache .ruff_cache .hypothesis var/static
