@@ -10,7 +10,7 @@ from leads.permissions import LEAD_CREATORS, dealers_of
 
 # (url name, label, roles that see it)
 NAVIGATION = [
-    ("queue", _("My queue"), DCC_TEAM),
+    ("queue", _("My queue"), DCC_TEAM | {Role.OWNER_OPS}),
     ("showroom", _("Showroom"), frozenset({Role.CONSULTANT, Role.SHOWROOM_MANAGER})),
     ("team", _("Team board"), SUPERVISORS),
     ("lead_list", _("Leads"), DEALER_MANAGERS | {Role.HEADQUARTERS} | DCC_TEAM),

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.roles import DCC_TEAM, SUPERVISORS, Role
+from accounts.roles import SUPERVISORS, Role
 from dcc.middleware import SESSION_KEY
 from leads.permissions import LEAD_CREATORS, roles_by_dealer
 
@@ -15,7 +15,7 @@ from leads.permissions import LEAD_CREATORS, roles_by_dealer
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     roles = request.roles
-    if roles & DCC_TEAM - {Role.DCC_SUPERVISOR}:
+    if roles & {Role.DCC_AGENT, Role.OWNER_OPS}:
         return redirect("queue")
     if Role.CONSULTANT in roles:
         return redirect("showroom")

@@ -127,9 +127,13 @@ def authorize_create(staff: Staff, dealer_id: int) -> None:
         raise NotPermitted(_("You may not enter leads at this dealer."), code="not_permitted")
 
 
-def authorize_reveal(staff: Staff, lead: Lead) -> None:
+def may_reveal(staff: Staff, lead: Lead) -> bool:
     """Revealing a number is dealer work: headquarters reads, it does not call customers."""
-    if not roles_at(staff, lead.dealer_id) - {Role.HEADQUARTERS}:
+    return bool(roles_at(staff, lead.dealer_id) - {Role.HEADQUARTERS})
+
+
+def authorize_reveal(staff: Staff, lead: Lead) -> None:
+    if not may_reveal(staff, lead):
         raise NotPermitted(
             _("Headquarters cannot reveal customers' numbers."), code="not_permitted"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,8 +66,8 @@ def search_leads(leads: QuerySet[Lead], query: str) -> QuerySet[Lead]:
     query = unicodedata.normalize("NFKC", query).strip()
     if not query:
         return leads.none()
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if digits and len(digits) == len(query.replace(" ", "").replace("-", "").lstrip("+")):
+    digits = re.sub(r"[\s\-.()+]", "", query)
+    if digits.isdigit():
         if len(digits) <= 4:
             return leads.filter(customer__phone__endswith=digits)
         try:

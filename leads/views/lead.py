@@ -4,15 +4,17 @@ this person may take now), search, the lead list and manual entry."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import DCC_TEAM, DEALER_MANAGERS, Role
-from dcc.errors import DomainError, NotFound
+from dcc.errors import DomainError, NotFound, NotPermitted
 from leads import actions
 from leads.forms import ACTION_UI, ActionForm, LeadEntryForm
 from leads.models import Channel, Event, Lead, ReasonCode, Task
@@ -20,6 +22,7 @@ from leads.permissions import (
     LEAD_CREATORS,
     available_actions,
     get_visible_lead,
+    may_reveal,
     may_see_phone,
     visible_leads,
 )
@@ -45,6 +48,14 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
     """Everything the lead page shows; `bound` is the failed form to show again."""
     bound = bound or {}
     offered = available_actions(request.user, lead)
+    # A refused action has no form on the page any more: say why at the top instead.
+    refusals = [
+        error
+        for action, form in bound.items()
+        if action not in offered
+        for errors in form.errors.values()
+        for error in errors
+    ]
     forms = []
     for action in offered:
         ui = ACTION_UI[action]
@@ -70,6 +81,8 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
         .select_related("assignee")
         .order_by("due_at"),
         "action_forms": forms,
+        "refusals": refusals,
+        "may_reveal": full_phone is False and may_reveal(request.user, lead),
     }
 
 
@@ -90,24 +103,36 @@ def lead_action(request: HttpRequest, lead_id: int, action: str) -> HttpResponse
         raise Http404 from error
     ui = ACTION_UI[chosen]
     form: ActionForm = ui.form(request.POST, lead=lead, prefix=chosen.value)
-    status = 200
     if form.is_valid():
         try:
             lead = ui.perform(lead, request.user, form.cleaned_data)
         except DomainError as error:
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, error.message)
+            form.add_error(error.field if error.field in form.fields else None, error.message)
             status = 409 if error.status in (403, 409) else 422
         else:
-            messages.success(request, _("%(action)s: done.") % {"action": chosen.label})
+            done = _("%(action)s: done.") % {"action": chosen.label}
+            if not visible_leads(request.user).filter(pk=lead.pk).exists():
+                # The lead has moved on out of this person's view (e.g. arrived, for DCC).
+                messages.success(request, done)
+                return _navigate(request, reverse("home"))
             if not is_htmx(request):
+                messages.success(request, done)
                 return redirect("lead_detail", lead_id=lead.pk)
+            lead = _visible_lead(request, lead.pk)
+            context = lead_context(request, lead) | {"notice": done}
+            return render(request, "leads/_lead_body.html", context)
     else:
         status = 422
-    lead = _visible_lead(request, lead.pk) if status == 200 else lead
-    bound = {} if status == 200 else {chosen: form}
     template = "leads/_lead_body.html" if is_htmx(request) else "leads/lead_detail.html"
-    return render(request, template, lead_context(request, lead, bound), status=status)
+    context = lead_context(request, lead, {chosen: form})
+    return render(request, template, context, status=status)
+
+
+def _navigate(request: HttpRequest, url: str) -> HttpResponse:
+    """Go to another page, from a plain form post or an htmx one."""
+    if is_htmx(request):
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 @workbench()
@@ -115,11 +140,12 @@ def lead_action(request: HttpRequest, lead_id: int, action: str) -> HttpResponse
 def reveal_phone(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Show the full number, recorded in the ledger."""
     lead = _visible_lead(request, lead_id)
-    phone = actions.reveal_phone(lead=lead, by=request.user)
+    try:
+        phone = actions.reveal_phone(lead=lead, by=request.user)
+    except NotPermitted as error:
+        raise PermissionDenied(error.message) from error
     if is_htmx(request):
-        return HttpResponse(
-            f'<a href="tel:{phone}" class="fw-semibold">{phone}</a>', content_type="text/html"
-        )
+        return HttpResponse(format_html('<a href="tel:{0}" class="fw-semibold">{0}</a>', phone))
     messages.info(request, _("Full number: %(phone)s") % {"phone": phone})
     return redirect("lead_detail", lead_id=lead.pk)
 

@@ -35,10 +35,16 @@ def showroom(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            messages.success(
-                request,
-                _("%(name)s checked in.") % {"name": lead.customer.name or lead.customer.phone},
-            )
+            name = lead.customer.name or lead.customer.phone
+            if lead.owner_id != request.user.pk:
+                # Already in a colleague's hands past arrival: the visit is a touch on it.
+                messages.warning(
+                    request,
+                    _("%(name)s is %(owner)s's customer: the visit is recorded on that lead.")
+                    % {"name": name, "owner": lead.owner},
+                )
+                return redirect("showroom")
+            messages.success(request, _("%(name)s checked in.") % {"name": name})
             return redirect("lead_detail", lead_id=lead.pk)
     day = showroom_day(
         staff=request.user,
