@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-deps lint fmt bench clean
+.PHONY: help venv run test test-deps lint fmt messages bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,6 +56,9 @@ lint: venv ## Check style: ruff check and ruff format --check
 fmt: venv ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+messages: venv test-deps ## Extract UI strings into locale/, keep English, compile; then translate what is new in zh_Hans
+	$(BIN)/python tools/i18n.py
 
 bench: venv ## Run each bench/*.py
 	@set -e; for f in bench/*.py; do \

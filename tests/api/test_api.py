@@ -3,6 +3,7 @@ error shape, pagination and filters, phone masking and reveal, OpenAPI, and quer
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -404,3 +405,10 @@ def test_task_list_and_event_queries_do_not_grow(team, api):
         make_lead(team.dealer, owner=owner)
     assert _queries(client, "/api/v1/tasks") == few_tasks
     assert _queries(client, f"/api/v1/leads/{lead.pk}/events") == few_events
+
+
+def test_api_docs_page_loads_nothing_from_the_internet(client):
+    """Dealers' networks are closed: the docs page uses the vendored Swagger UI."""
+    html = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in html
+    assert not re.search(r"""(src|href)=["']https?://""", html)
