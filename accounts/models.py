@@ -94,7 +94,8 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["staff", "dealer", "role"], name="membership_uniq")
+            models.UniqueConstraint(fields=["staff", "dealer", "role"], name="membership_uniq"),
+            models.CheckConstraint(condition=Q(weight__gte=1), name="membership_weight_positive"),
         ]
         indexes = [models.Index(fields=["dealer", "role"])]
 
@@ -126,6 +127,22 @@ class Absence(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["dealer", "staff", "ends_at"])]
+
+
+class SettingsChange(models.Model):
+    """Who changed which setting of a dealer, when, to what. Written by accounts.audit."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="settings_changes")
+    changed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    what = models.CharField(max_length=40)
+    subject = models.CharField(max_length=200)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("settings change")
+        verbose_name_plural = _("settings changes")
+        indexes = [models.Index(fields=["dealer", "changed_at"])]
 
 
 class ApiToken(models.Model):

@@ -7,7 +7,6 @@ Staff and roles are changed in accounts.actions.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
-from accounts.roles import SUPERVISORS
 from dcc.errors import InvalidInput, NotPermitted
 from leads.assignment import TEAM_WORKER
 from leads.models import (
@@ -30,13 +29,8 @@ from leads.models import (
     ReasonKind,
     Team,
 )
-from leads.permissions import roles_at
+from leads.permissions import may_configure
 from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Grade
-
-log = logging.getLogger("dcc.settings")
-
-# Who may change a dealer's settings (staff and roles: see accounts.actions.STAFF_EDITORS).
-SETTINGS_EDITORS = SUPERVISORS
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 CODE_MAX_LENGTH = 32
@@ -45,10 +39,6 @@ SLA_MINUTES_RANGE = (1, 24 * 60)
 MAX_MONTHLY_SPEND = Decimal("9999999999.99")
 FOLLOW_UP_DAYS_RANGE = (1, 365)
 PRIORITY_RANGE = (0, 32767)
-
-
-def may_configure(staff: Staff, dealer: Dealer) -> bool:
-    return bool(roles_at(staff, dealer.pk) & SETTINGS_EDITORS)
 
 
 def _check_editor(by: Staff, dealer: Dealer) -> None:
@@ -169,7 +159,7 @@ def create_channel(
             )
     except IntegrityError as error:
         raise taken from error
-    log.info("dealer=%s channel=%s created by=%s", dealer.code, code, by.username)
+    record_change(dealer=dealer, by=by, what="channel_created", subject=code)
     return channel
 
 
@@ -195,14 +185,17 @@ def update_channel(
     channel.monthly_spend = fields.monthly_spend
     channel.is_active = is_active
     channel.save(update_fields=["name", "group", "sla_minutes", "monthly_spend", "is_active"])
-    log.info(
-        "dealer=%s channel=%s updated by=%s sla=%s spend=%s active=%s",
-        channel.dealer.code,
-        channel.code,
-        by.username,
-        channel.sla_minutes,
-        channel.monthly_spend,
-        is_active,
+    record_change(
+        dealer=channel.dealer,
+        by=by,
+        what="channel_updated",
+        subject=channel.code,
+        detail={
+            "name": channel.name,
+            "sla_minutes": channel.sla_minutes,
+            "monthly_spend": str(channel.monthly_spend),
+            "is_active": channel.is_active,
+        },
     )
     return channel
 
@@ -250,7 +243,9 @@ def set_follow_up_days(*, dealer: Dealer, by: Staff, days: Mapping[str, int]) ->
             GradePolicy.objects.update_or_create(
                 dealer=dealer, grade=grade, defaults={"follow_up_days": value}
             )
-    log.info("dealer=%s follow-up days %s set by=%s", dealer.code, checked, by.username)
+    record_change(
+        dealer=dealer, by=by, what="follow_up_days_set", subject="grades", detail=dict(checked)
+    )
 
 
 # ---------------------------------------------------------------- assignment rules
@@ -374,7 +369,7 @@ def create_assignment_rule(
             priority=fields.priority,
         )
         rule.members.set(fields.members)
-    log.info("dealer=%s assignment rule %s created by=%s", dealer.code, rule.pk, by.username)
+    record_change(dealer=dealer, by=by, what="assignment_rule_created", subject=str(rule.pk))
     return rule
 
 
@@ -407,7 +402,7 @@ def update_assignment_rule(
         rule.priority = fields.priority
         rule.save(update_fields=["team", "channel", "car_model", "priority"])
         rule.members.set(fields.members)
-    log.info("dealer=%s assignment rule %s updated by=%s", dealer.code, rule.pk, by.username)
+    record_change(dealer=rule.dealer, by=by, what="assignment_rule_updated", subject=str(rule.pk))
     return rule
 
 
@@ -416,7 +411,7 @@ def delete_assignment_rule(*, rule: AssignmentRule, by: Staff) -> None:
     _check_editor(by, rule.dealer)
     pk = rule.pk
     rule.delete()
-    log.info("dealer=%s assignment rule %s deleted by=%s", rule.dealer.code, pk, by.username)
+    record_change(dealer=rule.dealer, by=by, what="assignment_rule_deleted", subject=str(pk))
 
 
 # ---------------------------------------------------------------- reason codes
@@ -447,7 +442,7 @@ def create_reason_code(
             reason = ReasonCode.objects.create(dealer=dealer, kind=kind, code=code, label=label)
     except IntegrityError as error:
         raise taken from error
-    log.info("dealer=%s reason %s/%s created by=%s", dealer.code, kind, code, by.username)
+    record_change(dealer=dealer, by=by, what="reason_created", subject=f"{kind}/{code}")
     return reason
 
 
@@ -456,12 +451,12 @@ def rename_reason_code(*, reason: ReasonCode, by: Staff, label: str) -> ReasonCo
     _check_editor(by, reason.dealer)
     reason.label = _reason_label(label)
     reason.save(update_fields=["label"])
-    log.info(
-        "dealer=%s reason %s/%s renamed by=%s",
-        reason.dealer.code,
-        reason.kind,
-        reason.code,
-        by.username,
+    record_change(
+        dealer=reason.dealer,
+        by=by,
+        what="reason_renamed",
+        subject=f"{reason.kind}/{reason.code}",
+        detail={"label": reason.label},
     )
     return reason
 
@@ -481,12 +476,10 @@ def set_reason_code_active(*, reason: ReasonCode, by: Staff, is_active: bool) ->
             )
     reason.is_active = is_active
     reason.save(update_fields=["is_active"])
-    log.info(
-        "dealer=%s reason %s/%s active=%s by=%s",
-        reason.dealer.code,
-        reason.kind,
-        reason.code,
-        is_active,
-        by.username,
+    record_change(
+        dealer=reason.dealer,
+        by=by,
+        what="reason_activated" if is_active else "reason_deactivated",
+        subject=f"{reason.kind}/{reason.code}",
     )
     return reason

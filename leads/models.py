@@ -260,7 +260,10 @@ class GradePolicy(models.Model):
         verbose_name = _("grade policy")
         verbose_name_plural = _("grade policies")
         constraints = [
-            models.UniqueConstraint(fields=["dealer", "grade"], name="grade_policy_uniq")
+            models.UniqueConstraint(fields=["dealer", "grade"], name="grade_policy_uniq"),
+            models.CheckConstraint(
+                condition=Q(follow_up_days__gte=1), name="grade_policy_days_positive"
+            ),
         ]
 
 

@@ -46,6 +46,10 @@ LEAD_CREATORS = frozenset(
         Role.CONSULTANT,
     }
 )
+# Who changes a dealer's settings (channels, grades, rules, reasons), and who its staff and
+# roles.
+SETTINGS_EDITORS = SUPERVISORS
+STAFF_EDITORS = frozenset({Role.GM, Role.SALES_MANAGER})
 # Who sees every customer's full phone number; others see it masked.
 FULL_PHONE_ROLES = DEALER_MANAGERS - {Role.AUDITOR} | SUPERVISORS
 
@@ -177,3 +181,11 @@ def available_actions(staff: Staff, lead: Lead) -> list[Action]:
             continue
         offered.append(action)
     return offered
+
+
+def may_configure(staff: Staff, dealer: Dealer) -> bool:
+    return bool(roles_at(staff, dealer.pk) & SETTINGS_EDITORS)
+
+
+def may_edit_staff(staff: Staff, dealer: Dealer) -> bool:
+    return bool(roles_at(staff, dealer.pk) & STAFF_EDITORS)

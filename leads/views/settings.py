@@ -24,7 +24,6 @@ from accounts.roles import Role
 from dcc.errors import DomainError, NotPermitted
 from leads import configuration
 from leads.assignment import TEAM_WORKER
-from leads.configuration import SETTINGS_EDITORS
 from leads.forms_settings import (
     AssignmentRuleForm,
     ChannelForm,
@@ -36,6 +35,7 @@ from leads.forms_settings import (
     WeightForm,
 )
 from leads.models import AssignmentRule, Channel, Lead, ReasonCode, ReasonKind, Team
+from leads.permissions import SETTINGS_EDITORS
 from leads.stages import OPEN_STAGES
 from leads.views.common import is_htmx, workbench
 
