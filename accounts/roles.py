@@ -18,7 +18,7 @@ class Role(models.TextChoices):
     HEADQUARTERS = "headquarters", _("Headquarters")
 
 
-# Who sees the whole dealer (read) and may step in on any lead of it.
+# Who sees the whole dealer's leads (what each may do to them: leads.stages.SPECS).
 DEALER_MANAGERS = frozenset(
     {Role.GM, Role.SALES_MANAGER, Role.MARKETING_MANAGER, Role.SHOWROOM_MANAGER, Role.AUDITOR}
 )

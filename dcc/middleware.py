@@ -33,12 +33,17 @@ class CurrentDealerMiddleware:
 
 class ChineseFirstMiddleware:
     """Chinese unless the person chose otherwise: a browser's Accept-Language alone does not
-    switch a dealer's screens to English. Runs before LocaleMiddleware."""
+    switch a dealer's screens to English (the API does follow it). Runs before
+    LocaleMiddleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        # API clients choose by Accept-Language; people by the switch (cookie).
+        if (
+            settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+            and not request.path.startswith("/api/")
+        ):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,7 @@ from leads.models import (
     Customer,
     Event,
     EventKind,
+    HandoffReason,
     Lead,
     ReasonCode,
     ReasonKind,
@@ -119,7 +120,14 @@ def create_lead(
                         IntakeOutcome.CREATED,
                     )
             except IntegrityError:
-                # Another enquiry for the same customer won the race: this one is a touch.
+                # Another enquiry won the race: the same platform lead (a duplicate), or the
+                # same customer (then this one is a touch).
+                if external_id and (
+                    existing := Lead.objects.filter(
+                        dealer=dealer, channel=channel, external_id=external_id
+                    ).first()
+                ):
+                    return Intake(existing, IntakeOutcome.DUPLICATE)
                 open_lead = Lead.objects.select_for_update().get(
                     customer=customer, stage__in=OPEN_STAGES
                 )
@@ -247,7 +255,20 @@ def _close(lead: Lead, stage: Stage, at: datetime, outcome: TaskOutcome) -> None
     lead.stage = stage
     lead.closed_at = at
     lead.next_follow_up_at = None
+    if stage != Stage.DELIVERED:
+        lead.appointment_at = None  # its reminder is cancelled with the other tasks
     followups.close(lead, outcome=outcome, at=at)
+
+
+def _choice(choices: type[models.TextChoices], value: str, *, field: str) -> str:
+    """`value` if it is one of `choices`, else InvalidInput on `field`."""
+    if value not in choices.values:
+        raise InvalidInput(
+            _("“%(value)s” is not a valid choice.") % {"value": value},
+            code=f"unknown_{field}",
+            field=field,
+        )
+    return value
 
 
 # ---------------------------------------------------------------- invite
@@ -272,9 +293,16 @@ def log_call(
     at = at or timezone.now()
     if duration_seconds < 0:
         raise InvalidInput(_("Talk time cannot be negative."), field="duration_seconds")
+    _choice(CallOutcome, outcome, field="outcome")
+    _choice(CallDirection, direction, field="direction")
+    if grade:
+        _choice(Grade, grade, field="grade")
     with transaction.atomic():
         lead, _stage = _begin(lead, by, Action.LOG_CALL)
-        reached = CallOutcome(outcome) is CallOutcome.REACHED
+        if grade and grade != lead.grade:
+            authorize(by, lead, Action.GRADE)
+            check_stage(Action.GRADE, stage=lead.stage, defeat_pending=lead.defeat_pending)
+        reached = outcome == CallOutcome.REACHED
         from_stage = lead.stage
         if lead.first_response_at is None:
             lead.first_response_at = at
@@ -326,8 +354,7 @@ def set_grade(
 ) -> Lead:
     """Grade the customer's intent; the next follow-up moves to the grade's interval."""
     at = at or timezone.now()
-    if grade not in Grade.values:
-        raise InvalidInput(_("Unknown grade."), code="unknown_grade", field="grade")
+    _choice(Grade, grade, field="grade")
     with transaction.atomic():
         lead, _stage = _begin(lead, by, Action.GRADE)
         _grade(lead, by, Grade(grade), at=at, note=note)
@@ -516,7 +543,12 @@ class Reassignment:
 
 
 def reassign_leads(
-    *, leads: list[Lead], by: Staff, to: Staff, reason: str = "reassign", note: str = ""
+    *,
+    leads: list[Lead],
+    by: Staff,
+    to: Staff,
+    reason: str = HandoffReason.REASSIGN,
+    note: str = "",
 ) -> Reassignment:
     """A supervisor moves many leads to one person: each a handoff in its own transaction,
     so one refusal stops no other."""
@@ -542,7 +574,7 @@ def claim_lead(*, lead: Lead, by: Staff, expected_version: int | None = None) ->
                 _("%(name)s has already taken this lead.") % {"name": lead.owner},
                 code="already_claimed",
             )
-        _transfer(lead, by=by, to=by, reason="claim", note="", at=at)
+        _transfer(lead, by=by, to=by, reason=HandoffReason.CLAIM, note="", at=at)
         _save(lead)
         return lead
 
@@ -612,7 +644,7 @@ def apply_absence(absence: Absence) -> int:
                 lead,
                 by=absence.created_by,
                 to=absence.cover,
-                reason="absence",
+                reason=HandoffReason.ABSENCE,
                 note=absence.reason,
                 at=at,
             )
@@ -631,7 +663,7 @@ def apply_absence(absence: Absence) -> int:
                 at=at,
                 from_owner=absence.staff,
                 to_owner=absence.cover,
-                reason="absence",
+                reason=HandoffReason.ABSENCE,
                 note=absence.reason,
                 data={"task": task.kind},
             )
@@ -718,7 +750,7 @@ def check_in_visitor(
         if lead.stage not in (Stage.NEW, Stage.CONTACTED, Stage.APPOINTED):
             return lead  # already in the showroom's hands: the visit is a touch
         if lead.owner_id != by.pk:
-            _transfer(lead, by=by, to=by, reason="arrival", note="", at=at)
+            _transfer(lead, by=by, to=by, reason=HandoffReason.ARRIVAL, note="", at=at)
             _save(lead)
         return record_arrival(lead=lead, by=by, note=note, at=at)
 
@@ -768,6 +800,8 @@ def record_order(
     note: str = "",
     at: datetime | None = None,
 ) -> Lead:
+    if amount is not None and amount <= 0:
+        raise InvalidInput(_("The price must be positive."), field="amount")
     data = {"car_model": car_model or lead.car_model, "amount": str(amount) if amount else None}
     return _record(lead, by, Action.ORDER, EventKind.ORDERED, at, note, data)
 
@@ -918,8 +952,14 @@ def reactivate_lead(*, lead: Lead, by: Staff, note: str = "", at: datetime | Non
                     by=by,
                     note="",
                     at=at,
-                    reason="reactivation",
-                    to=pick_owner(lead.dealer, team=Team.DCC, channel=lead.channel, at=at),
+                    reason=HandoffReason.REACTIVATION,
+                    to=pick_owner(
+                        lead.dealer,
+                        team=Team.DCC,
+                        channel=lead.channel,
+                        car_model=lead.car_model,
+                        at=at,
+                    ),
                 )
             followups.schedule_follow_up(
                 lead, due_at=followups.next_follow_up(lead.dealer, lead.grade or Grade.N, at)

@@ -15,7 +15,7 @@ from accounts.models import Brand, Dealer, Membership, Region, Staff
 from accounts.roles import Role
 from leads import actions
 from leads.defaults import set_up_dealer
-from leads.models import Channel, Lead
+from leads.models import Channel, HandoffReason, Lead
 from leads.stages import Grade
 
 DEMO_PASSWORD = "dcc-demo-2026"
@@ -197,7 +197,7 @@ def _demo_lead(dealer: Dealer, rng: random.Random, *, age: timedelta, untouched:
     consultant = rng.choice(consultants)
     if (when := step(rng.uniform(5, 120))) is None:
         return
-    actions.hand_off(lead=lead, by=agent, to=consultant, reason="appointment", at=when)
+    actions.hand_off(lead=lead, by=agent, to=consultant, reason=HandoffReason.APPOINTMENT, at=when)
     if visit > now or rng.random() < 0.35:
         return
     at = visit

@@ -22,13 +22,21 @@ NOTE = forms.CharField(
 
 
 class StyledForm(forms.Form):
-    """Bootstrap classes on every widget."""
+    """Bootstrap classes on every widget, and the invalid look on fields with errors."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
+
+    def add_error(self, field: str | None, error) -> None:
+        super().add_error(field, error)
+        # Also for errors the actions raise after validation (DomainError.field).
+        for name in [field] if field else []:
+            widget = self.fields[name].widget if name in self.fields else None
+            if widget and "is-invalid" not in widget.attrs.get("class", ""):
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
 
 class ActionForm(StyledForm):

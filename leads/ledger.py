@@ -99,8 +99,8 @@ def append(
         to_stage=str(to_stage),
         from_owner_id=from_owner.pk if from_owner else None,
         to_owner_id=to_owner.pk if to_owner else None,
-        reason=reason,
-        note=note,
+        reason=str(reason),
+        note=str(note),
         data=payload,
         prev_hash=prev_hash,
     )

@@ -290,6 +290,17 @@ class ReasonCode(models.Model):
         return self.label
 
 
+class HandoffReason(models.TextChoices):
+    """Why a lead changed hands when the system or a rule moved it (people may add a note)."""
+
+    APPOINTMENT = "appointment", _("Visit booked: to the showroom")
+    ARRIVAL = "arrival", _("Checked in at the showroom")
+    ABSENCE = "absence", _("Cover during absence")
+    CLAIM = "claim", _("Claimed from the pool")
+    REASSIGN = "reassign", _("Reassigned by a supervisor")
+    REACTIVATION = "reactivation", _("Reactivated while the owner was away")
+
+
 class Team(models.TextChoices):
     DCC = "dcc", _("DCC team")
     SHOWROOM = "showroom", _("Showroom")

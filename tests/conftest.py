@@ -45,6 +45,13 @@ def build_team(dealer: Dealer) -> Team:
     return Team(dealer=dealer, **people)
 
 
+@pytest.fixture(autouse=True)
+def english(settings) -> None:
+    """Tests read the English source strings; the Chinese default has its own tests, which
+    set LANGUAGE_CODE back to zh-hans."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def dealer(db) -> Dealer:
     return DealerFactory()

@@ -110,7 +110,8 @@ def test_logout_button_is_in_the_frame(team: Team):
 # ---------------------------------------------------------------- language
 
 
-def test_chinese_by_default_even_for_an_english_browser(team: Team):
+def test_chinese_by_default_even_for_an_english_browser(team: Team, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the product's default (tests otherwise read English)
     client = login(team.dcc_agent, lang=None)
 
     response = client.get("/queue/", headers={"Accept-Language": "en-US,en;q=0.9"})

@@ -9,7 +9,7 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from leads.models import CallOutcome, Event, EventKind, TaskKind
+from leads.models import CallOutcome, Event, EventKind, HandoffReason, TaskKind
 from leads.stages import Grade, Stage
 
 register = template.Library()
@@ -44,7 +44,10 @@ def task_label(value: str) -> str:
 
 @register.filter
 def reason_label(code: str, reasons: dict) -> str:
-    return _(reasons[code]) if code in reasons else code
+    """The dealer's label of a reason code, or the label of a handoff reason."""
+    if code in reasons:
+        return _(reasons[code])
+    return _label(HandoffReason, code)
 
 
 def _when(iso: str | None) -> str:

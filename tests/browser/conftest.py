@@ -52,7 +52,10 @@ class Session:
     """One person's browser tab, failing the test on any JavaScript error."""
 
     def __init__(self, browser, base_url: str, *, width: int = 1440, language: str = "en"):
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900},
+            locale="zh-CN" if language.startswith("zh") else "en-US",
+        )
         self.context.add_cookies(
             [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}]
         )
