@@ -972,6 +972,38 @@ def reactivate_lead(*, lead: Lead, by: Staff, note: str = "", at: datetime | Non
         ) from error
 
 
+def record_return_visit(
+    *,
+    lead: Lead,
+    by: Staff,
+    reached: bool,
+    satisfaction: int | None = None,
+    note: str = "",
+    at: datetime | None = None,
+) -> Lead:
+    """Owner operations' call to a new owner after delivery: reached or not, how satisfied
+    (1–5). It completes the open return-visit task."""
+    at = at or timezone.now()
+    if satisfaction is not None and not 1 <= satisfaction <= 5:
+        raise InvalidInput(_("Satisfaction is from 1 to 5."), field="satisfaction")
+    if satisfaction is not None and not reached:
+        raise InvalidInput(_("Only a customer who was reached can rate us."), field="satisfaction")
+    with transaction.atomic():
+        lead, _stage = _begin(lead, by, Action.RETURN_VISIT)
+        ledger.append(
+            lead,
+            EventKind.RETURN_VISIT,
+            actor=by,
+            at=at,
+            note=note,
+            data={"reached": reached, "satisfaction": satisfaction},
+        )
+        if reached:
+            followups.close(lead, TaskKind.RETURN_VISIT, outcome=TaskOutcome.DONE, at=at)
+        _save(lead)
+        return lead
+
+
 def reveal_phone(*, lead: Lead, by: Staff) -> str:
     """Show a masked number in full; the reveal is recorded in the ledger."""
     authorize_reveal(by, lead)

@@ -170,6 +170,11 @@ class ClaimIn(Schema):
     version: int | None = None
 
 
+class ReturnVisitIn(NoteIn):
+    reached: bool
+    satisfaction: int | None = Field(None, ge=1, le=5)
+
+
 class PhoneOut(Schema):
     phone: str
 
@@ -540,6 +545,19 @@ def handoff(request: HttpRequest, lead_id: int, payload: HandoffIn):
 def claim(request: HttpRequest, lead_id: int, payload: ClaimIn):
     staff, lead = _lead(request, lead_id)
     return _answer(staff, actions.claim_lead(lead=lead, by=staff, expected_version=payload.version))
+
+
+@router.post("/leads/{lead_id}/return-visit", response=LeadOut, summary="Record return visit")
+def return_visit(request: HttpRequest, lead_id: int, payload: ReturnVisitIn):
+    staff, lead = _lead(request, lead_id)
+    lead = actions.record_return_visit(
+        lead=lead,
+        by=staff,
+        reached=payload.reached,
+        satisfaction=payload.satisfaction,
+        note=payload.note,
+    )
+    return _answer(staff, lead)
 
 
 @router.post("/leads/{lead_id}/reveal-phone", response=PhoneOut, summary="Reveal phone")

@@ -142,6 +142,22 @@ class HandoffForm(ActionForm):
         return data
 
 
+class ReturnVisitForm(ActionForm):
+    reached = forms.TypedChoiceField(
+        label=_("Reached the customer"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+    )
+    satisfaction = forms.TypedChoiceField(
+        label=_("Satisfaction"),
+        required=False,
+        choices=[("", "—"), *[(str(n), str(n)) for n in range(5, 0, -1)]],
+        coerce=int,
+        empty_value=None,
+    )
+    note = NOTE
+
+
 def _call(lead: Lead, by: Staff, data: dict) -> Lead:
     lead = actions.log_call(
         lead=lead,
@@ -241,6 +257,12 @@ ACTION_UI: dict[Action, ActionUI] = {
             team=d["team"] or None,
             note=d["note"],
             expected_version=d.get("version"),
+        ),
+    ),
+    Action.RETURN_VISIT: ActionUI(
+        ReturnVisitForm,
+        lambda lead, by, d: actions.record_return_visit(
+            lead=lead, by=by, reached=d["reached"], satisfaction=d["satisfaction"], note=d["note"]
         ),
     ),
     Action.CLAIM: ActionUI(

@@ -65,6 +65,7 @@ class Action(models.TextChoices):
     REACTIVATE = "reactivate", _("Reactivate")
     HAND_OFF = "hand_off", _("Hand off")
     CLAIM = "claim", _("Claim")
+    RETURN_VISIT = "return_visit", _("Record return visit")
 
 
 FRONT_LINE = frozenset({Role.DCC_AGENT, Role.DCC_SUPERVISOR, Role.CONSULTANT})
@@ -139,6 +140,10 @@ SPECS: dict[Action, ActionSpec] = {
     # Any agent may claim a new lead held in the pool (by a non-agent); actions.claim_lead
     # refuses leads that an agent already holds.
     Action.CLAIM: ActionSpec((Stage.NEW,), None, frozenset(), frozenset({Role.DCC_AGENT})),
+    # Owner operations call every new owner after delivery, whoever sold the car.
+    Action.RETURN_VISIT: ActionSpec(
+        (Stage.DELIVERED,), None, frozenset(), SUPERVISORS | {Role.OWNER_OPS}
+    ),
 }
 
 

@@ -78,6 +78,12 @@ def event_summary(event: Event, channels: dict[str, str]) -> str:
         channel = data.get("channel")
         channel = _(channels[channel]) if channel in channels else channel
         return " · ".join(part for part in (channel, data.get("car_model")) if part)
+    if event.kind == EventKind.RETURN_VISIT:
+        if not data.get("reached"):
+            return _("not reached")
+        if data.get("satisfaction"):
+            return _("satisfaction %(n)s/5") % {"n": data["satisfaction"]}
+        return _("reached")
     if event.kind == EventKind.TEST_DRIVE:
         return data.get("car_model") or ""
     return ""

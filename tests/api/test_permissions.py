@@ -71,6 +71,7 @@ POST   /leads/{id}/defeat-rejection   pending   AAN AAN -FN -NN AAN FFN AAN FNN 
 POST   /leads/{id}/reactivation       invalid   AAN AAN -FN -NN AAN FNN AAN FNN FNN -FN -FN
 POST   /leads/{id}/handoff            contacted AAN AAN -FN -NN AAN AFN AAN ANN FNN -FN -FN
 POST   /leads/{id}/claim              new       FFN FFN -FN -NN FFN CAN FFN FNN FNN -FN -FN
+POST   /leads/{id}/return-visit       delivered AAN AAN -FN -NN ANN FNN AAN FNN AAN -FN -FN
 POST   /leads/{id}/reveal-phone       contacted AAN AAN -AN -NN AAN AAN AAN ANN ANN -AN -FN
 GET    /tasks                         new       AAN AAN -AN -NN AAN ANN AAN ANN ANN -AN -NN
 """
@@ -116,6 +117,7 @@ BUGS: dict[tuple[str, str, str], str] = {}
 # What each action endpoint is sent; {to} is a colleague who may take the lead.
 PAYLOADS = {
     "POST /leads/{id}/calls": {"outcome": "reached", "duration_seconds": 40},
+    "POST /leads/{id}/return-visit": {"reached": True, "satisfaction": 5},
     "POST /leads/{id}/grade": {"grade": "A"},
     "POST /leads/{id}/appointment": {"appointment_at": "tomorrow"},
     "POST /leads/{id}/test-drive": {"car_model": "S7"},

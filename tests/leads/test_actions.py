@@ -15,7 +15,16 @@ from accounts.roles import Role
 from dcc.errors import Conflict, InvalidInput, NotPermitted
 from leads import actions
 from leads.followups import RETURN_VISIT_AFTER
-from leads.models import Event, GradePolicy, Lead, Task, TaskKind, TaskOutcome, Team
+from leads.models import (
+    Event,
+    EventKind,
+    GradePolicy,
+    Lead,
+    Task,
+    TaskKind,
+    TaskOutcome,
+    Team,
+)
 from tests.conftest import Team as People
 from tests.factories import DealerFactory, fresh_mobile, make_lead, member
 
@@ -680,3 +689,28 @@ def test_an_order_amount_must_be_positive(team):
         actions.record_order(lead=lead, by=team.consultant, amount=Decimal("-189000"))
     assert caught.value.field == "amount"
     assert state(lead) == before
+
+
+def test_return_visit_completes_the_owner_ops_task_and_records_satisfaction(team):
+    lead = make_lead(team.dealer, owner=team.consultant)
+    lead = actions.log_call(lead=lead, by=team.consultant, outcome="reached")
+    lead = actions.record_arrival(lead=lead, by=team.consultant)
+    lead = actions.record_order(lead=lead, by=team.consultant)
+    lead = actions.record_delivery(lead=lead, by=team.consultant)
+    task = Task.objects.get(lead=lead, kind=TaskKind.RETURN_VISIT, closed_at__isnull=True)
+    assert task.assignee == team.owner_ops
+
+    actions.record_return_visit(lead=lead, by=team.owner_ops, reached=False)
+    assert Task.objects.filter(pk=task.pk, closed_at__isnull=True).exists()  # try again
+
+    actions.record_return_visit(lead=lead, by=team.owner_ops, reached=True, satisfaction=4)
+    task.refresh_from_db()
+    assert task.outcome == TaskOutcome.DONE
+    visits = Event.objects.filter(lead=lead, kind=EventKind.RETURN_VISIT).order_by("seq")
+    assert [(e.actor_id, e.data) for e in visits] == [
+        (team.owner_ops.pk, {"reached": False, "satisfaction": None}),
+        (team.owner_ops.pk, {"reached": True, "satisfaction": 4}),
+    ]
+    with pytest.raises(InvalidInput) as refused:
+        actions.record_return_visit(lead=lead, by=team.owner_ops, reached=True, satisfaction=6)
+    assert refused.value.field == "satisfaction"

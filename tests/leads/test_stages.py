@@ -127,6 +127,10 @@ RULES: dict[str, Rule] = {
         ("new",), None, (), ("dcc_agent",), ("handed_off",), owner_after="actor",
         own_conflict="already_claimed",
     ),
+    # Owner operations call the new owner after delivery, whoever sold the car.
+    "return_visit": Rule(
+        ("delivered",), None, (), ("owner_ops", *SUPERVISORS), ("return_visit",)
+    ),
 }  # fmt: skip
 
 # Cells where the code disagrees with the rules: (action, role, is_owner) -> "BUG: …", marked
@@ -305,6 +309,9 @@ PERFORM: dict[str, Callable[[Lead, Staff, World], Lead]] = {
     "reactivate": lambda lead, by, w: actions.reactivate_lead(lead=lead, by=by),
     "hand_off": lambda lead, by, w: actions.hand_off(lead=lead, by=by, to=w.receiver),
     "claim": lambda lead, by, w: actions.claim_lead(lead=lead, by=by),
+    "return_visit": lambda lead, by, w: actions.record_return_visit(
+        lead=lead, by=by, reached=True, satisfaction=5
+    ),
 }
 
 
