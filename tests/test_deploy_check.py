@@ -16,6 +16,7 @@ SETTINGS_ENV = (
     "HTTPS",
     "BEHIND_PROXY",
     "DCC_VAR_DIR",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests; never in production
 )
 
 
