@@ -251,11 +251,38 @@ def _reason(dealer: Dealer, kind: ReasonKind, code: str) -> str:
     return code
 
 
-def _close(lead: Lead, stage: Stage, at: datetime, outcome: TaskOutcome) -> None:
-    lead.stage = stage
+def _step(
+    lead: Lead,
+    kind: EventKind,
+    *,
+    by: Staff,
+    at: datetime,
+    to_stage: Stage | None = None,
+    reason: str = "",
+    note: str = "",
+    data: dict | None = None,
+) -> None:
+    """Record `kind` on the lead's ledger and move it to `to_stage` (if any)."""
+    ledger.append(
+        lead,
+        kind,
+        actor=by,
+        at=at,
+        from_stage=lead.stage if to_stage else "",
+        to_stage=to_stage or "",
+        reason=reason,
+        note=note,
+        data=data,
+    )
+    if to_stage:
+        lead.stage = to_stage
+
+
+def _close(lead: Lead, at: datetime, outcome: TaskOutcome) -> None:
+    """The lead has left the funnel (delivered, invalid, defeated): nothing is owed on it."""
     lead.closed_at = at
     lead.next_follow_up_at = None
-    if stage != Stage.DELIVERED:
+    if lead.stage != Stage.DELIVERED:
         lead.appointment_at = None  # its reminder is cancelled with the other tasks
     followups.close(lead, outcome=outcome, at=at)
 
@@ -451,18 +478,11 @@ def invalidate_lead(
     with transaction.atomic():
         lead, to_stage = _begin(lead, by, Action.INVALIDATE)
         reason = _reason(lead.dealer, ReasonKind.INVALID, reason)
-        ledger.append(
-            lead,
-            EventKind.INVALIDATED,
-            actor=by,
-            at=at,
-            from_stage=lead.stage,
-            to_stage=to_stage,
-            reason=reason,
-            note=note,
+        _step(
+            lead, EventKind.INVALIDATED, by=by, at=at, to_stage=to_stage, reason=reason, note=note
         )
         lead.exit_reason = reason
-        _close(lead, to_stage, at, TaskOutcome.CANCELLED)
+        _close(lead, at, TaskOutcome.CANCELLED)
         _save(lead)
         return lead
 
@@ -690,19 +710,17 @@ def record_arrival(*, lead: Lead, by: Staff, note: str = "", at: datetime | None
     at = at or timezone.now()
     with transaction.atomic():
         lead, to_stage = _begin(lead, by, Action.ARRIVE)
-        ledger.append(
+        _step(
             lead,
             EventKind.ARRIVED,
-            actor=by,
+            by=by,
             at=at,
-            from_stage=lead.stage,
             to_stage=to_stage,
             note=note,
             data={"with_appointment": lead.appointment_at is not None},
         )
         if lead.first_response_at is None:
             lead.first_response_at = at
-        lead.stage = to_stage
         followups.close(
             lead,
             TaskKind.FIRST_CALL,
@@ -818,18 +836,7 @@ def _record(
     at = at or timezone.now()
     with transaction.atomic():
         lead, to_stage = _begin(lead, by, action)
-        ledger.append(
-            lead,
-            kind,
-            actor=by,
-            at=at,
-            from_stage=lead.stage if to_stage else "",
-            to_stage=to_stage or "",
-            note=note,
-            data=data,
-        )
-        if to_stage:
-            lead.stage = to_stage
+        _step(lead, kind, by=by, at=at, to_stage=to_stage, note=note, data=data)
         _save(lead)
         return lead
 
@@ -839,16 +846,8 @@ def record_delivery(*, lead: Lead, by: Staff, note: str = "", at: datetime | Non
     at = at or timezone.now()
     with transaction.atomic():
         lead, to_stage = _begin(lead, by, Action.DELIVER)
-        ledger.append(
-            lead,
-            EventKind.DELIVERED,
-            actor=by,
-            at=at,
-            from_stage=lead.stage,
-            to_stage=to_stage,
-            note=note,
-        )
-        _close(lead, to_stage, at, TaskOutcome.DONE)
+        _step(lead, EventKind.DELIVERED, by=by, at=at, to_stage=to_stage, note=note)
+        _close(lead, at, TaskOutcome.DONE)
         followups.schedule(
             lead,
             TaskKind.RETURN_VISIT,
@@ -895,18 +894,17 @@ def approve_defeat(*, lead: Lead, by: Staff, note: str = "", at: datetime | None
                 _("A defeat must be approved by someone other than who requested it."),
                 code="own_request",
             )
-        ledger.append(
+        _step(
             lead,
             EventKind.DEFEAT_APPROVED,
-            actor=by,
+            by=by,
             at=at,
-            from_stage=lead.stage,
             to_stage=to_stage,
             reason=lead.exit_reason,
             note=note,
         )
         lead.defeat_pending = False
-        _close(lead, to_stage, at, TaskOutcome.CANCELLED)
+        _close(lead, at, TaskOutcome.CANCELLED)
         _save(lead)
         return lead
 
@@ -934,16 +932,7 @@ def reactivate_lead(*, lead: Lead, by: Staff, note: str = "", at: datetime | Non
     try:
         with transaction.atomic():
             lead, to_stage = _begin(lead, by, Action.REACTIVATE)
-            ledger.append(
-                lead,
-                EventKind.REACTIVATED,
-                actor=by,
-                at=at,
-                from_stage=lead.stage,
-                to_stage=to_stage,
-                note=note,
-            )
-            lead.stage = to_stage
+            _step(lead, EventKind.REACTIVATED, by=by, at=at, to_stage=to_stage, note=note)
             lead.closed_at = None
             lead.exit_reason = ""
             if lead.owner_id in absent_staff_ids(lead.dealer, at) or not lead.owner.is_active:

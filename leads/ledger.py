@@ -69,6 +69,25 @@ def event_digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def digest_of(event: Event) -> str:
+    """The hash `event` should carry, recomputed from what it says now."""
+    return event_digest(
+        lead_id=event.lead_id,
+        seq=event.seq,
+        kind=event.kind,
+        actor_id=event.actor_id,
+        occurred_at=event.occurred_at,
+        from_stage=event.from_stage,
+        to_stage=event.to_stage,
+        from_owner_id=event.from_owner_id,
+        to_owner_id=event.to_owner_id,
+        reason=event.reason,
+        note=event.note,
+        data=event.data,
+        prev_hash=event.prev_hash,
+    )
+
+
 def append(
     lead: Lead,
     kind: EventKind,
@@ -177,21 +196,7 @@ def _first_break(lead_id: int, chain: list[Event], head: str | None) -> BrokenLi
             return BrokenLink(lead_id, expected_seq, None, "event missing")
         if event.prev_hash != prev:
             return BrokenLink(lead_id, event.seq, event.pk, "previous hash does not match")
-        recomputed = event_digest(
-            lead_id=event.lead_id,
-            seq=event.seq,
-            kind=event.kind,
-            actor_id=event.actor_id,
-            occurred_at=event.occurred_at,
-            from_stage=event.from_stage,
-            to_stage=event.to_stage,
-            from_owner_id=event.from_owner_id,
-            to_owner_id=event.to_owner_id,
-            reason=event.reason,
-            note=event.note,
-            data=event.data,
-            prev_hash=event.prev_hash,
-        )
+        recomputed = digest_of(event)
         if recomputed != event.hash:
             return BrokenLink(lead_id, event.seq, event.pk, "content does not match its hash")
         prev = event.hash
