@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dcc",
     "accounts",
     "leads",
+    "intake",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Imports and webhooks: how leads get in from files and platforms."""
