@@ -128,9 +128,13 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=["dealer", "stage", "created_at"]),
-            models.Index(fields=["dealer", "owner", "stage"]),
-            models.Index(fields=["dealer", "created_at"]),
+            models.Index(fields=["dealer", "stage", "sla_deadline"]),
+            models.Index(fields=["dealer", "owner", "stage", "sla_deadline"]),
+            models.Index(fields=["dealer", "created_at", "id"]),
             models.Index(fields=["dealer", "sla_deadline"]),
+            models.Index(
+                fields=["dealer"], condition=Q(defeat_pending=True), name="lead_defeat_pending"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -197,7 +201,8 @@ class Event(models.Model):
         constraints = [models.UniqueConstraint(fields=["lead", "seq"], name="event_lead_seq_uniq")]
         indexes = [
             models.Index(fields=["dealer", "kind", "occurred_at"]),
-            models.Index(fields=["dealer", "to_owner"]),
+            models.Index(fields=["dealer", "to_owner", "lead"]),
+            models.Index(fields=["dealer", "lead", "kind"]),
         ]
         ordering = ["lead_id", "seq"]
 
@@ -244,7 +249,7 @@ class Task(models.Model):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         indexes = [
-            models.Index(fields=["dealer", "assignee", "closed_at", "due_at"]),
+            models.Index(fields=["dealer", "closed_at", "assignee", "due_at"]),
             models.Index(fields=["lead", "closed_at"]),
         ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Absence, Dealer, Membership, Staff
@@ -50,13 +50,18 @@ def line_people(dealer: Dealer) -> QuerySet[Staff]:
 def team_people(dealer: Dealer) -> QuerySet[Staff]:
     """The line at `dealer`, plus anyone else still holding open leads or tasks there (a
     manager holding the pool, someone who left): no open work is off the board."""
-    members = Membership.objects.filter(dealer=dealer, role__in=LINE_ROLES, is_active=True).values(
-        "staff_id"
+    here = OuterRef("pk")
+    on_line = Exists(
+        Membership.objects.filter(staff_id=here, dealer=dealer, role__in=LINE_ROLES, is_active=True)
     )
-    owners = Lead.objects.filter(dealer=dealer, stage__in=OPEN_STAGES).values("owner_id")
-    assignees = Task.objects.filter(dealer=dealer, closed_at__isnull=True).values("assignee_id")
+    holds_leads = Exists(Lead.objects.filter(dealer=dealer, owner_id=here, stage__in=OPEN_STAGES))
+    holds_tasks = Exists(
+        Task.objects.filter(dealer=dealer, closed_at__isnull=True, assignee_id=here)
+    )
+    # Only people with a membership here can hold its work: check the few, not the dealer.
+    members = Membership.objects.filter(dealer=dealer).values("staff_id")
     return Staff.objects.filter(
-        Q(pk__in=members, is_active=True) | Q(pk__in=owners) | Q(pk__in=assignees)
+        Q(on_line, is_active=True) | Q(holds_leads) | Q(holds_tasks), pk__in=members
     ).order_by("display_name", "username")
 
 
@@ -102,7 +107,7 @@ class Board:
 
 def team_board(*, dealer: Dealer, now: datetime | None = None) -> Board:
     """Each person's load at `dealer`: open leads, tasks due today and overdue, today's SLA
-    breaches, and whether they are away and who covers. Five queries for any team size."""
+    breaches, and whether they are away and who covers. Six queries for any team size."""
     now = now or timezone.now()
     start, end = day_bounds(now)
     people = list(
@@ -114,18 +119,22 @@ def team_board(*, dealer: Dealer, now: datetime | None = None) -> Board:
             )
         )
     )
-    today = Q(created_at__gte=start, created_at__lt=end)
-    leads = {
-        row["owner_id"]: row
-        for row in Lead.objects.filter(dealer=dealer)
-        .filter(Q(stage__in=OPEN_STAGES) | today)
+    # Two narrow counts, each answered from an index, rather than one over every lead.
+    open_leads = dict(
+        Lead.objects.filter(dealer=dealer, stage__in=OPEN_STAGES)
         .values("owner_id")
-        .annotate(
-            open_leads=Count("id", filter=Q(stage__in=OPEN_STAGES)),
-            breached_today=Count("id", filter=today & breached(now)),
-        )
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
         .order_by()
-    }
+    )
+    breached_today = dict(
+        Lead.objects.filter(dealer=dealer, created_at__gte=start, created_at__lt=end)
+        .filter(breached(now))
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
+        .order_by()
+    )
     tasks = {
         row["assignee_id"]: row
         for row in Task.objects.filter(dealer=dealer, closed_at__isnull=True, due_at__lt=end)
@@ -149,15 +158,15 @@ def team_board(*, dealer: Dealer, now: datetime | None = None) -> Board:
             key=lambda role: (_RANK.get(role, len(_RANK)), role),
         )
         rank = _RANK.get(held[0], len(_RANK)) if held else len(_RANK)
-        lead_row, task_row = leads.get(person.pk, {}), tasks.get(person.pk, {})
+        task_row = tasks.get(person.pk, {})
         row = BoardRow(
             staff=person,
             roles=[role.label for role in held],
             on_line=rank < len(_RANK) and person.is_active,
-            open_leads=lead_row.get("open_leads", 0),
+            open_leads=open_leads.get(person.pk, 0),
             due_today=task_row.get("due_today", 0),
             overdue=task_row.get("overdue", 0),
-            breached_today=lead_row.get("breached_today", 0),
+            breached_today=breached_today.get(person.pk, 0),
             absence=absences.get(person.pk),
         )
         ranked.append((rank, str(person), person.pk, row))
@@ -178,7 +187,7 @@ class DefeatRequest:
 
 
 def pending_defeats(
-    *, staff: Staff, dealer: Dealer, lead_ids: list[int] | None = None
+    *, staff: Staff, dealer: Dealer, lead_ids: list[int] | None = None, limit: int = 100
 ) -> list[DefeatRequest]:
     """Leads at `dealer` that `staff` may see with a defeat request waiting, oldest request
     first, each with who asked, when, why and their note. Two queries."""
@@ -189,7 +198,8 @@ def pending_defeats(
     )
     if lead_ids is not None:
         leads = leads.filter(pk__in=lead_ids)
-    by_id = {lead.pk: lead for lead in leads}
+    # The oldest first, a page at a time: the tab shows how many wait in all.
+    by_id = {lead.pk: lead for lead in leads.order_by("pk")[:limit]}
     latest: dict[int, Event] = {}
     for event in (
         Event.objects.filter(
