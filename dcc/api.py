@@ -88,3 +88,4 @@ def current_staff(request: HttpRequest) -> Staff:
 
 
 api.add_router("/", "leads.api.router")
+api.add_router("/intake", "intake.api.router")

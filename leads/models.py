@@ -39,6 +39,14 @@ class Channel(models.Model):
         _("monthly spend"), max_digits=12, decimal_places=2, default=Decimal("0")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Shared with the platform, which signs webhook bodies with it (HMAC-SHA256), so it is kept
+    # as given, not hashed. Empty refuses every webhook. Set by intake.webhooks only.
+    webhook_secret = models.CharField(
+        _("webhook secret"), max_length=128, blank=True, default="", editable=False
+    )
+    webhook_rate_per_minute = models.PositiveIntegerField(
+        _("webhook requests per minute"), default=120
+    )
 
     class Meta:
         verbose_name = _("channel")

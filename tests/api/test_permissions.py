@@ -354,11 +354,13 @@ def test_list_shows_exactly_the_leads_of_the_matrix(world: World, role: str):
 
 
 def test_the_matrix_covers_every_endpoint_of_the_api(world: World):
+    """Every endpoint people use; platform webhooks (signed, no user) have their own tests."""
     schema = Client().get("/api/v1/openapi.json").json()
     served = {
         f"{method.upper()} {path.removeprefix('/api/v1').replace('{lead_id}', '{id}')}"
         for path, operations in schema["paths"].items()
         for method in operations
+        if not path.startswith("/api/v1/intake/")
     }
     assert served == {endpoint for endpoint, _stage in EXPECTED}
 
