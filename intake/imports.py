@@ -1,0 +1,469 @@
+"""File imports: a dealer's spreadsheet of leads, row by row, into the pipeline.
+
+Each row is replayed (intake.history) and recorded (ImportRow) in one transaction, so an
+import killed half-way leaves every finished row complete and nothing half-written; running
+the same file again skips what is done (already imported) and finishes the rest. Rows are
+streamed, never collected, so a file of a million rows needs no more memory than one of ten.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Dealer, Staff
+from accounts.roles import Role
+from dcc.errors import Conflict, DomainError, InvalidInput
+from intake import history
+from intake.files import FileError, Table, open_table
+from intake.history import Lookups, RowRejected, check_importer
+from intake.mapping import ColumnMapping, field_label
+from intake.models import (
+    WRITTEN,
+    ImportJob,
+    ImportRow,
+    ImportStatus,
+    RowOutcome,
+    SavedMapping,
+)
+from intake.rows import CANONICAL_COLUMNS, LeadRow, RowError, parse_row, safe_cell
+from leads.actions import IntakeOutcome
+from leads.models import Channel
+
+# Job counters are written (and progress reported) every this many rows.
+PROGRESS_EVERY = 200
+COUNTERS = (
+    "created",
+    "touched",
+    "rejected",
+    "already_imported",
+    "skipped",
+    "rows_done",
+    "bytes_done",
+)
+SKIPPED = "skipped"  # an empty row: counted, nothing recorded
+_SPOOL_BATCH = 500
+
+Progress = Callable[[ImportJob], None]
+
+
+# ---------------------------------------------------------------- selectors
+
+
+def dealer_channel(dealer: Dealer, text: str) -> Channel | None:
+    """The dealer's channel named by its code or name, as people write it in files."""
+    return Lookups(dealer).channel(text)
+
+
+def default_importer(dealer: Dealer) -> Staff | None:
+    """Who imports when nobody is named: the dealer's first active GM, else sales manager."""
+    for role in (Role.GM, Role.SALES_MANAGER):
+        person = (
+            Staff.objects.filter(
+                memberships__dealer=dealer,
+                memberships__role=role,
+                memberships__is_active=True,
+                is_active=True,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if person is not None:
+            return person
+    return None
+
+
+def file_sha256(path: Path) -> str:
+    try:
+        with Path(path).open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as error:
+        raise FileError(
+            _("Cannot read %(name)s: %(problem)s")
+            % {"name": Path(path).name, "problem": error.strerror or error}
+        ) from error
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, str):
+        return " ".join(value.split())
+    return value
+
+
+def row_digest(*, dealer_id: int, row: LeadRow) -> str:
+    """SHA-256 of the dealer and the row's normalised content (not its position in the file):
+    the same enquiry in any file of this dealer has the same digest."""
+    content: dict[str, Any] = {"dealer": dealer_id}
+    for field in fields(LeadRow):
+        if field.name == "row_number":
+            continue
+        value = getattr(row, field.name)
+        content[field.name] = value.number if field.name == "phone" else _text(value)
+    body = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def raw_digest(*, dealer_id: int, cells: list[str] | tuple[str, ...]) -> str:
+    """A rejected row's digest, from its cells as read (it has no normalised content)."""
+    body = json.dumps([dealer_id, "raw", *(_text(cell) for cell in cells)], ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _written(dealer_id: int, digest: str) -> bool:
+    return ImportRow.objects.filter(
+        dealer_id=dealer_id, row_digest=digest, outcome__in=WRITTEN
+    ).exists()
+
+
+# ---------------------------------------------------------------- services
+
+
+def save_mapping(*, dealer: Dealer, by: Staff, name: str, mapping: dict[str, str]) -> SavedMapping:
+    """Keep a column mapping (canonical column → the file's header) under a name, for files
+    that come back in the same shape."""
+    check_importer(by, dealer)
+    name = name.strip()
+    if not name:
+        raise InvalidInput(_("Give the mapping a name."), field="name")
+    unknown = sorted(set(mapping) - set(CANONICAL_COLUMNS))
+    if unknown:
+        raise InvalidInput(
+            _("Not import columns: %(columns)s.") % {"columns": ", ".join(unknown)},
+            field="mapping",
+        )
+    if not mapping.get("mobile"):
+        raise InvalidInput(_("The mapping must name the mobile column."), field="mapping")
+    saved, _created = SavedMapping.objects.update_or_create(
+        dealer=dealer,
+        name=name,
+        defaults={"mapping": dict(mapping), "created_by": by, "updated_at": timezone.now()},
+    )
+    return saved
+
+
+def start_import(
+    *,
+    dealer: Dealer,
+    by: Staff,
+    path: Path,
+    channel: Channel | None = None,
+    preset: str | None = None,
+    saved_mapping: str | None = None,
+    dry_run: bool = False,
+) -> ImportJob:
+    """Record that `by` imports `path` into `dealer`; `run_import` does the work, here or in
+    a worker. `channel` is for rows that name none; `saved_mapping` is the name of one of the
+    dealer's saved column mappings."""
+    check_importer(by, dealer)
+    if channel is not None and channel.dealer_id != dealer.pk:
+        raise InvalidInput(_("Unknown channel."), code="unknown_channel", field="channel")
+    if (
+        saved_mapping
+        and not SavedMapping.objects.filter(dealer=dealer, name=saved_mapping).exists()
+    ):
+        raise InvalidInput(
+            _("This dealer has no saved mapping “%(name)s”.") % {"name": saved_mapping},
+            code="unknown_mapping",
+            field="mapping",
+        )
+    path = Path(path)
+    return ImportJob.objects.create(
+        dealer=dealer,
+        created_by=by,
+        file_name=path.name[:255],
+        file_sha256=file_sha256(path),
+        channel=channel,
+        preset=preset or "",
+        saved_mapping=saved_mapping or "",
+        dry_run=dry_run,
+    )
+
+
+def run_import(job: ImportJob, *, path: Path, progress: Progress | None = None) -> ImportJob:
+    """Import the job's file row by row. A job that failed (or was killed) runs again to the
+    end: the rows it finished are counted as they were, not done twice.
+
+    A dry run does everything in a transaction that is rolled back, so its counts are those a
+    real run would give; only the job and its rejected rows are kept, for the report.
+    Raises FileError or MappingError (the job then fails) when the file cannot be imported
+    at all."""
+    if job.status == ImportStatus.DONE:
+        raise Conflict(_("This import has already finished."), code="import_done")
+    check_importer(job.created_by, job.dealer)
+    path = Path(path)
+    if file_sha256(path) != job.file_sha256:
+        raise FileError(_("This is not the file the import was started with."))
+    _begin(job)
+    try:
+        if job.dry_run:
+            with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+                _read(job, path, progress, spool=spool)
+        else:
+            _read(job, path, progress, spool=None)
+    except DomainError as error:
+        _end(job, ImportStatus.FAILED, error=error.message)
+        raise
+    except BaseException as error:
+        _end(job, ImportStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        raise
+    _end(job, ImportStatus.DONE)
+    if progress is not None:
+        progress(job)
+    return job
+
+
+def _read(job: ImportJob, path: Path, progress: Progress | None, *, spool: IO[str] | None) -> None:
+    with open_table(path) as table:
+        job.bytes_total = table.total_bytes
+        job.headers = list(table.headers)
+        mapping = ColumnMapping.detect(
+            table.headers, preset=job.preset or None, saved=_saved_mapping(job)
+        )
+        job.mapping = mapping.as_saved()
+        job.save()
+        if spool is None:
+            _import_rows(job, table, mapping, progress, spool=None)
+        else:
+            with transaction.atomic():
+                _import_rows(job, table, mapping, progress, spool=spool)
+                transaction.set_rollback(True)
+            _unspool(spool)
+        job.bytes_done = table.bytes_read()
+
+
+def _begin(job: ImportJob) -> None:
+    for counter in COUNTERS:
+        setattr(job, counter, 0)
+    if job.dry_run:
+        job.rows.all().delete()  # a dry run's rejected rows are redone from scratch
+    job.status = ImportStatus.RUNNING
+    job.started_at = job.started_at or timezone.now()
+    job.finished_at = None
+    job.error = ""
+    job.save()
+
+
+def _end(job: ImportJob, status: ImportStatus, *, error: str = "") -> None:
+    job.status = status
+    job.error = error
+    job.finished_at = timezone.now()
+    job.save()
+
+
+def _saved_mapping(job: ImportJob) -> dict[str, str] | None:
+    if not job.saved_mapping:
+        return None
+    saved = SavedMapping.objects.filter(dealer_id=job.dealer_id, name=job.saved_mapping).first()
+    if saved is None:
+        raise InvalidInput(
+            _("This dealer has no saved mapping “%(name)s”.") % {"name": job.saved_mapping},
+            code="unknown_mapping",
+            field="mapping",
+        )
+    return dict(saved.mapping)
+
+
+def _import_rows(
+    job: ImportJob,
+    table: Table,
+    mapping: ColumnMapping,
+    progress: Progress | None,
+    *,
+    spool: IO[str] | None,
+) -> None:
+    lookups = Lookups(job.dealer)
+    tz = timezone.get_current_timezone()
+    # Rows that name no channel: the one chosen for the import, else the preset's platform.
+    default_channel = job.channel or (lookups.channel(mapping.channel) if mapping.channel else None)
+    # Rows up to here may have been finished by an earlier run of this job.
+    resume_after = 0 if spool else job.rows.aggregate(last=Max("row_number"))["last"] or 0
+    for row_number, cells in table.rows():
+        outcome = None
+        if row_number <= resume_after:
+            outcome = (
+                job.rows.filter(row_number=row_number).values_list("outcome", flat=True).first()
+            )
+        if outcome is None:
+            outcome = _import_row(
+                job,
+                lookups,
+                row_number,
+                cells,
+                mapping,
+                tz=tz,
+                default_channel=default_channel,
+                spool=spool,
+            )
+        setattr(job, outcome, getattr(job, outcome) + 1)
+        job.rows_done += 1
+        if job.rows_done % PROGRESS_EVERY == 0:
+            job.bytes_done = table.bytes_read()
+            job.save(update_fields=COUNTERS)
+            if progress is not None:
+                progress(job)
+
+
+def _import_row(
+    job: ImportJob,
+    lookups: Lookups,
+    row_number: int,
+    cells: list[str],
+    mapping: ColumnMapping,
+    *,
+    tz: tzinfo,
+    default_channel: Channel | None,
+    spool: IO[str] | None,
+) -> str:
+    """Import one row; return what came of it (a RowOutcome or SKIPPED)."""
+    parsed = parse_row(cells, mapping, row_number=row_number, tz=tz)
+    if parsed is None:
+        return SKIPPED
+    if isinstance(parsed, RowError):
+        _reject(
+            job,
+            row_number,
+            raw_digest(dealer_id=job.dealer_id, cells=parsed.raw),
+            field=parsed.field,
+            message=parsed.message,
+            raw=parsed.raw,
+            spool=spool,
+        )
+        return RowOutcome.REJECTED
+    digest = row_digest(dealer_id=job.dealer_id, row=parsed)
+    if _written(job.dealer_id, digest):
+        return RowOutcome.ALREADY_IMPORTED
+    try:
+        with transaction.atomic():
+            intake = history.replay(
+                row=parsed,
+                dealer=job.dealer,
+                channel=_row_channel(parsed, lookups, default_channel),
+                importer=job.created_by,
+                lookups=lookups,
+            )
+            if intake.outcome is IntakeOutcome.DUPLICATE:
+                return RowOutcome.ALREADY_IMPORTED  # its external id is already a lead here
+            outcome = RowOutcome.CREATED if intake.created else RowOutcome.TOUCHED
+            ImportRow.objects.create(
+                dealer_id=job.dealer_id,
+                job=job,
+                row_number=row_number,
+                row_digest=digest,
+                outcome=outcome,
+                lead=intake.lead,
+            )
+            return outcome
+    except DomainError as error:
+        _reject(
+            job,
+            row_number,
+            digest,
+            field=error.field if error.field in CANONICAL_COLUMNS else "",
+            message=error.message,
+            raw=cells,
+            spool=spool,
+        )
+        return RowOutcome.REJECTED
+    except IntegrityError:
+        if _written(job.dealer_id, digest):
+            return RowOutcome.ALREADY_IMPORTED  # another import of the same row won the race
+        raise
+
+
+def _row_channel(row: LeadRow, lookups: Lookups, default: Channel | None) -> Channel:
+    if row.channel:
+        channel = lookups.channel(row.channel)
+        if channel is None:
+            raise RowRejected(
+                _("“%(channel)s” is not one of this dealer's channels.") % {"channel": row.channel},
+                field="channel",
+                code="unknown_channel",
+            )
+        return channel
+    if default is None:
+        raise RowRejected(
+            _("No channel: name one in the channel column or choose the import's channel."),
+            field="channel",
+            code="no_channel",
+        )
+    return default
+
+
+def _reject(
+    job: ImportJob,
+    row_number: int,
+    digest: str,
+    *,
+    field: str | None,
+    message: str,
+    raw: list[str] | tuple[str, ...],
+    spool: IO[str] | None,
+) -> None:
+    values = {
+        "dealer_id": job.dealer_id,
+        "job_id": job.pk,
+        "row_number": row_number,
+        "row_digest": digest,
+        "outcome": str(RowOutcome.REJECTED),
+        "field": field or "",
+        "message": message,
+        "raw": [str(cell) for cell in raw],
+    }
+    if spool is None:
+        ImportRow.objects.create(**values)
+    else:  # a dry run: kept aside until its transaction is rolled back
+        spool.write(json.dumps(values, ensure_ascii=False) + "\n")
+
+
+def _unspool(spool: IO[str]) -> None:
+    spool.seek(0)
+    batch: list[ImportRow] = []
+    for line in spool:
+        batch.append(ImportRow(**json.loads(line)))
+        if len(batch) >= _SPOOL_BATCH:
+            ImportRow.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        ImportRow.objects.bulk_create(batch)
+
+
+# ---------------------------------------------------------------- the rejected rows
+
+
+def rejected_rows_csv(job: ImportJob, out: IO[str]) -> int:
+    """Write the job's rejected rows as CSV: the file's own columns, then the row number and
+    the reason, ready to fix and import again. UTF-8 with a BOM so that Excel reads it; every
+    cell made safe from formula injection. Returns how many rows were written."""
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    headers = [str(header) for header in job.headers]
+    writer.writerow([safe_cell(cell) for cell in [*headers, _("row"), _("reason")]])
+    written = 0
+    rejected = (
+        job.rows.filter(outcome=RowOutcome.REJECTED)
+        .order_by("row_number")
+        .values_list("row_number", "field", "message", "raw")
+    )
+    for row_number, field, message, raw in rejected.iterator(chunk_size=1000):
+        # Cells beyond the header row have no column to go back to.
+        cells = [*(raw or []), *[""] * len(headers)][: len(headers)]
+        # The column at fault by the file's own name for it.
+        where = (job.mapping.get(field) or field_label(field)) if field else ""
+        reason = f"{where}: {message}" if where else message
+        writer.writerow([safe_cell(str(cell)) for cell in [*cells, row_number, reason]])
+        written += 1
+    return written

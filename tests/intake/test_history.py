@@ -1,0 +1,418 @@
+"""intake.history.replay: a row's lifecycle becomes backdated actions in the order lived, by
+the named owner where the stage machine lets them; rows that do not add up are rejected with
+the reason and write nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Membership
+from accounts.roles import Role
+from dcc.errors import NotPermitted
+from intake.history import RowRejected, replay
+from intake.rows import LeadRow
+from leads import actions, ledger
+from leads.actions import IntakeOutcome
+from leads.models import Customer, Event, EventKind, Lead, Task
+from leads.phone import normalise_phone
+from leads.stages import Stage
+from tests.factories import channel, fresh_mobile, make_lead, member
+
+pytestmark = pytest.mark.django_db
+
+BASE = timezone.now().replace(microsecond=0) - timedelta(days=60)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def day(n: float) -> datetime:
+    """`n` days after the history's first day."""
+    return BASE + timedelta(days=n)
+
+
+def lead_row(**fields) -> LeadRow:
+    fields.setdefault("phone", normalise_phone(fields.pop("mobile", None) or fresh_mobile()))
+    return LeadRow(row_number=fields.pop("row_number", 2), **fields)
+
+
+def run(team, row: LeadRow, *, importer=None, via: str = "autohome") -> actions.Intake:
+    return replay(
+        row=row,
+        dealer=team.dealer,
+        channel=channel(team.dealer, via),
+        importer=importer or team.gm,
+    )
+
+
+def history(lead: Lead) -> list[tuple[str, int | None, datetime]]:
+    return [
+        (event.kind, event.actor_id, event.occurred_at) for event in lead.events.order_by("seq")
+    ]
+
+
+def counts() -> tuple[int, int, int, int, int]:
+    return (
+        Customer.objects.count(),
+        Lead.objects.count(),
+        Event.objects.count(),
+        Task.objects.count(),
+        Membership.objects.exclude(last_assigned_at=None).count(),
+    )
+
+
+# ---------------------------------------------------------------- replayed
+
+
+def test_a_delivered_lead_replays_every_step_as_its_owner_backdated(team):
+    row = lead_row(
+        name="王小明",
+        car_model="S7",
+        owner=team.consultant.username,
+        grade="H",
+        created_at=day(0),
+        contacted_at=day(0.1),
+        appointed_at=day(1),
+        arrived_at=day(3),
+        ordered_at=day(3.2),
+        delivered_at=day(20),
+        note="老客户介绍",
+    )
+    intake = run(team, row)
+    assert intake.outcome is IntakeOutcome.CREATED
+    lead = Lead.objects.get(pk=intake.lead.pk)
+    c, gm = team.consultant.pk, team.gm.pk
+    assert history(lead) == [
+        (EventKind.CREATED, gm, day(0)),
+        (EventKind.CALLED, c, day(0.1)),
+        (EventKind.GRADED, c, day(0.1)),
+        (EventKind.APPOINTMENT_SET, c, day(1)),
+        (EventKind.ARRIVED, c, day(3)),
+        (EventKind.ORDERED, c, day(3.2)),
+        (EventKind.DELIVERED, c, day(20)),
+    ]
+    assert (lead.stage, lead.owner_id, lead.grade) == (Stage.DELIVERED, c, "H")
+    assert lead.created_at == day(0)
+    assert lead.first_response_at == day(0.1)
+    assert lead.closed_at == day(20)
+    # The visit was booked for when the customer came.
+    assert lead.events.get(kind=EventKind.APPOINTMENT_SET).data["appointment_at"] == (
+        day(3).isoformat()
+    )
+    assert lead.events.get(kind=EventKind.CREATED).note == "老客户介绍"
+    assert lead.customer.name == "王小明"
+    assert lead.customer.created_at == day(0)
+    assert all(e.recorded_at > day(59) for e in lead.events.all())
+    assert ledger.verify().ok
+
+
+def test_steps_the_owner_may_not_do_are_recorded_by_the_importer(team):
+    """A DCC agent books the visit; the showroom's steps need a manager."""
+    row = lead_row(
+        owner=team.dcc_agent.username,
+        created_at=day(0),
+        contacted_at=day(0.5),
+        appointed_at=day(1),
+        arrived_at=day(2),
+        ordered_at=day(2),
+    )
+    lead = run(team, row, importer=team.sales_manager).lead
+    agent, manager = team.dcc_agent.pk, team.sales_manager.pk
+    assert history(lead) == [
+        (EventKind.CREATED, manager, day(0)),
+        (EventKind.CALLED, agent, day(0.5)),
+        (EventKind.APPOINTMENT_SET, agent, day(1)),
+        (EventKind.ARRIVED, manager, day(2)),
+        (EventKind.ORDERED, manager, day(2)),
+    ]
+    lead.refresh_from_db()
+    assert (lead.stage, lead.owner_id) == (Stage.ORDERED, agent)
+    assert ledger.verify().ok
+
+
+def test_a_defeat_is_requested_by_the_owner_and_approved_by_the_importer(team):
+    row = lead_row(
+        owner=team.dcc_agent.username,
+        grade="B",
+        created_at=day(0),
+        contacted_at=day(1),
+        defeated_at=day(9),
+        defeat_reason="price",
+    )
+    lead = run(team, row).lead
+    lead.refresh_from_db()
+    agent, gm = team.dcc_agent.pk, team.gm.pk
+    assert history(lead) == [
+        (EventKind.CREATED, gm, day(0)),
+        (EventKind.CALLED, agent, day(1)),
+        (EventKind.GRADED, agent, day(1)),
+        (EventKind.DEFEAT_REQUESTED, agent, day(9)),
+        (EventKind.DEFEAT_APPROVED, gm, day(9)),
+    ]
+    assert (lead.stage, lead.exit_reason, lead.defeat_pending) == (Stage.DEFEATED, "price", False)
+    assert not Task.objects.filter(lead=lead, closed_at=None).exists()
+    assert ledger.verify().ok
+
+
+def test_an_invalid_lead_is_closed_when_it_was_last_worked(team):
+    row = lead_row(
+        owner=team.dcc_agent.username,
+        created_at=day(0),
+        contacted_at=day(2),
+        invalid_reason="No buying intent",  # the label is as good as the code
+    )
+    lead = run(team, row).lead
+    lead.refresh_from_db()
+    assert [kind for kind, _actor, _at in history(lead)] == [
+        EventKind.CREATED,
+        EventKind.CALLED,
+        EventKind.INVALIDATED,
+    ]
+    invalidated = lead.events.get(kind=EventKind.INVALIDATED)
+    assert (invalidated.actor_id, invalidated.occurred_at) == (team.dcc_agent.pk, day(2))
+    assert (lead.stage, lead.exit_reason) == (Stage.INVALID, "no_intent")
+
+
+def test_the_owner_may_be_named_by_mobile(team):
+    agent = member(team.dealer, Role.DCC_AGENT, mobile="138 0013 8000")
+    lead = run(team, lead_row(owner="+86 13800138000", created_at=day(0))).lead
+    assert lead.owner_id == agent.pk
+    assert lead.events.get().to_owner_id == agent.pk
+
+
+def test_without_an_owner_the_rules_assign_and_the_importer_records_the_steps(team):
+    lead = run(team, lead_row(created_at=day(0), contacted_at=day(1), grade="A")).lead
+    lead.refresh_from_db()
+    assert lead.owner_id in (team.dcc_agent.pk, team.dcc_agent_2.pk)
+    assert [actor for _kind, actor, _at in history(lead)] == [team.gm.pk] * 3
+    assert lead.events.get(kind=EventKind.CREATED).data["by_rules"] is True
+
+
+def test_a_grade_without_a_call_is_the_grade_the_lead_was_entered_with(team):
+    lead = run(team, lead_row(owner=team.dcc_agent.username, created_at=day(0), grade="C")).lead
+    lead.refresh_from_db()
+    assert history(lead) == [
+        (EventKind.CREATED, team.gm.pk, day(0)),
+        (EventKind.GRADED, team.dcc_agent.pk, day(0)),
+    ]
+    assert (lead.stage, lead.grade) == (Stage.NEW, "C")
+
+
+def test_a_plain_row_for_a_customer_with_an_open_lead_is_a_touch(team):
+    mobile = fresh_mobile()
+    open_lead = make_lead(team.dealer, phone=mobile, at=day(0))
+    intake = run(
+        team,
+        lead_row(mobile=mobile, created_at=day(5), owner=team.consultant.username),
+        via="douyin",
+    )
+    assert intake.outcome is IntakeOutcome.TOUCHED
+    assert intake.lead.pk == open_lead.pk
+    touch = open_lead.events.get(kind=EventKind.TOUCHED)
+    assert (touch.occurred_at, touch.actor_id, touch.data["channel"]) == (
+        day(5),
+        team.gm.pk,
+        "douyin",
+    )
+    open_lead.refresh_from_db()
+    assert open_lead.owner_id != team.consultant.pk  # the open lead keeps its owner
+
+
+def test_a_customer_whose_lead_is_closed_gets_a_new_lead_with_history(team):
+    mobile = fresh_mobile()
+    old = make_lead(team.dealer, phone=mobile, at=day(0))
+    actions.invalidate_lead(lead=old, by=old.owner, reason="no_intent", at=day(1))
+    row = lead_row(mobile=mobile, created_at=day(10), contacted_at=day(11))
+    intake = run(team, row)
+    assert intake.outcome is IntakeOutcome.CREATED
+    assert intake.lead.pk != old.pk
+    assert intake.lead.customer_id == old.customer_id
+
+
+# ---------------------------------------------------------------- rejected
+
+
+def rejects(**fields) -> dict:
+    return {"created_at": day(0), **fields}
+
+
+INCONSISTENT = {
+    "ordered before created": (
+        rejects(contacted_at=day(1), arrived_at=day(2), ordered_at=day(-1)),
+        "ordered_at",
+        "is before Created at",
+    ),
+    "arrived before contacted": (
+        rejects(contacted_at=day(3), arrived_at=day(2)),
+        "arrived_at",
+        "is before Contacted at",
+    ),
+    "delivered without ordered": (
+        rejects(arrived_at=day(1), delivered_at=day(2)),
+        "ordered_at",
+        "Delivered, but “Ordered at” is empty",
+    ),
+    "ordered without arrived": (
+        rejects(contacted_at=day(1), ordered_at=day(2)),
+        "arrived_at",
+        "Ordered, but “Arrived at” is empty",
+    ),
+    "defeated and delivered": (
+        rejects(
+            arrived_at=day(1),
+            ordered_at=day(2),
+            delivered_at=day(3),
+            defeated_at=day(4),
+            defeat_reason="price",
+        ),
+        "defeated_at",
+        "Both delivered and defeated",
+    ),
+    "defeated before the last step": (
+        rejects(contacted_at=day(5), defeated_at=day(4), defeat_reason="price"),
+        "defeated_at",
+        "is before Contacted at",
+    ),
+    "invalid after an appointment": (
+        rejects(contacted_at=day(1), appointed_at=day(2), invalid_reason="no_intent"),
+        "invalid_reason",
+        "Marked invalid, but also “Appointment made at”",
+    ),
+    "invalid and defeated": (
+        rejects(
+            contacted_at=day(1),
+            defeated_at=day(2),
+            defeat_reason="price",
+            invalid_reason="no_intent",
+        ),
+        "invalid_reason",
+        "Marked invalid, but also “Defeated at”",
+    ),
+    "defeat without reason": (
+        rejects(contacted_at=day(1), defeated_at=day(2)),
+        "defeat_reason",
+        "A defeat needs its reason",
+    ),
+    "unknown defeat reason": (
+        rejects(contacted_at=day(1), defeated_at=day(2), defeat_reason="weather"),
+        "defeat_reason",
+        "“weather” is not one of this dealer's defeat reasons",
+    ),
+    "defeat reason without a defeat": (
+        rejects(contacted_at=day(1), defeat_reason="price"),
+        "defeated_at",
+        "A defeat reason, but “Defeated at” is empty",
+    ),
+    "defeated before any contact": (
+        rejects(defeated_at=day(2), defeat_reason="price"),
+        "contacted_at",
+        "the customer was never contacted",
+    ),
+    "unknown invalid reason": (
+        rejects(invalid_reason="bored"),
+        "invalid_reason",
+        "“bored” is not one of this dealer's invalid reasons",
+    ),
+    "created in the future": (
+        {"created_at": timezone.now() + timedelta(hours=2)},
+        "created_at",
+        "is in the future",
+    ),
+    "delivered in the future": (
+        rejects(
+            arrived_at=day(1), ordered_at=day(2), delivered_at=timezone.now() + timedelta(days=1)
+        ),
+        "delivered_at",
+        "is in the future",
+    ),
+    "history without created_at": (
+        {"contacted_at": day(1)},
+        "created_at",
+        "needs “Created at”",
+    ),
+    "unknown owner": (
+        rejects(owner="nobody-here"),
+        "owner",
+        "“nobody-here”",
+    ),
+    "not a grade": (
+        rejects(grade="X"),
+        "grade",
+        "not a grade",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"), INCONSISTENT.values(), ids=INCONSISTENT.keys()
+)
+def test_a_row_that_does_not_add_up_is_rejected_and_writes_nothing(team, fields, field, message):
+    fields.setdefault("owner", team.dcc_agent.username)
+    before = counts()
+    with pytest.raises(RowRejected) as caught:
+        run(team, lead_row(**fields))
+    assert caught.value.field == field
+    assert message in caught.value.message
+    assert counts() == before
+
+
+def test_history_for_a_customer_with_an_open_lead_is_rejected_not_touched(team):
+    mobile = fresh_mobile()
+    open_lead = make_lead(team.dealer, phone=mobile, at=day(0))
+    before = counts()
+    with pytest.raises(RowRejected) as caught:
+        run(team, lead_row(mobile=mobile, created_at=day(3), contacted_at=day(4)))
+    assert caught.value.field == "mobile"
+    assert "History for a customer with an open lead" in caught.value.message
+    assert counts() == before
+    open_lead.refresh_from_db()
+    assert (open_lead.touch_count, open_lead.last_event_seq) == (0, 1)
+
+
+@pytest.mark.parametrize("owner", [None, "gm"], ids=["no owner", "the importer"])
+def test_a_defeat_needs_an_owner_other_than_the_importer(team, owner):
+    row = lead_row(
+        owner=getattr(team, owner).username if owner else "",
+        created_at=day(0),
+        contacted_at=day(1),
+        defeated_at=day(2),
+        defeat_reason="price",
+    )
+    before = counts()
+    with pytest.raises(RowRejected) as caught:
+        run(team, row)
+    assert caught.value.field == "owner"
+    assert "approved by you" in caught.value.message
+    assert counts() == before
+
+
+def test_a_step_refused_half_way_leaves_nothing_behind(team):
+    """A DCC supervisor may book and check in, but only the showroom's managers record orders
+    of others' leads: the lead, its call and arrival are undone with the refused order."""
+    row = lead_row(
+        owner=team.dcc_agent.username,
+        created_at=day(0),
+        contacted_at=day(1),
+        arrived_at=day(2),
+        ordered_at=day(3),
+    )
+    before = counts()
+    with pytest.raises(RowRejected) as caught:
+        run(team, row, importer=team.dcc_supervisor)
+    assert caught.value.field == "ordered_at"
+    assert "Cannot record “Ordered at”: You may not “Record order”" in caught.value.message
+    assert counts() == before
+    assert ledger.verify().ok
+
+
+@pytest.mark.parametrize("role", ["dcc_agent", "consultant", "marketing_manager", "auditor"])
+def test_only_supervisors_and_managers_import(team, role):
+    before = counts()
+    with pytest.raises(NotPermitted):
+        run(team, lead_row(created_at=day(0)), importer=getattr(team, role))
+    assert counts() == before
