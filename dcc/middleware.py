@@ -41,9 +41,8 @@ class ChineseFirstMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # API clients choose by Accept-Language; people by the switch (cookie).
-        if (
-            settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
-            and not request.path.startswith("/api/")
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and not request.path.startswith(
+            "/api/"
         ):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
