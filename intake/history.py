@@ -173,6 +173,7 @@ def replay(
                 defeat_reason=defeat_reason,
                 invalid_reason=invalid_reason,
             )
+            lead = actions.settle_imported_history(lead=lead)
         return Intake(lead, IntakeOutcome.CREATED)
 
 

@@ -993,6 +993,21 @@ def record_return_visit(
         return lead
 
 
+def settle_imported_history(*, lead: Lead, now: datetime | None = None) -> Lead:
+    """After a backdated history import, what fell due long ago is nobody's work today: tasks
+    due before now close as superseded (old return visits included), and an open lead that
+    had one overdue gets a single follow-up due now, so it surfaces in its owner's queue."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
+        overdue = followups.open_tasks(lead).filter(due_at__lt=now)
+        had_overdue = overdue.update(closed_at=now, outcome=TaskOutcome.SUPERSEDED) > 0
+        if had_overdue and lead.is_open:
+            followups.schedule_follow_up(lead, due_at=now)
+            lead.save(update_fields=["next_follow_up_at"])
+        return lead
+
+
 def reveal_phone(*, lead: Lead, by: Staff) -> str:
     """Show a masked number in full; the reveal is recorded in the ledger."""
     authorize_reveal(by, lead)

@@ -416,3 +416,29 @@ def test_only_supervisors_and_managers_import(team, role):
     with pytest.raises(NotPermitted):
         run(team, lead_row(created_at=day(0)), importer=getattr(team, role))
     assert counts() == before
+
+
+def test_history_leaves_no_overdue_flood_only_one_follow_up_for_an_open_lead(team):
+    """Tasks that fell due months ago are nobody's work today: an imported open lead gets
+    one follow-up due now; an old delivery owes no return visit any more."""
+    still_open = run(
+        team,
+        lead_row(owner=team.dcc_agent.username, grade="B", created_at=day(0), contacted_at=day(1)),
+    ).lead
+    tasks = Task.objects.filter(lead=still_open, closed_at=None)
+    assert [(t.kind, t.assignee_id) for t in tasks] == [("follow_up", team.dcc_agent.pk)]
+    assert tasks.get().due_at >= timezone.now() - timedelta(minutes=1)
+    delivered = run(
+        team,
+        lead_row(
+            owner=team.consultant.username,
+            created_at=day(0),
+            contacted_at=day(1),
+            appointed_at=day(2),
+            arrived_at=day(3),
+            ordered_at=day(4),
+            delivered_at=day(20),
+        ),
+    ).lead
+    assert not Task.objects.filter(lead=delivered, closed_at=None).exists()
+    assert ledger.verify().ok
