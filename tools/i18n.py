@@ -31,7 +31,7 @@ def catalog(locale_dir: Path, language: str) -> Path:
 
 def fill_english(locale_dir: Path) -> None:
     """English is the source language: each message translates to itself."""
-    po = polib.pofile(str(catalog(locale_dir, "en")))
+    po = polib.pofile(str(catalog(locale_dir, "en")), wrapwidth=79)  # as gettext wraps
     for entry in po:
         if entry.msgid_plural:
             entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
