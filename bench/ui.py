@@ -37,7 +37,9 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
+
+from support import recreate_postgres, remove_sqlite  # bench/support, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var" / "bench"
@@ -1475,24 +1477,6 @@ def print_details(timings: list[Timing], *, everything: bool) -> None:
 # ---------------------------------------------------------------- set-up and main
 
 
-def recreate_postgres(url: str, *, create: bool = True) -> None:
-    """Drop (and create) the benchmark database, through the server's `postgres` database."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        if create:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def configure(args: argparse.Namespace) -> tuple[str, Path | None]:
     """A fresh database (unless --reuse), and the environment dcc.settings reads, before
     django.setup()."""
@@ -1520,11 +1504,6 @@ def configure(args: argparse.Namespace) -> tuple[str, Path | None]:
 
     get_resolver().url_patterns  # noqa: B018 -- a broken URLconf fails now, not after the load
     return url, sqlite_file
-
-
-def remove_sqlite(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -4,27 +4,22 @@ every write is an action from leads.actions."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts.models import Dealer, Staff
 from accounts.roles import SUPERVISORS
 from dcc.errors import DomainError
 from leads import actions, selectors_team
-from leads.forms import DATETIME_WIDGET, NOTE, StyledForm
-from leads.models import Lead
+from leads.forms_team import AbsenceForm, DecisionForm, ReassignFilter, ReassignForm
 from leads.permissions import visible_leads
-from leads.stages import OPEN_STAGES, Stage
 from leads.views.common import is_htmx, workbench
 
 REASSIGN_LIMIT = 200  # leads listed at once; narrow the filter for more
-CHOOSE = gettext_lazy("Choose a person")
 
 
 def _page(
@@ -53,10 +48,6 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- defeat approval
-
-
-class DecisionForm(StyledForm):
-    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000)
 
 
 DECISIONS = {
@@ -123,45 +114,6 @@ def defeat_decide(request: HttpRequest, lead_id: int, decision: str) -> HttpResp
 # ---------------------------------------------------------------- reassignment
 
 
-class ReassignFilter(StyledForm):
-    owner = forms.ModelChoiceField(
-        label=gettext_lazy("Owner"),
-        queryset=Staff.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("Everyone"),
-    )
-    stage = forms.ChoiceField(label=gettext_lazy("Stage"), required=False)
-
-    def __init__(self, *args, dealer: Dealer, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = selectors_team.team_people(dealer)
-        self.fields["stage"].choices = [("", _("All open stages"))] + [
-            (stage.value, stage.label) for stage in map(Stage, OPEN_STAGES)
-        ]
-        for field in self.fields.values():
-            field.widget.attrs["class"] += " form-select-sm"
-
-
-class ReassignForm(StyledForm):
-    leads = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Leads"),
-        queryset=Lead.objects.none(),
-        error_messages={"required": gettext_lazy("Tick the leads to move.")},
-    )
-    to = forms.ModelChoiceField(
-        label=gettext_lazy("Move to"), queryset=Staff.objects.none(), empty_label=CHOOSE
-    )
-    note = NOTE
-
-    def __init__(self, *args, staff: Staff, dealer: Dealer, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["leads"].queryset = visible_leads(staff, dealer_id=dealer.pk).select_related(
-            "customer"
-        )
-        self.fields["to"].queryset = selectors_team.available_people(dealer)
-        self.fields["to"].help_text = _("People on leave now are not offered.")
-
-
 @workbench(SUPERVISORS)
 def reassign(request: HttpRequest) -> HttpResponse:
     """Pick leads (by owner and stage), pick a person, move them all; each move is a handoff
@@ -222,26 +174,6 @@ def reassign(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- absences
-
-
-class AbsenceForm(StyledForm):
-    staff = forms.ModelChoiceField(
-        label=gettext_lazy("Person"), queryset=Staff.objects.none(), empty_label=CHOOSE
-    )
-    cover = forms.ModelChoiceField(
-        label=gettext_lazy("Cover"),
-        queryset=Staff.objects.none(),
-        empty_label=CHOOSE,
-        help_text=gettext_lazy("Takes over the person's open leads and tasks."),
-    )
-    starts_at = forms.DateTimeField(label=gettext_lazy("From"), widget=DATETIME_WIDGET)
-    ends_at = forms.DateTimeField(label=gettext_lazy("Until"), widget=DATETIME_WIDGET)
-    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=200)
-
-    def __init__(self, *args, dealer: Dealer, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = selectors_team.team_people(dealer)
-        self.fields["cover"].queryset = selectors_team.line_people(dealer)
 
 
 @workbench(SUPERVISORS)
