@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +28,7 @@ from leads.actions import Intake, IntakeOutcome
 from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind
 from leads.permissions import roles_at
 from leads.phone import PhoneError, normalise_phone
+from leads.replay import Replayer
 from leads.stages import Action, Grade, may_perform
 
 # Columns that make a row history rather than a plain enquiry.
@@ -123,9 +125,12 @@ def replay(
     channel: Channel,
     importer: Staff,
     lookups: Lookups | None = None,
+    replayer: Replayer | None = None,
 ) -> Intake:
     """Create the row's lead at `created_at` (or now) and replay its history as backdated
-    actions, all in one transaction: a row is imported whole or not at all.
+    actions, all in one transaction: a row is imported whole or not at all. With a
+    `replayer` the actions are replayed in memory for its batch (leads.replay), else written
+    through leads.actions one by one.
 
     Steps are done by the named owner where the stage machine lets them, else by the importer.
     A plain row for a customer with an open lead is a touch, as in live intake (its owner and
@@ -137,10 +142,11 @@ def replay(
     defeat_reason, invalid_reason = _check(
         row, owner=owner, importer=importer, lookups=lookups, now=timezone.now()
     )
-    with transaction.atomic():
-        intake = actions.create_lead(
+    steps: Any = replayer or actions
+    with replayer.row() if replayer else transaction.atomic():
+        intake = steps.create_lead(
             dealer=dealer,
-            phone=row.phone.number,
+            phone=row.phone,
             channel=channel,
             by=importer,
             name=row.name,
@@ -166,6 +172,7 @@ def replay(
         lead = intake.lead
         if history or row.grade:
             lead = _replay_steps(
+                steps,
                 lead,
                 row,
                 owner=owner,
@@ -173,7 +180,7 @@ def replay(
                 defeat_reason=defeat_reason,
                 invalid_reason=invalid_reason,
             )
-            lead = actions.settle_imported_history(lead=lead)
+            lead = steps.settle_imported_history(lead=lead)
         return Intake(lead, IntakeOutcome.CREATED)
 
 
@@ -335,6 +342,7 @@ def _step(column: str) -> Iterator[None]:
 
 
 def _replay_steps(
+    steps: Any,
     lead: Lead,
     row: LeadRow,
     *,
@@ -343,7 +351,8 @@ def _replay_steps(
     defeat_reason: str,
     invalid_reason: str,
 ) -> Lead:
-    """Each lifecycle column as the backdated action it stands for, in the order lived."""
+    """Each lifecycle column as the backdated action it stands for, in the order lived;
+    `steps` is leads.actions or a leads.replay.Replayer (the same names and arguments)."""
 
     def by(*wanted: Action) -> Staff:
         if owner is not None and lead.owner_id == owner.pk and _may(owner, lead.dealer_id, *wanted):
@@ -353,7 +362,7 @@ def _replay_steps(
     grade = Grade(row.grade) if row.grade else None
     if row.contacted_at:
         with _step("contacted_at"):
-            lead = actions.log_call(
+            lead = steps.log_call(
                 lead=lead,
                 by=by(Action.LOG_CALL, *([Action.GRADE] if grade else [])),
                 outcome=CallOutcome.REACHED,
@@ -363,10 +372,10 @@ def _replay_steps(
     elif grade:
         # No call on record: the grade is what the lead was entered with.
         with _step("grade"):
-            lead = actions.set_grade(lead=lead, by=by(Action.GRADE), grade=grade, at=row.created_at)
+            lead = steps.set_grade(lead=lead, by=by(Action.GRADE), grade=grade, at=row.created_at)
     if row.appointed_at:
         with _step("appointed_at"):
-            lead = actions.book_appointment(
+            lead = steps.book_appointment(
                 lead=lead,
                 by=by(Action.APPOINT),
                 appointment_at=row.arrived_at or row.appointed_at,
@@ -374,22 +383,22 @@ def _replay_steps(
             )
     if row.arrived_at:
         with _step("arrived_at"):
-            lead = actions.record_arrival(lead=lead, by=by(Action.ARRIVE), at=row.arrived_at)
+            lead = steps.record_arrival(lead=lead, by=by(Action.ARRIVE), at=row.arrived_at)
     if row.ordered_at:
         with _step("ordered_at"):
-            lead = actions.record_order(lead=lead, by=by(Action.ORDER), at=row.ordered_at)
+            lead = steps.record_order(lead=lead, by=by(Action.ORDER), at=row.ordered_at)
     if row.delivered_at:
         with _step("delivered_at"):
-            lead = actions.record_delivery(lead=lead, by=by(Action.DELIVER), at=row.delivered_at)
+            lead = steps.record_delivery(lead=lead, by=by(Action.DELIVER), at=row.delivered_at)
     if row.defeated_at and owner is not None:
         with _step("defeated_at"):
-            lead = actions.request_defeat(
+            lead = steps.request_defeat(
                 lead=lead, by=owner, reason=defeat_reason, at=row.defeated_at
             )
-            lead = actions.approve_defeat(lead=lead, by=importer, at=row.defeated_at)
+            lead = steps.approve_defeat(lead=lead, by=importer, at=row.defeated_at)
     if invalid_reason:
         with _step("invalid_reason"):
-            lead = actions.invalidate_lead(
+            lead = steps.invalidate_lead(
                 lead=lead,
                 by=by(Action.INVALIDATE),
                 reason=invalid_reason,

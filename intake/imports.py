@@ -13,7 +13,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Staff
 from accounts.roles import Role
+from dcc.bulk import insert_rows
 from dcc.errors import Conflict, DomainError, InvalidInput
 from intake import history
 from intake.files import FileError, Table, open_table
@@ -41,9 +42,11 @@ from intake.models import (
 from intake.rows import CANONICAL_COLUMNS, LeadRow, RowError, parse_row, safe_cell
 from leads.actions import IntakeOutcome
 from leads.models import Channel
+from leads.replay import Replayer
 
-# Job counters are written (and progress reported) every this many rows.
-PROGRESS_EVERY = 200
+# Rows are replayed and written this many at a time, in one transaction; job counters are
+# written (and progress reported) after each batch.
+BATCH_ROWS = 1000
 COUNTERS = (
     "created",
     "touched",
@@ -285,64 +288,215 @@ def _import_rows(
     *,
     spool: IO[str] | None,
 ) -> None:
-    lookups = Lookups(job.dealer)
-    tz = timezone.get_current_timezone()
+    context = _Context(
+        job=job,
+        lookups=Lookups(job.dealer),
+        mapping=mapping,
+        tz=timezone.get_current_timezone(),
+        spool=spool,
+        # Rows up to here may have been finished by an earlier run of this job.
+        resume_after=0 if spool else job.rows.aggregate(last=Max("row_number"))["last"] or 0,
+    )
     # Rows that name no channel: the one chosen for the import, else the preset's platform.
-    default_channel = job.channel or (lookups.channel(mapping.channel) if mapping.channel else None)
-    # Rows up to here may have been finished by an earlier run of this job.
-    resume_after = 0 if spool else job.rows.aggregate(last=Max("row_number"))["last"] or 0
+    context.default_channel = job.channel or (
+        context.lookups.channel(mapping.channel) if mapping.channel else None
+    )
+    batch: list[tuple[int, list[str]]] = []
     for row_number, cells in table.rows():
-        outcome = None
-        if row_number <= resume_after:
-            outcome = (
-                job.rows.filter(row_number=row_number).values_list("outcome", flat=True).first()
-            )
-        if outcome is None:
-            outcome = _import_row(
-                job,
-                lookups,
-                row_number,
-                cells,
-                mapping,
-                tz=tz,
-                default_channel=default_channel,
-                spool=spool,
-            )
+        batch.append((row_number, cells))
+        if len(batch) >= BATCH_ROWS:
+            _finish_batch(context, batch, table, progress)
+            batch = []
+    if batch:
+        _finish_batch(context, batch, table, progress)
+
+
+@dataclass
+class _Context:
+    """What every batch of one run needs."""
+
+    job: ImportJob
+    lookups: Lookups
+    mapping: ColumnMapping
+    tz: tzinfo
+    spool: IO[str] | None
+    resume_after: int
+    default_channel: Channel | None = None
+    replayer: Replayer | None = None
+
+
+def _finish_batch(
+    context: _Context, batch: list[tuple[int, list[str]]], table: Table, progress: Progress | None
+) -> None:
+    job = context.job
+    for outcome in _import_batch(context, batch):
         setattr(job, outcome, getattr(job, outcome) + 1)
-        job.rows_done += 1
-        if job.rows_done % PROGRESS_EVERY == 0:
-            job.bytes_done = table.bytes_read()
-            job.save(update_fields=COUNTERS)
-            if progress is not None:
-                progress(job)
+    job.rows_done += len(batch)
+    job.bytes_done = table.bytes_read()
+    job.save(update_fields=COUNTERS)
+    if progress is not None:
+        progress(job)
 
 
-def _import_row(
-    job: ImportJob,
-    lookups: Lookups,
-    row_number: int,
-    cells: list[str],
-    mapping: ColumnMapping,
-    *,
-    tz: tzinfo,
-    default_channel: Channel | None,
-    spool: IO[str] | None,
-) -> str:
-    """Import one row; return what came of it (a RowOutcome or SKIPPED)."""
-    parsed = parse_row(cells, mapping, row_number=row_number, tz=tz)
-    if parsed is None:
-        return SKIPPED
-    if isinstance(parsed, RowError):
-        _reject(
-            job,
-            row_number,
-            raw_digest(dealer_id=job.dealer_id, cells=parsed.raw),
-            field=parsed.field,
-            message=parsed.message,
-            raw=parsed.raw,
-            spool=spool,
+def _import_batch(context: _Context, batch: list[tuple[int, list[str]]]) -> list[str]:
+    """Import a batch of rows in one transaction, replayed in memory and written at once;
+    return what came of each row. Should the database refuse the batch (a live enquiry for
+    the same customer raced it), it is imported again row by row."""
+    job = context.job
+    outcomes: dict[int, str] = {}
+    if batch[0][0] <= context.resume_after:
+        outcomes.update(
+            job.rows.filter(row_number__in=[number for number, _cells in batch]).values_list(
+                "row_number", "outcome"
+            )
         )
-        return RowOutcome.REJECTED
+    parsed: list[tuple[LeadRow, str, list[str]]] = []
+    unreadable: list[dict[str, Any]] = []
+    for row_number, cells in batch:
+        if row_number in outcomes:
+            continue
+        row = parse_row(cells, context.mapping, row_number=row_number, tz=context.tz)
+        if row is None:
+            outcomes[row_number] = SKIPPED
+        elif isinstance(row, RowError):
+            outcomes[row_number] = RowOutcome.REJECTED
+            unreadable.append(_rejected(job, row_number, "", row.field, row.message, row.raw))
+        else:
+            parsed.append((row, row_digest(dealer_id=job.dealer_id, row=row), cells))
+    _record_rejected(context, unreadable)
+    written = set(
+        ImportRow.objects.filter(
+            dealer_id=job.dealer_id,
+            row_digest__in={digest for _row, digest, _cells in parsed},
+            outcome__in=WRITTEN,
+        ).values_list("row_digest", flat=True)
+    )
+    try:
+        with transaction.atomic():
+            replayed, recorded, rejected = _replay_batch(context, parsed, written)
+            insert_rows(ImportRow, IMPORT_ROW_COLUMNS, recorded)
+            _record_rejected(context, rejected)
+    except IntegrityError:
+        context.replayer = None  # its loads and marks counted the rolled-back rows
+        replayed = {
+            row.row_number: _import_row(context, row.row_number, cells)
+            for row, _digest, cells in parsed
+        }
+    outcomes.update(replayed)
+    return [outcomes[row_number] for row_number, _cells in batch]
+
+
+def _replay_batch(
+    context: _Context, parsed: list[tuple[LeadRow, str, list[str]]], written: set[str]
+) -> tuple[dict[int, str], list[tuple[Any, ...]], list[dict[str, Any]]]:
+    """Replay the parsed rows in memory and write their leads; return each row's outcome,
+    the ImportRows of those written and those rejected."""
+    job = context.job
+    outcomes: dict[int, str] = {}
+    recorded: list[tuple[Any, ...]] = []
+    rejected: list[dict[str, Any]] = []
+    for row, digest, _cells in parsed:
+        if digest in written:
+            outcomes[row.row_number] = RowOutcome.ALREADY_IMPORTED
+    parsed = [item for item in parsed if item[0].row_number not in outcomes]
+    if not parsed:
+        return outcomes, recorded, rejected
+    if context.replayer is None:
+        context.replayer = Replayer(job.dealer)
+    replayer = context.replayer
+    channels: dict[int, Channel] = {}
+    for row, digest, cells in parsed:
+        try:
+            channels[row.row_number] = _row_channel(row, context.lookups, context.default_channel)
+        except DomainError as error:
+            outcomes[row.row_number] = RowOutcome.REJECTED
+            rejected.append(
+                _rejected(job, row.row_number, digest, error.field, error.message, cells)
+            )
+    replayer.begin(
+        phones=[row.phone.number for row, _digest, _cells in parsed],
+        external_ids=[
+            (channels[row.row_number].pk, row.external_id)
+            for row, _digest, _cells in parsed
+            if row.row_number in channels
+        ],
+        size=len(parsed),
+    )
+    for row, digest, cells in parsed:
+        if row.row_number in outcomes:
+            continue
+        if digest in written:
+            outcomes[row.row_number] = RowOutcome.ALREADY_IMPORTED
+            continue
+        try:
+            intake = history.replay(
+                row=row,
+                dealer=job.dealer,
+                channel=channels[row.row_number],
+                importer=job.created_by,
+                lookups=context.lookups,
+                replayer=replayer,
+            )
+        except DomainError as error:
+            outcomes[row.row_number] = RowOutcome.REJECTED
+            rejected.append(
+                _rejected(job, row.row_number, digest, error.field, error.message, cells)
+            )
+            continue
+        if intake.outcome is IntakeOutcome.DUPLICATE:
+            outcomes[row.row_number] = RowOutcome.ALREADY_IMPORTED
+            continue
+        outcome = RowOutcome.CREATED if intake.created else RowOutcome.TOUCHED
+        outcomes[row.row_number] = outcome
+        written.add(digest)  # the same row again further down is already imported
+        lead_id = intake.lead.pk
+        recorded.append(
+            (job.dealer_id, job.pk, row.row_number, digest, outcome, lead_id, "", "", None)
+        )
+    replayer.write()
+    return outcomes, recorded, rejected
+
+
+IMPORT_ROW_COLUMNS = (
+    "dealer_id",
+    "job_id",
+    "row_number",
+    "row_digest",
+    "outcome",
+    "lead_id",
+    "field",
+    "message",
+    "raw",
+)
+
+
+def _rejected(
+    job: ImportJob,
+    row_number: int,
+    digest: str,
+    field: str | None,
+    message: str,
+    raw: list[str] | tuple[str, ...],
+) -> dict[str, Any]:
+    """A rejected row's ImportRow values; its digest is that of its cells when it has none."""
+    return {
+        "dealer_id": job.dealer_id,
+        "job_id": job.pk,
+        "row_number": row_number,
+        "row_digest": digest or raw_digest(dealer_id=job.dealer_id, cells=raw),
+        "outcome": str(RowOutcome.REJECTED),
+        "field": field if field in CANONICAL_COLUMNS else "",
+        "message": message,
+        "raw": [str(cell) for cell in raw],
+    }
+
+
+def _import_row(context: _Context, row_number: int, cells: list[str]) -> str:
+    """Import one row through leads.actions in its own transaction; return what came of it.
+    The slow, careful way, for a batch that the database refused as a whole."""
+    job = context.job
+    parsed = parse_row(cells, context.mapping, row_number=row_number, tz=context.tz)
+    assert isinstance(parsed, LeadRow), "only rows that parsed are imported again"
     digest = row_digest(dealer_id=job.dealer_id, row=parsed)
     if _written(job.dealer_id, digest):
         return RowOutcome.ALREADY_IMPORTED
@@ -351,9 +505,9 @@ def _import_row(
             intake = history.replay(
                 row=parsed,
                 dealer=job.dealer,
-                channel=_row_channel(parsed, lookups, default_channel),
+                channel=_row_channel(parsed, context.lookups, context.default_channel),
                 importer=job.created_by,
-                lookups=lookups,
+                lookups=context.lookups,
             )
             if intake.outcome is IntakeOutcome.DUPLICATE:
                 return RowOutcome.ALREADY_IMPORTED  # its external id is already a lead here
@@ -368,14 +522,8 @@ def _import_row(
             )
             return outcome
     except DomainError as error:
-        _reject(
-            job,
-            row_number,
-            digest,
-            field=error.field if error.field in CANONICAL_COLUMNS else "",
-            message=error.message,
-            raw=cells,
-            spool=spool,
+        _record_rejected(
+            context, [_rejected(job, row_number, digest, error.field, error.message, cells)]
         )
         return RowOutcome.REJECTED
     except IntegrityError:
@@ -403,30 +551,16 @@ def _row_channel(row: LeadRow, lookups: Lookups, default: Channel | None) -> Cha
     return default
 
 
-def _reject(
-    job: ImportJob,
-    row_number: int,
-    digest: str,
-    *,
-    field: str | None,
-    message: str,
-    raw: list[str] | tuple[str, ...],
-    spool: IO[str] | None,
-) -> None:
-    values = {
-        "dealer_id": job.dealer_id,
-        "job_id": job.pk,
-        "row_number": row_number,
-        "row_digest": digest,
-        "outcome": str(RowOutcome.REJECTED),
-        "field": field or "",
-        "message": message,
-        "raw": [str(cell) for cell in raw],
-    }
-    if spool is None:
-        ImportRow.objects.create(**values)
+def _record_rejected(context: _Context, rejected: list[dict[str, Any]]) -> None:
+    if context.spool is None:
+        insert_rows(
+            ImportRow,
+            IMPORT_ROW_COLUMNS,
+            (tuple(values.get(name) for name in IMPORT_ROW_COLUMNS) for values in rejected),
+        )
     else:  # a dry run: kept aside until its transaction is rolled back
-        spool.write(json.dumps(values, ensure_ascii=False) + "\n")
+        for values in rejected:
+            context.spool.write(json.dumps(values, ensure_ascii=False) + "\n")
 
 
 def _unspool(spool: IO[str]) -> None:

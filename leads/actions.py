@@ -39,7 +39,7 @@ from leads.models import (
     Team,
 )
 from leads.permissions import authorize, authorize_create, authorize_reveal, roles_at
-from leads.phone import normalise_phone
+from leads.phone import NormalisedPhone, normalise_phone
 from leads.search import name_initials
 from leads.sla import first_response_deadline
 from leads.stages import OPEN_STAGES, SHOWROOM_WORKERS, Action, Grade, Stage, check_stage
@@ -69,7 +69,7 @@ class Intake:
 def create_lead(
     *,
     dealer: Dealer,
-    phone: str,
+    phone: str | NormalisedPhone,
     channel: Channel,
     by: Staff | None,
     name: str = "",
@@ -86,7 +86,7 @@ def create_lead(
         authorize_create(by, dealer.pk)
     if channel.dealer_id != dealer.pk:
         raise InvalidInput(_("Unknown channel."), code="unknown_channel", field="channel")
-    number = normalise_phone(phone)
+    number = phone if isinstance(phone, NormalisedPhone) else normalise_phone(phone)
     at = at or timezone.now()
     name = name.strip()[:100]
     with transaction.atomic():

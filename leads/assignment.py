@@ -10,7 +10,7 @@ dealer's managers: no lead is ever without an owner.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -42,18 +42,95 @@ def is_absent(staff: Staff, dealer: Dealer, at: datetime | None = None) -> bool:
     return staff.pk in absent_staff_ids(dealer, at)
 
 
-def _rule_members(
-    dealer: Dealer, team: Team, channel: Channel | None, car_model: str
-) -> list[int] | None:
-    for rule in AssignmentRule.objects.filter(dealer=dealer, team=team).prefetch_related("members"):
-        if rule.channel_id and (channel is None or rule.channel_id != channel.pk):
-            continue
-        if rule.car_model and rule.car_model.casefold() != car_model.casefold():
-            continue
-        members = [member.pk for member in rule.members.all()]
-        if members:
-            return members
-    return None
+class Assigner:
+    """Picks owners for a team of one dealer: the team, its rules, absences and open loads are
+    read once and kept up to date in memory, so an import can assign thousands of leads
+    without a query each. `pick_owner` is the same for one lead."""
+
+    def __init__(
+        self, dealer: Dealer, *, team: Team = Team.DCC, exclude: frozenset[int] = frozenset()
+    ) -> None:
+        self.dealer, self.team = dealer, team
+        workers = Membership.objects.filter(
+            dealer=dealer, role=TEAM_WORKER[team], is_active=True, staff__is_active=True
+        ).exclude(staff_id__in=exclude)
+        self.workers = {m.staff_id: m for m in workers.select_related("staff")}
+        self.exclude = set(exclude)
+        self.rules = [
+            (rule.channel_id, rule.car_model.casefold(), [m.pk for m in rule.members.all()])
+            for rule in AssignmentRule.objects.filter(dealer=dealer, team=team).prefetch_related(
+                "members"
+            )
+        ]
+        self.absences = list(
+            Absence.objects.filter(dealer=dealer).values_list("staff_id", "starts_at", "ends_at")
+        )
+        self.loads: dict[int, int] = dict(
+            Lead.objects.filter(dealer=dealer, owner_id__in=self.workers, stage__in=OPEN_STAGES)
+            .values_list("owner_id")
+            .annotate(n=Count("id"))
+        )
+        self._epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+        self.marked: set[int] = set()
+        self._holders: dict[frozenset[int], Staff] = {}
+
+    def absent(self, at: datetime) -> set[int]:
+        return {staff for staff, starts, ends in self.absences if starts <= at < ends}
+
+    def _rule_members(self, channel_id: int | None, car_model: str) -> list[int] | None:
+        for rule_channel, rule_model, members in self.rules:
+            if rule_channel and rule_channel != channel_id:
+                continue
+            if rule_model and rule_model != car_model.casefold():
+                continue
+            if members:
+                return members
+        return None
+
+    def pick(
+        self, *, channel: Channel | None = None, car_model: str = "", at: datetime | None = None
+    ) -> Staff:
+        """Who gets the next lead; nothing is noted until `assigned`."""
+        at = at or timezone.now()
+        absent = self.absent(at) | self.exclude
+        present = [m for pk, m in self.workers.items() if pk not in absent]
+        members = self._rule_members(channel.pk if channel else None, car_model)
+        if members is not None:
+            chosen = [m for m in present if m.staff_id in members]
+            present = chosen or present
+        if present:
+            best = min(
+                present,
+                key=lambda m: (
+                    self.loads.get(m.staff_id, 0) / max(m.weight, 1),
+                    m.last_assigned_at or self._epoch,
+                    m.staff_id,
+                ),
+            )
+            return best.staff
+        key = frozenset(absent)
+        if key not in self._holders:
+            self._holders[key] = pool_holder(self.dealer, team=self.team, absent=absent)
+        return self._holders[key]
+
+    def assigned(self, staff_id: int) -> None:
+        """Note that `staff_id` was given a lead."""
+        member = self.workers.get(staff_id)
+        if member is None:
+            return  # a pool holder or a named owner outside the team: no round-robin
+        now = timezone.now()
+        last = member.last_assigned_at
+        # Strictly later than the previous mark, so that ties go round in order.
+        member.last_assigned_at = max(now, last + timedelta(microseconds=1)) if last else now
+        self.loads[staff_id] = self.loads.get(staff_id, 0) + 1
+        self.marked.add(staff_id)
+
+    def flush(self) -> None:
+        """Write the round-robin marks of those assigned since the last flush."""
+        for staff_id in self.marked:
+            member = self.workers[staff_id]
+            Membership.objects.filter(pk=member.pk).update(last_assigned_at=member.last_assigned_at)
+        self.marked.clear()
 
 
 def pick_owner(
@@ -66,34 +143,11 @@ def pick_owner(
     exclude: set[int] | frozenset[int] = frozenset(),
 ) -> Staff:
     """Choose who gets a lead now, and note the assignment for round-robin."""
-    absent = absent_staff_ids(dealer, at) | set(exclude)
-    workers = Membership.objects.filter(
-        dealer=dealer, role=TEAM_WORKER[team], is_active=True, staff__is_active=True
-    ).exclude(staff_id__in=absent)
-    members = _rule_members(dealer, team, channel, car_model)
-    if members is not None and workers.filter(staff_id__in=members).exists():
-        workers = workers.filter(staff_id__in=members)
-    candidates = list(workers.select_related("staff"))
-    if candidates:
-        loads = dict(
-            Lead.objects.filter(
-                dealer=dealer, owner_id__in=[m.staff_id for m in candidates], stage__in=OPEN_STAGES
-            )
-            .values_list("owner_id")
-            .annotate(n=Count("id"))
-        )
-        epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())
-        chosen = min(
-            candidates,
-            key=lambda m: (
-                loads.get(m.staff_id, 0) / max(m.weight, 1),
-                m.last_assigned_at or epoch,
-                m.staff_id,
-            ),
-        )
-        Membership.objects.filter(pk=chosen.pk).update(last_assigned_at=timezone.now())
-        return chosen.staff
-    return pool_holder(dealer, team=team, absent=absent)
+    assigner = Assigner(dealer, team=team, exclude=frozenset(exclude))
+    chosen = assigner.pick(channel=channel, car_model=car_model, at=at)
+    assigner.assigned(chosen.pk)
+    assigner.flush()
+    return chosen
 
 
 def pool_holder(dealer: Dealer, *, team: Team, absent: set[int]) -> Staff:

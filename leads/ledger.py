@@ -88,6 +88,45 @@ def digest_of(event: Event) -> str:
     )
 
 
+def compose(
+    *,
+    dealer_id: int,
+    lead_id: int,
+    last_seq: int,
+    last_hash: str,
+    kind: str,
+    actor_id: int | None,
+    occurred_at: datetime,
+    from_stage: str = "",
+    to_stage: str = "",
+    from_owner_id: int | None = None,
+    to_owner_id: int | None = None,
+    reason: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The column values of the event that follows (`last_seq`, `last_hash`) on a lead's
+    chain, hash included, unsaved: `append` saves one, bulk writers (imports) many."""
+    values: dict[str, Any] = dict(
+        lead_id=lead_id,
+        seq=last_seq + 1,
+        kind=str(kind),
+        actor_id=actor_id,
+        occurred_at=occurred_at,
+        from_stage=str(from_stage),
+        to_stage=str(to_stage),
+        from_owner_id=from_owner_id,
+        to_owner_id=to_owner_id,
+        reason=str(reason),
+        note=str(note),
+        data=data or {},
+        prev_hash=last_hash or GENESIS,
+    )
+    values["hash"] = event_digest(**values)
+    values["dealer_id"] = dealer_id
+    return values
+
+
 def append(
     lead: Lead,
     kind: EventKind,
@@ -104,29 +143,25 @@ def append(
 ) -> Event:
     """Write the next event of `lead`. The caller holds the lead locked in a transaction and
     saves the lead afterwards (its chain head fields change here)."""
-    seq = lead.last_event_seq + 1
-    prev_hash = lead.last_event_hash or GENESIS
-    occurred_at = at or timezone.now()
-    payload = data or {}
-    values = dict(
+    values = compose(
+        dealer_id=lead.dealer_id,
         lead_id=lead.pk,
-        seq=seq,
-        kind=str(kind),
+        last_seq=lead.last_event_seq,
+        last_hash=lead.last_event_hash,
+        kind=kind,
         actor_id=actor.pk if actor else None,
-        occurred_at=occurred_at,
-        from_stage=str(from_stage),
-        to_stage=str(to_stage),
+        occurred_at=at or timezone.now(),
+        from_stage=from_stage,
+        to_stage=to_stage,
         from_owner_id=from_owner.pk if from_owner else None,
         to_owner_id=to_owner.pk if to_owner else None,
-        reason=str(reason),
-        note=str(note),
-        data=payload,
-        prev_hash=prev_hash,
+        reason=reason,
+        note=note,
+        data=data,
     )
-    digest = event_digest(**values)
-    event = Event.objects.create(dealer_id=lead.dealer_id, hash=digest, **values)
-    lead.last_event_seq = seq
-    lead.last_event_hash = digest
+    event = Event.objects.create(**values)
+    lead.last_event_seq = event.seq
+    lead.last_event_hash = event.hash
     return event
 
 

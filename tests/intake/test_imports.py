@@ -160,8 +160,8 @@ def test_importing_the_same_file_again_creates_nothing(
     job = imports.start_import(
         dealer=team.dealer, by=team.gm, path=path, channel=channel(team.dealer, "autohome")
     )
-    # One look-up per row, however much each row once wrote.
-    with django_assert_max_num_queries(10 + 12):
+    # One look-up per batch of rows, however much each row once wrote.
+    with django_assert_max_num_queries(12):
         imports.run_import(job, path=path)
     assert (job.created, job.touched, job.rejected, job.already_imported) == (0, 0, 0, 10)
     assert counts() == before
@@ -262,8 +262,8 @@ def test_a_dry_run_writes_nothing_but_counts_like_a_real_run(team, tmp_path):
     assert (real.created, real.touched, real.rejected, real.already_imported) == (1, 1, 1, 0)
 
 
-def test_counters_are_saved_and_progress_reported_every_few_rows(team, tmp_path, monkeypatch):
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 3)
+def test_counters_are_saved_and_progress_reported_after_each_batch(team, tmp_path, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_ROWS", 3)
     path = write_csv(tmp_path / "leads.csv", plain_rows(7))
     job = imports.start_import(
         dealer=team.dealer, by=team.gm, path=path, channel=channel(team.dealer, "autohome")
@@ -275,7 +275,7 @@ def test_counters_are_saved_and_progress_reported_every_few_rows(team, tmp_path,
         seen.append((job.rows_done, stored.created, stored.status == ImportStatus.RUNNING))
 
     imports.run_import(job, path=path, progress=progress)
-    assert seen == [(3, 3, True), (6, 6, True), (7, 7, False)]
+    assert seen == [(3, 3, True), (6, 6, True), (7, 7, True), (7, 7, False)]
 
 
 def test_a_platform_export_takes_the_presets_channel_and_its_lead_ids(team, tmp_path):
@@ -332,9 +332,10 @@ def test_a_crash_mid_file_leaves_finished_rows_whole_and_a_rerun_finishes(
     rows = plain_rows(8)
     path = write_csv(tmp_path / "leads.csv", rows)
     replay = history.replay
+    monkeypatch.setattr(imports, "BATCH_ROWS", 2)  # a transaction each: rows 2–3, 4–5, 6–7 …
 
     def crash_on_row_6(*, row, **kwargs):
-        if row.row_number == 6:  # the fifth lead
+        if row.row_number == 6:  # the fifth lead: the first of the third batch
             raise RuntimeError("power cut")
         return replay(row=row, **kwargs)
 
@@ -348,7 +349,7 @@ def test_a_crash_mid_file_leaves_finished_rows_whole_and_a_rerun_finishes(
     assert (job.status, job.created) == (ImportStatus.FAILED, 4)
     assert "power cut" in job.error
     assert outcomes(job) == {2: "created", 3: "created", 4: "created", 5: "created"}
-    # Every finished lead is whole (created and called); the crashed one left nothing.
+    # Every finished batch is whole (created and called); the crashed one left nothing.
     assert Lead.objects.count() == 4
     assert Customer.objects.count() == 4
     for lead in Lead.objects.all():
@@ -356,7 +357,7 @@ def test_a_crash_mid_file_leaves_finished_rows_whole_and_a_rerun_finishes(
         assert lead.stage == Stage.CONTACTED
     assert ledger.verify().ok
 
-    monkeypatch.undo()
+    monkeypatch.setattr(history, "replay", replay)
     imports.run_import(job, path=path)
     job.refresh_from_db()
     assert (job.status, job.created, job.already_imported, job.error) == (
