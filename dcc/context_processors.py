@@ -15,6 +15,7 @@ NAVIGATION = [
     ("team", _("Team board"), SUPERVISORS),
     ("lead_list", _("Leads"), DEALER_MANAGERS | {Role.HEADQUARTERS} | DCC_TEAM),
     ("lead_new", _("New lead"), LEAD_CREATORS),
+    ("imports", _("Imports"), SUPERVISORS),
     ("dealer_settings", _("Settings"), SUPERVISORS),
 ]
 

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs page from its own static files, not a CDN
+    "django_tasks",
+    "django_tasks_db",
     "dcc",
     "accounts",
     "leads",
@@ -148,6 +150,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+
+# Background work (file imports) is queued in the database; `dcc serve` runs a worker thread
+# unless DCC_TASK_WORKER=external, where `dcc db_worker` processes run it instead.
+TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+DCC_TASK_WORKER = os.environ.get("DCC_TASK_WORKER", "embedded").strip().lower()
+
+# Uploaded import files, kept so that an import can be run again or for real after a dry run.
+DCC_IMPORT_DIR = VAR_DIR / "imports"
+DCC_IMPORT_MAX_MB = int(os.environ.get("DCC_IMPORT_MAX_MB", "200"))
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,9 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     file_name = models.CharField(_("file"), max_length=255)
+    # Where the uploaded file is kept (intake.uploads), relative to settings.DCC_IMPORT_DIR;
+    # "" for a file imported from the command line.
+    upload = models.CharField(max_length=255, blank=True)
     file_sha256 = models.CharField(max_length=64)
     # The channel of rows that do not name one; None: every row must name its channel.
     channel = models.ForeignKey(

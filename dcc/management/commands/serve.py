@@ -4,6 +4,7 @@ This is the embedded way to run DCC (one process, SQLite under var/ by default);
 may run the same command behind a TLS proxy, or any WSGI server on `dcc.wsgi.application`.
 """
 
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -41,6 +42,8 @@ class Command(BaseCommand):
                     self.stdout.write("No dealer yet: loading the demo data.")
                 call_command("demo", verbosity=verbosity)
 
+        self._start_task_worker(verbosity)
+
         from waitress.server import create_server
 
         from dcc.wsgi import application
@@ -64,3 +67,35 @@ class Command(BaseCommand):
             pass
         finally:
             server.close()
+
+    def _start_task_worker(self, verbosity: int) -> None:
+        """Run queued background work (imports) in a thread of this process, so the embedded
+        set-up needs nothing else running. DCC_TASK_WORKER=external leaves it to separate
+        `dcc db_worker` processes."""
+        mode = settings.DCC_TASK_WORKER
+        if mode == "external":
+            return
+        if mode != "embedded":
+            raise CommandError(f"DCC_TASK_WORKER must be 'embedded' or 'external', not {mode!r}")
+        from django.utils.crypto import get_random_string
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        from intake.uploads import fail_interrupted
+
+        fail_interrupted()  # this process is the only worker, so nothing else runs them
+
+        worker = Worker(
+            queue_names=["default"],
+            interval=1,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=f"serve-{get_random_string(16)}",
+            excluded_queue_names=[],
+        )
+        # A daemon thread: it ends with the server. Signals stay with waitress; an import cut
+        # off by a stop is finished by "Run again".
+        threading.Thread(target=worker.run, name="dcc-task-worker", daemon=True).start()
+        if verbosity:
+            self.stdout.write("Background tasks run in this process.")

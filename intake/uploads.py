@@ -1,0 +1,248 @@
+"""Files uploaded through the import wizard: kept on disk until imported, then imported in the
+background (intake.tasks) through intake.imports, which does the real work.
+
+An upload is a random token: the file is stored as `<dealer id>/<token>` under
+settings.DCC_IMPORT_DIR, whatever it was called, with a small JSON note beside it of what the
+person chose (file name as shown, channel, preset, saved mapping). The file stays after the
+import, so a dry run can be imported for real and a failed import run again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Dealer, Staff
+from dcc.errors import Conflict, InvalidInput
+from intake import imports
+from intake.history import check_importer
+from intake.models import ImportJob, ImportStatus
+from leads.models import Channel
+
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def max_upload_bytes() -> int:
+    return settings.DCC_IMPORT_MAX_MB * 1024**2
+
+
+def too_large_message() -> str:
+    return _("The file is too large: at most %(limit)d MB can be uploaded at once.") % {
+        "limit": settings.DCC_IMPORT_MAX_MB
+    }
+
+
+class SizeLimit(FileUploadHandler):
+    """Stops reading an upload as soon as it passes the limit, so an oversized file never
+    lands on disk whole; the view then says so (`exceeded`)."""
+
+    def __init__(self, request=None, *, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A stored file waiting to be imported, and what the person chose with it."""
+
+    token: str
+    dealer_id: int
+    file_name: str  # as the person's computer called it, for showing only
+    channel_id: int | None = None
+    preset: str = ""
+    saved_mapping: str = ""
+
+    @property
+    def relative(self) -> str:
+        return f"{self.dealer_id}/{self.token}"
+
+    @property
+    def path(self) -> Path:
+        return Path(settings.DCC_IMPORT_DIR) / self.relative
+
+
+def shown_name(name: str) -> str:
+    """The last part of an uploaded file's name, without control characters: a browser may
+    send a full Windows path, or anything at all."""
+    base = PureWindowsPath(PurePosixPath(name or "").name).name
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return base[:255] or _("upload")
+
+
+def store_upload(
+    *,
+    dealer: Dealer,
+    by: Staff,
+    file: UploadedFile,
+    channel: Channel | None = None,
+    preset: str = "",
+    saved_mapping: str = "",
+) -> Upload:
+    """Keep an uploaded file for `dealer` under a fresh random name; its own name is only
+    remembered for showing."""
+    check_importer(by, dealer)
+    if file.size is not None and file.size > max_upload_bytes():
+        raise InvalidInput(too_large_message(), code="file_too_large", field="file")
+    upload = Upload(
+        token=uuid.uuid4().hex,
+        dealer_id=dealer.pk,
+        file_name=shown_name(file.name or ""),
+        channel_id=channel.pk if channel else None,
+        preset=preset,
+        saved_mapping=saved_mapping,
+    )
+    upload.path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with upload.path.open("xb") as out:
+        for chunk in file.chunks():
+            written += len(chunk)
+            if written > max_upload_bytes():
+                break
+            out.write(chunk)
+    if written > max_upload_bytes():
+        upload.path.unlink(missing_ok=True)
+        raise InvalidInput(too_large_message(), code="file_too_large", field="file")
+    _note(upload).write_text(json.dumps(asdict(upload), ensure_ascii=False), encoding="utf-8")
+    return upload
+
+
+def _note(upload: Upload) -> Path:
+    return upload.path.with_name(f"{upload.token}.json")
+
+
+def find_upload(*, dealer: Dealer, token: str) -> Upload | None:
+    """The dealer's stored upload called `token`, or None (also for anything that is not a
+    token, so a crafted one can't name another file)."""
+    if not _TOKEN.fullmatch(token or ""):
+        return None
+    note = Path(settings.DCC_IMPORT_DIR) / str(dealer.pk) / f"{token}.json"
+    try:
+        data = json.loads(note.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    upload = Upload(**{**data, "token": token, "dealer_id": dealer.pk})
+    return upload if upload.path.is_file() else None
+
+
+def job_path(job: ImportJob) -> Path:
+    """Where the job's file is kept."""
+    return Path(settings.DCC_IMPORT_DIR) / job.upload
+
+
+def start_upload(
+    *,
+    upload: Upload,
+    dealer: Dealer,
+    by: Staff,
+    dry_run: bool,
+    saved_mapping: str | None = None,
+) -> ImportJob:
+    """Start importing a stored upload (a dry run or for real) in the background.
+    `saved_mapping` overrides the one chosen at upload (the person edited the mapping)."""
+    channel = Channel.objects.filter(pk=upload.channel_id, dealer=dealer).first()
+    if upload.channel_id and channel is None:
+        raise InvalidInput(_("Unknown channel."), code="unknown_channel", field="channel")
+    with transaction.atomic():
+        job = imports.start_import(
+            dealer=dealer,
+            by=by,
+            path=upload.path,
+            channel=channel,
+            preset=upload.preset or None,
+            saved_mapping=saved_mapping if saved_mapping is not None else upload.saved_mapping,
+            dry_run=dry_run,
+        )
+        job.file_name = upload.file_name
+        job.upload = upload.relative
+        job.save(update_fields=["file_name", "upload"])
+        enqueue(job)
+    return job
+
+
+def import_for_real(*, job: ImportJob, by: Staff) -> ImportJob:
+    """A new, real import of a finished dry run's file, with the same choices."""
+    check_importer(by, job.dealer)
+    if not job.dry_run or job.status != ImportStatus.DONE:
+        raise Conflict(_("Only a finished dry run can be imported for real."), code="not_dry_run")
+    path = job_path(job)
+    if not job.upload or not path.is_file():
+        raise InvalidInput(_("The uploaded file is no longer kept; upload it again."))
+    with transaction.atomic():
+        real = imports.start_import(
+            dealer=job.dealer,
+            by=by,
+            path=path,
+            channel=job.channel,
+            preset=job.preset or None,
+            saved_mapping=job.saved_mapping or None,
+        )
+        real.file_name = job.file_name
+        real.upload = job.upload
+        real.save(update_fields=["file_name", "upload"])
+        enqueue(real)
+    return real
+
+
+def run_again(*, job: ImportJob, by: Staff) -> ImportJob:
+    """Queue a failed import again; it finishes what the failed run left (imports.run_import)."""
+    check_importer(by, job.dealer)
+    if job.status != ImportStatus.FAILED:
+        raise Conflict(_("Only a failed import can be run again."), code="not_failed")
+    with transaction.atomic():
+        job.status = ImportStatus.QUEUED
+        job.error = ""
+        job.save(update_fields=["status", "error"])
+        enqueue(job)
+    return job
+
+
+def fail(job: ImportJob, message: str) -> None:
+    """Record that a job could not even start (its file is gone, its importer lost the role)."""
+    job.status = ImportStatus.FAILED
+    job.error = message
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+
+
+def fail_interrupted() -> int:
+    """Imports left running by a process that stopped (the embedded worker ends with the
+    server) are failed, so that their page offers “Run again”. Only for a worker that is
+    alone: never while other workers may be running imports. Returns how many."""
+    return ImportJob.objects.filter(status=ImportStatus.RUNNING).update(
+        status=ImportStatus.FAILED,
+        error=_("The server stopped during the import. Run it again to finish it."),
+        finished_at=timezone.now(),
+    )
+
+
+def enqueue(job: ImportJob) -> None:
+    """Hand the job to the task queue once the transaction that made it commits: a worker
+    must never look for a job it can't see yet. Messages are written in the language of the
+    person who started it."""
+    from intake.tasks import run_import_task
+
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(lambda: run_import_task.enqueue(job.pk, language))

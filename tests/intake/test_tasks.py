@@ -1,0 +1,160 @@
+"""Imports as background tasks: queued in the database once the request commits, run by the
+worker (here in batch mode: everything queued, then it stops), failures kept on the job."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management.base import CommandError
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from dcc.management.commands import serve
+from intake import uploads
+from intake.models import ImportJob, ImportStatus
+from intake.tasks import run_import_task
+from leads.models import Lead
+from tests.factories import channel, fresh_mobile
+
+DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _queue(settings, tmp_path: Path) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = DATABASE_BACKEND
+    settings.DCC_IMPORT_DIR = tmp_path / "imports"
+
+
+class FakeFile:
+    """Enough of an UploadedFile for store_upload."""
+
+    def __init__(self, name: str, content: bytes) -> None:
+        self.name, self.content, self.size = name, content, len(content)
+
+    def chunks(self):
+        yield self.content
+
+
+def stored(team, rows: int = 3) -> uploads.Upload:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["姓名", "手机号"])
+    writer.writerows([f"客户{i}", fresh_mobile()] for i in range(rows))
+    return uploads.store_upload(
+        dealer=team.dealer,
+        by=team.dcc_supervisor,
+        file=FakeFile("leads.csv", out.getvalue().encode()),
+        channel=channel(team.dealer),
+    )
+
+
+def batch_worker() -> Worker:
+    return Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+
+
+@pytest.mark.django_db
+def test_a_job_is_queued_only_when_its_transaction_commits(
+    team, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = uploads.start_upload(
+            upload=stored(team), dealer=team.dealer, by=team.dcc_supervisor, dry_run=False
+        )
+        assert not DBTaskResult.objects.exists()
+    assert len(callbacks) == 1
+    callbacks[0]()
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "intake.tasks.run_import_task"
+    assert task.args_kwargs["args"][0] == job.pk
+    assert job.status == ImportStatus.QUEUED
+
+
+def test_the_worker_runs_a_queued_import_to_done(team, transactional_ledger):
+    job = uploads.start_upload(
+        upload=stored(team, rows=5), dealer=team.dealer, by=team.dcc_supervisor, dry_run=False
+    )  # no transaction around it here: queued at once, as after a request's commit
+    assert DBTaskResult.objects.count() == 1
+    batch_worker().run()
+    job.refresh_from_db()
+    assert (job.status, job.created, job.percent) == (ImportStatus.DONE, 5, 100)
+    assert Lead.objects.filter(dealer=team.dealer).count() == 5
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+@pytest.mark.django_db
+def test_a_job_whose_file_is_gone_fails_saying_so(team, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        job = uploads.start_upload(
+            upload=stored(team), dealer=team.dealer, by=team.dcc_supervisor, dry_run=False
+        )
+    uploads.job_path(job).unlink()
+    assert run_import_task.call(job.pk, "en") == ImportStatus.FAILED
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "Cannot read" in job.error
+
+
+@pytest.mark.django_db
+def test_a_finished_job_is_not_run_twice(team, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        job = uploads.start_upload(
+            upload=stored(team), dealer=team.dealer, by=team.dcc_supervisor, dry_run=False
+        )
+    assert run_import_task.call(job.pk, "en") == ImportStatus.DONE
+    assert run_import_task.call(job.pk, "en") == ImportStatus.DONE
+    assert Lead.objects.count() == 3
+    assert ImportJob.objects.get().created == 3
+
+
+@pytest.mark.django_db
+def test_imports_cut_off_by_a_stopped_server_can_be_run_again(team):
+    job = ImportJob.objects.create(
+        dealer=team.dealer, created_by=team.dcc_supervisor, status=ImportStatus.RUNNING
+    )
+    assert uploads.fail_interrupted() == 1
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "Run it again" in job.error
+
+
+class Threads:
+    def __init__(self) -> None:
+        self.started: list[dict] = []
+
+    def __call__(self, **kwargs):
+        started = self.started
+
+        class Thread:
+            def start(self) -> None:
+                started.append(kwargs)
+
+        return Thread()
+
+
+@pytest.mark.django_db
+def test_serve_runs_the_worker_in_a_daemon_thread_unless_told_external(settings, monkeypatch):
+    threads = Threads()
+    monkeypatch.setattr(serve.threading, "Thread", threads)
+    command = serve.Command()
+    settings.DCC_TASK_WORKER = "embedded"
+    command._start_task_worker(verbosity=0)
+    assert len(threads.started) == 1 and threads.started[0]["daemon"] is True
+    worker = threads.started[0]["target"].__self__
+    assert isinstance(worker, Worker) and not worker.batch
+    settings.DCC_TASK_WORKER = "external"
+    command._start_task_worker(verbosity=0)
+    assert len(threads.started) == 1
+    settings.DCC_TASK_WORKER = "sometimes"
+    with pytest.raises(CommandError):
+        command._start_task_worker(verbosity=0)
