@@ -3,6 +3,7 @@ The one owner of what a customer's phone number is, how it is stored and how it 
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from leads.models import PhoneKind
 _REGION = "CN"
 _COUNTRY_CODE = 86
 _MOBILE_LENGTH = 11
+_MOBILE_PREFIX = 5
 _VISIBLE_TAIL = 4
 # What people put between digit groups; NFKC has already folded the full-width forms.
 _SEPARATORS = frozenset(" -.()\u2010\u2011\u2012\u2013\u2014\u2212")
@@ -51,6 +53,18 @@ class NormalisedPhone:
 
 def normalise_phone(raw: str) -> NormalisedPhone:
     """Return the canonical national digits and kind of `raw`, or raise PhoneError saying why."""
+    if (
+        raw
+        and len(raw) == _MOBILE_LENGTH
+        and raw.isascii()
+        and raw.isdigit()
+        and _valid_mobile_prefix(raw[:_MOBILE_PREFIX])
+    ):
+        return NormalisedPhone(raw, PhoneKind.MOBILE)  # most numbers in a file: no parsing
+    return _full_check(raw)
+
+
+def _full_check(raw: str) -> NormalisedPhone:
     text = unicodedata.normalize("NFKC", raw or "")
     # Invisible direction marks and zero-width spaces come along when copying from apps.
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
@@ -99,6 +113,19 @@ def normalise_phone(raw: str) -> NormalisedPhone:
         # Stored with the trunk 0, as dealers write and dial landlines domestically.
         return NormalisedPhone("0" + national, PhoneKind.LANDLINE)
     raise _invalid()
+
+
+@functools.cache
+def _valid_mobile_prefix(prefix: str) -> bool:
+    """Whether every 11-digit number starting with `prefix` is a valid mobile number. For
+    numbers starting 13–19 the national patterns look at no more than the first five digits
+    (and no other number type starts so), so one full check per prefix answers for all."""
+    if prefix[:2] not in _MOBILE_LEADS:
+        return False
+    try:
+        return _full_check(prefix.ljust(_MOBILE_LENGTH, "0")).kind == PhoneKind.MOBILE
+    except PhoneError:
+        return False
 
 
 def mask_phone(number: str) -> str:

@@ -219,7 +219,8 @@ class Replayer:
     def _reset(self) -> None:
         self.customers: dict[str, CustomerDraft] = {}
         self.open_leads: dict[int, Draft] = {}  # customer id → their open lead
-        self.external_ids: dict[tuple[int, str], int] = {}  # (channel, id) → lead id
+        # (channel, platform id) → the lead: its id when stored, its draft when in this batch
+        self.external_ids: dict[tuple[int, str], int | Draft] = {}
         self.drafts: list[Draft] = []  # new leads, and stored ones touched
         self._lead_ids: list[int] = []
         self._customer_ids: list[int] = []
@@ -357,7 +358,8 @@ class Replayer:
         at = at or timezone.now()
         name = name.strip()[:100]
         if external_id and (channel.pk, external_id) in self.external_ids:
-            existing = Lead.objects.get(pk=self.external_ids[(channel.pk, external_id)])
+            known = self.external_ids[(channel.pk, external_id)]
+            existing = known if isinstance(known, Draft) else Lead.objects.get(pk=known)
             return Intake(existing, IntakeOutcome.DUPLICATE)  # type: ignore[arg-type]
         customer = self._customer(number, name=name, city=city, at=at)
         open_lead = self.open_leads.get(customer.id)
@@ -391,7 +393,12 @@ class Replayer:
                 created_at=at,
             )
             self.customers[number.number] = customer
-            self._on_undo(lambda: self.customers.pop(number.number))
+
+            def forget() -> None:
+                del self.customers[number.number]
+                self._customer_ids.append(customer.id)  # as a rollback leaves no gap
+
+            self._on_undo(forget)
         elif name and not customer.name:
             renamed = customer.renamed
             customer.name, customer.name_initials, customer.renamed = name, _initials(name), True
@@ -451,11 +458,12 @@ class Replayer:
         self.drafts.append(lead)
         self.open_leads[customer.id] = lead
         if external_id:
-            self.external_ids[(channel.pk, external_id)] = lead.pk
+            self.external_ids[(channel.pk, external_id)] = lead
         self._load(chosen.pk, +1, by_rules=by_rules)
 
         def forget() -> None:
             self.drafts.remove(lead)
+            self._lead_ids.append(lead.pk)
             self.open_leads.pop(customer.id, None)
             self.external_ids.pop((channel.pk, external_id), None)
 

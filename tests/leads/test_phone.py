@@ -215,3 +215,18 @@ def test_masking_never_reveals_the_middle_of_a_mobile(mobile: str) -> None:
 def test_a_truncated_mobile_is_rejected(mobile: str, keep: int) -> None:
     with pytest.raises(PhoneError):
         normalise_phone(mobile[:keep])
+
+
+@given(st.from_regex(r"1[0-9]{10}", fullmatch=True))
+def test_the_fast_path_for_plain_mobiles_agrees_with_the_full_check(number):
+    """Plain 11-digit numbers (most of an import) skip the parser; the answer is the same."""
+    from leads.phone import _full_check
+
+    try:
+        expected = _full_check(number)
+    except PhoneError as error:
+        with pytest.raises(PhoneError) as caught:
+            normalise_phone(number)
+        assert caught.value.message == error.message
+    else:
+        assert normalise_phone(number) == expected
