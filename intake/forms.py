@@ -16,6 +16,11 @@ from leads.forms import StyledForm
 from leads.models import Channel
 
 
+class ChannelChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Channel) -> str:
+        return _(obj.name)  # the default channels' names are in the catalog
+
+
 class UploadForm(StyledForm):
     """Step one: the file and how to read it."""
 
@@ -24,7 +29,7 @@ class UploadForm(StyledForm):
         help_text=gettext_lazy("CSV (UTF-8 or GBK) or Excel .xlsx, with a header row."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
     )
-    channel = forms.ModelChoiceField(
+    channel = ChannelChoice(
         label=gettext_lazy("Channel"),
         queryset=Channel.objects.none(),
         required=False,
