@@ -346,7 +346,9 @@ def child_import(args: argparse.Namespace) -> dict[str, Any]:
         import pstats
 
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats(30)
+        stats.sort_stats("tottime").print_stats(30)
         print(out.getvalue(), flush=True)
     reasons: dict[str, int] = {}
     for message in ImportRow.objects.filter(job=job, outcome="rejected").values_list(
