@@ -168,6 +168,59 @@ def test_importing_the_same_file_again_creates_nothing(
     assert not job.rows.exists()
 
 
+def test_queries_do_not_grow_with_the_rows_of_a_batch(team, tmp_path):
+    """Rows are replayed in memory and written per batch: 40 rows cost what 4 do."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    spent = []
+    for size in (4, 40):
+        path = write_csv(tmp_path / f"{size}.csv", plain_rows(size))
+        job = imports.start_import(
+            dealer=team.dealer, by=team.gm, path=path, channel=channel(team.dealer, "autohome")
+        )
+        with CaptureQueriesContext(connection) as queries:
+            imports.run_import(job, path=path)
+        assert job.created == size
+        spent.append(len(queries))
+    assert spent[0] == spent[1]
+    assert ledger.verify().ok
+
+
+def test_a_batch_the_database_refuses_is_imported_again_row_by_row(team, tmp_path, monkeypatch):
+    """A live enquiry can race an import batch for the same customer (the open-lead
+    constraint then refuses the batch): its rows are redone through the actions, nothing is
+    lost or written twice."""
+    from django.db import IntegrityError
+
+    from leads import replay
+
+    taken = make_lead(team.dealer, by=team.dcc_agent)
+    path = write_csv(
+        tmp_path / "leads.csv",
+        [*plain_rows(3), line(mobile=taken.customer.phone, created_at=stamp(9))],
+    )
+    real_write = replay.Replayer.write
+    refused = []
+
+    def refuse_once(self):
+        if not refused:
+            refused.append(True)
+            raise IntegrityError("lead_one_open_per_customer")
+        return real_write(self)
+
+    monkeypatch.setattr(replay.Replayer, "write", refuse_once)
+    before = counts()
+    job = do_import(team, path)
+    assert refused
+    assert (job.created, job.touched, job.rejected) == (3, 1, 0)
+    assert outcomes(job) == {2: "created", 3: "created", 4: "created", 5: "touched"}
+    assert Lead.objects.count() == before[1] + 3
+    taken.refresh_from_db()
+    assert taken.touch_count == 1
+    assert ledger.verify().ok
+
+
 def test_the_same_customer_twice_in_a_file_is_a_lead_and_a_touch(team, tmp_path):
     mobile = fresh_mobile()
     path = write_csv(
