@@ -1,9 +1,11 @@
 """File imports: a dealer's spreadsheet of leads, row by row, into the pipeline.
 
-Each row is replayed (intake.history) and recorded (ImportRow) in one transaction, so an
-import killed half-way leaves every finished row complete and nothing half-written; running
-the same file again skips what is done (already imported) and finishes the rest. Rows are
-streamed, never collected, so a file of a million rows needs no more memory than one of ten.
+Rows are read in batches. Each batch is replayed in memory (intake.history with a
+leads.replay.Replayer: the same checks and records as the actions) and written, with an
+ImportRow for every row, in one transaction; so an import killed half-way leaves every
+finished batch complete and nothing half-written, and running the same file again skips what
+is done (already imported) and finishes the rest. Rows are streamed, never collected, so a
+file of a million rows needs no more memory than one of ten.
 """
 
 from __future__ import annotations
