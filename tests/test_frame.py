@@ -201,11 +201,11 @@ def test_a_person_whose_only_membership_is_inactive_has_no_workbench(team: Team)
 
 NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead"},
-    "dcc_supervisor": {"My queue", "Team board", "Leads", "New lead", "Settings"},
+    "dcc_supervisor": {"My queue", "Team board", "Leads", "New lead", "Imports", "Settings"},
     "consultant": {"Showroom", "New lead"},
-    "showroom_manager": {"Showroom", "Team board", "Leads", "New lead", "Settings"},
-    "gm": {"Team board", "Leads", "New lead", "Settings"},
-    "sales_manager": {"Team board", "Leads", "New lead", "Settings"},
+    "showroom_manager": {"Showroom", "Team board", "Leads", "New lead", "Imports", "Settings"},
+    "gm": {"Team board", "Leads", "New lead", "Imports", "Settings"},
+    "sales_manager": {"Team board", "Leads", "New lead", "Imports", "Settings"},
     "marketing_manager": {"Leads", "New lead"},
     "platform_specialist": {"New lead"},
     "auditor": {"Leads"},
