@@ -321,3 +321,17 @@ def test_the_list_shows_past_imports_with_who_status_and_counts(imported, boss, 
     html = boss.get("/imports/").content.decode()
     assert "四月.csv" in html and f'href="/imports/{job.pk}/"' in html
     assert str(team.dcc_supervisor) in html and "Done" in html and "100%" in html
+
+
+def test_the_upload_still_needs_the_csrf_token(team):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(team.dcc_supervisor)
+    content = csv_bytes(people(1))
+    refused = client.post("/imports/", {"file": SimpleUploadedFile("a.csv", content)})
+    assert refused.status_code == 403
+    token = client.get("/imports/").context["csrf_token"]
+    accepted = client.post(
+        "/imports/",
+        {"csrfmiddlewaretoken": token, "file": SimpleUploadedFile("a.csv", content)},
+    )
+    assert accepted.status_code == 302
