@@ -109,15 +109,16 @@ def _text(value: Any) -> Any:
     return value
 
 
+# What a row says, beside its phone (digested as its number) and its place in the file.
+_CONTENT_FIELDS = tuple(f.name for f in fields(LeadRow) if f.name not in ("row_number", "phone"))
+
+
 def row_digest(*, dealer_id: int, row: LeadRow) -> str:
     """SHA-256 of the dealer and the row's normalised content (not its position in the file):
     the same enquiry in any file of this dealer has the same digest."""
-    content: dict[str, Any] = {"dealer": dealer_id}
-    for field in fields(LeadRow):
-        if field.name == "row_number":
-            continue
-        value = getattr(row, field.name)
-        content[field.name] = value.number if field.name == "phone" else _text(value)
+    content: dict[str, Any] = {"dealer": dealer_id, "phone": row.phone.number}
+    for name in _CONTENT_FIELDS:
+        content[name] = _text(getattr(row, name))
     body = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 

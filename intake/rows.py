@@ -113,6 +113,7 @@ _TIME = (
     r"\s*(?P<tz>z|[+-]\d{2}(?::?\d{2})?)?"
 )
 _DATETIME = re.compile(rf"{_DATE}(?:(?:\s*t\s*|\s+|(?<=[日号]))\s*{_TIME})?", re.IGNORECASE)
+_PLAIN = re.compile(r"\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d)?)?", re.ASCII)
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?")  # 20260105[1300[00]]
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
 _EPOCH = re.compile(r"\d{10}|\d{13}")  # Unix seconds or milliseconds, as platform APIs write
@@ -199,6 +200,11 @@ def parse_datetime(text: str, *, tz: tzinfo) -> datetime | None:
     A time without a zone is in `tz`; a date alone is midnight in `tz`. Raises InvalidInput
     (code invalid_date) saying what was written.
     """
+    if _PLAIN.fullmatch(text):  # as most exports write it: no normalising, no searching
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=tz)
+        except ValueError:
+            pass  # 2026-02-30: the full path says what is wrong
     value = unicodedata.normalize("NFKC", text).strip()
     if not value:
         return None
