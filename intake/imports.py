@@ -11,9 +11,9 @@ file of a million rows needs no more memory than one of ten.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, tzinfo
@@ -59,7 +59,6 @@ COUNTERS = (
     "bytes_done",
 )
 SKIPPED = "skipped"  # an empty row: counted, nothing recorded
-_SPOOL_BATCH = 500
 
 Progress = Callable[[ImportJob], None]
 
@@ -203,8 +202,9 @@ def run_import(job: ImportJob, *, path: Path, progress: Progress | None = None) 
     """Import the job's file row by row. A job that failed (or was killed) runs again to the
     end: the rows it finished are counted as they were, not done twice.
 
-    A dry run does everything in a transaction that is rolled back, so its counts are those a
-    real run would give; only the job and its rejected rows are kept, for the report.
+    A dry run replays every row in memory as a real run would, so its counts are those a real
+    run would give, but writes no lead; only the job and its rejected rows are kept, for the
+    report. It never holds the database's write lock for longer than a real batch does.
     Raises FileError or MappingError (the job then fails) when the file cannot be imported
     at all."""
     if job.status == ImportStatus.DONE:
@@ -215,11 +215,7 @@ def run_import(job: ImportJob, *, path: Path, progress: Progress | None = None) 
         raise FileError(_("This is not the file the import was started with."))
     _begin(job)
     try:
-        if job.dry_run:
-            with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-                _read(job, path, progress, spool=spool)
-        else:
-            _read(job, path, progress, spool=None)
+        _read(job, path, progress)
     except DomainError as error:
         _end(job, ImportStatus.FAILED, error=error.message)
         raise
@@ -232,7 +228,7 @@ def run_import(job: ImportJob, *, path: Path, progress: Progress | None = None) 
     return job
 
 
-def _read(job: ImportJob, path: Path, progress: Progress | None, *, spool: IO[str] | None) -> None:
+def _read(job: ImportJob, path: Path, progress: Progress | None) -> None:
     with open_table(path) as table:
         job.bytes_total = table.total_bytes
         job.headers = list(table.headers)
@@ -241,13 +237,7 @@ def _read(job: ImportJob, path: Path, progress: Progress | None, *, spool: IO[st
         )
         job.mapping = mapping.as_saved()
         job.save()
-        if spool is None:
-            _import_rows(job, table, mapping, progress, spool=None)
-        else:
-            with transaction.atomic():
-                _import_rows(job, table, mapping, progress, spool=spool)
-                transaction.set_rollback(True)
-            _unspool(spool)
+        _import_rows(job, table, mapping, progress)
         job.bytes_done = table.bytes_read()
 
 
@@ -288,17 +278,15 @@ def _import_rows(
     table: Table,
     mapping: ColumnMapping,
     progress: Progress | None,
-    *,
-    spool: IO[str] | None,
 ) -> None:
     context = _Context(
         job=job,
         lookups=Lookups(job.dealer),
         mapping=mapping,
         tz=timezone.get_current_timezone(),
-        spool=spool,
-        # Rows up to here may have been finished by an earlier run of this job.
-        resume_after=0 if spool else job.rows.aggregate(last=Max("row_number"))["last"] or 0,
+        # Rows up to here may have been finished by an earlier run of this job (a dry run
+        # starts again from the top).
+        resume_after=0 if job.dry_run else job.rows.aggregate(last=Max("row_number"))["last"] or 0,
     )
     # Rows that name no channel: the one chosen for the import, else the preset's platform.
     context.default_channel = job.channel or (
@@ -322,10 +310,12 @@ class _Context:
     lookups: Lookups
     mapping: ColumnMapping
     tz: tzinfo
-    spool: IO[str] | None
     resume_after: int
     default_channel: Channel | None = None
     replayer: Replayer | None = None
+    # A dry run writes no lead, so the digests of the rows it would have written are kept
+    # here: the same row again further down the file is already imported.
+    dry_written: set[str] = dataclasses.field(default_factory=set)
 
 
 def _finish_batch(
@@ -373,13 +363,15 @@ def _import_batch(context: _Context, batch: list[tuple[int, list[str]]]) -> list
             row_digest__in={digest for _row, digest, _cells in parsed},
             outcome__in=WRITTEN,
         ).values_list("row_digest", flat=True)
-    )
+    ) | (context.dry_written & {digest for _row, digest, _cells in parsed})
     try:
         with transaction.atomic():
             replayed, recorded, rejected = _replay_batch(context, parsed, written)
             insert_rows(ImportRow, IMPORT_ROW_COLUMNS, recorded)
             _record_rejected(context, rejected)
     except IntegrityError:
+        if job.dry_run:
+            raise  # it writes no lead: nothing of its own can collide
         context.replayer = None  # its loads and marks counted the rolled-back rows
         replayed = {
             row.row_number: _import_row(context, row.row_number, cells)
@@ -405,7 +397,7 @@ def _replay_batch(
     if not parsed:
         return outcomes, recorded, rejected
     if context.replayer is None:
-        context.replayer = Replayer(job.dealer)
+        context.replayer = Replayer(job.dealer, dry_run=job.dry_run)
     replayer = context.replayer
     channels: dict[int, Channel] = {}
     for row, digest, cells in parsed:
@@ -457,6 +449,9 @@ def _replay_batch(
             (job.dealer_id, job.pk, row.row_number, digest, outcome, lead_id, "", "", None)
         )
     replayer.write()
+    if job.dry_run:
+        context.dry_written.update(row[3] for row in recorded)
+        recorded = []
     return outcomes, recorded, rejected
 
 
@@ -555,27 +550,11 @@ def _row_channel(row: LeadRow, lookups: Lookups, default: Channel | None) -> Cha
 
 
 def _record_rejected(context: _Context, rejected: list[dict[str, Any]]) -> None:
-    if context.spool is None:
-        insert_rows(
-            ImportRow,
-            IMPORT_ROW_COLUMNS,
-            (tuple(values.get(name) for name in IMPORT_ROW_COLUMNS) for values in rejected),
-        )
-    else:  # a dry run: kept aside until its transaction is rolled back
-        for values in rejected:
-            context.spool.write(json.dumps(values, ensure_ascii=False) + "\n")
-
-
-def _unspool(spool: IO[str]) -> None:
-    spool.seek(0)
-    batch: list[ImportRow] = []
-    for line in spool:
-        batch.append(ImportRow(**json.loads(line)))
-        if len(batch) >= _SPOOL_BATCH:
-            ImportRow.objects.bulk_create(batch)
-            batch = []
-    if batch:
-        ImportRow.objects.bulk_create(batch)
+    insert_rows(
+        ImportRow,
+        IMPORT_ROW_COLUMNS,
+        (tuple(values.get(name) for name in IMPORT_ROW_COLUMNS) for values in rejected),
+    )
 
 
 # ---------------------------------------------------------------- the rejected rows

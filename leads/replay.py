@@ -14,6 +14,7 @@ as a rolled-back transaction would.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -193,13 +194,27 @@ class Draft:
         return tuple(getattr(self, "pk" if name == "id" else name) for name in LEAD_COLUMNS)
 
 
+# A platform id that a dry run's earlier batch would have stored: any lead will do.
+_ASSUMED = Draft(
+    pk=0, dealer_id=0, customer_id=0, channel_id=0, owner_id=0, created_at=datetime.min
+)
+
+
 class Replayer:
     """The actions of leads.actions for one dealer, replayed in memory. Between `begin` and
     `write` one batch is open: the customers and open leads it needs are read at `begin`, and
     `write` stores what its rows did (inside the caller's transaction)."""
 
-    def __init__(self, dealer: Dealer, *, now: datetime | None = None) -> None:
+    def __init__(
+        self, dealer: Dealer, *, now: datetime | None = None, dry_run: bool = False
+    ) -> None:
         self.dealer = dealer
+        self.dry_run = dry_run
+        # A dry run writes nothing: what its earlier batches would have left open (numbers
+        # with an open lead, platform ids) is carried here for the batches after.
+        self._assumed_open: set[str] = set()
+        self._assumed_external: set[tuple[int, str]] = set()
+        self._fake_ids = itertools.count(-1, -1)
         self.now = now or timezone.now()
         self.assigner = Assigner(dealer, team=Team.DCC)
         days = dict(
@@ -266,8 +281,33 @@ class Replayer:
                 dealer=self.dealer, external_id__in={ext for _c, ext in wanted}
             ).values_list("pk", "channel_id", "external_id"):
                 self.external_ids[(channel_id, external_id)] = pk
-        self._lead_ids = reserve_ids(Lead, size)[::-1]
-        self._customer_ids = reserve_ids(Customer, size)[::-1]
+        if self.dry_run:
+            self._assume(phones, wanted)
+            self._lead_ids = [next(self._fake_ids) for _ in range(size)]
+            self._customer_ids = [next(self._fake_ids) for _ in range(size)]
+        else:
+            self._lead_ids = reserve_ids(Lead, size)[::-1]
+            self._customer_ids = reserve_ids(Customer, size)[::-1]
+
+    def _assume(self, phones: set[str], external_ids: set[tuple[int, str]]) -> None:
+        """A dry run: stand-ins for the open leads and platform ids its earlier batches made."""
+        for phone in phones & self._assumed_open:
+            customer = self.customers.get(phone)
+            if customer is None:
+                customer = CustomerDraft(next(self._fake_ids), phone, "", "", stored=True)
+                self.customers[phone] = customer
+            if customer.id not in self.open_leads:
+                self.open_leads[customer.id] = Draft(
+                    pk=next(self._fake_ids),
+                    dealer_id=self.dealer.pk,
+                    customer_id=customer.id,
+                    channel_id=0,
+                    owner_id=0,
+                    created_at=self.now,
+                    stored=True,
+                )
+        for key in external_ids & self._assumed_external:
+            self.external_ids.setdefault(key, _ASSUMED)
 
     @contextmanager
     def row(self) -> Iterator[None]:
@@ -288,7 +328,19 @@ class Replayer:
 
     def write(self) -> None:
         """Store the batch: new customers and leads, names given to nameless customers, touched
-        leads, events and tasks, round-robin marks."""
+        leads, events and tasks, round-robin marks. A dry run stores nothing: it keeps what
+        later batches must know."""
+        if self.dry_run:
+            phones = {c.id: c.phone for c in self.customers.values()}
+            for draft in self.drafts:
+                if not draft.stored:
+                    if draft.is_open:
+                        self._assumed_open.add(phones[draft.customer_id])
+                    if draft.external_id:
+                        self._assumed_external.add((draft.channel_id, draft.external_id))
+            self.assigner.marked.clear()
+            self._reset()
+            return
         new = [c for c in self.customers.values() if not c.stored]
         insert_rows(
             Customer,

@@ -315,6 +315,31 @@ def test_a_dry_run_writes_nothing_but_counts_like_a_real_run(team, tmp_path):
     assert (real.created, real.touched, real.rejected, real.already_imported) == (1, 1, 1, 0)
 
 
+def test_a_dry_run_over_many_batches_counts_what_the_real_run_does(team, tmp_path, monkeypatch):
+    """Each batch of a dry run is replayed and forgotten (no lead written, no lock held from
+    one batch to the next), yet a repeat enquiry, the same row again and the same platform id
+    in a later batch count as they will in the real run."""
+    monkeypatch.setattr(imports, "BATCH_ROWS", 2)
+    first, second, third = fresh_mobile(), fresh_mobile(), fresh_mobile()
+    headers = ["external_id", "mobile", "created_at", "contacted_at", "delivered_at"]
+    rows = [
+        ["", first, stamp(0), "", ""],
+        ["P-1", second, stamp(0), "", ""],
+        ["", first, stamp(2), "", ""],  # batch 2: a repeat enquiry of row 2 (a touch)
+        ["", first, stamp(0), "", ""],  # the same row as row 2: already imported
+        ["P-1", third, stamp(3), "", ""],  # batch 3: the same platform lead as row 3
+        ["", first, stamp(4), stamp(5), stamp(6)],  # history for an open lead: rejected
+    ]
+    path = write_csv(tmp_path / "leads.csv", rows, headers)
+    before = counts()
+    dry = do_import(team, path, dry_run=True)
+    assert counts() == before
+    real = do_import(team, path)
+    summary = ("created", "touched", "rejected", "already_imported")
+    assert [getattr(dry, name) for name in summary] == [2, 1, 1, 2]
+    assert [getattr(real, name) for name in summary] == [2, 1, 1, 2]
+
+
 def test_counters_are_saved_and_progress_reported_after_each_batch(team, tmp_path, monkeypatch):
     monkeypatch.setattr(imports, "BATCH_ROWS", 3)
     path = write_csv(tmp_path / "leads.csv", plain_rows(7))
