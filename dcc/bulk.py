@@ -75,16 +75,20 @@ def _prepared(
 def insert_rows(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
-    """INSERT each row (values in `columns` order, by attribute name: `lead_id`, not `lead`)."""
+    """INSERT each row (values in `columns` order, by attribute name: `lead_id`, not `lead`);
+    on PostgreSQL with COPY, its fastest way in."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     names = ", ".join(quote(_column(model, name)) for name in columns)
-    marks = ", ".join(["%s"] * len(columns))
+    prepared = _prepared(rows, _converters(model, columns))
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({names}) VALUES ({marks})",
-            list(_prepared(rows, _converters(model, columns))),
-        )
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(prepared))
 
 
 def update_rows(
