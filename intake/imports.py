@@ -57,6 +57,7 @@ COUNTERS = (
     "skipped",
     "rows_done",
     "bytes_done",
+    "heartbeat_at",
 )
 SKIPPED = "skipped"  # an empty row: counted, nothing recorded
 
@@ -244,6 +245,7 @@ def _read(job: ImportJob, path: Path, progress: Progress | None) -> None:
 def _begin(job: ImportJob) -> None:
     for counter in COUNTERS:
         setattr(job, counter, 0)
+    job.heartbeat_at = timezone.now()
     if job.dry_run:
         job.rows.all().delete()  # a dry run's rejected rows are redone from scratch
     job.status = ImportStatus.RUNNING
@@ -326,6 +328,7 @@ def _finish_batch(
         setattr(job, outcome, getattr(job, outcome) + 1)
     job.rows_done += len(batch)
     job.bytes_done = table.bytes_read()
+    job.heartbeat_at = timezone.now()
     job.save(update_fields=COUNTERS)
     if progress is not None:
         progress(job)

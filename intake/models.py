@@ -52,6 +52,9 @@ class ImportJob(models.Model):
     bytes_total = models.PositiveBigIntegerField(default=0)
     bytes_done = models.PositiveBigIntegerField(default=0)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    # Written with the counters after every batch: a running import whose heartbeat stopped
+    # was killed with its worker (intake.uploads.fail_stalled).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
 
@@ -62,6 +65,17 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running, but no progress written for long: its worker was stopped."""
+        from intake.uploads import STALL_AFTER
+
+        return (
+            self.status == ImportStatus.RUNNING
+            and self.heartbeat_at is not None
+            and self.heartbeat_at < timezone.now() - STALL_AFTER
+        )
 
     @property
     def percent(self) -> int:

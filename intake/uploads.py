@@ -14,6 +14,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from django.conf import settings
@@ -31,6 +32,10 @@ from intake.models import ImportJob, ImportStatus
 from leads.models import Channel
 
 _TOKEN = re.compile(r"[0-9a-f]{32}")
+# A running import writes its heartbeat after every batch (seconds apart): this long without
+# one, its worker is gone.
+STALL_AFTER = timedelta(minutes=10)
+KEEP_UPLOADS = timedelta(days=30)
 
 
 def max_upload_bytes() -> int:
@@ -207,9 +212,10 @@ def import_for_real(*, job: ImportJob, by: Staff) -> ImportJob:
 
 
 def run_again(*, job: ImportJob, by: Staff) -> ImportJob:
-    """Queue a failed import again; it finishes what the failed run left (imports.run_import)."""
+    """Queue a failed (or stalled) import again; it finishes what the earlier run left
+    (imports.run_import)."""
     check_importer(by, job.dealer)
-    if job.status != ImportStatus.FAILED:
+    if job.status != ImportStatus.FAILED and not job.is_stalled:
         raise Conflict(_("Only a failed import can be run again."), code="not_failed")
     with transaction.atomic():
         job.status = ImportStatus.QUEUED
@@ -246,3 +252,44 @@ def enqueue(job: ImportJob) -> None:
 
     language = translation.get_language() or settings.LANGUAGE_CODE
     transaction.on_commit(lambda: run_import_task.enqueue(job.pk, language))
+
+
+def fail_stalled() -> int:
+    """Imports whose worker stopped writing progress (killed with it) are failed, so that
+    their page offers “Run again”. Safe beside running workers: a live import writes its
+    heartbeat every batch, within seconds. Returns how many."""
+    stalled = ImportJob.objects.filter(
+        status=ImportStatus.RUNNING, heartbeat_at__lt=timezone.now() - STALL_AFTER
+    )
+    return stalled.update(
+        status=ImportStatus.FAILED,
+        error=_(
+            "The import stopped making progress (its worker was stopped). Run it again to "
+            "finish it."
+        ),
+        finished_at=timezone.now(),
+    )
+
+
+def remove_old_uploads(*, older_than: timedelta = KEEP_UPLOADS) -> int:
+    """Delete stored uploads (and their notes) not touched for `older_than`, unless an
+    import of them is still queued or running. Their jobs and reports stay; only running
+    them again needs the file. Returns how many files were deleted."""
+    root = Path(settings.DCC_IMPORT_DIR)
+    if not root.is_dir():
+        return 0
+    cutoff = (timezone.now() - older_than).timestamp()
+    busy = set(
+        ImportJob.objects.filter(
+            status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING)
+        ).values_list("upload", flat=True)
+    )
+    removed = 0
+    for path in root.glob("*/*"):
+        if not _TOKEN.fullmatch(path.name) or f"{path.parent.name}/{path.name}" in busy:
+            continue
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            path.with_name(f"{path.name}.json").unlink(missing_ok=True)
+            removed += 1
+    return removed

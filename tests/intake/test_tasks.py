@@ -158,3 +158,65 @@ def test_serve_runs_the_worker_in_a_daemon_thread_unless_told_external(settings,
     settings.DCC_TASK_WORKER = "sometimes"
     with pytest.raises(CommandError):
         command._start_task_worker(verbosity=0)
+
+
+@pytest.mark.django_db
+def test_an_import_whose_worker_was_killed_is_failed_by_tick_and_runs_again(
+    team, api, django_capture_on_commit_callbacks
+):
+    """A worker killed mid-import (not the embedded one, which cleans up when it starts)
+    leaves a job running with no heartbeat: `dcc tick` fails it, and its page offers to run
+    it again, which finishes it."""
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks():
+        killed = uploads.start_upload(
+            upload=stored(team), dealer=team.dealer, by=team.dcc_supervisor, dry_run=False
+        )
+        alive = uploads.start_upload(
+            upload=stored(team), dealer=team.dealer, by=team.dcc_supervisor, dry_run=False
+        )
+    long_ago = timezone.now() - uploads.STALL_AFTER - timedelta(minutes=1)
+    ImportJob.objects.filter(pk=killed.pk).update(status="running", heartbeat_at=long_ago)
+    ImportJob.objects.filter(pk=alive.pk).update(status="running", heartbeat_at=timezone.now())
+    killed.refresh_from_db()
+    assert killed.is_stalled
+    page = api(team.dcc_supervisor).get(f"/imports/{killed.pk}/")
+    assert "No progress for over ten minutes" in page.content.decode()
+    assert "Run again" in page.content.decode()
+
+    out = io.StringIO()
+    call_command("tick", stdout=out)
+    assert "1 stalled import(s) failed" in out.getvalue()
+    killed.refresh_from_db()
+    assert killed.status == ImportStatus.FAILED and "Run it again" in killed.error
+    assert ImportJob.objects.get(pk=alive.pk).status == ImportStatus.RUNNING
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api(team.dcc_supervisor).post(f"/imports/{killed.pk}/again/")
+    assert ImportJob.objects.get(pk=killed.pk).status == ImportStatus.QUEUED
+    assert run_import_task.call(killed.pk, "en") == ImportStatus.DONE
+    killed.refresh_from_db()
+    assert killed.created == 3
+
+
+@pytest.mark.django_db
+def test_tick_deletes_uploads_older_than_a_month_unless_an_import_still_needs_them(
+    team, django_capture_on_commit_callbacks
+):
+    import os
+    import time
+
+    old, recent, queued = stored(team), stored(team), stored(team)
+    with django_capture_on_commit_callbacks():
+        uploads.start_upload(upload=queued, dealer=team.dealer, by=team.gm, dry_run=False)
+    month_ago = time.time() - uploads.KEEP_UPLOADS.total_seconds() - 60
+    for upload in (old, queued):
+        os.utime(upload.path, (month_ago, month_ago))
+    assert uploads.remove_old_uploads() == 1
+    assert not old.path.exists()
+    assert uploads.find_upload(dealer=team.dealer, token=old.token) is None
+    assert recent.path.exists() and queued.path.exists()

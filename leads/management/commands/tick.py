@@ -1,18 +1,22 @@
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from intake.uploads import fail_stalled, remove_old_uploads
 from leads.actions import apply_due_absences
 
 
 class Command(BaseCommand):
     help = (
         "Periodic upkeep (run every few minutes): "
-        "hand the work of people whose leave began to their cover."
+        "hand the work of people whose leave began to their cover; fail imports whose worker "
+        "stopped, so they can be run again; delete uploads older than 30 days."
     )
 
     def handle(self, *args, **options):
         moved = apply_due_absences()
         self.stdout.write(f"{moved} lead(s) moved to covers.")
+        self.stdout.write(f"{fail_stalled()} stalled import(s) failed, to be run again.")
+        self.stdout.write(f"{remove_old_uploads()} old upload(s) deleted.")
         if connection.vendor == "sqlite":
             # Keeps SQLite's query planner statistics fresh (PostgreSQL's autovacuum does this).
             with connection.cursor() as cursor:
