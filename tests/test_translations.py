@@ -3,6 +3,7 @@ compiled catalogs match their sources, and no translation loses a placeholder.""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -25,7 +26,11 @@ def fresh_catalogs(tmp_path_factory) -> Path:
         pytest.skip("gettext is not installed")
     locale = tmp_path_factory.mktemp("i18n") / "locale"
     shutil.copytree(ROOT / "locale", locale)
-    extract(locale)
+    # makemessages writes scratch files beside the templates it reads: parallel test workers
+    # take turns (the lock file lives in the temp folder all workers share).
+    with (tmp_path_factory.getbasetemp().parent / "makemessages.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        extract(locale)
     return locale
 
 
