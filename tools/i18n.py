@@ -17,12 +17,24 @@ IGNORE = (".venv", "var", "tests", "bench", "tools", "static/vendor", "build")
 
 
 def extract(locale_dir: Path) -> None:
-    """Run makemessages into `locale_dir` (the tree's own catalogs, or a copy of them)."""
+    """Run makemessages into `locale_dir`: the tree's own catalogs, or a copy of them in a
+    folder of its own (which then gets links to the sources beside it)."""
     env = os.environ | {"DJANGO_SETTINGS_MODULE": "dcc.settings", "DCC_LOCALE_DIR": str(locale_dir)}
     command = [sys.executable, "-m", "django", "makemessages", "--no-obsolete", "--no-location"]
     command += [arg for lang in LANGUAGES for arg in ("-l", lang)]
     command += [arg for pattern in IGNORE for arg in ("--ignore", f"{pattern}/*")]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    workdir = ROOT
+    if locale_dir.resolve() != (ROOT / "locale").resolve():
+        # makemessages writes sources found under the working folder into its `locale`
+        # folder, whatever LOCALE_PATHS says: so a copy is filled from a scratch folder that
+        # links to the sources and holds the copy as its `locale`.
+        workdir = locale_dir.parent
+        assert locale_dir.name == "locale", "a copy of the catalogs must be called locale"
+        for entry in ROOT.iterdir():
+            if entry.name not in ("locale", "var", *IGNORE) and not entry.name.startswith("."):
+                (workdir / entry.name).symlink_to(entry)
+        command.append("--symlinks")
+    subprocess.run(command, cwd=workdir, env=env, check=True, capture_output=True)
 
 
 def catalog(locale_dir: Path, language: str) -> Path:
