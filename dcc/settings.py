@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "accounts",
     "leads",
     "intake",
+    "kpi",
 ]
 
 MIDDLEWARE = [

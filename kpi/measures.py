@@ -1,0 +1,212 @@
+"""How each measure of the registry is counted from the ledger: the one definition of which
+leads (or events, or money) it takes in a window, and how they group by a dimension.
+
+A window is some dealers, a time range and a view. In the **period** view an event measure
+counts the leads whose first such event is in the range (so days add up to their month); in
+the **cohort** view it counts the leads created in the range that have such an event up to
+`as_of` (today). Lead measures (leads, valid, on time) always take the leads created in the
+range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from kpi.registry import MEASURES, View
+from leads.models import CallOutcome, Channel, Event, EventKind, Lead, Task, TaskKind, TaskOutcome
+from leads.stages import Stage
+
+# Dimensions a measure can be grouped by.
+DIMENSIONS = ("channel", "channel_group", "month", "model", "grade", "agent", "dealer")
+# Event measures: the kinds of event that put a lead in them (and what else the event needs).
+EVENT_MEASURES: dict[str, Q] = {
+    "contacted": Q(kind=EventKind.CALLED, data__outcome=CallOutcome.REACHED),
+    "appointed": Q(kind=EventKind.APPOINTMENT_SET),
+    "arrived": Q(kind=EventKind.ARRIVED),
+    "ordered": Q(kind=EventKind.ORDERED),
+    "delivered": Q(kind=EventKind.DELIVERED),
+    "defeated": Q(kind=EventKind.DEFEAT_APPROVED),
+    "closed": Q(kind__in=[EventKind.DELIVERED, EventKind.DEFEAT_APPROVED, EventKind.INVALIDATED]),
+}
+LEAD_MEASURES: dict[str, Q] = {
+    "leads": Q(),
+    "valid": ~Q(stage=Stage.INVALID),
+    "invalid": Q(stage=Stage.INVALID),
+    "on_time": Q(first_response_at__lte=F("sla_deadline")),
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    dealer_ids: tuple[int, ...]
+    start: datetime
+    end: datetime  # exclusive
+    view: View = View.PERIOD
+    as_of: datetime | None = None  # cohort: events up to here (default: now)
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError("a window ends after it starts")
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows behind a measure: a queryset, the path from a row to its lead, the field that
+    dates it (for grouping by month), and whether it counts leads or rows."""
+
+    queryset: QuerySet
+    lead: str  # "" when the rows are leads, else e.g. "lead__"
+    dated_by: str
+    distinct_leads: bool = True
+
+    def lead_id(self) -> str:
+        return "pk" if not self.lead else f"{self.lead}id"
+
+
+def rows(measure: str, window: Window) -> Rows:
+    """What `measure` counts in `window` (every measure but spend, see `spend`)."""
+    if measure not in MEASURES or measure == "spend":
+        raise KeyError(measure)
+    created = Q(created_at__gte=window.start, created_at__lt=window.end)
+    if measure in LEAD_MEASURES:
+        leads = Lead.objects.filter(
+            created, LEAD_MEASURES[measure], dealer_id__in=window.dealer_ids
+        )
+        return Rows(leads, "", "created_at")
+    if measure.startswith("return_visits"):
+        tasks = Task.objects.filter(
+            dealer_id__in=window.dealer_ids,
+            kind=TaskKind.RETURN_VISIT,
+            due_at__gte=window.start,
+            due_at__lt=window.end,
+        ).exclude(outcome=TaskOutcome.SUPERSEDED)
+        if measure == "return_visits_on_time":
+            tasks = tasks.filter(outcome=TaskOutcome.DONE, closed_at__lte=F("due_at"))
+        return Rows(tasks, "lead__", "due_at")
+    what = Q(kind=EventKind.TOUCHED) if measure == "touches" else EVENT_MEASURES[measure]
+    events = Event.objects.filter(what, dealer_id__in=window.dealer_ids)
+    if window.view == View.PERIOD:
+        events = events.filter(occurred_at__gte=window.start, occurred_at__lt=window.end)
+        if measure != "touches":
+            # A lead counts in the period of its first such event (a second call that
+            # reached the customer does not make them contacted again): periods add up.
+            earlier = Event.objects.filter(
+                what, lead_id=OuterRef("lead_id"), seq__lt=OuterRef("seq")
+            )
+            events = events.filter(~Exists(earlier))
+        dated_by = "occurred_at"
+    else:
+        as_of = window.as_of or timezone.now()
+        events = events.filter(
+            lead__created_at__gte=window.start,
+            lead__created_at__lt=window.end,
+            occurred_at__lt=as_of,
+        )
+        dated_by = "lead__created_at"
+    return Rows(events, "lead__", dated_by, distinct_leads=measure != "touches")
+
+
+def group_expression(rows_: Rows, by: str):
+    """The value a row groups under for dimension `by`."""
+    lead = rows_.lead
+    if by == "channel":
+        return F(f"{lead}channel_id")
+    if by == "channel_group":
+        return F(f"{lead}channel__group")
+    if by == "model":
+        return F(f"{lead}car_model")
+    if by == "grade":
+        return F(f"{lead}grade")
+    if by == "dealer":
+        return F(f"{lead}dealer_id")
+    if by == "month":
+        return TruncMonth(rows_.dated_by, tzinfo=timezone.get_current_timezone())
+    if by == "agent":  # who the lead was assigned to when it came in: its DCC agent
+        first = Event.objects.filter(lead_id=OuterRef(rows_.lead_id()), seq=1)
+        return Subquery(first.values("to_owner_id")[:1])
+    raise KeyError(by)
+
+
+def counts(measure: str, window: Window, by: str | None) -> dict[object, int]:
+    """How many leads (or rows) `measure` has in `window`, per value of dimension `by`."""
+    rows_ = rows(measure, window)
+    counted = Count(rows_.lead_id(), distinct=rows_.distinct_leads)
+    if by is None:
+        return {None: rows_.queryset.aggregate(n=counted)["n"]}
+    grouped = (
+        rows_.queryset.annotate(group=group_expression(rows_, by))
+        .values("group")
+        .annotate(n=counted)
+        .order_by()
+    )
+    return {_key(row["group"]): row["n"] for row in grouped}
+
+
+def lead_ids(measure: str, window: Window, by: str | None, group: object) -> QuerySet:
+    """The leads behind `measure` in `window` (within one group of `by`), as a queryset of
+    lead ids: the drill-down from any number to the leads it counts."""
+    rows_ = rows(measure, window)
+    queryset = rows_.queryset
+    if by == "month":  # the month's range, in the dealer's zone as the groups were made
+        assert isinstance(group, date)
+        tz = timezone.get_current_timezone()
+        start = datetime(group.year, group.month, 1, tzinfo=tz)
+        following = (start + timedelta(days=32)).replace(day=1)
+        queryset = queryset.filter(
+            **{f"{rows_.dated_by}__gte": start, f"{rows_.dated_by}__lt": following}
+        )
+    elif by is not None:
+        queryset = queryset.annotate(group=group_expression(rows_, by)).filter(group=group)
+    return queryset.values_list(rows_.lead_id(), flat=True).distinct().order_by()
+
+
+def spend(window: Window, by: str | None) -> dict[object, Decimal] | None:
+    """Channel spend in `window`: each channel's monthly spend, pro rata for the days of the
+    window in each month. None when `by` is not something spend belongs to."""
+    if by not in (None, "channel", "channel_group", "month", "dealer"):
+        return None
+    tz = timezone.get_current_timezone()
+    channels = Channel.objects.filter(dealer_id__in=window.dealer_ids, monthly_spend__gt=0)
+    totals: dict[object, Decimal] = {}
+    for channel in channels:
+        for month_start, share in _month_shares(window, tz):
+            amount = channel.monthly_spend * share
+            key = {
+                None: None,
+                "channel": channel.pk,
+                "channel_group": channel.group,
+                "month": month_start,
+                "dealer": channel.dealer_id,
+            }[by]
+            totals[key] = totals.get(key, Decimal(0)) + amount
+    return {key: value.quantize(Decimal("0.01")) for key, value in totals.items()}
+
+
+def _month_shares(window: Window, tz) -> list[tuple[date, Decimal]]:
+    """For each calendar month the window touches: its first day and the share of the month
+    the window covers."""
+    shares = []
+    start = timezone.localtime(window.start, tz)
+    end = timezone.localtime(window.end, tz)
+    cursor = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    while cursor < end:
+        following = (cursor + timedelta(days=32)).replace(day=1)
+        covered = min(end, following) - max(start, cursor)
+        if covered.total_seconds() > 0:
+            month = (following - cursor).total_seconds()
+            shares.append((cursor.date(), Decimal(covered.total_seconds()) / Decimal(month)))
+        cursor = following
+    return shares
+
+
+def _key(value: object) -> object:
+    """Group values as the registry keys them: months as their first day."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value

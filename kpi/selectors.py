@@ -1,0 +1,135 @@
+"""KPI reports: any metrics of the registry, for a window, by any dimension, each value with
+its numerator and denominator. The CLI, the API and (later) the dashboards read these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Dealer, Staff
+from kpi.measures import DIMENSIONS, Window, counts, spend
+from kpi.registry import METRICS, Metric, Unit, View
+from leads.models import Channel, ChannelGroup
+
+Number = int | Decimal
+
+
+@dataclass(frozen=True)
+class Value:
+    numerator: Number
+    denominator: Number | None
+
+    @property
+    def value(self) -> Number | float | None:
+        """The count itself, or numerator / denominator (None when the denominator is 0)."""
+        if self.denominator is None:
+            return self.numerator
+        if not self.denominator:
+            return None
+        if isinstance(self.numerator, Decimal) or isinstance(self.denominator, Decimal):
+            return (Decimal(self.numerator) / Decimal(self.denominator)).quantize(Decimal("0.01"))
+        return self.numerator / self.denominator
+
+
+@dataclass
+class Group:
+    key: object  # the dimension's value (None: everything)
+    label: str
+    values: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    window: Window
+    by: str | None
+    metrics: list[Metric]
+    groups: list[Group]
+    total: Group
+
+
+def day_window(
+    *,
+    dealer_ids: list[int],
+    first: date,
+    last: date,
+    view: View = View.PERIOD,
+    as_of: datetime | None = None,
+) -> Window:
+    """The window from the start of `first` to the end of `last`, in the dealer's time zone."""
+    tz = timezone.get_current_timezone()
+    return Window(
+        dealer_ids=tuple(dealer_ids),
+        start=datetime.combine(first, time.min, tzinfo=tz),
+        end=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+        view=View(view),
+        as_of=as_of,
+    )
+
+
+def kpi_report(
+    *, window: Window, by: str | None = None, metrics: list[str] | None = None
+) -> Report:
+    """The metrics (default: all) in `window`, for everything and per value of `by`."""
+    if by is not None and by not in DIMENSIONS:
+        raise KeyError(by)
+    chosen = [METRICS[key] for key in metrics] if metrics else list(METRICS.values())
+    needed = {m.numerator for m in chosen} | {m.denominator for m in chosen if m.denominator}
+    per_group: dict[str, dict[object, Number] | None] = {}
+    total: dict[str, Number] = {}
+    for measure in sorted(needed):
+        if measure == "spend":
+            per_group[measure] = spend(window, by) if by else None
+            total[measure] = (spend(window, None) or {}).get(None, Decimal(0))
+        else:
+            per_group[measure] = counts(measure, window, by) if by else None
+            total[measure] = counts(measure, window, None)[None] or 0
+    keys: set[object] = set()
+    for found in per_group.values():
+        keys |= set(found or {})
+    labels = _labels(by, keys)
+    groups = [
+        _group(key, labels[key], chosen, per_group)
+        for key in sorted(keys, key=lambda key: (labels[key] == "", str(labels[key])))
+    ]
+    everything = Group(None, _("All"))
+    for metric in chosen:
+        everything.values[metric.key] = _value(metric, total)
+    return Report(window=window, by=by, metrics=chosen, groups=groups, total=everything)
+
+
+def _group(
+    key: object, label: str, chosen: list[Metric], per_group: dict[str, dict | None]
+) -> Group:
+    group = Group(key, label)
+    found = {measure: (values or {}).get(key, 0) for measure, values in per_group.items()}
+    for metric in chosen:
+        if metric.unit == Unit.MONEY and per_group.get("spend") is None:
+            continue  # spend does not belong to this dimension (a model, a grade, a person)
+        group.values[metric.key] = _value(metric, found)
+    return group
+
+
+def _value(metric: Metric, found: dict[str, Number]) -> Value:
+    denominator = found.get(metric.denominator, 0) if metric.denominator else None
+    return Value(numerator=found.get(metric.numerator, 0), denominator=denominator)
+
+
+def _labels(by: str | None, keys: set[object]) -> dict[object, str]:
+    """How each group is named on screen."""
+    if by == "channel":
+        names = dict(Channel.objects.filter(pk__in=keys).values_list("pk", "name"))
+        return {key: _(names.get(key, "")) for key in keys}
+    if by == "channel_group":
+        return {key: str(ChannelGroup(key).label) if key else "" for key in keys}
+    if by == "agent":
+        people = {person.pk: str(person) for person in Staff.objects.filter(pk__in=keys)}
+        return {key: people.get(key, _("Nobody")) for key in keys}
+    if by == "dealer":
+        return dict(Dealer.objects.filter(pk__in=keys).values_list("pk", "code"))
+    if by == "month":
+        return {key: key.strftime("%Y-%m") if key else "" for key in keys}
+    return {key: str(key) if key else _("(none)") for key in keys}
