@@ -89,3 +89,4 @@ def current_staff(request: HttpRequest) -> Staff:
 
 api.add_router("/", "leads.api.router")
 api.add_router("/intake", "intake.api.router")
+api.add_router("/", "kpi.api.router")

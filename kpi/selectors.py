@@ -105,7 +105,10 @@ def _group(
     key: object, label: str, chosen: list[Metric], per_group: dict[str, dict | None]
 ) -> Group:
     group = Group(key, label)
-    found = {measure: (values or {}).get(key, 0) for measure, values in per_group.items()}
+    found = {
+        measure: (values or {}).get(key, Decimal(0) if measure == "spend" else 0)
+        for measure, values in per_group.items()
+    }
     for metric in chosen:
         if metric.unit == Unit.MONEY and per_group.get("spend") is None:
             continue  # spend does not belong to this dimension (a model, a grade, a person)
@@ -133,3 +136,39 @@ def _labels(by: str | None, keys: set[object]) -> dict[object, str]:
     if by == "month":
         return {key: key.strftime("%Y-%m") if key else "" for key in keys}
     return {key: str(key) if key else _("(none)") for key in keys}
+
+
+def report_json(report: Report) -> dict:
+    """The report as the API and `dcc kpi --format json` give it: for each group, each
+    metric's value, numerator and denominator."""
+
+    def plain(number: object) -> object:
+        return str(number) if isinstance(number, Decimal) else number
+
+    def group_json(group: Group) -> dict:
+        key = group.key.isoformat() if isinstance(group.key, date) else group.key
+        return {
+            "key": key,
+            "label": group.label,
+            "metrics": {
+                name: {
+                    "value": plain(value.value),
+                    "numerator": plain(value.numerator),
+                    "denominator": plain(value.denominator),
+                }
+                for name, value in group.values.items()
+            },
+        }
+
+    return {
+        "from": timezone.localtime(report.window.start).date().isoformat(),
+        "to": (timezone.localtime(report.window.end) - timedelta(days=1)).date().isoformat(),
+        "view": str(report.window.view),
+        "by": report.by,
+        "metrics": {
+            m.key: {"name": str(m.name), "unit": str(m.unit), "description": str(m.description)}
+            for m in report.metrics
+        },
+        "groups": [group_json(group) for group in report.groups],
+        "total": group_json(report.total),
+    }

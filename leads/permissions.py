@@ -183,6 +183,15 @@ def available_actions(staff: Staff, lead: Lead) -> list[Action]:
     return offered
 
 
+# Who reads a dealer's KPIs: its managers and supervisors, and headquarters for the dealers
+# it is granted. (Everyone's own scorecard comes later, with the dashboards.)
+KPI_VIEWERS = DEALER_MANAGERS | SUPERVISORS | {Role.HEADQUARTERS}
+
+
+def may_see_kpis(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & KPI_VIEWERS)
+
+
 def may_configure(staff: Staff, dealer: Dealer) -> bool:
     return bool(roles_at(staff, dealer.pk) & SETTINGS_EDITORS)
 
