@@ -89,4 +89,3 @@ def kpi_leads(request: HttpRequest, query: Query[DrillQuery]) -> dict:
     seen = visible_leads(current_staff(request), dealer_id=window.dealer_ids[0])
     shown = list(seen.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)[:DRILL_LIMIT])
     return {"measure": query.measure, "leads": shown, "count": ids.count()}
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -80,11 +81,11 @@ class Command(BaseCommand):
     def _table(self, report: Report) -> None:
         headers = ["", *(m.key for m in report.metrics)]
         rows = [[label, *cells] for label, cells in self._rows(report)]
-        widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-        for row in [headers, *rows]:
-            self.stdout.write(
-                "  ".join(str(cell).rjust(width) for cell, width in zip(row, widths, strict=True))
-            )
+        table = [headers, *rows]
+        widths = [max(_width(str(row[i])) for row in table) for i in range(len(headers))]
+        for row in table:
+            cells = zip(row, widths, strict=True)
+            self.stdout.write("  ".join(" " * (w - _width(str(c))) + str(c) for c, w in cells))
 
     def _csv(self, report: Report) -> None:
         writer = csv.writer(self.stdout)
@@ -96,6 +97,11 @@ class Command(BaseCommand):
                     writer.writerow(
                         [group.label, metric.key, value.value, value.numerator, value.denominator]
                     )
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _shown(report: Report, group: Any, key: str) -> str:
