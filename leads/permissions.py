@@ -192,6 +192,14 @@ def may_see_kpis(staff: Staff, dealer_id: int) -> bool:
     return bool(roles_at(staff, dealer_id) & KPI_VIEWERS)
 
 
+# Who sets the dealer's monthly order target.
+TARGET_SETTERS = frozenset({Role.GM, Role.SALES_MANAGER})
+
+
+def may_set_targets(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & TARGET_SETTERS)
+
+
 def may_configure(staff: Staff, dealer: Dealer) -> bool:
     return bool(roles_at(staff, dealer.pk) & SETTINGS_EDITORS)
 
