@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
+from accounts.roles import Role
 
 
 class OrderTarget(models.Model):
@@ -24,4 +25,34 @@ class OrderTarget(models.Model):
         verbose_name_plural = _("order targets")
         constraints = [
             models.UniqueConstraint(fields=["dealer", "month"], name="order_target_month_uniq")
+        ]
+
+
+class ScoreEvent(models.TextChoices):
+    """What earns (or costs) points on a scorecard, and who it is credited to."""
+
+    CALL = "call", _("Call made")
+    CONTACT = "contact", _("Call that reached the customer")
+    APPOINTMENT = "appointment", _("Appointment booked")
+    ARRIVAL = "arrival", _("Arrival (credited to who booked it)")
+    ORDER = "order", _("Order")
+    DELIVERY = "delivery", _("Delivery")
+    RETURN_VISIT = "return_visit", _("Return visit that reached the owner")
+    OVERDUE_FOLLOW_UP = "overdue_follow_up", _("Follow-up done late or still overdue")
+
+
+class PointRule(models.Model):
+    """A dealer's points for one thing people of one role do (appointment +2, arrival +5,
+    overdue follow-up −1 …)."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="point_rules")
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    event = models.CharField(_("for"), max_length=24, choices=ScoreEvent.choices)
+    points = models.SmallIntegerField(_("points"))
+
+    class Meta:
+        verbose_name = _("point rule")
+        verbose_name_plural = _("point rules")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "role", "event"], name="point_rule_uniq")
         ]

@@ -1,0 +1,185 @@
+"""Per-person scorecards: what each person did in a month (calls, talk time, leads handled,
+appointments, arrivals, orders …) and the points the dealer's rules give for it, ranked
+within each role.
+
+Credit follows the ledger: an event counts for its actor, except an arrival, which counts
+for whoever booked the visit (the DCC agent who invited), and a late follow-up, which counts
+against the person the task was assigned to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import record_change
+from accounts.models import Dealer, Membership, Staff
+from accounts.roles import Role
+from dcc.errors import InvalidInput, NotPermitted
+from kpi.models import PointRule, ScoreEvent
+from kpi.selectors import day_window
+from kpi.targets import first_of_month
+from leads.models import CallOutcome, Event, EventKind, Task, TaskKind, TaskOutcome
+from leads.permissions import may_set_targets
+
+POINTS_RANGE = (-100, 100)
+# Until a dealer sets its own: the common convention.
+DEFAULT_RULES: dict[tuple[Role, ScoreEvent], int] = {
+    (Role.DCC_AGENT, ScoreEvent.APPOINTMENT): 2,
+    (Role.DCC_AGENT, ScoreEvent.ARRIVAL): 5,
+    (Role.DCC_AGENT, ScoreEvent.OVERDUE_FOLLOW_UP): -1,
+    (Role.CONSULTANT, ScoreEvent.ORDER): 5,
+    (Role.CONSULTANT, ScoreEvent.DELIVERY): 3,
+    (Role.CONSULTANT, ScoreEvent.OVERDUE_FOLLOW_UP): -1,
+    (Role.OWNER_OPS, ScoreEvent.RETURN_VISIT): 1,
+}
+
+
+@dataclass
+class Scorecard:
+    person: Staff
+    role: Role
+    counts: dict[str, int] = field(default_factory=dict)  # per ScoreEvent
+    talk_seconds: int = 0
+    leads_handled: int = 0
+    points: int = 0
+    rank: int = 0  # within the role
+
+
+def point_rules(dealer: Dealer) -> dict[tuple[Role, ScoreEvent], int]:
+    """The dealer's rules, or the defaults while it has set none."""
+    rules = {
+        (Role(role), ScoreEvent(event)): points
+        for role, event, points in PointRule.objects.filter(dealer=dealer).values_list(
+            "role", "event", "points"
+        )
+    }
+    return rules or dict(DEFAULT_RULES)
+
+
+def set_point_rule(
+    *, dealer: Dealer, by: Staff, role: str, event: str, points: int
+) -> PointRule | None:
+    """The GM or sales manager sets how many points `event` gives people of `role` (0 removes
+    the rule); recorded. The first rule a dealer sets replaces the defaults."""
+    if not may_set_targets(by, dealer.pk):
+        raise NotPermitted(_("Only the general manager and the sales manager set point rules."))
+    if role not in Role.values or role == Role.HEADQUARTERS:
+        raise InvalidInput(_("Choose a role."), field="role")
+    if event not in ScoreEvent.values:
+        raise InvalidInput(_("Choose what earns the points."), field="event")
+    low, high = POINTS_RANGE
+    if not low <= points <= high:
+        raise InvalidInput(
+            _("Points are from %(low)d to %(high)d.") % {"low": low, "high": high}, field="points"
+        )
+    with transaction.atomic():
+        record_change(
+            dealer=dealer, by=by, what="point_rule", subject=f"{role}/{event}",
+            detail={"points": points},
+        )  # fmt: skip
+        if points == 0:
+            PointRule.objects.filter(dealer=dealer, role=role, event=event).delete()
+            return None
+        rule, _created = PointRule.objects.update_or_create(
+            dealer=dealer, role=role, event=event, defaults={"points": points}
+        )
+        return rule
+
+
+def scorecards(*, dealer: Dealer, month: date) -> list[Scorecard]:
+    """Everyone with a scored role at the dealer, for the calendar month, best first within
+    each role."""
+    first = first_of_month(month)
+    last = first_of_month(first + timedelta(days=32)) - timedelta(days=1)
+    window = day_window(dealer_ids=[dealer.pk], first=first, last=last)
+    rules = point_rules(dealer)
+    scored_roles = {role for role, _event in rules}
+    members = (
+        Membership.objects.filter(dealer=dealer, role__in=scored_roles, is_active=True)
+        .select_related("staff")
+        .order_by("role", "staff__username")
+    )
+    credited = {event: _credited(event, window) for event in ScoreEvent}
+    events = Event.objects.filter(
+        dealer=dealer, occurred_at__gte=window.start, occurred_at__lt=window.end
+    )
+    talk = dict(
+        events.filter(kind=EventKind.CALLED)
+        .values_list("actor_id")
+        .annotate(seconds=Coalesce(Sum(Cast(KT("data__duration_seconds"), IntegerField())), 0))
+    )
+    handled = dict(
+        events.exclude(actor=None)
+        .values_list("actor_id")
+        .annotate(n=Count("lead_id", distinct=True))
+    )
+    cards = []
+    for member in members:
+        role = Role(member.role)
+        card = Scorecard(person=member.staff, role=role)
+        for event in ScoreEvent:
+            card.counts[event] = credited[event].get(member.staff_id, 0)
+            card.points += rules.get((role, event), 0) * card.counts[event]
+        card.talk_seconds = int(talk.get(member.staff_id) or 0)
+        card.leads_handled = handled.get(member.staff_id, 0)
+        cards.append(card)
+    for role in {card.role for card in cards}:
+        ranked = sorted(
+            (card for card in cards if card.role == role),
+            key=lambda card: (-card.points, card.person.username),
+        )
+        for place, card in enumerate(ranked, start=1):
+            card.rank = place
+    return sorted(cards, key=lambda card: (card.role, card.rank))
+
+
+def _credited(event: ScoreEvent, window) -> dict[int, int]:
+    """How many of `event` each person is credited with in the window."""
+    if event == ScoreEvent.OVERDUE_FOLLOW_UP:
+        late = Task.objects.filter(
+            dealer_id__in=window.dealer_ids,
+            kind=TaskKind.FOLLOW_UP,
+            due_at__gte=window.start,
+            due_at__lt=min(window.end, timezone.now()),
+        ).filter(Q(closed_at__gt=F("due_at"), outcome=TaskOutcome.DONE) | Q(closed_at=None))
+        return _per_person(late, "assignee_id")
+    events = Event.objects.filter(
+        dealer_id__in=window.dealer_ids,
+        occurred_at__gte=window.start,
+        occurred_at__lt=window.end,
+    )
+    kinds = {
+        ScoreEvent.CALL: Q(kind=EventKind.CALLED),
+        ScoreEvent.CONTACT: Q(kind=EventKind.CALLED, data__outcome=CallOutcome.REACHED),
+        ScoreEvent.APPOINTMENT: Q(kind=EventKind.APPOINTMENT_SET),
+        ScoreEvent.ARRIVAL: Q(kind=EventKind.ARRIVED),
+        ScoreEvent.ORDER: Q(kind=EventKind.ORDERED),
+        ScoreEvent.DELIVERY: Q(kind=EventKind.DELIVERED),
+        ScoreEvent.RETURN_VISIT: Q(kind=EventKind.RETURN_VISIT, data__reached=True),
+    }
+    events = events.filter(kinds[event])
+    if event == ScoreEvent.ARRIVAL:
+        booked = Event.objects.filter(
+            lead_id=OuterRef("lead_id"), kind=EventKind.APPOINTMENT_SET, seq__lt=OuterRef("seq")
+        ).order_by("-seq")
+        credited_to = Coalesce(
+            Subquery(booked.values("actor_id")[:1]), F("actor_id"), output_field=IntegerField()
+        )
+        return _per_person(events.annotate(credited=credited_to), "credited")
+    return _per_person(events, "actor_id")
+
+
+def _per_person(rows: QuerySet, who: str) -> dict[int, int]:
+    return {
+        person: n
+        for person, n in rows.values_list(who).annotate(n=Count("pk")).order_by()
+        if person is not None
+    }
