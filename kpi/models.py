@@ -56,3 +56,21 @@ class PointRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dealer", "role", "event"], name="point_rule_uniq")
         ]
+
+
+class DailyReport(models.Model):
+    """The dealer's report for one day (日报表) as generated that evening: kept as it was
+    sent, so the morning's figures do not shift when late data arrives; any day can be
+    generated again on request."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="daily_reports")
+    day = models.DateField(_("day"))
+    generated_at = models.DateTimeField(_("generated at"), default=timezone.now)
+    content = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("daily report")
+        verbose_name_plural = _("daily reports")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "day"], name="daily_report_day_uniq")
+        ]
