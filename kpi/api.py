@@ -1,5 +1,6 @@
 """GET /api/v1/kpi: the registry's numbers, each with its numerator and denominator, and the
-leads behind any of them. The same numbers as `dcc kpi`."""
+leads behind any of them. The same numbers as `dcc kpi`. Also the bottleneck finder of a
+dealer, and the headquarters ranking and heat map of many."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from pydantic import Field
 from accounts.models import Dealer
 from dcc.api import current_staff
 from dcc.errors import InvalidInput, NotFound, NotPermitted
+from kpi.bottlenecks import bottlenecks_json, find_bottlenecks
+from kpi.headquarters import heat_map, heat_map_json, kpi_dealer_ids, ranking, ranking_json
 from kpi.measures import lead_ids
 from kpi.registry import MEASURES, METRICS, View
 from kpi.selectors import day_window, kpi_report, report_json
@@ -89,3 +92,66 @@ def kpi_leads(request: HttpRequest, query: Query[DrillQuery]) -> dict:
     seen = visible_leads(current_staff(request), dealer_id=window.dealer_ids[0])
     shown = list(seen.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)[:DRILL_LIMIT])
     return {"measure": query.measure, "leads": shown, "count": ids.count()}
+
+
+class PeriodQuery(Schema):
+    from_: date = Field(alias="from", description="first day, YYYY-MM-DD")
+    to: date = Field(description="last day (included), YYYY-MM-DD")
+    view: Literal["period", "cohort"] = "period"
+
+
+class BottleneckQuery(PeriodQuery):
+    dealer: str = Field(description="dealer code")
+
+
+class RankingQuery(PeriodQuery):
+    metric: str = Field(description="the metric to rank dealers on")
+
+
+def _checked(query: PeriodQuery) -> None:
+    if query.to < query.from_:
+        raise InvalidInput(_("“to” must not be before “from”."), field="to")
+
+
+def _kpi_dealers(request: HttpRequest) -> list[int]:
+    dealer_ids = kpi_dealer_ids(current_staff(request))
+    if not dealer_ids:
+        raise NotPermitted(_("Only managers, supervisors and headquarters see KPIs."))
+    return dealer_ids
+
+
+@router.get("/kpi/bottlenecks", summary="Where a dealer's funnel is significantly worse")
+def bottlenecks(request: HttpRequest, query: Query[BottleneckQuery]) -> dict:
+    """Each funnel rate of the dealer and of its agents against the brand average and the
+    previous three months, and the stages significantly worse, each in a sentence."""
+    _checked(query)
+    dealer = _dealer(request, query.dealer)
+    window = day_window(
+        dealer_ids=[dealer.pk], first=query.from_, last=query.to, view=View(query.view)
+    )
+    return bottlenecks_json(find_bottlenecks(dealer=dealer, window=window))
+
+
+@router.get("/kpi/ranking", summary="Dealers ranked on a metric")
+def dealer_ranking(request: HttpRequest, query: Query[RankingQuery]) -> dict:
+    """The dealers whose KPIs the caller sees, ranked on the metric, with the rank within
+    their city and their brand's average."""
+    _checked(query)
+    if query.metric not in METRICS:
+        raise InvalidInput(_("Unknown metric."), field="metric")
+    dealer_ids = _kpi_dealers(request)
+    return ranking_json(
+        ranking(dealer_ids=dealer_ids, metric=query.metric, first=query.from_, last=query.to,
+                view=View(query.view))
+    )  # fmt: skip
+
+
+@router.get("/kpi/heatmap", summary="Dealers × funnel rates against the brand average")
+def dealer_heat_map(request: HttpRequest, query: Query[PeriodQuery]) -> dict:
+    """For each dealer the caller sees, each funnel rate and whether it is significantly below
+    its brand's average."""
+    _checked(query)
+    dealer_ids = _kpi_dealers(request)
+    return heat_map_json(
+        heat_map(dealer_ids=dealer_ids, first=query.from_, last=query.to, view=View(query.view))
+    )

@@ -318,8 +318,7 @@ def rate_json(rate: Rate) -> dict:
         "value": rate.value,
         "numerator": rate.numerator,
         "denominator": rate.denominator,
-        "low": round(interval.low, 4),
-        "high": round(interval.high, 4),
+        "interval": {"low": round(interval.low, 4), "high": round(interval.high, 4)},
     }
 
 
