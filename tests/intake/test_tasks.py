@@ -143,18 +143,22 @@ class Threads:
 
 
 @pytest.mark.django_db
-def test_serve_runs_the_worker_in_a_daemon_thread_unless_told_external(settings, monkeypatch):
+def test_serve_runs_the_worker_and_upkeep_in_daemon_threads_unless_told_external(
+    settings, monkeypatch
+):
     threads = Threads()
     monkeypatch.setattr(serve.threading, "Thread", threads)
     command = serve.Command()
     settings.DCC_TASK_WORKER = "embedded"
     command._start_task_worker(verbosity=0)
-    assert len(threads.started) == 1 and threads.started[0]["daemon"] is True
+    assert [t["name"] for t in threads.started] == ["dcc-task-worker", "dcc-tick"]
+    assert all(t["daemon"] for t in threads.started)
     worker = threads.started[0]["target"].__self__
     assert isinstance(worker, Worker) and not worker.batch
+    assert threads.started[1]["target"] is serve._tick_forever
     settings.DCC_TASK_WORKER = "external"
     command._start_task_worker(verbosity=0)
-    assert len(threads.started) == 1
+    assert len(threads.started) == 2
     settings.DCC_TASK_WORKER = "sometimes"
     with pytest.raises(CommandError):
         command._start_task_worker(verbosity=0)
@@ -220,3 +224,25 @@ def test_tick_deletes_uploads_older_than_a_month_unless_an_import_still_needs_th
     assert not old.path.exists()
     assert uploads.find_upload(dealer=team.dealer, token=old.token) is None
     assert recent.path.exists() and queued.path.exists()
+
+
+def test_the_upkeep_thread_runs_tick_and_survives_its_failures(monkeypatch):
+    calls: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    def sleep(_seconds: float) -> None:
+        if len(calls) == 2:
+            raise Stop
+
+    def tick(name: str, **_kwargs) -> None:
+        calls.append(name)
+        if len(calls) == 1:
+            raise RuntimeError("database briefly away")
+
+    monkeypatch.setattr("time.sleep", sleep)
+    monkeypatch.setattr(serve, "call_command", tick)
+    with pytest.raises(Stop):
+        serve._tick_forever()
+    assert calls == ["tick", "tick"]

@@ -97,5 +97,29 @@ class Command(BaseCommand):
         # A daemon thread: it ends with the server. Signals stay with waitress; an import cut
         # off by a stop is finished by "Run again".
         threading.Thread(target=worker.run, name="dcc-task-worker", daemon=True).start()
+        # And the periodic upkeep that cron runs at scale (absences, stalled imports, the
+        # evening's daily reports).
+        threading.Thread(target=_tick_forever, name="dcc-tick", daemon=True).start()
         if verbosity:
-            self.stdout.write("Background tasks run in this process.")
+            self.stdout.write("Background tasks and periodic upkeep run in this process.")
+
+
+TICK_EVERY = 300  # seconds
+
+
+def _tick_forever() -> None:
+    """`dcc tick` every few minutes, for the embedded set-up that has no cron."""
+    import io
+    import logging
+    import time
+
+    from django.db import close_old_connections
+
+    while True:
+        time.sleep(TICK_EVERY)
+        try:
+            call_command("tick", stdout=io.StringIO())
+        except Exception:  # upkeep must never take the server down; say so in the log
+            logging.getLogger("dcc").exception("periodic upkeep failed")
+        finally:
+            close_old_connections()
