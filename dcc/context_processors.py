@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import DCC_TEAM, DEALER_MANAGERS, SUPERVISORS, Role
-from leads.permissions import LEAD_CREATORS, dealers_of
+from leads.permissions import KPI_VIEWERS, LEAD_CREATORS, dealers_of
 
 # (url name, label, roles that see it)
 NAVIGATION = [
@@ -15,6 +15,7 @@ NAVIGATION = [
     ("team", _("Team board"), SUPERVISORS),
     ("lead_list", _("Leads"), DEALER_MANAGERS | {Role.HEADQUARTERS} | DCC_TEAM),
     ("lead_new", _("New lead"), LEAD_CREATORS),
+    ("dashboard", _("Dashboard"), KPI_VIEWERS),
     ("imports", _("Imports"), SUPERVISORS),
     ("dealer_settings", _("Settings"), SUPERVISORS),
 ]

@@ -16,4 +16,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("leads.urls")),
     path("", include("intake.urls")),
+    path("", include("kpi.urls")),
 ]

@@ -201,16 +201,20 @@ def test_a_person_whose_only_membership_is_inactive_has_no_workbench(team: Team)
 
 NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead"},
-    "dcc_supervisor": {"My queue", "Team board", "Leads", "New lead", "Imports", "Settings"},
+    "dcc_supervisor": {
+        "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
+    },
     "consultant": {"Showroom", "New lead"},
-    "showroom_manager": {"Showroom", "Team board", "Leads", "New lead", "Imports", "Settings"},
-    "gm": {"Team board", "Leads", "New lead", "Imports", "Settings"},
-    "sales_manager": {"Team board", "Leads", "New lead", "Imports", "Settings"},
-    "marketing_manager": {"Leads", "New lead"},
+    "showroom_manager": {
+        "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
+    },
+    "gm": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"},
+    "sales_manager": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"},
+    "marketing_manager": {"Leads", "New lead", "Dashboard"},
     "platform_specialist": {"New lead"},
-    "auditor": {"Leads"},
-    "headquarters": {"Leads"},
-}
+    "auditor": {"Leads", "Dashboard"},
+    "headquarters": {"Leads", "Dashboard"},
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(("role", "labels"), NAV.items(), ids=list(NAV))

@@ -1,0 +1,342 @@
+"""The dealer dashboard (/dashboard/) and its drill-down (/dashboard/leads/): the registry's
+numbers for a hand-made ledger, each linked to exactly the leads behind it, for managers and
+supervisors only."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.roles import Role
+from kpi.dashboard import FUNNEL, Month
+from kpi.registry import View
+from kpi.selectors import day_window, kpi_report
+from leads import actions
+from leads.models import CallOutcome, Channel, ChannelGroup
+from tests.factories import channel, make_lead, member
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NUMBER = re.compile(r'<a class="dcc-num" href="([^"]+)">([^<]+)</a>')
+LEAD_LINK = re.compile(r'href="/leads/(\d+)/"')
+
+
+def at(month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def ledger(team):
+    """April and May 2026 at one dealer:
+
+    A1 autohome, agent 1: April 10, reached the same day.
+    A2 douyin, agent 2: April 12, nothing since.
+    A3 autohome, agent 1: April 28, walked in May 3 (May's period, April's cohort).
+    M1 autohome, agent 1: May 3, reached, booked May 4, arrived May 6, ordered May 10.
+    M2 autohome, agent 2: May 5, reached, booked May 7, arrived May 9.
+    M3 douyin, agent 2: May 8, marked invalid the same day.
+    M4 douyin, agent 1: May 20, reached May 21.
+    autohome spends 31,000 a month, the other channels nothing.
+    """
+    gm, one, two = team.gm, team.dcc_agent, team.dcc_agent_2
+    Channel.objects.filter(dealer=team.dealer).update(monthly_spend=0)
+    Channel.objects.filter(dealer=team.dealer, code="autohome").update(
+        monthly_spend=Decimal("31000")
+    )
+
+    def lead(owner, when, via="autohome", **fields):
+        return make_lead(team.dealer, by=gm, owner=owner, at=when, channel_code=via, **fields)
+
+    a1 = lead(one, at(4, 10), name="四月一")
+    actions.log_call(lead=a1, by=one, outcome=CallOutcome.REACHED, at=at(4, 10, 11))
+    a2 = lead(two, at(4, 12), via="douyin", name="四月二")
+    a3 = lead(one, at(4, 28), name="四月三")
+    actions.record_arrival(lead=a3, by=gm, at=at(5, 3))
+    m1 = lead(one, at(5, 3), name="五月一")
+    actions.log_call(lead=m1, by=one, outcome=CallOutcome.REACHED, at=at(5, 3, 11))
+    actions.book_appointment(lead=m1, by=gm, appointment_at=at(5, 6), at=at(5, 4))
+    actions.record_arrival(lead=m1, by=gm, at=at(5, 6))
+    actions.record_order(lead=m1, by=gm, at=at(5, 10))
+    m2 = lead(two, at(5, 5), name="五月二")
+    actions.log_call(lead=m2, by=two, outcome=CallOutcome.REACHED, at=at(5, 5, 11))
+    actions.book_appointment(lead=m2, by=gm, appointment_at=at(5, 9), at=at(5, 7))
+    actions.record_arrival(lead=m2, by=gm, at=at(5, 9))
+    m3 = lead(two, at(5, 8), via="douyin", name="五月三")
+    actions.invalidate_lead(lead=m3, by=gm, reason="no_intent", at=at(5, 8, 11))
+    m4 = lead(one, at(5, 20), via="douyin", name="五月四")
+    actions.log_call(lead=m4, by=one, outcome=CallOutcome.REACHED, at=at(5, 21))
+    return {"A1": a1, "A2": a2, "A3": a3, "M1": m1, "M2": m2, "M3": m3, "M4": m4}
+
+
+def page(client, **params) -> str:
+    response = client.get("/dashboard/", params)
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode()
+
+
+def section(html: str, element_id: str) -> str:
+    return html.split(f'id="{element_id}"', 1)[1]
+
+
+def row(html: str, marker: str) -> list[tuple[str, str]]:
+    """The numbers of the first table row containing `marker`: (drill-down link, text)."""
+    for chunk in html.split("<tr")[1:]:
+        chunk = chunk.split("</tr>", 1)[0]
+        if marker in chunk:
+            return [(unescape(href), text) for href, text in NUMBER.findall(chunk)]
+    raise AssertionError(f"no row with {marker}")
+
+
+def listed(client, href: str) -> set[int]:
+    response = client.get(href)
+    assert response.status_code == 200, response.content[:500]
+    return {int(pk) for pk in LEAD_LINK.findall(response.content.decode())}
+
+
+def ids(ledger, *names: str) -> set[int]:
+    return {ledger[name].pk for name in names}
+
+
+def may_window(team, view=View.PERIOD):
+    return day_window(
+        dealer_ids=[team.dealer.pk], first=date(2026, 5, 1), last=date(2026, 5, 31), view=view
+    )
+
+
+# ---------------------------------------------------------------- who sees it
+
+
+@pytest.mark.parametrize("role", [Role.DCC_AGENT, Role.CONSULTANT, Role.OWNER_OPS])
+def test_people_on_the_line_are_told_plainly_that_the_dashboard_is_not_theirs(team, api, role):
+    client = api(team.by_role(role))
+    for path in ("/dashboard/", "/dashboard/leads/?measure=leads&from=2026-05-01&to=2026-05-31"):
+        response = client.get(path)
+        assert response.status_code == 403
+        assert "Only managers and supervisors see the dealer" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "role",
+    [Role.GM, Role.SALES_MANAGER, Role.DCC_SUPERVISOR, Role.SHOWROOM_MANAGER, Role.HEADQUARTERS],
+)
+def test_managers_supervisors_and_headquarters_open_it(team, api, role):
+    assert api(team.by_role(role)).get("/dashboard/").status_code == 200
+
+
+def test_it_needs_a_login(client):
+    assert client.get("/dashboard/").status_code == 302
+
+
+# ---------------------------------------------------------------- the numbers
+
+
+def test_the_funnel_shows_the_registrys_numbers_against_the_month_before(team, api, ledger):
+    html = page(api(team.gm), month="2026-05")
+    funnel = section(html, "funnel")
+    total = kpi_report(window=may_window(team)).total.values
+    by_hand = {"leads": 4, "contacted": 3, "appointed": 2, "arrived": 3, "ordered": 1}
+    for measure, metric in FUNNEL:
+        numbers = row(funnel, f'data-step="{measure}"')
+        assert numbers[0][1] == str(total[metric].numerator)
+        assert numbers[0][1] == str(by_hand.get(measure, 0))
+    leads = row(funnel, 'data-step="leads"')
+    assert leads[1][1] == "3"  # April
+    assert "+1" in funnel.split('data-step="leads"', 1)[1].split("</tr>", 1)[0]
+    # Arrivals of appointments in May: 3 of 2 (the period counts April's walk-in too).
+    arrived = row(funnel, 'data-step="arrived"')
+    assert arrived[2][1] == "150.0%"
+    assert "dcc-funnel-data" in html  # the chart's data, drawn by ECharts
+
+
+def test_the_channel_and_agent_tables_show_the_registrys_numbers(team, api, ledger):
+    html = page(api(team.gm), month="2026-05")
+    autohome = row(section(html, "channels"), '<th scope="row">Autohome</th>')
+    assert [text for _href, text in autohome] == [
+        "2",  # M1 and M2 (A3 was created in April)
+        "3",  # M1, M2 and A3 arrived in May
+        "1",
+        "50.0%",
+        "¥15,500.00",
+        "¥10,333.33",
+        "¥31,000.00",
+    ]
+    report = kpi_report(window=may_window(team), by="channel")
+    group = next(group for group in report.groups if group.label == "Autohome")
+    assert autohome[0][1] == str(group.values["lead_volume"].numerator) == "2"
+    assert autohome[1][1] == str(group.values["arrivals"].numerator) == "3"
+    assert autohome[4][1] == "¥15,500.00" == f"¥{group.values['cost_per_lead'].value:,}"
+
+    agents = section(html, "agents")
+    one = row(agents, f'<th scope="row">{team.dcc_agent}</th>')
+    # M1 and M4; A3 (theirs, April's) arrived in May too.
+    assert [text for _href, text in one] == ["2", "100.0%", "50.0%", "100.0%"]
+    two = row(agents, f'<th scope="row">{team.dcc_agent_2}</th>')
+    assert [text for _href, text in two] == ["2", "50.0%", "100.0%", "50.0%"]  # M2 and M3
+    everyone = row(agents, '<th scope="row">All</th>')
+    assert [text for _href, text in everyone] == ["4", "75.0%", "66.7%", "75.0%"]
+
+
+# ---------------------------------------------------------------- the leads behind them
+
+
+def test_every_number_drills_down_to_exactly_the_leads_behind_it(team, api, ledger):
+    client = api(team.gm)
+    html = page(client, month="2026-05")
+    funnel = section(html, "funnel")
+    assert listed(client, row(funnel, 'data-step="arrived"')[0][0]) == ids(ledger, "M1", "M2", "A3")
+    assert listed(client, row(funnel, 'data-step="leads"')[1][0]) == ids(ledger, "A1", "A2", "A3")
+    autohome = row(section(html, "channels"), '<th scope="row">Autohome</th>')
+    assert listed(client, autohome[0][0]) == ids(ledger, "M1", "M2")
+    assert listed(client, autohome[2][0]) == ids(ledger, "M1")
+    agent_two = row(section(html, "agents"), f'<th scope="row">{team.dcc_agent_2}</th>')
+    assert listed(client, agent_two[1][0]) == ids(ledger, "M2")  # contacted
+    # A rate's parts link to its numerator's and its denominator's leads.
+    parts = re.findall(
+        r'<small class="dcc-parts[^"]*">(.*?)</small>',
+        html.split('<th scope="row">Autohome</th>', 1)[1].split("</tr>", 1)[0],
+    )
+    close_rate = re.findall(r'href="([^"]+)"', parts[0])
+    assert listed(client, unescape(close_rate[1])) == ids(ledger, "M1", "M2")
+
+
+def test_the_drill_down_hides_leads_the_viewer_may_not_see(team, api, ledger):
+    """A DCC supervisor sees leads in the invite stages, not M1 (ordered) or M2 (arrived)."""
+    client = api(team.dcc_supervisor)
+    href = "/dashboard/leads/?measure=contacted&from=2026-05-01&to=2026-05-31&view=period"
+    response = client.get(href)
+    html = response.content.decode()
+    assert {int(pk) for pk in LEAD_LINK.findall(html)} == ids(ledger, "M4")
+    assert "This number counts 3 leads." in html
+    assert "2 of them are not listed: you may not see them." in html
+    assert "五月一" not in html
+    assert listed(api(team.gm), href) == ids(ledger, "M1", "M2", "M4")
+
+
+def test_the_drill_down_pages_through_many_leads(team, api):
+    for _n in range(55):
+        make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 2))
+    client = api(team.gm)
+    href = "/dashboard/leads/?measure=leads&from=2026-05-01&to=2026-05-31&view=period"
+    first = client.get(href).content.decode()
+    assert len(LEAD_LINK.findall(first)) == 50
+    assert "1 / 2" in first
+    assert len(listed(client, href + "&page=2")) == 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "measure=spend&from=2026-05-01&to=2026-05-31",
+        "measure=nope&from=2026-05-01&to=2026-05-31",
+        "measure=leads&from=2026-05-31&to=2026-05-01",
+        "measure=leads&from=May&to=2026-05-01",
+        "measure=leads&from=2026-05-01&to=2026-05-31&by=colour&group=red",
+        "measure=leads&from=2026-05-01&to=2026-05-31&by=channel&group=abc",
+    ],
+)
+def test_a_drill_down_it_cannot_answer_says_so(team, api, query):
+    assert api(team.gm).get("/dashboard/leads/?" + query).status_code == 400
+
+
+def test_the_drill_down_never_lists_another_dealers_leads(team, other_team, api, ledger):
+    make_lead(other_team.dealer, by=other_team.gm, owner=other_team.dcc_agent, at=at(5, 4))
+    href = "/dashboard/leads/?measure=leads&from=2026-05-01&to=2026-05-31&view=period"
+    assert listed(api(team.gm), href) == ids(ledger, "M1", "M2", "M3", "M4")
+
+
+# ---------------------------------------------------------------- month, view, compare
+
+
+def test_the_month_defaults_to_this_month_and_switches(team, api, ledger):
+    client = api(team.gm)
+    html = page(client)
+    assert f'value="{Month.current()}"' in html
+    html = page(client, month="2026-04")
+    assert "Funnel 2026-04, against 2026-03" in html
+    april = section(html, "funnel")
+    assert row(april, 'data-step="leads"')[0][1] == "3"
+    assert row(april, 'data-step="leads"')[1][1] == "0"  # March
+    assert row(april, 'data-step="arrived"')[0][1] == "0"
+
+
+def test_the_view_switch_says_which_view_is_shown(team, api, ledger):
+    client = api(team.gm)
+    period = page(client, month="2026-05")
+    assert "Shown: Period: what happened in the period." in period
+    cohort = page(client, month="2026-05", view="cohort")
+    assert "Shown: Cohort: leads created in the period, followed to today." in cohort
+    # April's walk-in arrived in May: May's period counts it, May's cohort does not.
+    assert row(section(cohort, "funnel"), 'data-step="arrived"')[0][1] == "2"
+    assert row(section(period, "funnel"), 'data-step="arrived"')[0][1] == "3"
+    total = kpi_report(window=may_window(team, View.COHORT)).total.values
+    assert total["arrivals"].numerator == 2
+    # The drill-down keeps the view.
+    href = row(section(cohort, "funnel"), 'data-step="arrived"')[0][0]
+    assert "view=cohort" in href
+    assert listed(client, href) == ids(ledger, "M1", "M2")
+    # The switch keeps the month.
+    assert "month=2026-05" in unescape(period.split("Cohort view", 1)[0].rsplit("href=", 1)[1])
+
+
+def test_the_compare_mode_puts_two_months_side_by_side(team, api, ledger):
+    client = api(team.gm)
+    html = page(client, mode="compare", month="2026-05", other="2026-04")
+    assert "2026-04 and 2026-05 side by side" in html
+    volume = html.split('data-metric="lead_volume"', 1)[1].split("</tr>", 1)[0]
+    assert [text for _href, text in NUMBER.findall(volume)] == ["3", "4"]
+    assert "+1" in volume
+    arrival = html.split('data-metric="arrival_rate"', 1)[1].split("</tr>", 1)[0]
+    assert [text for _href, text in NUMBER.findall(arrival)] == ["0.0%", "75.0%"]
+    assert "+75.0 pp" in arrival
+    cost = html.split('data-metric="cost_per_lead"', 1)[1].split("</tr>", 1)[0]
+    assert [text for _href, text in NUMBER.findall(cost)] == ["¥10,333.33", "¥7,750.00"]
+    assert "dcc-better" in cost  # cheaper leads are the good news
+    first_arrivals = NUMBER.findall(html.split('data-metric="arrivals"', 1)[1].split("</tr>")[0])
+    assert listed(client, unescape(first_arrivals[0][0])) == set()
+    assert listed(client, unescape(first_arrivals[1][0])) == ids(ledger, "M1", "M2", "A3")
+
+
+# ---------------------------------------------------------------- queries
+
+
+def test_query_count_does_not_grow_with_channels_or_agents(
+    team, api, ledger, django_assert_max_num_queries
+):
+    client = api(team.gm)
+    client.get("/dashboard/", {"month": "2026-05"})  # the session and such, once
+    with CaptureQueriesContext(connection) as few:
+        page(client, month="2026-05")
+    for n in range(5):
+        extra = Channel.objects.create(
+            dealer=team.dealer,
+            code=f"extra{n}",
+            name=f"Extra {n}",
+            group=ChannelGroup.PORTAL,
+            monthly_spend=Decimal("1000"),
+        )
+        agent = member(team.dealer, Role.DCC_AGENT)
+        lead = make_lead(
+            team.dealer, by=team.gm, owner=agent, at=at(5, 10 + n), channel_code=extra.code
+        )
+        actions.log_call(lead=lead, by=agent, outcome=CallOutcome.REACHED, at=at(5, 11 + n))
+    assert channel(team.dealer, "extra4").pk
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = page(client, month="2026-05")
+    assert '<th scope="row">Extra 4</th>' in html
+    compare = {"mode": "compare", "month": "2026-05", "other": "2026-04"}
+    with CaptureQueriesContext(connection) as compared:
+        client.get("/dashboard/", compare)
+    assert len(compared.captured_queries) <= len(few.captured_queries)
