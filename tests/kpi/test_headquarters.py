@@ -216,3 +216,37 @@ def test_bad_queries_say_what_is_wrong(team, api, path, extra, field):
     answer = api(team.headquarters).get(path, {**MAY_QUERY, **extra})
     assert answer.status_code in (404, 422)
     assert answer.json()["field"] == field
+
+
+def test_costs_rank_the_cheapest_first_with_money_as_text(team, other_team, api):
+    """Autohome spends 31,000 a month at both dealers; 10 leads at one, 20 at the other."""
+    from decimal import Decimal
+
+    from leads.models import Channel
+    from tests.factories import channel
+
+    for each, leads in ((team, 10), (other_team, 20)):
+        Channel.objects.filter(dealer=each.dealer).update(monthly_spend=0)
+        autohome = channel(each.dealer, "autohome")
+        autohome.monthly_spend = Decimal("31000")
+        autohome.save()
+        funnel(each.dealer, by=each.gm, agent=each.dcc_agent, leads=leads, arrived=0)
+    grant(team.headquarters, other_team.dealer, Role.HEADQUARTERS)
+    body = (
+        api(team.headquarters)
+        .get("/api/v1/kpi/ranking", {**MAY_QUERY, "metric": "cost_per_lead"})
+        .json()
+    )
+    assert body["metric"]["lower_is_better"] is True
+    got = [(row["dealer"]["code"], row["value"], row["rank"]) for row in body["dealers"]]
+    assert got == [(other_team.dealer.code, "1550.00", 1), (team.dealer.code, "3100.00", 2)]
+    assert body["dealers"][0]["brand_average"] == {
+        "value": "2066.67",
+        "numerator": "62000.00",
+        "denominator": 30,
+    }
+
+
+def test_the_new_endpoints_are_in_the_openapi_schema(team, api):
+    paths = api(team.gm).get("/api/v1/openapi.json").json()["paths"]
+    assert {"/api/v1/kpi/bottlenecks", "/api/v1/kpi/ranking", "/api/v1/kpi/heatmap"} <= set(paths)
