@@ -184,11 +184,16 @@ def heat_map(
     significantly below it."""
     metrics = list(STAGE_METRICS)
     window, shown, members, groups = _by_dealer(dealer_ids, metrics, first, last, view, as_of)
+    averages = {
+        (brand, key): Rate.of(_pooled(METRICS[key], pks, groups))
+        for brand, pks in members.items()
+        for key in metrics
+    }
     rows = []
     for dealer in shown:
         cells = {}
         for key in metrics:
-            brand = Rate.of(_pooled(METRICS[key], members[dealer.region.brand_id], groups))
+            brand = averages[dealer.region.brand_id, key]
             rate = Rate.of(_value(METRICS[key], groups.get(dealer.pk)))
             cells[key] = Cell(rate=rate, brand=brand, low=significantly_low(rate, brand))
         rows.append(HeatRow(dealer=dealer, cells=cells))
@@ -225,6 +230,8 @@ def _dealer_json(dealer: Dealer) -> dict:
 
 
 def ranking_json(result: Ranking) -> dict:
+    """The ranking as the API gives it. For a count the brand average is the brand's total
+    over its number of dealers."""
     metric = result.metric
     return {
         **_days(result.window),
@@ -248,6 +255,8 @@ def ranking_json(result: Ranking) -> dict:
 
 
 def heat_map_json(result: HeatMap) -> dict:
+    """The heat map as the API gives it: per dealer, each rate with its interval, its brand's
+    average and whether it is significantly below it."""
     return {
         **_days(result.window),
         "metrics": {key: str(METRICS[key].name) for key in result.metrics},
