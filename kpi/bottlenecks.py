@@ -13,7 +13,7 @@ to see. A benchmark with fewer than `MIN_SAMPLE` in its denominator is not a ben
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -177,9 +177,7 @@ def trailing_window(window: Window) -> Window:
     if window.view == "cohort":
         followed = (window.as_of or timezone.now()) - window.end
         as_of = first + followed
-    return Window(
-        dealer_ids=window.dealer_ids, start=start, end=first, view=window.view, as_of=as_of
-    )
+    return replace(window, start=start, end=first, as_of=as_of)
 
 
 def brand_dealer_ids(dealer: Dealer) -> list[int]:
@@ -191,21 +189,9 @@ def brand_dealer_ids(dealer: Dealer) -> list[int]:
 def find_bottlenecks(*, dealer: Dealer, window: Window) -> Bottlenecks:
     """Each funnel rate of `dealer` in `window` (the window's dealer ids are ignored), and
     of each of its agents, against the brand and the trailing three months."""
-    own = Window(
-        dealer_ids=(dealer.pk,),
-        start=window.start,
-        end=window.end,
-        view=window.view,
-        as_of=window.as_of,
-    )
+    own = replace(window, dealer_ids=(dealer.pk,))
     before = trailing_window(own)
-    brand_window = Window(
-        dealer_ids=tuple(brand_dealer_ids(dealer)),
-        start=own.start,
-        end=own.end,
-        view=own.view,
-        as_of=own.as_of,
-    )
+    brand_window = replace(own, dealer_ids=tuple(brand_dealer_ids(dealer)))
     metrics = list(STAGE_METRICS)
     now = kpi_report(window=own, by="agent", metrics=metrics)
     then = kpi_report(window=before, by="agent", metrics=metrics)
