@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -118,6 +118,7 @@ class Cell:
 
     metric: Metric
     value: Value
+    window: Window
     text: str
     drill: str
     parts: tuple[Part, ...] = ()  # numerator and denominator of a rate or a cost
@@ -149,19 +150,19 @@ def drill_query(window: Window, measure: str, by: str | None = None, group: obje
     return urlencode(params)
 
 
+# Numbers read the same in Chinese and English: thousands grouped by commas, a decimal point.
 def _count(number: Number) -> str:
-    return formats.number_format(number, 0, use_l10n=True, force_grouping=True)
+    return f"{number:,}"
 
 
 def _money(number: Number) -> str:
-    return "¥" + formats.number_format(number, 2, use_l10n=True, force_grouping=True)
+    return f"¥{Decimal(number):,.2f}"
 
 
 def _points(ratio: float | Decimal) -> str:
     """A ratio in percent (or a change of ratios in percentage points), one decimal, rounded
-    half up (number_format would cut the digits off)."""
-    rounded = (Decimal(str(ratio)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return formats.number_format(rounded, 1, use_l10n=True)
+    half up."""
+    return f"{(Decimal(str(ratio)) * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
 
 
 def _percent(ratio: float | Decimal) -> str:
@@ -176,7 +177,7 @@ def cell(metric: Metric, value: Value, window: Window, by: str | None, group: ob
         "" if metric.numerator == "spend" else drill_query(window, metric.numerator, by, group),
     )
     if metric.unit == Unit.COUNT:
-        return Cell(metric, value, numerator.text, numerator.drill)
+        return Cell(metric, value, window, numerator.text, numerator.drill)
     denominator = Part(
         _count(value.denominator or 0), drill_query(window, metric.denominator, by, group)
     )
@@ -187,7 +188,7 @@ def cell(metric: Metric, value: Value, window: Window, by: str | None, group: ob
     else:
         text = _money(value.value)
     drill = numerator.drill if metric.unit == Unit.RATE else denominator.drill
-    return Cell(metric, value, text, drill, (numerator, denominator))
+    return Cell(metric, value, window, text, drill, (numerator, denominator))
 
 
 def delta(metric: Metric, now: Value, before: Value) -> Delta:
@@ -383,6 +384,24 @@ def compare(*, dealer_ids: list[int], first: Month, second: Month, view: View) -
         )
         for metric in METRICS.values()
     ]
+
+
+def compare_chart(rows: list[Compared], *, first: Month, second: Month) -> dict:
+    """What the comparison chart draws: the funnel's steps in both months, side by side."""
+    by_metric = {row.metric.key: row for row in rows}
+    steps = []
+    for measure, metric in FUNNEL:
+        row = by_metric[metric]
+        steps.append(
+            {
+                "name": str(MEASURES[measure].name),
+                "values": [row.first.value.numerator, row.second.value.numerator],
+                "drills": [
+                    drill_query(window, measure) for window in (row.first.window, row.second.window)
+                ],
+            }
+        )
+    return {"months": [str(first), str(second)], "steps": steps}
 
 
 # ---------------------------------------------------------------- the leads behind a number

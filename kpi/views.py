@@ -60,9 +60,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "compare": compare,
     }
     if compare:
-        context["compared"] = dashboard.compare(
-            dealer_ids=dealer_ids, first=other, second=month, view=view
-        )
+        compared = dashboard.compare(dealer_ids=dealer_ids, first=other, second=month, view=view)
+        context |= {
+            "compared": compared,
+            "chart": dashboard.compare_chart(compared, first=other, second=month),
+        }
     else:
         window = dashboard.month_window(dealer_ids=dealer_ids, month=month, view=view)
         funnel = dashboard.funnel(dealer_ids=dealer_ids, month=month, view=view)

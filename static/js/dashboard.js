@@ -1,19 +1,29 @@
-// The dashboard's funnel chart: the steps of <script id="dcc-funnel-data">, drawn by ECharts
-// into #dcc-funnel; a click on a step opens the leads behind it.
+// The dashboard's charts, drawn by ECharts from the data the page carries in
+// <script type="application/json">: the month's funnel (#dcc-funnel) and two months' funnels
+// side by side (#dcc-compare-chart). A click on a step opens the leads behind it.
 (function () {
   "use strict";
   const PALETTE = ["#0b4f8a", "#1765a8", "#2f7fc1", "#4f97cf", "#75b0dc", "#9cc8e8"];
 
-  function draw() {
-    const el = document.getElementById("dcc-funnel");
-    const source = document.getElementById("dcc-funnel-data");
+  function start(elementId, dataId, option) {
+    const el = document.getElementById(elementId);
+    const source = document.getElementById(dataId);
     if (!el || !source || !window.echarts) return;
     const data = JSON.parse(source.textContent);
-    const encode = window.echarts.format.encodeHTML;
-    const largest = Math.max(1, ...data.steps.map((step) => step.value));
     const chart = window.echarts.init(el, null, { renderer: "canvas" });
-    chart.setOption({
-      textStyle: { fontFamily: getComputedStyle(document.body).fontFamily },
+    chart.setOption(Object.assign(
+      { textStyle: { fontFamily: getComputedStyle(document.body).fontFamily } },
+      option(data, window.echarts.format.encodeHTML),
+    ));
+    chart.on("click", (item) => {
+      const drill = item.data && item.data.drill;
+      if (drill) window.location.href = el.dataset.drillUrl + "?" + drill;
+    });
+    window.addEventListener("resize", () => chart.resize());
+  }
+
+  function funnel(data, encode) {
+    return {
       color: PALETTE,
       tooltip: {
         trigger: "item",
@@ -26,7 +36,7 @@
         type: "funnel",
         sort: "none",
         min: 0,
-        max: largest,
+        max: Math.max(1, ...data.steps.map((step) => step.value)),
         minSize: "12%",
         left: "4%",
         width: "92%",
@@ -50,12 +60,29 @@
           drill: step.drill,
         })),
       }],
-    });
-    chart.on("click", (item) => {
-      if (item.data && item.data.drill) window.location.href = el.dataset.drillUrl + "?" + item.data.drill;
-    });
-    window.addEventListener("resize", () => chart.resize());
+    };
   }
 
-  document.addEventListener("DOMContentLoaded", draw);
+  function sideBySide(data) {
+    return {
+      color: ["#9cc8e8", "#0b4f8a"],
+      legend: { top: 4 },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: data.steps.map((step) => step.name) },
+      yAxis: { type: "value", minInterval: 1 },
+      series: data.months.map((month, index) => ({
+        name: month,
+        type: "bar",
+        cursor: "pointer",
+        label: { show: true, position: "top" },
+        data: data.steps.map((step) => ({ value: step.values[index], drill: step.drills[index] })),
+      })),
+    };
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    start("dcc-funnel", "dcc-funnel-data", funnel);
+    start("dcc-compare-chart", "dcc-compare-data", sideBySide);
+  });
 })();

@@ -1,0 +1,81 @@
+"""The dealer dashboard in Chinese, with the demo's data, in a real browser: the funnel chart
+is drawn, the page fits a phone, and a number (in a table or on the chart) opens the leads
+behind it. Screenshots `dashboard-*.png` land in var/screenshots/."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from accounts.models import Staff
+from kpi.dashboard import Month
+from leads.demo import load_demo
+from tests.browser.test_pages import FITS, STICKING_OUT, UNLABELLED_CONTROLS
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo(transactional_ledger):
+    load_demo(leads_per_dealer=80)
+    gm = Staff.objects.get(username="gm")
+    gm.set_password("pw-for-tests-1")
+    gm.save()
+    return gm
+
+
+def _chinese(session) -> None:
+    session.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": session.base_url}]
+    )
+
+
+def _chart_drawn(tab) -> None:
+    tab.locator("#dcc-funnel canvas, #dcc-funnel svg").first.wait_for()
+    size = tab.evaluate(
+        "(() => { const c = document.querySelector('#dcc-funnel canvas');"
+        " return c ? [c.width, c.height] : [0, 0]; })()"
+    )
+    assert size[0] > 100 and size[1] > 100, size
+
+
+@pytest.mark.parametrize("width", [1440, 375])
+def test_the_dashboard_draws_its_funnel_and_every_number_opens_its_leads(open_session, demo, width):
+    session = open_session("gm", width=width)
+    _chinese(session)
+    tab = session.page
+    month = Month.current().previous  # the demo's last full month
+    session.goto(f"/dashboard/?month={month}")
+    assert tab.evaluate("document.documentElement.lang") == "zh-hans"
+    _chart_drawn(tab)
+    tab.wait_for_timeout(300)  # the chart's first animation
+    session.screenshot(f"dashboard-zh-hans-{width}")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
+    assert tab.evaluate(UNLABELLED_CONTROLS) == []
+
+    # A number in the channel table opens the leads it counts.
+    number = tab.locator("#channels a.dcc-num").first
+    counted = int(number.inner_text().replace(",", ""))
+    assert counted > 0
+    number.click()
+    tab.wait_for_url("**/dashboard/leads/**")
+    rows = tab.locator("table tbody tr")
+    assert rows.count() == min(counted, 50)
+    session.screenshot(f"dashboard-leads-zh-hans-{width}")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
+
+    # The chart's first step (all the month's leads) opens them too.
+    session.goto(f"/dashboard/?month={month}")
+    _chart_drawn(tab)
+    leads = tab.locator("#funnel tr[data-step='leads'] a.dcc-num").first
+    expected = leads.get_attribute("href")
+    box = tab.locator("#dcc-funnel").bounding_box()
+    tab.mouse.click(box["x"] + box["width"] / 2, box["y"] + 24)
+    tab.wait_for_url("**/dashboard/leads/**")
+    assert tab.url.endswith(expected)
+
+    # Two months side by side.
+    session.goto(f"/dashboard/?mode=compare&month={month}&other={month.previous}")
+    tab.locator("#compare").wait_for()
+    session.screenshot(f"dashboard-compare-zh-hans-{width}")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
