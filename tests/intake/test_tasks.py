@@ -226,6 +226,7 @@ def test_tick_deletes_uploads_older_than_a_month_unless_an_import_still_needs_th
     assert recent.path.exists() and queued.path.exists()
 
 
+@pytest.mark.django_db
 def test_the_upkeep_thread_runs_tick_and_survives_its_failures(monkeypatch):
     calls: list[str] = []
 
