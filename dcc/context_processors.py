@@ -16,6 +16,7 @@ NAVIGATION = [
     ("lead_list", _("Leads"), DEALER_MANAGERS | {Role.HEADQUARTERS} | DCC_TEAM),
     ("lead_new", _("New lead"), LEAD_CREATORS),
     ("dashboard", _("Dashboard"), KPI_VIEWERS),
+    ("dashboard_hq", _("Headquarters"), frozenset({Role.HEADQUARTERS})),
     ("imports", _("Imports"), SUPERVISORS),
     ("dealer_settings", _("Settings"), SUPERVISORS),
 ]

@@ -1,29 +1,36 @@
 """The dealer dashboard (看板) for managers and supervisors: a month's funnel against the month
-before, channels, agents, two months side by side, and the leads behind every number. Reads
-come from kpi.dashboard; the views parse the request and render."""
+before, its broken stages and order target, channels, agents, two months side by side, and the
+leads behind every number; beside it headquarters' ranking and heat map, the daily report and
+the scorecards. Reads come from kpi.dashboard and kpi.pages, writes from kpi.targets; the
+views parse the request and render."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kpi import dashboard
+from dcc.errors import DomainError
+from kpi import dashboard, pages
+from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
 from kpi.measures import DIMENSIONS
-from kpi.registry import MEASURES, View
+from kpi.registry import MEASURES, METRICS, View
 from kpi.selectors import day_window
+from kpi.targets import set_order_target
 from leads.models import Lead
-from leads.permissions import may_see_kpis, may_see_phone
+from leads.permissions import may_see_kpis, may_see_phone, may_set_targets
 from leads.phone import mask_phone
 from leads.views.common import workbench
 
 PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def kpi_viewers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -44,20 +51,53 @@ def _view(request: HttpRequest) -> View:
     return View(wanted) if wanted in View.values else View.PERIOD
 
 
+def _xlsx(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+def _set_target(request: HttpRequest, month: Month) -> dict[str, str]:
+    """The target form's POST: the month's order target set, or what was wrong with it."""
+    if not may_set_targets(request.user, request.dealer.pk):
+        return {"message": _("Only the general manager and the sales manager set targets.")}
+    try:
+        orders = int(request.POST.get("orders", "").strip())
+    except ValueError:
+        return {
+            "message": _("An order target is a whole number."),
+            "value": request.POST.get("orders", ""),
+        }
+    try:
+        set_order_target(dealer=request.dealer, by=request.user, month=month.first, orders=orders)
+    except DomainError as error:
+        return {"message": error.message, "value": str(orders)}
+    return {}
+
+
 @kpi_viewers
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    """One month (default: this one) against the month before, or two months side by side."""
+    """One month (default: this one) against the month before, or two months side by side;
+    POST sets the month's order target."""
     view = _view(request)
     month = Month.parse(request.GET.get("month")) or Month.current()
     compare = request.GET.get("mode") == "compare"
     other = Month.parse(request.GET.get("other")) or month.previous
     dealer_ids = [request.dealer.pk]
+    target_error: dict[str, str] = {}
+    if request.method == "POST":
+        target_error = _set_target(request, month)
+        if not target_error:
+            return HttpResponseRedirect(request.get_full_path())
     context: dict = {
         "view": view,
         "views": View.choices,
         "month": month,
         "other": other,
         "compare": compare,
+        "target_error": target_error,
+        "may_set_targets": may_set_targets(request.user, request.dealer.pk),
+        "may_see_headquarters": pages.may_see_headquarters(request.user),
     }
     if compare:
         compared = dashboard.compare(dealer_ids=dealer_ids, first=other, second=month, view=view)
@@ -73,8 +113,147 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "chart": funnel.chart(),
             "channels": dashboard.channel_table(window=window),
             "agents": dashboard.agent_table(window=window),
+            "broken": pages.broken_stages(dealer=request.dealer, month=month, view=view),
+            "target": pages.target_for(dealer=request.dealer, month=month),
         }
-    return render(request, "kpi/dashboard.html", context)
+    status = 400 if target_error else 200
+    return render(request, "kpi/dashboard.html", context, status=status)
+
+
+@kpi_viewers
+def table_export(request: HttpRequest) -> HttpResponse:
+    """The dashboard's channel or agent table of a month as XLSX."""
+    view = _view(request)
+    month = Month.parse(request.GET.get("month")) or Month.current()
+    window = dashboard.month_window(dealer_ids=[request.dealer.pk], month=month, view=view)
+    if request.GET.get("table") == "agents":
+        table, first_column = dashboard.agent_table(window=window), _("Agent")
+    elif request.GET.get("table") == "channels":
+        table, first_column = dashboard.channel_table(window=window), _("Channel")
+    else:
+        return _invalid(request, _("Unknown table."))
+    sheet = pages.table_sheet(table, first_column)
+    name = f"{request.dealer.code}-{request.GET['table']}-{month}-{view}"
+    return _xlsx(table_xlsx([sheet]), name)
+
+
+@kpi_viewers
+def headquarters_page(request: HttpRequest) -> HttpResponse:
+    """The dealers this person reads, ranked on a metric, and their heat map of funnel rates."""
+    if not pages.may_see_headquarters(request.user):
+        return render(request, "kpi/refused.html", {"headquarters": True}, status=403)
+    view = _view(request)
+    month = Month.parse(request.GET.get("month")) or Month.current()
+    metric = request.GET.get("metric", "")
+    if metric not in METRICS:
+        metric = "arrival_rate"
+    hq = pages.headquarters(staff=request.user, metric=metric, month=month, view=view)
+    return render(
+        request,
+        "kpi/headquarters.html",
+        {
+            "hq": hq,
+            "metric": METRICS[metric],
+            "metrics": pages.hq_metric_choices(),
+            "rows": [
+                (
+                    row,
+                    pages.value_text(metric, row.value),
+                    pages.part_text(metric, row.value.numerator),
+                    pages.part_text(metric, row.value.denominator),
+                    pages.value_text(metric, row.brand_average),
+                )
+                for row in hq.ranking.rows
+            ],
+            "heat_rows": [
+                (
+                    row,
+                    [
+                        (row.cells[key], pages.percent_text(row.cells[key].rate.value))
+                        for key in hq.heat.metrics
+                    ],
+                )
+                for row in hq.heat.rows
+            ],
+            "stage_names": pages.stage_names(),
+            "month": month,
+            "view": view,
+            "views": View.choices,
+        },
+    )
+
+
+def _day(request: HttpRequest) -> date | None:
+    text = request.GET.get("date")
+    if not text:
+        return pages.yesterday()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@kpi_viewers
+def daily_page(request: HttpRequest) -> HttpResponse:
+    """The daily report kept for a day (default yesterday), generated now if none was kept."""
+    day = _day(request)
+    if day is None:
+        return _invalid(request, _("Not a date."))
+    if day > timezone.localdate():
+        return _invalid(request, _("There is no report for a day still to come."))
+    report, generated = pages.kept_daily_report(dealer=request.dealer, day=day)
+    return render(
+        request,
+        "kpi/daily.html",
+        {
+            "report": report,
+            "day": day,
+            "generated": generated,
+            "sections": pages.daily_sections(report),
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1) if day < timezone.localdate() else None,
+        },
+    )
+
+
+@kpi_viewers
+def daily_export(request: HttpRequest) -> HttpResponse:
+    day = _day(request)
+    if day is None or day > timezone.localdate():
+        return _invalid(request, _("Not a date."))
+    report, _generated = pages.kept_daily_report(dealer=request.dealer, day=day)
+    return _xlsx(
+        daily_report_xlsx(pages.in_report_order(report)),
+        f"{request.dealer.code}-daily-{day.isoformat()}",
+    )
+
+
+@kpi_viewers
+def scores_page(request: HttpRequest) -> HttpResponse:
+    """Per role, the month's people ranked by points, with what they are scored on."""
+    month = Month.parse(request.GET.get("month")) or Month.current()
+    roles = pages.scores_by_role(dealer=request.dealer, month=month)
+    return render(
+        request,
+        "kpi/scores.html",
+        {
+            "month": month,
+            "roles": [
+                (
+                    scores,
+                    [
+                        (
+                            card,
+                            [card.counts[event] for event, _points in scores.events],
+                            pages.talk_time(card.talk_seconds),
+                        )
+                        for card in scores.cards
+                    ],
+                )
+                for scores in roles
+            ],
+        },
+    )
 
 
 def _invalid(request: HttpRequest, message: str) -> HttpResponse:

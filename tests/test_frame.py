@@ -213,7 +213,7 @@ NAV = {
     "marketing_manager": {"Leads", "New lead", "Dashboard"},
     "platform_specialist": {"New lead"},
     "auditor": {"Leads", "Dashboard"},
-    "headquarters": {"Leads", "Dashboard"},
+    "headquarters": {"Leads", "Dashboard", "Headquarters"},
 }  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 // The dashboard's charts, drawn by ECharts from the data the page carries in
 // <script type="application/json">: the month's funnel (#dcc-funnel) and two months' funnels
-// side by side (#dcc-compare-chart). A click on a step opens the leads behind it.
+// side by side (#dcc-compare-chart), and headquarters' dealers × stages heat map (#dcc-heat).
+// A click on a step opens the leads behind it.
 (function () {
   "use strict";
   const PALETTE = ["#0b4f8a", "#1765a8", "#2f7fc1", "#4f97cf", "#75b0dc", "#9cc8e8"];
@@ -10,6 +11,7 @@
     const source = document.getElementById(dataId);
     if (!el || !source || !window.echarts) return;
     const data = JSON.parse(source.textContent);
+    if (data.dealers) el.style.height = Math.max(220, 90 + 36 * data.dealers.length) + "px";
     const chart = window.echarts.init(el, null, { renderer: "canvas" });
     chart.setOption(Object.assign(
       { textStyle: { fontFamily: getComputedStyle(document.body).fontFamily } },
@@ -81,7 +83,71 @@
     };
   }
 
+  // Dealers × funnel rates, each cell coloured by its gap to the brand average (percentage
+  // points, red below, green above); a ring marks a rate significantly below the brand.
+  function heat(data, encode) {
+    const narrow = window.innerWidth < 576;
+    const gaps = data.cells.map((cell) => Math.abs(cell.gap || 0));
+    const reach = Math.max(5, ...gaps);
+    return {
+      tooltip: {
+        formatter: (item) => {
+          const cell = item.data.cell;
+          return encode(data.dealers[cell.y]) + "<br>" + encode(data.metrics[cell.x]) + ": "
+            + encode(cell.rate) + " (" + encode(cell.parts) + ")<br>"
+            + encode(data.labels.brand) + ": " + encode(cell.brand)
+            + (cell.low ? "<br><b>" + encode(data.labels.low) + "</b>" : "");
+        },
+      },
+      grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
+      xAxis: {
+        type: "category",
+        data: data.metrics,
+        axisLabel: { interval: 0, rotate: narrow ? 60 : 20, fontSize: narrow ? 10 : 12 },
+        splitArea: { show: true },
+      },
+      yAxis: {
+        type: "category",
+        data: data.dealers,
+        inverse: true,
+        axisLabel: {
+          fontSize: narrow ? 10 : 12,
+          formatter: (name) => (narrow ? name.split(" ")[0] : name),
+        },
+      },
+      visualMap: {
+        type: "continuous",
+        dimension: 2,
+        min: -reach,
+        max: reach,
+        calculable: false,
+        orient: "horizontal",
+        left: "center",
+        bottom: 0,
+        itemHeight: narrow ? 120 : 200,
+        text: ["+" + Math.round(reach) + " pp", "−" + Math.round(reach) + " pp"],
+        inRange: { color: ["#c0392b", "#f4d3cf", "#f7f7f7", "#cfe8d5", "#2e8b57"] },
+      },
+      series: [{
+        type: "heatmap",
+        label: {
+          show: true,
+          fontSize: narrow ? 9 : 12,
+          formatter: (item) => item.data.cell.rate + (item.data.cell.low ? " !" : ""),
+        },
+        data: data.cells.map((cell) => ({
+          value: [cell.x, cell.y, cell.gap === null ? "-" : cell.gap],
+          cell: cell,
+          itemStyle: cell.low
+            ? { borderColor: "#7b1010", borderWidth: 3 }
+            : { borderColor: "#fff", borderWidth: 1 },
+        })),
+      }],
+    };
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    start("dcc-heat", "dcc-heat-data", heat);
     start("dcc-funnel", "dcc-funnel-data", funnel);
     start("dcc-compare-chart", "dcc-compare-data", sideBySide);
   });

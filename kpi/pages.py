@@ -1,0 +1,300 @@
+"""Reads for the measurement pages beside the dashboard: the broken stages of a month, the
+order target's progress, headquarters' ranking and heat map, the daily report as tables, and
+the scorecards per role. Every number comes from its owner module (kpi.bottlenecks,
+kpi.targets, kpi.headquarters, kpi.daily, kpi.scorecards); this module only lays it out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Dealer, Staff
+from accounts.roles import Role
+from kpi import daily
+from kpi.bottlenecks import STAGE_METRICS, Finding, find_bottlenecks
+from kpi.dashboard import Month, Table, drill_query, month_window
+from kpi.headquarters import HeatMap, Ranking, heat_map, kpi_dealer_ids, ranking
+from kpi.models import DailyReport, ScoreEvent
+from kpi.registry import METRICS, Unit, View
+from kpi.scorecards import Scorecard, point_rules, scorecards
+from kpi.selectors import Value
+from kpi.targets import TargetPlan, target_plan
+from leads.permissions import roles_by_dealer
+
+# ---------------------------------------------------------------- broken stages
+
+
+@dataclass(frozen=True)
+class BrokenStage:
+    """A finding of the bottleneck finder with the leads its rate is measured on."""
+
+    finding: Finding
+    drill: str  # drill-down query: the leads in the rate's denominator (of the agent, if named)
+    leads: int
+
+
+def broken_stages(*, dealer: Dealer, month: Month, view: View) -> list[BrokenStage]:
+    """The month's stages significantly below the brand or the dealer's last three months."""
+    window = month_window(dealer_ids=[dealer.pk], month=month, view=view)
+    result = find_bottlenecks(dealer=dealer, window=window)
+    stages = []
+    for finding in result.findings:
+        measure = METRICS[finding.metric].denominator
+        if finding.agent is not None:
+            drill = drill_query(result.window, measure, "agent", finding.agent.agent_id)
+            leads = finding.agent.rate.denominator
+        else:
+            drill = drill_query(result.window, measure)
+            leads = finding.rate.denominator
+        stages.append(BrokenStage(finding=finding, drill=drill, leads=leads))
+    return stages
+
+
+# ---------------------------------------------------------------- the order target
+
+
+def target_for(*, dealer: Dealer, month: Month, today: date | None = None) -> TargetPlan | None:
+    return target_plan(dealer=dealer, month=month.first, today=today)
+
+
+# ---------------------------------------------------------------- headquarters
+
+
+def may_see_headquarters(staff: Staff) -> bool:
+    """Headquarters users, and anyone who reads the KPIs of more than one dealer."""
+    held = roles_by_dealer(staff).values()
+    return any(Role.HEADQUARTERS in roles for roles in held) or len(kpi_dealer_ids(staff)) > 1
+
+
+def percent_text(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def value_text(metric_key: str, value: Value) -> str:
+    """A ranking value as shown: a count, a rate in percent, money in yuan."""
+    unit = METRICS[metric_key].unit
+    if value.value is None:
+        return "—"
+    if unit == Unit.RATE:
+        return percent_text(float(value.value))
+    if unit == Unit.MONEY:
+        return f"¥{value.value:,.2f}"
+    if METRICS[metric_key].denominator is None:
+        return f"{value.value:,}"
+    return f"{value.value:,.1f}"
+
+
+def part_text(metric_key: str, number: Any) -> str:
+    if number is None:
+        return "—"
+    if METRICS[metric_key].numerator == "spend" and not isinstance(number, int):
+        return f"¥{number:,.2f}"
+    return f"{number:,}"
+
+
+@dataclass(frozen=True)
+class Headquarters:
+    ranking: Ranking
+    heat: HeatMap
+    chart: dict
+
+
+def headquarters(*, staff: Staff, metric: str, month: Month, view: View) -> Headquarters:
+    """The dealers `staff` may see ranked on `metric`, and their heat map of funnel rates."""
+    dealer_ids = kpi_dealer_ids(staff)
+    period = {"first": month.first, "last": month.last, "view": view}
+    ranked = ranking(dealer_ids=dealer_ids, metric=metric, **period)
+    heat = heat_map(dealer_ids=dealer_ids, **period)
+    return Headquarters(ranking=ranked, heat=heat, chart=heat_chart(heat))
+
+
+def heat_chart(heat: HeatMap) -> dict:
+    """What the heat map draws: per cell the gap to the brand average in percentage points
+    (None without a rate), its texts, and whether it is flagged."""
+    cells = []
+    for y, row in enumerate(heat.rows):
+        for x, key in enumerate(heat.metrics):
+            cell = row.cells[key]
+            rate, brand = cell.rate.value, cell.brand.value
+            gap = None if rate is None or brand is None else round((rate - brand) * 100, 1)
+            cells.append(
+                {
+                    "x": x,
+                    "y": y,
+                    "gap": gap,
+                    "rate": percent_text(rate),
+                    "brand": percent_text(brand),
+                    "parts": f"{cell.rate.numerator:,} / {cell.rate.denominator:,}",
+                    "low": cell.low,
+                }
+            )
+    return {
+        "metrics": [str(METRICS[key].name) for key in heat.metrics],
+        "dealers": [f"{row.dealer.code} {row.dealer.name}" for row in heat.rows],
+        "cells": cells,
+        "labels": {
+            "brand": _("Brand average"),
+            "gap": _("Against the brand"),
+            "low": _("Significantly below the brand average"),
+        },
+    }
+
+
+def hq_metric_choices() -> list[tuple[str, str]]:
+    return [(key, str(metric.name)) for key, metric in METRICS.items()]
+
+
+def stage_names() -> list[str]:
+    return [str(METRICS[key].name) for key in STAGE_METRICS]
+
+
+# ---------------------------------------------------------------- the daily report
+
+
+def yesterday() -> date:
+    return timezone.localdate() - timedelta(days=1)
+
+
+def kept_daily_report(*, dealer: Dealer, day: date) -> tuple[DailyReport, bool]:
+    """The report kept for `day`, or one generated now (and kept) when there is none; the
+    flag says it was generated now."""
+    report = DailyReport.objects.filter(dealer=dealer, day=day).first()
+    if report is not None:
+        return report, False
+    return daily.generate_daily_report(dealer=dealer, day=day), True
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    total: list[str] | None  # the last row, set apart
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, daily.Percent):
+        return percent_text(value.value)
+    if isinstance(value, daily.Money):
+        return f"¥{value.value:,.2f}"
+    if isinstance(value, int | float):
+        return f"{value:,}"
+    return str(value)
+
+
+SECTION_METRICS = {
+    "day_kpis": daily.DAY_METRICS,
+    "month_kpis": daily.DAY_METRICS,
+    "channels": daily.CHANNEL_METRICS,
+    "agents": daily.AGENT_METRICS,
+}
+
+
+def _in_order(section: dict, wanted: list[str]) -> dict:
+    """A stored section with its metrics in the report's order (a JSON column need not keep
+    the order of keys: PostgreSQL's jsonb does not), then any others in the registry's."""
+    stored = section["metrics"]
+    keys = [key for key in wanted if key in stored]
+    keys += [key for key in METRICS if key in stored and key not in keys]
+    keys += [key for key in stored if key not in keys]
+    return {**section, "metrics": {key: stored[key] for key in keys}}
+
+
+def in_report_order(report: DailyReport) -> DailyReport:
+    """The kept report (unsaved copy) with every section's metrics in the report's order."""
+    content = dict(report.content)
+    for key, wanted in SECTION_METRICS.items():
+        if key in content:
+            content[key] = _in_order(content[key], wanted)
+    return DailyReport(
+        dealer_id=report.dealer_id,
+        day=report.day,
+        generated_at=report.generated_at,
+        content=content,
+    )
+
+
+def daily_sections(report: DailyReport) -> list[Section]:
+    """The kept report's sections as tables, as its XLSX lays them out."""
+    content = report.content
+    sections = []
+    titles = (
+        ("day_kpis", _("The day")),
+        ("month_kpis", _("Month so far")),
+        ("channels", _("Channels")),
+        ("agents", _("Agents")),
+    )
+    for key, title in titles:
+        headers, rows = daily.report_rows(_in_order(content[key], SECTION_METRICS[key]))
+        if not content[key]["by"]:
+            headers[0] = ""
+            rows = rows[-1:]
+        shown = [[_shown(value) for value in row] for row in rows]
+        sections.append(Section(key, title, headers, shown[:-1], shown[-1] if shown else None))
+    sections.append(
+        Section(
+            "overdue_tasks",
+            _("Overdue tasks"),
+            [_("Person"), _("Overdue tasks")],
+            [[row["person"], f"{row['tasks']:,}"] for row in content["overdue_tasks"]],
+            None,
+        )
+    )
+    return sections
+
+
+def table_sheet(table: Table, first_column: str) -> tuple[str, list[str], list[list[Any]]]:
+    """A dashboard table (channels or agents) as a sheet for kpi.daily.table_xlsx."""
+    headers = [first_column] + [str(metric.name) for metric in table.metrics]
+    rows = []
+    for row in table.rows:
+        values: list[Any] = [row.label]
+        for metric, cell in zip(table.metrics, row.cells, strict=True):
+            value = None if cell is None else cell.value.value
+            if value is None:
+                values.append(None)
+            elif metric.unit == Unit.RATE:
+                values.append(daily.Percent(float(value)))
+            elif metric.unit == Unit.MONEY:
+                values.append(daily.Money(float(value)))
+            else:
+                values.append(int(value))
+        rows.append(values)
+    return first_column, headers, rows
+
+
+# ---------------------------------------------------------------- scorecards
+
+
+@dataclass(frozen=True)
+class RoleScores:
+    role: Role
+    events: list[tuple[ScoreEvent, int]]  # what the role is scored on, and its points
+    cards: list[Scorecard]
+
+
+def scores_by_role(*, dealer: Dealer, month: Month) -> list[RoleScores]:
+    """Each scored role's people, best first, with the counts the role is scored on."""
+    rules = point_rules(dealer)
+    cards = scorecards(dealer=dealer, month=month.first)
+    roles = []
+    for role in dict.fromkeys(card.role for card in cards):
+        events = [(event, rules[role, event]) for event in ScoreEvent if (role, event) in rules]
+        roles.append(
+            RoleScores(
+                role=role, events=events, cards=[card for card in cards if card.role == role]
+            )
+        )
+    return roles
+
+
+def talk_time(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"

@@ -1,0 +1,472 @@
+"""The measurement pages beside the dashboard: broken stages and the order target on
+/dashboard/, headquarters' ranking and heat map (/dashboard/hq/), the daily report
+(/dashboard/daily/) and the scorecards (/dashboard/scores/), each showing what its selector
+gives for a small hand-made ledger, to those who may see it, and the XLSX downloads."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.roles import Role
+from kpi.bottlenecks import find_bottlenecks
+from kpi.dashboard import Month, month_window
+from kpi.headquarters import kpi_dealer_ids, ranking
+from kpi.models import DailyReport, OrderTarget
+from kpi.registry import View
+from kpi.scorecards import scorecards
+from kpi.targets import set_order_target, target_plan
+from leads import actions
+from leads.models import CallOutcome, Channel
+from tests.conftest import build_team, grant
+from tests.factories import DealerFactory, make_lead
+from tests.kpi.test_bottlenecks import funnel
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAY = Month(date(2026, 5, 1))
+
+
+def at(month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def get(client, path: str, status: int = 200, **params) -> str:
+    response = client.get(path, params)
+    assert response.status_code == status, response.content[:500]
+    return response.content.decode()
+
+
+def section(html: str, element_id: str) -> str:
+    """From the element with `element_id` to the end of its section."""
+    return html.split(f'id="{element_id}"', 1)[1].split("</section>", 1)[0]
+
+
+def cells(html: str, marker: str) -> list[str]:
+    """The texts of the <td>s of the first table row containing `marker`, tags stripped."""
+    for chunk in html.split("<tr")[1:]:
+        chunk = chunk.split("</tr>", 1)[0]
+        if marker in chunk:
+            texts = re.findall(r"<td[^>]*>(.*?)</td>", chunk, flags=re.S)
+            return [" ".join(unescape(re.sub(r"<[^>]+>", " ", t)).split()) for t in texts]
+    raise AssertionError(f"no row with {marker}")
+
+
+# ---------------------------------------------------------------- ledgers
+
+
+@pytest.fixture
+def dealers(team, other_team):
+    """May 2026, four dealers of one brand, walk-in arrivals only (as in test_headquarters):
+    team (Shanghai) 4 of 40 arrived, other_team (Shanghai) 16 of 40, beijing 20 of 40,
+    hidden (Shanghai) 20 of 40, not granted. Brand: 60 of 160 = 37.5 %."""
+    beijing = build_team(DealerFactory(city="北京"))
+    hidden = build_team(DealerFactory())
+    for each, arrived in ((team, 4), (other_team, 16), (beijing, 20), (hidden, 20)):
+        funnel(each.dealer, by=each.gm, agent=each.dcc_agent, leads=40, arrived=arrived)
+    for granted in (other_team, beijing):
+        grant(team.headquarters, granted.dealer, Role.HEADQUARTERS)
+    return {"team": team, "other": other_team, "beijing": beijing, "hidden": hidden}
+
+
+@pytest.fixture
+def spring(team):
+    """March to May 2026: 20 leads, 10 booked, 8 arrived, 2 ordered. June: 3 leads, 1
+    arrival (as in test_targets)."""
+    gm = team.gm
+    for n in range(20):
+        lead = make_lead(team.dealer, by=gm, owner=team.dcc_agent, at=at(3 + n % 3, 2 + n))
+        if n < 10:
+            lead = actions.book_appointment(
+                lead=lead, by=gm, appointment_at=at(3 + n % 3, 3 + n), at=at(3 + n % 3, 2 + n)
+            )
+        if n < 8:
+            lead = actions.record_arrival(lead=lead, by=gm, at=at(3 + n % 3, 3 + n))
+        if n < 2:
+            actions.record_order(lead=lead, by=gm, at=at(3 + n % 3, 4 + n))
+    for n in range(3):
+        lead = make_lead(team.dealer, by=gm, owner=team.dcc_agent, at=at(6, 1 + n))
+        if n == 0:
+            actions.record_arrival(lead=lead, by=gm, at=at(6, 10))
+
+
+@pytest.fixture
+def small_may(team):
+    """May 2026: agent 1 reaches L1 (2 minutes' talk) and books it; it arrives (agent 1's
+    arrival) and consultant 1 takes the order. Agent 2 books L2. Autohome spends 31,000."""
+    Channel.objects.filter(dealer=team.dealer).update(monthly_spend=0)
+    Channel.objects.filter(dealer=team.dealer, code="autohome").update(
+        monthly_spend=Decimal("31000")
+    )
+    one, two, con = team.dcc_agent, team.dcc_agent_2, team.consultant
+    l1 = make_lead(team.dealer, by=team.gm, owner=one, at=at(5, 5, 9))
+    actions.log_call(
+        lead=l1, by=one, outcome=CallOutcome.REACHED, duration_seconds=120, at=at(5, 5)
+    )
+    actions.book_appointment(lead=l1, by=one, appointment_at=at(5, 8), at=at(5, 5, 11))
+    actions.record_arrival(lead=l1, by=team.showroom_manager, at=at(5, 8))
+    actions.hand_off(lead=l1, by=team.gm, to=con, at=at(5, 8, 12))
+    actions.record_order(lead=l1, by=con, at=at(5, 10))
+    l2 = make_lead(team.dealer, by=team.gm, owner=two, at=at(5, 6, 9), channel_code="douyin")
+    actions.book_appointment(lead=l2, by=two, appointment_at=at(5, 9), at=at(5, 6))
+    return {"L1": l1, "L2": l2}
+
+
+# ---------------------------------------------------------------- broken stages
+
+
+def test_the_dashboard_lists_the_broken_stages_with_the_leads_behind_them(team, dealers, api):
+    client = api(team.gm)
+    html = get(client, "/dashboard/", month="2026-05")
+    broken = section(html, "broken")
+    window = month_window(dealer_ids=[team.dealer.pk], month=MAY, view=View.PERIOD)
+    findings = find_bottlenecks(dealer=team.dealer, window=window).findings
+    assert [f.metric for f in findings] == ["arrival_rate"]  # 10 % of 40 against 37.5 %
+    finding = findings[0]
+    assert unescape(broken).count(finding.sentence) == 1
+    assert "Arrival rate 10%, brand average 38%" in finding.sentence
+    link = re.search(r'href="(/dashboard/leads/\?[^"]+)">the 40 leads behind it</a>', broken)
+    assert link, broken
+    drilled = get(client, unescape(link.group(1)))
+    assert "This number counts 40 leads." in drilled
+    assert "No stage is significantly below" not in broken
+
+
+def test_without_findings_the_panel_says_so(team, api, small_may):
+    broken = section(get(api(team.gm), "/dashboard/", month="2026-05"), "broken")
+    assert "No stage is significantly below the brand or its last three months." in broken
+
+
+# ---------------------------------------------------------------- the order target
+
+
+def test_the_target_panel_shows_the_plan_with_what_is_behind(team, spring, api):
+    set_order_target(dealer=team.dealer, by=team.gm, month=date(2026, 6, 1), orders=5)
+    html = get(api(team.gm), "/dashboard/", month="2026-06")
+    panel = section(html, "target")
+    plan = target_plan(dealer=team.dealer, month=date(2026, 6, 1))
+    assert [(s.measure, s.needed, s.done) for s in plan.steps] == [
+        ("ordered", 5, 0),
+        ("arrived", 20, 1),
+        ("appointed", 25, 0),
+        ("leads", 50, 3),
+    ]
+    for step in plan.steps:
+        shown = cells(panel, f'data-step="{step.measure}"')
+        assert shown[0] == str(step.needed)
+        assert shown[1].split()[0] == str(step.done)
+        assert shown[2] == f"{step.due_by_now:.1f}"
+        # June is over: everything short of the whole is behind, in red.
+        assert step.behind == ("behind" in shown[1])
+        tag = panel.split(f'data-step="{step.measure}"', 1)[1].split(">", 1)[0]
+        assert ("dcc-behind" in tag) == step.behind
+    assert 'value="5"' in panel  # the form holds the current target
+
+
+def test_without_a_target_the_panel_says_so(team, api):
+    panel = section(get(api(team.sales_manager), "/dashboard/", month="2026-06"), "target")
+    assert "No order target is set for this month." in panel
+    assert 'name="orders"' in panel
+
+
+def test_the_gm_sets_the_months_target(team, api):
+    client = api(team.gm)
+    response = client.post("/dashboard/?month=2026-07", {"orders": "12"})
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/?month=2026-07"
+    target = OrderTarget.objects.get(dealer=team.dealer)
+    assert (target.month, target.orders, target.set_by) == (date(2026, 7, 1), 12, team.gm)
+    assert 'value="12"' in section(get(client, "/dashboard/", month="2026-07"), "target")
+
+
+def test_a_supervisor_sees_the_target_but_may_not_set_it(team, api):
+    set_order_target(dealer=team.dealer, by=team.gm, month=date(2026, 7, 1), orders=12)
+    client = api(team.dcc_supervisor)
+    panel = section(get(client, "/dashboard/", month="2026-07"), "target")
+    assert 'name="orders"' not in panel
+    response = client.post("/dashboard/?month=2026-07", {"orders": "99"})
+    assert response.status_code == 400
+    assert "Only the general manager and the sales manager set targets." in unescape(
+        response.content.decode()
+    )
+    assert OrderTarget.objects.get(dealer=team.dealer).orders == 12
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("a dozen", "An order target is a whole number."),
+        ("-3", "An order target is a whole number from 0 to 100000."),
+    ],
+)
+def test_a_bad_number_is_shown_in_place(team, api, typed, message):
+    response = api(team.gm).post("/dashboard/?month=2026-07", {"orders": typed})
+    assert response.status_code == 400
+    panel = section(unescape(response.content.decode()), "target")
+    assert f'value="{typed}"' in panel
+    assert "is-invalid" in panel
+    assert message in panel
+    assert not OrderTarget.objects.exists()
+
+
+# ---------------------------------------------------------------- headquarters
+
+
+def test_headquarters_ranks_its_dealers_and_maps_their_stages(team, dealers, api):
+    html = get(api(team.headquarters), "/dashboard/hq/", month="2026-05", metric="arrival_rate")
+    result = ranking(
+        dealer_ids=kpi_dealer_ids(team.headquarters),
+        metric="arrival_rate",
+        first=MAY.first,
+        last=MAY.last,
+    )
+    table = section(html, "ranking")
+    codes = re.findall(r'<tr data-dealer="([^"]+)">', table)
+    assert codes == [row.dealer.code for row in result.rows]
+    assert codes == [dealers[k].dealer.code for k in ("beijing", "other", "team")]
+    assert dealers["hidden"].dealer.code not in html
+    # rank, city, rank in city, value with numerator / denominator, brand average
+    assert cells(table, f'data-dealer="{dealers["beijing"].dealer.code}"') == [
+        "1", "北京", "1", "50.0% 20 / 40", "37.5%",
+    ]  # fmt: skip
+    assert cells(table, f'data-dealer="{dealers["other"].dealer.code}"')[2:] == [
+        "1", "40.0% 16 / 40", "37.5%",
+    ]  # fmt: skip
+    assert cells(table, f'data-dealer="{team.dealer.code}"')[2:] == [
+        "2", "10.0% 4 / 40", "37.5%",
+    ]  # fmt: skip
+
+    heat = section(html, "heat")
+    team_row = heat.split(f'data-dealer="{team.dealer.code}"', 1)[1].split("</tr>", 1)[0]
+    assert team_row.count("dcc-flagged") == 1
+    assert "10.0%" in team_row
+    data = json.loads(re.search(r'id="dcc-heat-data"[^>]*>(.*?)</script>', html, re.S).group(1))
+    assert len(data["dealers"]) == 3
+    flagged = [c for c in data["cells"] if c["low"]]
+    assert len(flagged) == 1
+    assert data["metrics"][flagged[0]["x"]] == "Arrival rate"
+    assert data["dealers"][flagged[0]["y"]].startswith(team.dealer.code)
+    assert (flagged[0]["rate"], flagged[0]["brand"], flagged[0]["gap"]) == ("10.0%", "37.5%", -27.5)
+
+
+def test_the_metric_picker_ranks_on_another_metric(team, dealers, api):
+    html = get(api(team.headquarters), "/dashboard/hq/", month="2026-05", metric="lead_volume")
+    table = section(html, "ranking")
+    assert cells(table, f'data-dealer="{team.dealer.code}"')[0] == "1"  # 40 each: a tie
+    assert cells(table, f'data-dealer="{team.dealer.code}"')[3] == "40 40 / —"
+    assert '<option value="lead_volume" selected>' in html
+
+
+def test_headquarters_in_the_navigation_and_on_the_dashboard(team, dealers, api):
+    html = get(api(team.headquarters), "/dashboard/")
+    assert 'href="/dashboard/hq/"' in html
+    assert 'href="/dashboard/hq/?month=' in html
+    assert "/dashboard/hq/" not in get(api(team.gm), "/dashboard/")
+
+
+def test_who_may_open_the_headquarters_page(team, other_team, api):
+    assert get(api(team.gm), "/dashboard/hq/", 403)
+    assert "headquarters page" in get(api(team.gm), "/dashboard/hq/", 403)
+    assert get(api(team.dcc_agent), "/dashboard/hq/", 403)
+    # A manager at two dealers reads both.
+    grant(team.gm, other_team.dealer, Role.GM)
+    html = get(api(team.gm), "/dashboard/hq/", month="2026-05")
+    assert other_team.dealer.code in section(html, "ranking")
+    assert team.headquarters.username  # headquarters granted one dealer still opens it
+    assert get(api(team.headquarters), "/dashboard/hq/")
+
+
+def test_the_headquarters_page_takes_as_many_queries_for_more_dealers(team, dealers, api):
+    client = api(team.headquarters)
+    client.get("/dashboard/hq/", {"month": "2026-05"})  # the session and such, once
+
+    def counted(dealers_shown: int) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            html = get(client, "/dashboard/hq/", month="2026-05")
+        assert html.count("<tr data-dealer=") == 2 * dealers_shown  # ranking and heat map
+        return len(queries)
+
+    three = counted(3)
+    for _n in range(4):
+        extra = build_team(DealerFactory(city="广州"))
+        funnel(extra.dealer, by=extra.gm, agent=extra.dcc_agent, leads=3, arrived=1)
+        grant(team.headquarters, extra.dealer, Role.HEADQUARTERS)
+    assert counted(7) == three
+    # the session, the person and their roles; the ranking's 6; the heat map's 2 + 2 × 7
+    assert three <= 30
+
+
+# ---------------------------------------------------------------- the daily report
+
+
+@pytest.fixture
+def day_of_work(team):
+    """May 12 2026: three leads; the first two are reached five minutes after."""
+    for hour in (9, 10, 11):
+        lead = make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 12, hour))
+        if hour < 11:
+            actions.log_call(
+                lead=lead,
+                by=team.dcc_agent,
+                outcome=CallOutcome.REACHED,
+                at=at(5, 12, hour).replace(minute=5),
+            )
+
+
+def test_the_daily_report_is_generated_when_none_was_kept_and_then_kept(team, day_of_work, api):
+    client = api(team.gm)
+    html = get(client, "/dashboard/daily/", date="2026-05-12")
+    assert "this one was generated now" in html
+    kept = DailyReport.objects.get(dealer=team.dealer, day=date(2026, 5, 12))
+    day = section(html, "day_kpis")
+    total = kept.content["day_kpis"]["total"]["metrics"]
+    assert total["lead_volume"]["value"] == 3
+    assert total["contact_rate"]["numerator"] == 2
+    shown = cells(day, "table-light")
+    assert shown[0] == "3"  # leads
+    assert shown[3] == "66.7%"  # contact rate: 2 of 3
+    agents = section(html, "agents")
+    assert cells(agents, str(team.dcc_agent))[0] == "3"
+    assert "1 lead of the day missed its first-response SLA." in html
+
+    again = get(client, "/dashboard/daily/", date="2026-05-12")
+    assert "this one was generated now" not in again
+    assert "As generated on" in again
+    assert DailyReport.objects.filter(dealer=team.dealer).count() == 1
+
+
+def test_the_daily_report_shows_what_was_kept(team, day_of_work, api):
+    """Kept as sent: a lead entered afterwards does not change it."""
+    client = api(team.gm)
+    get(client, "/dashboard/daily/", date="2026-05-12")
+    make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 12, 15))
+    day = section(get(client, "/dashboard/daily/", date="2026-05-12"), "day_kpis")
+    assert cells(day, "table-light")[0] == "3"
+
+
+def test_the_daily_report_defaults_to_yesterday(team, api):
+    html = get(api(team.gm), "/dashboard/daily/")
+    yesterday = timezone.localdate() - timedelta(days=1)
+    assert f"Daily report {yesterday.isoformat()}" in html
+
+
+@pytest.mark.parametrize("when", ["yesterday-ish", "2999-01-01"])
+def test_a_day_it_cannot_show_says_so(team, api, when):
+    assert get(api(team.gm), "/dashboard/daily/", 400, date=when)
+
+
+def test_the_daily_report_downloads_as_xlsx(team, day_of_work, api):
+    client = api(team.gm)
+    html = get(client, "/dashboard/daily/", date="2026-05-12")  # generated and kept
+    link = re.search(r'href="(/dashboard/daily/xlsx/\?[^"]+)"', html).group(1)
+    response = client.get(unescape(link))  # the kept one, read back from the database
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    assert f"{team.dealer.code}-daily-2026-05-12.xlsx" in response["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Day", "Month so far", "Channels", "Agents", "Overdue tasks"]
+    day = [[c.value for c in row] for row in book["Day"].iter_rows()]
+    assert day[0][1:4] == ["Lead volume", "Repeat enquiries", "First response on time"]
+    assert day[-1][1] == 3
+
+
+def test_each_dealer_reads_its_own_daily_report(team, other_team, day_of_work, api):
+    html = get(api(other_team.gm), "/dashboard/daily/", date="2026-05-12")
+    assert cells(section(html, "day_kpis"), "table-light")[0] == "0"
+    assert str(team.dcc_agent) not in html
+    assert DailyReport.objects.get(dealer=other_team.dealer).content["dealer"] == (
+        other_team.dealer.code
+    )
+
+
+# ---------------------------------------------------------------- the dashboard's tables as XLSX
+
+
+def test_the_channel_and_agent_tables_download_as_xlsx(team, small_may, api):
+    client = api(team.gm)
+    html = get(client, "/dashboard/", month="2026-05")
+    link = re.search(r'href="(/dashboard/export/\?table=channels[^"]+)"', html).group(1)
+    response = client.get(unescape(link))
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = {row[0]: row[1:] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    # leads, arrivals, orders, lead close rate, cost per lead, per arrival, per order
+    assert rows["Autohome"] == (1, 1, 1, 1.0, 31000.0, 31000.0, 31000.0)
+    assert rows["All"][:3] == (2, 1, 1)
+
+    link = re.search(r'href="(/dashboard/export/\?table=agents[^"]+)"', html).group(1)
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(unescape(link)).content)).active
+    rows = {row[0]: row[1:] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[str(team.dcc_agent)] == (1, 1.0, 1.0, 1.0)
+    assert get(client, "/dashboard/export/", 400, table="everything")
+
+
+# ---------------------------------------------------------------- scorecards
+
+
+def test_the_scorecards_rank_each_role_by_points(team, small_may, api):
+    html = get(api(team.gm), "/dashboard/scores/", month="2026-05")
+    cards = {c.person.username: c for c in scorecards(dealer=team.dealer, month=MAY.first)}
+    agents = section(html, "scores-dcc_agent")
+    one = cells(agents, f'data-person="{team.dcc_agent.username}"')
+    # rank, points, appointments (+2), arrivals (+5), overdue follow-ups (−1), talk, handled
+    card = cards[team.dcc_agent.username]
+    assert one[:2] == ["1", str(card.points)]
+    assert card.points == 2 + 5 - card.counts["overdue_follow_up"]
+    assert one[2:4] == ["1", "1"]
+    assert one[-2:] == ["0:02:00", str(card.leads_handled)]
+    two = cells(agents, f'data-person="{team.dcc_agent_2.username}"')
+    assert two[:4] == ["2", str(cards[team.dcc_agent_2.username].points), "1", "0"]
+    consultants = section(html, "scores-consultant")
+    con = cells(consultants, f'data-person="{team.consultant.username}"')
+    # One order (+5), and L1's follow-up handed over to them still open (−1).
+    assert con[:3] == ["1", "4", "1"] == ["1", str(cards[team.consultant.username].points), "1"]
+    assert agents.index(team.dcc_agent.username) < agents.index(team.dcc_agent_2.username)
+
+
+# ---------------------------------------------------------------- who sees the pages
+
+
+PAGES = [
+    "/dashboard/daily/?date=2026-05-12",
+    "/dashboard/daily/xlsx/?date=2026-05-12",
+    "/dashboard/scores/?month=2026-05",
+    "/dashboard/export/?table=channels&month=2026-05",
+    "/dashboard/hq/",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("role", [Role.DCC_AGENT, Role.CONSULTANT])
+def test_people_on_the_line_are_refused(team, api, path, role):
+    assert api(team.by_role(role)).get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", PAGES[:-1])
+def test_supervisors_open_them(team, api, path):
+    assert api(team.dcc_supervisor).get(path).status_code == 200
+
+
+def test_another_dealers_people_are_not_shown(team, other_team, small_may, api):
+    html = get(api(other_team.gm), "/dashboard/scores/", month="2026-05")
+    assert team.dcc_agent.username not in html
+    assert other_team.dcc_agent.username in html
