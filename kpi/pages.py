@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Dealer, Staff
 from accounts.roles import Role
 from kpi import daily
-from kpi.bottlenecks import STAGE_METRICS, Finding, find_bottlenecks
+from kpi.bottlenecks import MIN_SAMPLE, STAGE_METRICS, Finding, find_bottlenecks
 from kpi.dashboard import Month, Table, drill_query, month_window
 from kpi.headquarters import HeatMap, Ranking, heat_map, kpi_dealer_ids, ranking
 from kpi.models import DailyReport, ScoreEvent
@@ -114,7 +114,8 @@ def headquarters(*, staff: Staff, metric: str, month: Month, view: View) -> Head
 
 def heat_chart(heat: HeatMap) -> dict:
     """What the heat map draws: per cell the gap to the brand average in percentage points
-    (None without a rate), its texts, and whether it is flagged."""
+    (None without a rate), its texts, whether it is flagged, and whether its sample is large
+    enough to be judged (MIN_SAMPLE)."""
     cells = []
     for y, row in enumerate(heat.rows):
         for x, key in enumerate(heat.metrics):
@@ -130,6 +131,7 @@ def heat_chart(heat: HeatMap) -> dict:
                     "brand": percent_text(brand),
                     "parts": f"{cell.rate.numerator:,} / {cell.rate.denominator:,}",
                     "low": cell.low,
+                    "judged": cell.rate.judged,
                 }
             )
     return {
@@ -140,6 +142,7 @@ def heat_chart(heat: HeatMap) -> dict:
             "brand": _("Brand average"),
             "gap": _("Against the brand"),
             "low": _("Significantly below the brand average"),
+            "small": _("Fewer than %(n)d in the denominator: not judged") % {"n": MIN_SAMPLE},
         },
     }
 

@@ -87,7 +87,10 @@
   // points, red below, green above); a ring marks a rate significantly below the brand.
   function heat(data, encode) {
     const narrow = window.innerWidth < 576;
-    const gaps = data.cells.map((cell) => Math.abs(cell.gap || 0));
+    // A sample too small to judge is drawn grey, outside the scale, its rate still shown.
+    const judged = data.cells.filter((cell) => cell.judged);
+    const unjudged = data.cells.filter((cell) => !cell.judged);
+    const gaps = judged.map((cell) => Math.abs(cell.gap || 0));
     const reach = Math.max(5, ...gaps);
     return {
       tooltip: {
@@ -96,7 +99,8 @@
           return encode(data.dealers[cell.y]) + "<br>" + encode(data.metrics[cell.x]) + ": "
             + encode(cell.rate) + " (" + encode(cell.parts) + ")<br>"
             + encode(data.labels.brand) + ": " + encode(cell.brand)
-            + (cell.low ? "<br><b>" + encode(data.labels.low) + "</b>" : "");
+            + (cell.low ? "<br><b>" + encode(data.labels.low) + "</b>" : "")
+            + (cell.judged ? "" : "<br>" + encode(data.labels.small));
         },
       },
       grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
@@ -118,6 +122,7 @@
       visualMap: {
         type: "continuous",
         dimension: 2,
+        seriesIndex: 0,
         min: -reach,
         max: reach,
         calculable: false,
@@ -128,21 +133,24 @@
         text: ["+" + Math.round(reach) + " pp", "−" + Math.round(reach) + " pp"],
         inRange: { color: ["#c0392b", "#f4d3cf", "#f7f7f7", "#cfe8d5", "#2e8b57"] },
       },
-      series: [{
+      series: [judged, unjudged].map((cells, index) => ({
         type: "heatmap",
         label: {
           show: true,
           fontSize: narrow ? 9 : 12,
           formatter: (item) => item.data.cell.rate + (item.data.cell.low ? " !" : ""),
         },
-        data: data.cells.map((cell) => ({
-          value: [cell.x, cell.y, cell.gap === null ? "-" : cell.gap],
+        data: cells.map((cell) => ({
+          value: [cell.x, cell.y, index ? 0 : cell.gap],
           cell: cell,
-          itemStyle: cell.low
-            ? { borderColor: "#7b1010", borderWidth: 3 }
-            : { borderColor: "#fff", borderWidth: 1 },
+          itemStyle: Object.assign(
+            index ? { color: "#e9ecef" } : {},
+            cell.low
+              ? { borderColor: "#7b1010", borderWidth: 3 }
+              : { borderColor: "#fff", borderWidth: 1 },
+          ),
         })),
-      }],
+      })),
     };
   }
 
