@@ -227,18 +227,24 @@ def in_report_order(report: DailyReport) -> DailyReport:
 def daily_sections(report: DailyReport) -> list[Section]:
     """The kept report's sections as tables, as its XLSX lays them out."""
     content = report.content
-    sections = []
-    titles = (
-        ("day_kpis", _("The day")),
-        ("month_kpis", _("Month so far")),
-        ("channels", _("Channels")),
-        ("agents", _("Agents")),
-    )
-    for key, title in titles:
+    # The day and the month so far side by side, a metric a row.
+    _headers, day = daily.report_rows(_in_order(content["day_kpis"], daily.DAY_METRICS))
+    _headers, month = daily.report_rows(_in_order(content["month_kpis"], daily.DAY_METRICS))
+    names = _headers[1:]
+    sections = [
+        Section(
+            "day_kpis",
+            _("Key figures"),
+            [_("Metric"), _("The day"), _("Month so far")],
+            [
+                [name, _shown(today), _shown(so_far)]
+                for name, today, so_far in zip(names, day[-1][1:], month[-1][1:], strict=True)
+            ],
+            None,
+        )
+    ]
+    for key, title in (("channels", _("Channels")), ("agents", _("Agents"))):
         headers, rows = daily.report_rows(_in_order(content[key], SECTION_METRICS[key]))
-        if not content[key]["by"]:
-            headers[0] = ""
-            rows = rows[-1:]
         shown = [[_shown(value) for value in row] for row in rows]
         sections.append(Section(key, title, headers, shown[:-1], shown[-1] if shown else None))
     sections.append(

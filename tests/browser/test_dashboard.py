@@ -79,3 +79,25 @@ def test_the_dashboard_draws_its_funnel_and_every_number_opens_its_leads(open_se
     tab.locator("#compare").wait_for()
     session.screenshot(f"dashboard-compare-zh-hans-{width}")
     assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
+
+
+@pytest.mark.parametrize("width", [1440, 375])
+def test_the_daily_report_and_the_scorecards_fit(open_session, demo, width):
+    session = open_session("gm", width=width)
+    _chinese(session)
+    tab = session.page
+    session.goto("/dashboard/")
+    tab.locator(".dcc-kpi-pages a[href='/dashboard/daily/']").click()
+    tab.wait_for_url("**/dashboard/daily/**")
+    tab.locator("#day_kpis table").wait_for()
+    assert tab.locator("#daily-xlsx").get_attribute("href").startswith("/dashboard/daily/xlsx/")
+    session.screenshot(f"daily-zh-hans-{width}")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
+    assert tab.evaluate(UNLABELLED_CONTROLS) == []
+
+    session.goto(f"/dashboard/scores/?month={Month.current().previous}")
+    tab.locator("#scores-dcc_agent table").wait_for()
+    assert tab.locator("#scores-dcc_agent tbody tr").count() >= 1
+    session.screenshot(f"scores-zh-hans-{width}")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
+    assert tab.evaluate(UNLABELLED_CONTROLS) == []

@@ -341,9 +341,8 @@ def test_the_daily_report_is_generated_when_none_was_kept_and_then_kept(team, da
     total = kept.content["day_kpis"]["total"]["metrics"]
     assert total["lead_volume"]["value"] == 3
     assert total["contact_rate"]["numerator"] == 2
-    shown = cells(day, "table-light")
-    assert shown[0] == "3"  # leads
-    assert shown[3] == "66.7%"  # contact rate: 2 of 3
+    assert cells(day, '<th scope="row">Lead volume') == ["3", "3"]  # the day, the month
+    assert cells(day, '<th scope="row">Contact rate') == ["66.7%", "66.7%"]  # 2 of 3
     agents = section(html, "agents")
     assert cells(agents, str(team.dcc_agent))[0] == "3"
     assert "1 lead of the day missed its first-response SLA." in html
@@ -360,7 +359,7 @@ def test_the_daily_report_shows_what_was_kept(team, day_of_work, api):
     get(client, "/dashboard/daily/", date="2026-05-12")
     make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 12, 15))
     day = section(get(client, "/dashboard/daily/", date="2026-05-12"), "day_kpis")
-    assert cells(day, "table-light")[0] == "3"
+    assert cells(day, '<th scope="row">Lead volume') == ["3", "3"]
 
 
 def test_the_daily_report_defaults_to_yesterday(team, api):
@@ -391,7 +390,7 @@ def test_the_daily_report_downloads_as_xlsx(team, day_of_work, api):
 
 def test_each_dealer_reads_its_own_daily_report(team, other_team, day_of_work, api):
     html = get(api(other_team.gm), "/dashboard/daily/", date="2026-05-12")
-    assert cells(section(html, "day_kpis"), "table-light")[0] == "0"
+    assert cells(section(html, "day_kpis"), '<th scope="row">Lead volume') == ["0", "0"]
     assert str(team.dcc_agent) not in html
     assert DailyReport.objects.get(dealer=other_team.dealer).content["dealer"] == (
         other_team.dealer.code
