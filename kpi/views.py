@@ -57,10 +57,13 @@ def _xlsx(content: bytes, name: str) -> HttpResponse:
     return response
 
 
-def _set_target(request: HttpRequest, month: Month) -> dict[str, str]:
+def _set_target(request: HttpRequest, month: Month) -> dict[str, str | int]:
     """The target form's POST: the month's order target set, or what was wrong with it."""
     if not may_set_targets(request.user, request.dealer.pk):
-        return {"message": _("Only the general manager and the sales manager set targets.")}
+        return {
+            "message": _("Only the general manager and the sales manager set targets."),
+            "status": 403,
+        }
     try:
         orders = int(request.POST.get("orders", "").strip())
     except ValueError:
@@ -84,7 +87,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     compare = request.GET.get("mode") == "compare"
     other = Month.parse(request.GET.get("other")) or month.previous
     dealer_ids = [request.dealer.pk]
-    target_error: dict[str, str] = {}
+    target_error: dict[str, str | int] = {}
     if request.method == "POST":
         target_error = _set_target(request, month)
         if not target_error:
@@ -107,6 +110,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         }
     else:
         window = dashboard.month_window(dealer_ids=dealer_ids, month=month, view=view)
+        target = pages.target_for(dealer=request.dealer, month=month)
         funnel = dashboard.funnel(dealer_ids=dealer_ids, month=month, view=view)
         context |= {
             "funnel": funnel,
@@ -114,9 +118,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "channels": dashboard.channel_table(window=window),
             "agents": dashboard.agent_table(window=window),
             "broken": pages.broken_stages(dealer=request.dealer, month=month, view=view),
-            "target": pages.target_for(dealer=request.dealer, month=month),
+            "target": target,
+            "target_elapsed": pages.percent_text(target.elapsed) if target else "",
         }
-    status = 400 if target_error else 200
+    # Refused: 403; a number it cannot take: 422, answered in place.
+    status = int(target_error.get("status", 422)) if target_error else 200
     return render(request, "kpi/dashboard.html", context, status=status)
 
 

@@ -101,3 +101,20 @@ def test_the_daily_report_and_the_scorecards_fit(open_session, demo, width):
     session.screenshot(f"scores-zh-hans-{width}")
     assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
     assert tab.evaluate(UNLABELLED_CONTROLS) == []
+
+
+def test_the_gm_sets_the_months_target_and_sees_the_plan(open_session, demo):
+    session = open_session("gm", width=375)
+    tab = session.page
+    session.goto(f"/dashboard/?month={Month.current()}")
+    tab.locator("#broken").wait_for()
+    tab.get_by_label(f"Orders in {Month.current()}").fill("many")
+    tab.get_by_role("button", name="Set the target").click()
+    tab.locator("#f-orders-error").wait_for()
+    assert "whole number" in tab.locator("#f-orders-error").inner_text()
+    tab.get_by_label(f"Orders in {Month.current()}").fill("12")
+    tab.get_by_role("button", name="Set the target").click()
+    tab.locator("#target-plan").wait_for()
+    assert tab.locator("#target-plan tr[data-step='ordered'] td").first.inner_text() == "12"
+    session.screenshot("dashboard-target-375")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)

@@ -203,7 +203,7 @@ def test_a_supervisor_sees_the_target_but_may_not_set_it(team, api):
     panel = section(get(client, "/dashboard/", month="2026-07"), "target")
     assert 'name="orders"' not in panel
     response = client.post("/dashboard/?month=2026-07", {"orders": "99"})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "Only the general manager and the sales manager set targets." in unescape(
         response.content.decode()
     )
@@ -219,7 +219,7 @@ def test_a_supervisor_sees_the_target_but_may_not_set_it(team, api):
 )
 def test_a_bad_number_is_shown_in_place(team, api, typed, message):
     response = api(team.gm).post("/dashboard/?month=2026-07", {"orders": typed})
-    assert response.status_code == 400
+    assert response.status_code == 422
     panel = section(unescape(response.content.decode()), "target")
     assert f'value="{typed}"' in panel
     assert "is-invalid" in panel
