@@ -160,7 +160,8 @@ def table_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
 
 def report_rows(report: dict) -> tuple[list[str], list[list[Any]]]:
     """A stored report section (report_json) as headers and rows for a sheet."""
-    metrics = list(report["metrics"])
+    # In the registry's order: PostgreSQL's JSON does not keep the order keys were stored in.
+    metrics = [key for key in METRICS if key in report["metrics"]]
     first = DIMENSION_NAMES.get(report["by"], "")
     headers = [str(first)] + [report["metrics"][key]["name"] for key in metrics]
     rows = []

@@ -131,14 +131,11 @@ def scorecards(*, dealer: Dealer, month: date) -> list[Scorecard]:
         card.talk_seconds = int(talk.get(member.staff_id) or 0)
         card.leads_handled = handled.get(member.staff_id, 0)
         cards.append(card)
-    for role in {card.role for card in cards}:
-        ranked = sorted(
-            (card for card in cards if card.role == role),
-            key=lambda card: (-card.points, card.person.username),
+    for card in cards:  # equal points share a rank (1, 2, 2, 4)
+        card.rank = 1 + sum(
+            1 for other in cards if other.role == card.role and other.points > card.points
         )
-        for place, card in enumerate(ranked, start=1):
-            card.rank = place
-    return sorted(cards, key=lambda card: (card.role, card.rank))
+    return sorted(cards, key=lambda card: (card.role, card.rank, card.person.username))
 
 
 def _credited(event: ScoreEvent, window) -> dict[int, int]:

@@ -64,16 +64,16 @@ def test_the_default_rules_credit_who_did_it(team, may):
     # The order (+5) and the follow-up that came with the lead, overdue since May 7 (−1).
     assert consultant.counts[ScoreEvent.OVERDUE_FOLLOW_UP] == 1
     assert (consultant.points, consultant.rank) == (4, 1)
-    assert found[team.consultant_2.pk].rank == 2
+    assert (found[team.consultant_2.pk].points, found[team.consultant_2.pk].rank) == (0, 2)
     assert team.gm.pk not in found  # no rule scores general managers
 
 
 def test_a_dealers_own_rules_replace_the_defaults(team, may):
     set_point_rule(dealer=team.dealer, by=team.gm, role=Role.DCC_AGENT,
                    event=ScoreEvent.APPOINTMENT, points=3)  # fmt: skip
-    assert cards(team) == {
+    assert cards(team) == {  # equal points, equal rank
         team.dcc_agent.username: (Role.DCC_AGENT, 3, 1),
-        team.dcc_agent_2.username: (Role.DCC_AGENT, 3, 2),
+        team.dcc_agent_2.username: (Role.DCC_AGENT, 3, 1),
     }
 
 
