@@ -60,7 +60,8 @@ fmt: venv ## Fix what ruff can fix and format the code
 messages: venv test-deps ## Extract UI strings into locale/, keep English, compile; then translate what is new in zh_Hans
 	$(BIN)/python tools/i18n.py
 
-bench: venv ## Run each bench/*.py
+bench: venv ## Run each bench/*.py (installs the bench extra: DuckDB for bench/kpi.py)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	@set -e; for f in bench/*.py; do \
 		[ -e "$$f" ] || { echo "no benchmarks in bench/"; break; }; \
 		echo "== $$f"; DJANGO_SETTINGS_MODULE=dcc.settings $(BIN)/python "$$f"; \
