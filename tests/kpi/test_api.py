@@ -17,11 +17,6 @@ from tests.factories import make_lead
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def today_leads(team):
     reached = make_lead(team.dealer, by=team.gm, owner=team.dcc_agent)

@@ -30,11 +30,6 @@ from tests.factories import make_lead
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def funnel(
     dealer: Dealer, *, by: Staff, agent: Staff, leads: int, arrived: int, month: int = 5
 ) -> None:

@@ -22,11 +22,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 5, 12)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def day_of_work(team):
     for hour in (9, 10, 11):

@@ -21,11 +21,6 @@ MAY = {"first": date(2026, 5, 1), "last": date(2026, 5, 31)}
 MAY_QUERY = {"from": "2026-05-01", "to": "2026-05-31"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def dealers(team, other_team):
     """May 2026, four dealers of one brand, walk-in arrivals only:

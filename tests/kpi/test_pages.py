@@ -44,11 +44,6 @@ def at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=SHANGHAI)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def get(client, path: str, status: int = 200, **params) -> str:
     response = client.get(path, params)
     assert response.status_code == status, response.content[:500]
@@ -85,27 +80,6 @@ def dealers(team, other_team):
     for granted in (other_team, beijing):
         grant(team.headquarters, granted.dealer, Role.HEADQUARTERS)
     return {"team": team, "other": other_team, "beijing": beijing, "hidden": hidden}
-
-
-@pytest.fixture
-def spring(team):
-    """March to May 2026: 20 leads, 10 booked, 8 arrived, 2 ordered. June: 3 leads, 1
-    arrival (as in test_targets)."""
-    gm = team.gm
-    for n in range(20):
-        lead = make_lead(team.dealer, by=gm, owner=team.dcc_agent, at=at(3 + n % 3, 2 + n))
-        if n < 10:
-            lead = actions.book_appointment(
-                lead=lead, by=gm, appointment_at=at(3 + n % 3, 3 + n), at=at(3 + n % 3, 2 + n)
-            )
-        if n < 8:
-            lead = actions.record_arrival(lead=lead, by=gm, at=at(3 + n % 3, 3 + n))
-        if n < 2:
-            actions.record_order(lead=lead, by=gm, at=at(3 + n % 3, 4 + n))
-    for n in range(3):
-        lead = make_lead(team.dealer, by=gm, owner=team.dcc_agent, at=at(6, 1 + n))
-        if n == 0:
-            actions.record_arrival(lead=lead, by=gm, at=at(6, 10))
 
 
 @pytest.fixture

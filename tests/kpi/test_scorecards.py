@@ -24,11 +24,6 @@ def at(day: int, hour: int = 10) -> datetime:
     return datetime(2026, 5, day, hour, tzinfo=SHANGHAI)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def may(team):
     """Agent 1 calls L1 (reached, 2 minutes; its follow-up falls due May 7 and is never

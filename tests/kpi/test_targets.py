@@ -10,42 +10,14 @@ import pytest
 from accounts.models import SettingsChange
 from dcc.errors import InvalidInput, NotPermitted
 from kpi.targets import set_order_target, target_plan
-from leads import actions
-from tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def at(month: int, day: int) -> datetime:
     return datetime(2026, month, day, 10, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def spring(team):
-    """March to May 2026: 20 leads, 10 booked, 8 arrived, 2 ordered. June so far: 3 leads,
-    1 arrival."""
-    gm = team.gm
-    for n in range(20):
-        lead = make_lead(team.dealer, by=gm, owner=team.dcc_agent, at=at(3 + n % 3, 2 + n))
-        if n < 10:
-            lead = actions.book_appointment(
-                lead=lead, by=gm, appointment_at=at(3 + n % 3, 3 + n), at=at(3 + n % 3, 2 + n)
-            )
-        if n < 8:
-            lead = actions.record_arrival(lead=lead, by=gm, at=at(3 + n % 3, 3 + n))
-        if n < 2:
-            actions.record_order(lead=lead, by=gm, at=at(3 + n % 3, 4 + n))
-    for n in range(3):
-        lead = make_lead(team.dealer, by=gm, owner=team.dcc_agent, at=at(6, 1 + n))
-        if n == 0:
-            actions.record_arrival(lead=lead, by=gm, at=at(6, 10))
 
 
 def test_the_target_is_worked_back_at_the_recent_rates(team, spring):
