@@ -40,7 +40,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from support import recreate_postgres, remove_sqlite  # bench/support, beside this script
+from support import (  # bench/support, beside this script
+    django_setup,
+    recreate_postgres,
+    remove_sqlite,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var" / "bench"
@@ -119,14 +123,6 @@ def rss_mb() -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------- children (Django)
-
-
-def django_setup() -> None:
-    import django
-
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    django.setup()
 
 
 def child_setup(args: argparse.Namespace) -> dict[str, Any]:

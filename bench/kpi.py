@@ -46,7 +46,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from support import recreate_postgres, remove_sqlite  # bench/support, beside this script
+from support import (  # bench/support, beside this script
+    django_setup,
+    explain,
+    recreate_postgres,
+    remove_sqlite,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEALERS = 500
@@ -112,16 +117,6 @@ def median_ms(samples: list[float]) -> float:
 
 
 # ---------------------------------------------------------------- children (Django)
-
-
-def django_setup() -> None:
-    import django
-
-    # This script's folder comes first on sys.path, and its name would hide the kpi app.
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
-    sys.path.insert(0, str(ROOT))
-    django.setup()
 
 
 def child_load(args: argparse.Namespace) -> dict[str, Any]:
@@ -496,24 +491,6 @@ def read_numbers(view: str, result: Any) -> dict[str, dict[str, list]]:
                 key: [cell.rate.numerator, cell.rate.denominator] for key, cell in row.cells.items()
             }
     return found
-
-
-def explain(sql: str) -> list[str]:
-    """The database's plan for one captured query (PostgreSQL: with actual times)."""
-    from django.db import connection
-
-    prefix = (
-        "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
-    )
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(prefix + sql)
-            rows = cursor.fetchall()
-    except Exception as error:  # the captured text is not always valid SQL again
-        return [f"(no plan: {error})"]
-    if connection.vendor == "sqlite":
-        return [str(row[-1]) for row in rows]
-    return [row[0] for row in rows]
 
 
 # ---------------------------------------------------------------- parent (no Django)

@@ -39,7 +39,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from support import recreate_postgres, remove_sqlite  # bench/support, beside this script
+from support import (  # bench/support, beside this script
+    explain,
+    recreate_postgres,
+    remove_sqlite,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var" / "bench"
@@ -1370,24 +1374,6 @@ def time_pages(world: World, targets: Targets, *, runs: int) -> tuple[list[Timin
         timings.append(timing)
         print(f"  {page.label} as {page.who}: {timing.median:.0f} ms", flush=True)
     return timings, skipped
-
-
-def explain(sql: str) -> list[str]:
-    """The database's plan for one captured query (PostgreSQL: with actual times)."""
-    from django.db import connection
-
-    prefix = (
-        "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
-    )
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(prefix + sql)
-            rows = cursor.fetchall()
-    except Exception as error:  # the captured text is not always valid SQL again
-        return [f"(no plan: {error})"]
-    if connection.vendor == "sqlite":
-        return [str(row[-1]) for row in rows]
-    return [row[0] for row in rows]
 
 
 # ---------------------------------------------------------------- report

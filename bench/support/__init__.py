@@ -1,8 +1,9 @@
-"""What the benchmarks share: throw-away databases. (A package, so `make bench`, which runs
-bench/*.py, does not run it.)"""
+"""What the benchmarks share: throw-away databases, Django in a child process, query plans.
+(A package, so `make bench`, which runs bench/*.py, does not run it.)"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,3 +30,35 @@ def remove_sqlite(path: Path) -> None:
     """Remove a SQLite database with its WAL and journal files."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def django_setup() -> None:
+    """Set Django up in a benchmark's child process, the project first on the path (the
+    bench folder, first there as the script's own, would hide the kpi app behind kpi.py)."""
+    import django
+
+    here = ROOT / "bench"
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+
+
+def explain(sql: str) -> list[str]:
+    """The database's plan for one captured query (PostgreSQL: with actual times)."""
+    from django.db import connection
+
+    prefix = (
+        "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + sql)
+            rows = cursor.fetchall()
+    except Exception as error:  # the captured text is not always valid SQL again
+        return [f"(no plan: {error})"]
+    if connection.vendor == "sqlite":
+        return [str(row[-1]) for row in rows]
+    return [row[0] for row in rows]
