@@ -125,7 +125,7 @@ def _labels(by: str | None, keys: set[object]) -> dict[object, str]:
     """How each group is named on screen."""
     if by == "channel":
         names = dict(Channel.objects.filter(pk__in=keys).values_list("pk", "name"))
-        return {key: _(names.get(key, "")) for key in keys}
+        return {key: _(names[key]) if names.get(key) else "" for key in keys}
     if by == "channel_group":
         return {key: str(ChannelGroup(key).label) if key else "" for key in keys}
     if by == "agent":
