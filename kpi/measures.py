@@ -123,8 +123,8 @@ def group_expression(rows_: Rows, by: str):
         return F(f"{lead}car_model")
     if by == "grade":
         return F(f"{lead}grade")
-    if by == "dealer":
-        return F(f"{lead}dealer_id")
+    if by == "dealer":  # every row carries its dealer: no join to the lead for it
+        return F("dealer_id")
     if by == "month":
         return TruncMonth(rows_.dated_by, tzinfo=timezone.get_current_timezone())
     if by == "agent":  # who the lead was assigned to when it came in: its DCC agent
