@@ -32,7 +32,6 @@ import os
 import random
 import resource
 import sqlite3
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -44,6 +43,7 @@ from support import (  # bench/support, beside this script
     django_setup,
     recreate_postgres,
     remove_sqlite,
+    run_stage,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -380,17 +380,7 @@ def run_child(stage: str, args: argparse.Namespace, env: dict[str, str]) -> dict
         command.append("--profile")
     if args.quiet:
         command.append("--quiet")
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as child:
-        assert child.stdout is not None
-        last = ""
-        for line in child.stdout:
-            if line.startswith("RESULT "):
-                last = line[len("RESULT ") :]
-            else:
-                print(line, end="", flush=True)
-    if child.returncode != 0 or not last:
-        raise SystemExit(f"the {stage} step failed (exit {child.returncode})")
-    return json.loads(last)
+    return run_stage(stage, command, env)
 
 
 def raw_rows(path: Path, dealer: int) -> Any:

@@ -36,7 +36,6 @@ import os
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -47,10 +46,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from support import (  # bench/support, beside this script
+    CHANNEL_WEIGHTS,
     django_setup,
     explain,
     recreate_postgres,
     remove_sqlite,
+    run_stage,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,19 +76,6 @@ STAFF_PLAN = [
     ("consultant", "顾问", "consultant", 4),
     ("owner_ops", "客服", "owner_ops", 1),
 ]
-CHANNEL_WEIGHTS = {
-    "autohome": 24,
-    "yiche": 14,
-    "dongchedi": 15,
-    "baidu": 6,
-    "wechat": 6,
-    "douyin": 12,
-    "hotline_400": 8,
-    "directory_12114": 2,
-    "car_show": 4,
-    "referral": 4,
-    "walk_in": 5,
-}
 GRADES = ("H", "A", "B", "C")
 GRADE_WEIGHTS = (10, 25, 40, 25)
 VIEWS = ("dealer_month", "dealer_year", "hq_ranking", "hq_heatmap")
@@ -504,17 +492,7 @@ def run_child(stage: str, args: argparse.Namespace, env: dict[str, str]) -> dict
     command += [
         flag for flag, on in (("--analyze", args.analyze), ("--explain", args.explain)) if on
     ]
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as child:
-        assert child.stdout is not None
-        last = ""
-        for line in child.stdout:
-            if line.startswith("RESULT "):
-                last = line[len("RESULT ") :]
-            else:
-                print(line, end="", flush=True)
-    if child.returncode != 0 or not last:
-        raise SystemExit(f"the {stage} step failed (exit {child.returncode})")
-    return json.loads(last)
+    return run_stage(stage, command, env)
 
 
 # What the DuckDB side needs, as (table, columns with DuckDB types, SQLite query, PostgreSQL

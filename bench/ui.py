@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from support import (  # bench/support, beside this script
+    CHANNEL_WEIGHTS,
     explain,
     recreate_postgres,
     remove_sqlite,
@@ -60,20 +61,6 @@ Op = tuple[str, dict[str, Any]]
 
 # ---------------------------------------------------------------- the shape of the funnel
 
-# Share of leads per channel code (leads.defaults.DEFAULT_CHANNELS).
-CHANNEL_WEIGHTS = {
-    "autohome": 24,
-    "yiche": 14,
-    "dongchedi": 15,
-    "baidu": 6,
-    "wechat": 6,
-    "douyin": 12,
-    "hotline_400": 8,
-    "directory_12114": 2,
-    "car_show": 4,
-    "referral": 4,
-    "walk_in": 5,
-}
 # Local hour of day an enquiry arrives.
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 2, 4, 7, 10, 11, 11, 9, 9, 10, 10, 10, 10, 9, 9, 8, 6, 3, 2]
 GRADES = "HABCN"

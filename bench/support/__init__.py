@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -62,3 +65,35 @@ def explain(sql: str) -> list[str]:
     if connection.vendor == "sqlite":
         return [str(row[-1]) for row in rows]
     return [row[0] for row in rows]
+
+
+# Share of leads per channel code (leads.defaults.DEFAULT_CHANNELS), as dealers see them.
+CHANNEL_WEIGHTS = {
+    "autohome": 24,
+    "yiche": 14,
+    "dongchedi": 15,
+    "baidu": 6,
+    "wechat": 6,
+    "douyin": 12,
+    "hotline_400": 8,
+    "directory_12114": 2,
+    "car_show": 4,
+    "referral": 4,
+    "walk_in": 5,
+}
+
+
+def run_stage(stage: str, command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run a benchmark's child `command`, echoing what it prints; its last line starting
+    RESULT is its JSON answer."""
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None
+        last = ""
+        for line in child.stdout:
+            if line.startswith("RESULT "):
+                last = line[len("RESULT ") :]
+            else:
+                print(line, end="", flush=True)
+    if child.returncode != 0 or not last:
+        raise SystemExit(f"the {stage} step failed (exit {child.returncode})")
+    return json.loads(last)
