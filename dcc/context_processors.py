@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import DCC_TEAM, DEALER_MANAGERS, SUPERVISORS, Role
-from leads.permissions import KPI_VIEWERS, LEAD_CREATORS, dealers_of
+from leads.permissions import IMPORTERS, KPI_VIEWERS, LEAD_CREATORS, dealers_of
 
 # (url name, label, roles that see it)
 NAVIGATION = [
@@ -17,7 +17,7 @@ NAVIGATION = [
     ("lead_new", _("New lead"), LEAD_CREATORS),
     ("dashboard", _("Dashboard"), KPI_VIEWERS),
     ("dashboard_hq", _("Headquarters"), frozenset({Role.HEADQUARTERS})),
-    ("imports", _("Imports"), SUPERVISORS),
+    ("imports", _("Imports"), IMPORTERS),
     ("dealer_settings", _("Settings"), SUPERVISORS),
 ]
 

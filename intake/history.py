@@ -19,14 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Staff
-from accounts.roles import SUPERVISORS, Role
+from accounts.roles import Role
 from dcc.errors import DomainError, InvalidInput, NotPermitted
 from intake.mapping import field_label
 from intake.rows import CANONICAL_COLUMNS, LIFECYCLE, LeadRow
 from leads import actions
 from leads.actions import Intake, IntakeOutcome
 from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind
-from leads.permissions import roles_at
+from leads.permissions import may_import, roles_at
 from leads.phone import PhoneError, normalise_phone
 from leads.replay import Replayer
 from leads.stages import Action, Grade, may_perform
@@ -109,7 +109,7 @@ def _mobile(text: str) -> str | None:
 
 def check_importer(importer: Staff, dealer: Dealer) -> None:
     """History is entered in other people's names: only supervisors and managers may."""
-    if not roles_at(importer, dealer.pk) & SUPERVISORS:
+    if not may_import(importer, dealer.pk):
         raise NotPermitted(_("Only supervisors and managers import leads."), code="not_permitted")
 
 

@@ -15,11 +15,11 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from accounts.roles import SUPERVISORS
 from dcc.errors import DomainError, NotPermitted
 from intake import imports, selectors, uploads
 from intake.forms import MappingForm, UploadForm
 from intake.models import ImportJob, ImportStatus, RowOutcome
+from leads.permissions import may_import
 from leads.views.common import is_htmx, workbench
 
 
@@ -29,7 +29,7 @@ def importers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @workbench()
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.roles & SUPERVISORS:
+        if not may_import(request.user, request.dealer.pk):
             return render(request, "intake/refused.html", status=403)
         return view(request, *args, **kwargs)
 

@@ -23,7 +23,6 @@ from kpi.registry import METRICS, Unit, View
 from kpi.scorecards import Scorecard, point_rules, scorecards
 from kpi.selectors import Value
 from kpi.targets import TargetPlan, target_plan
-from leads.permissions import roles_by_dealer
 
 # ---------------------------------------------------------------- broken stages
 
@@ -62,12 +61,6 @@ def target_for(*, dealer: Dealer, month: Month, today: date | None = None) -> Ta
 
 
 # ---------------------------------------------------------------- headquarters
-
-
-def may_see_headquarters(staff: Staff) -> bool:
-    """Headquarters users, and anyone who reads the KPIs of more than one dealer."""
-    held = roles_by_dealer(staff).values()
-    return any(Role.HEADQUARTERS in roles for roles in held) or len(kpi_dealer_ids(staff)) > 1
 
 
 def percent_text(value: float | None) -> str:

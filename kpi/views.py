@@ -25,7 +25,12 @@ from kpi.registry import MEASURES, METRICS, View
 from kpi.selectors import day_window
 from kpi.targets import set_order_target
 from leads.models import Lead
-from leads.permissions import may_see_kpis, may_see_phone, may_set_targets
+from leads.permissions import (
+    may_see_headquarters,
+    may_see_kpis,
+    may_see_phone,
+    may_set_targets,
+)
 from leads.phone import mask_phone
 from leads.views.common import workbench
 
@@ -100,7 +105,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "compare": compare,
         "target_error": target_error,
         "may_set_targets": may_set_targets(request.user, request.dealer.pk),
-        "may_see_headquarters": pages.may_see_headquarters(request.user),
+        "may_see_headquarters": may_see_headquarters(request.user),
     }
     if compare:
         compared = dashboard.compare(dealer_ids=dealer_ids, first=other, second=month, view=view)
@@ -146,7 +151,7 @@ def table_export(request: HttpRequest) -> HttpResponse:
 @kpi_viewers
 def headquarters_page(request: HttpRequest) -> HttpResponse:
     """The dealers this person reads, ranked on a metric, and their heat map of funnel rates."""
-    if not pages.may_see_headquarters(request.user):
+    if not may_see_headquarters(request.user):
         return render(request, "kpi/refused.html", {"headquarters": True}, status=403)
     view = _view(request)
     month = Month.parse(request.GET.get("month")) or Month.current()

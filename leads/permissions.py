@@ -192,6 +192,23 @@ def may_see_kpis(staff: Staff, dealer_id: int) -> bool:
     return bool(roles_at(staff, dealer_id) & KPI_VIEWERS)
 
 
+def may_see_headquarters(staff: Staff) -> bool:
+    """The headquarters page: headquarters users, and anyone who reads the KPIs of more
+    than one dealer."""
+    held = roles_by_dealer(staff)
+    if any(Role.HEADQUARTERS in roles for roles in held.values()):
+        return True
+    return sum(1 for dealer_id in held if may_see_kpis(staff, dealer_id)) > 1
+
+
+# Who imports files of leads (with history entered in other people's names).
+IMPORTERS = SUPERVISORS
+
+
+def may_import(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & IMPORTERS)
+
+
 # Who sets the dealer's monthly order target.
 TARGET_SETTERS = frozenset({Role.GM, Role.SALES_MANAGER})
 
