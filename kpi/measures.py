@@ -133,6 +133,13 @@ def group_expression(rows_: Rows, by: str):
     raise KeyError(by)
 
 
+def adds_up(measure: str, by: str) -> bool:
+    """Whether the groups of `by` add up to the whole for `measure`: every row counted falls in
+    exactly one group, and no lead in two (a lead's return visits may fall due in two
+    months)."""
+    return not (measure.startswith("return_visits") and by == "month")
+
+
 def counts(measure: str, window: Window, by: str | None) -> dict[object, int]:
     """How many leads (or rows) `measure` has in `window`, per value of dimension `by`."""
     rows_ = rows(measure, window)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Staff
-from kpi.measures import DIMENSIONS, Window, counts, spend
+from kpi.measures import DIMENSIONS, Window, adds_up, counts, spend
 from kpi.registry import METRICS, Metric, Unit, View
 from leads.models import Channel, ChannelGroup
 
@@ -84,6 +84,10 @@ def kpi_report(
         if measure == "spend":
             per_group[measure] = spend(window, by) if by else None
             total[measure] = (spend(window, None) or {}).get(None, Decimal(0))
+        elif by is not None and adds_up(measure, by):
+            grouped = counts(measure, window, by)
+            per_group[measure] = grouped
+            total[measure] = sum(grouped.values())  # each lead is in one group: no 2nd query
         else:
             per_group[measure] = counts(measure, window, by) if by else None
             total[measure] = counts(measure, window, None)[None] or 0

@@ -184,3 +184,11 @@ def test_the_days_of_a_period_add_up_to_the_period(team, may, first, length):
         for key in counted:
             summed[key] += report.total.values[key].numerator
     assert summed == {key: whole.total.values[key].numerator for key in counted}
+
+
+@pytest.mark.parametrize("view", list(View))
+@pytest.mark.parametrize("by", ["channel", "channel_group", "month", "model", "grade", "agent"])
+def test_totals_by_any_dimension_are_the_totals_without_one(team, may, by, view):
+    """Totals of a grouped report add its groups up; they must be the ungrouped numbers."""
+    w = window(team, view, first=date(2026, 4, 1), last=date(2026, 6, 30))
+    assert numbers(kpi_report(window=w, by=by).total) == numbers(kpi_report(window=w).total)
