@@ -19,6 +19,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from accounts.models import Staff
+from leads import tallies
 from leads.models import Event, EventKind, Lead
 
 GENESIS = "0" * 64
@@ -162,6 +163,9 @@ def append(
     event = Event.objects.create(**values)
     lead.last_event_seq = event.seq
     lead.last_event_hash = event.hash
+    tallies.note_event(lead, **values)
+    if kind == EventKind.TOUCHED:
+        tallies.count_touch(lead, values["occurred_at"])
     return event
 
 

@@ -116,6 +116,22 @@ class Lead(models.Model):
     # Head of the lead's event chain, so appending needs no read of the ledger.
     last_event_seq = models.PositiveIntegerField(default=0)
     last_event_hash = models.CharField(max_length=64, blank=True)
+    # Its milestones, as its events say (set by leads.tallies as each event is written), so
+    # the KPIs read one row a lead instead of the ledger. If they ever drift, the events are
+    # the truth: `dcc tallies --rebuild` recomputes them.
+    first_owner = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # the DCC agent it was first assigned to
+    consultant = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # who received the customer at the first arrival
+    first_contacted_at = models.DateTimeField(null=True, blank=True)
+    first_appointed_at = models.DateTimeField(null=True, blank=True)
+    first_arrived_at = models.DateTimeField(null=True, blank=True)
+    first_ordered_at = models.DateTimeField(null=True, blank=True)
+    first_delivered_at = models.DateTimeField(null=True, blank=True)
+    first_defeated_at = models.DateTimeField(null=True, blank=True)
+    first_closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("lead")
@@ -147,6 +163,18 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.customer}"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        from leads import tallies  # it reads the models of this module
+
+        tallies.count_change(self)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        lead = super().from_db(db, field_names, values)
+        lead._as_counted = lead.__dict__.copy()  # what the daily tallies count of it now
+        return lead
 
     @property
     def is_open(self) -> bool:
@@ -350,3 +378,40 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["staff", "key"], name="idempotency_uniq")]
+
+
+class DailyTally(models.Model):
+    """A dealer's funnel counted per day (in the dealer's time zone), kept by leads.tallies as
+    leads change, so a month across every dealer reads a row per dealer per day rather than
+    every lead. Period columns count leads on the day of their first such event; `cohort_`
+    columns count them on the day they were created (followed to now); lead columns (leads,
+    valid, invalid, on_time) by the day of creation."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    leads = models.IntegerField(default=0)
+    valid = models.IntegerField(default=0)
+    invalid = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    touches = models.IntegerField(default=0)
+    contacted = models.IntegerField(default=0)
+    appointed = models.IntegerField(default=0)
+    arrived = models.IntegerField(default=0)
+    ordered = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    defeated = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    cohort_touches = models.IntegerField(default=0)
+    cohort_contacted = models.IntegerField(default=0)
+    cohort_appointed = models.IntegerField(default=0)
+    cohort_arrived = models.IntegerField(default=0)
+    cohort_ordered = models.IntegerField(default=0)
+    cohort_delivered = models.IntegerField(default=0)
+    cohort_defeated = models.IntegerField(default=0)
+    cohort_closed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "day"], name="daily_tally_uniq"),
+        ]
+        indexes = [models.Index(fields=["day", "dealer"])]

@@ -29,7 +29,7 @@ from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from dcc.bulk import insert_rows, reserve_ids, update_rows
 from dcc.errors import InvalidInput, NotPermitted
-from leads import ledger
+from leads import ledger, tallies
 from leads.actions import Intake, IntakeOutcome
 from leads.assignment import Assigner, absent_staff_ids, may_own
 from leads.followups import REMIND_BEFORE_APPOINTMENT, RETURN_VISIT_AFTER
@@ -61,6 +61,7 @@ from leads.stages import (
     check_performer,
     check_stage,
 )
+from leads.tallies import MILESTONE_COLUMNS
 
 _initials = functools.lru_cache(maxsize=65_536)(name_initials)
 
@@ -88,6 +89,9 @@ LEAD_COLUMNS = (
     "version",
     "last_event_seq",
     "last_event_hash",
+    "first_owner_id",
+    "consultant_id",
+    *MILESTONE_COLUMNS.values(),
 )
 # What a touch changes on a lead that was already stored.
 TOUCH_COLUMNS = ("touch_count", "last_touched_at", "version", "last_event_seq", "last_event_hash")
@@ -182,6 +186,15 @@ class Draft:
     version: int = 0
     last_event_seq: int = 0
     last_event_hash: str = ""
+    first_owner_id: int | None = None
+    consultant_id: int | None = None
+    first_contacted_at: datetime | None = None
+    first_appointed_at: datetime | None = None
+    first_arrived_at: datetime | None = None
+    first_ordered_at: datetime | None = None
+    first_delivered_at: datetime | None = None
+    first_defeated_at: datetime | None = None
+    first_closed_at: datetime | None = None
     stored: bool = False  # already in the database: only a touch changes it
     events: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[TaskDraft] = field(default_factory=list)
@@ -362,6 +375,7 @@ class Replayer:
                 if d.stored
             ),
         )
+        tallies.apply(self._tallied())
         recorded = timezone.now()
         insert_rows(
             Event,
@@ -383,6 +397,19 @@ class Replayer:
         )
         self.assigner.flush()
         self._reset()
+
+    def _tallied(self) -> tallies.Deltas:
+        """What the batch adds to the dealer's daily tallies: its new leads, its touches."""
+        deltas: tallies.Deltas = {}
+        for draft in self.drafts:
+            if not draft.stored:
+                values = {name: getattr(draft, name) for name in tallies.COUNTED_FIELDS}
+                tallies.merge(deltas, draft.dealer_id, tallies.contributions(values))
+            for event in draft.events:
+                if event["kind"] == EventKind.TOUCHED:
+                    touch = tallies.touch_contributions(draft.created_at, event["occurred_at"])
+                    tallies.merge(deltas, draft.dealer_id, touch)
+        return deltas
 
     # ------------------------------------------------------------ intake
 
@@ -616,6 +643,8 @@ class Replayer:
         )
         lead.events.append(event)
         lead.last_event_seq, lead.last_event_hash = event["seq"], event["hash"]
+        if not lead.stored:  # a stored lead is only touched: its milestones stay as they are
+            tallies.note_event(lead, **event)
 
     def _step(
         self,

@@ -1,0 +1,237 @@
+"""The lead's milestones and each dealer's daily tallies: what the KPIs count, kept as events
+are written, so that a month of any number of dealers reads a row per dealer per day, and a
+dealer's month one row per lead, never the ledger itself.
+
+- `note_event` sets the milestone columns an event reaches on its lead (the first time it was
+  contacted, appointed, arrived …; its first owner; who received it at its first arrival).
+  Every event passes through it: `leads.ledger.append` and `leads.replay` call it.
+- `contributions` is what one lead adds to its dealer's tallies; `count_change` (called by
+  `Lead.save`) moves the tallies by the difference a save made, and `count_touch` adds a
+  repeat enquiry. Bulk writers (`leads.replay`) hand their sums to `apply`.
+- `rebuild` recomputes both from the ledger (a migration, `dcc tallies --rebuild`).
+
+kpi.measures computes the same numbers straight from the ledger; tests hold the two equal
+after any sequence of writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from leads.models import CallOutcome, DailyTally, Event, EventKind, Lead
+from leads.stages import Stage
+
+# The milestones: the events that reach each (kinds, and what their data must say), and the
+# lead column holding when the lead first reached it. kpi.measures counts from the same table.
+EVENT_MILESTONES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "contacted": ((EventKind.CALLED,), {"outcome": CallOutcome.REACHED}),
+    "appointed": ((EventKind.APPOINTMENT_SET,), {}),
+    "arrived": ((EventKind.ARRIVED,), {}),
+    "ordered": ((EventKind.ORDERED,), {}),
+    "delivered": ((EventKind.DELIVERED,), {}),
+    "defeated": ((EventKind.DEFEAT_APPROVED,), {}),
+    "closed": ((EventKind.DELIVERED, EventKind.DEFEAT_APPROVED, EventKind.INVALIDATED), {}),
+}
+MILESTONE_COLUMNS: dict[str, str] = {measure: f"first_{measure}_at" for measure in EVENT_MILESTONES}
+# The lead fields its tallies depend on.
+COUNTED_FIELDS = (
+    "dealer_id",
+    "created_at",
+    "stage",
+    "first_response_at",
+    "sla_deadline",
+    *MILESTONE_COLUMNS.values(),
+)
+TALLY_COLUMNS = tuple(
+    f.name for f in DailyTally._meta.concrete_fields if f.name not in ("id", "dealer", "day")
+)
+
+Deltas = dict[tuple[int, date], Counter]  # (dealer, day) → column → change
+
+
+def milestone_q(measure: str, prefix: str = "") -> Q:
+    """The events that reach `measure`, as a filter (`prefix`: the path to the event)."""
+    kinds, needs = EVENT_MILESTONES[measure]
+    condition = Q(**{f"{prefix}kind__in": kinds})
+    for key, value in needs.items():
+        condition &= Q(**{f"{prefix}data__{key}": value})
+    return condition
+
+
+def note_event(
+    lead: Any,
+    *,
+    seq: int,
+    kind: str,
+    occurred_at: datetime,
+    actor_id: int | None,
+    to_owner_id: int | None,
+    data: Mapping[str, Any],
+    **_other: Any,
+) -> None:
+    """Set the milestones the event reaches on `lead` (a Lead or a replay draft): the earliest
+    event of each kind counts, whatever order they were written in (history is backdated)."""
+    if seq == 1:
+        lead.first_owner_id = to_owner_id
+    for measure, (kinds, needs) in EVENT_MILESTONES.items():
+        if kind not in kinds or any(data.get(key) != value for key, value in needs.items()):
+            continue
+        column = MILESTONE_COLUMNS[measure]
+        reached = getattr(lead, column)
+        if reached is None or occurred_at < reached:
+            setattr(lead, column, occurred_at)
+            if measure == "arrived":
+                lead.consultant_id = actor_id
+
+
+def day_of(moment: datetime) -> date:
+    """The dealer's day of `moment` (every dealer is in the installation's time zone)."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
+def contributions(values: Mapping[str, Any]) -> Counter:
+    """What one lead (its COUNTED_FIELDS) adds to its dealer's tallies: (day, column) → 1."""
+    created = day_of(values["created_at"])
+    counted: Counter = Counter()
+    counted[(created, "leads")] += 1
+    counted[(created, "invalid" if values["stage"] == Stage.INVALID else "valid")] += 1
+    answered, deadline = values["first_response_at"], values["sla_deadline"]
+    if answered is not None and deadline is not None and answered <= deadline:
+        counted[(created, "on_time")] += 1
+    for measure, column in MILESTONE_COLUMNS.items():
+        reached = values[column]
+        if reached is not None:
+            counted[(day_of(reached), measure)] += 1
+            counted[(created, f"cohort_{measure}")] += 1
+    return counted
+
+
+def count_change(lead: Lead) -> None:
+    """After `lead` was saved: move its dealer's tallies by what the save changed."""
+    current = lead.__dict__
+    missing = [name for name in COUNTED_FIELDS if name not in current]
+    if missing:  # loaded with .only(): what was not loaded was not changed either
+        lead.refresh_from_db(fields=[name.removesuffix("_id") for name in missing])
+    before = getattr(lead, "_as_counted", None)
+    after = {name: current[name] for name in COUNTED_FIELDS}
+    if before is not None:
+        before = {name: before.get(name, after[name]) for name in COUNTED_FIELDS}
+    if before != after:
+        change = contributions(after)
+        if before is not None:
+            change.subtract(contributions(before))
+        apply(_by_day(lead.dealer_id, change))
+    lead._as_counted = after
+
+
+def count_touch(lead: Lead, at: datetime) -> None:
+    """A repeat enquiry on `lead` at `at`."""
+    apply(_by_day(lead.dealer_id, touch_contributions(lead.created_at, at)))
+
+
+def touch_contributions(created_at: datetime, at: datetime) -> Counter:
+    return Counter({(day_of(at), "touches"): 1, (day_of(created_at), "cohort_touches"): 1})
+
+
+def _by_day(dealer_id: int, counted: Counter) -> Deltas:
+    deltas: Deltas = {}
+    for (day, column), change in counted.items():
+        if change:
+            deltas.setdefault((dealer_id, day), Counter())[column] += change
+    return deltas
+
+
+def merge(into: Deltas, dealer_id: int, counted: Counter) -> None:
+    for key, changes in _by_day(dealer_id, counted).items():
+        into.setdefault(key, Counter()).update(changes)
+
+
+def apply(deltas: Deltas) -> None:
+    """Add `deltas` to the tallies (in the caller's transaction). Rows in key order, so two
+    writers never wait on each other's rows crosswise."""
+    rows = [
+        (dealer_id, connection.ops.adapt_datefield_value(day), *(c[n] for n in TALLY_COLUMNS))
+        for (dealer_id, day), c in sorted(deltas.items())
+        if any(c.values())
+    ]
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(DailyTally._meta.db_table)
+    columns = ", ".join(quote(name) for name in TALLY_COLUMNS)
+    marks = ", ".join(["%s"] * (len(TALLY_COLUMNS) + 2))
+    sums = ", ".join(
+        f"{quote(n)} = {table}.{quote(n)} + excluded.{quote(n)}" for n in TALLY_COLUMNS
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (dealer_id, day, {columns}) VALUES ({marks}) "
+            f"ON CONFLICT (dealer_id, day) DO UPDATE SET {sums}",
+            rows,
+        )
+
+
+def rebuild(dealer_ids: Iterable[int] | None = None, *, models: Any = None) -> int:
+    """Recompute the milestone columns and the tallies of `dealer_ids` (default: all) from the
+    ledger; returns the leads counted. `models` (Lead, Event, DailyTally) lets a migration pass
+    its historical models."""
+    lead_model, event_model, tally_model = models or (Lead, Event, DailyTally)
+    leads = lead_model.objects.all()
+    events = event_model.objects.all()
+    tallies = tally_model.objects.all()
+    if dealer_ids is not None:
+        dealer_ids = list(dealer_ids)
+        leads, events = (
+            leads.filter(dealer_id__in=dealer_ids),
+            events.filter(dealer_id__in=dealer_ids),
+        )
+        tallies = tallies.filter(dealer_id__in=dealer_ids)
+
+    def earliest(condition: Q, column: str) -> Subquery:
+        found = events.filter(condition, lead_id=OuterRef("pk")).order_by("occurred_at", "seq")
+        return Subquery(found.values(column)[:1])
+
+    with transaction.atomic():
+        updates = {
+            column: earliest(milestone_q(measure), "occurred_at")
+            for measure, column in MILESTONE_COLUMNS.items()
+        }
+        updates["first_owner_id"] = earliest(Q(seq=1), "to_owner_id")
+        updates["consultant_id"] = earliest(milestone_q("arrived"), "actor_id")
+        leads.update(**updates)
+        deltas: Deltas = {}
+        for values in leads.values(*COUNTED_FIELDS).iterator(chunk_size=5000):
+            merge(deltas, values["dealer_id"], contributions(values))
+        touches = events.filter(kind=EventKind.TOUCHED).values_list(
+            "dealer_id", "lead__created_at", "occurred_at"
+        )
+        for dealer_id, created_at, at in touches.iterator(chunk_size=5000):
+            merge(deltas, dealer_id, touch_contributions(created_at, at))
+        tallies.delete()
+        tally_model.objects.bulk_create(
+            (
+                tally_model(dealer_id=dealer_id, day=day, **counted)
+                for (dealer_id, day), counted in sorted(deltas.items())
+            ),
+            batch_size=2000,
+        )
+        return sum(c["leads"] for c in deltas.values())
+
+
+def stored_tallies(dealer_ids: Iterable[int]) -> dict[tuple[int, date], dict[str, int]]:
+    """The tallies of `dealer_ids` as stored (days with any count), to compare with a rebuild."""
+    found = DailyTally.objects.filter(dealer_id__in=list(dealer_ids)).values(
+        "dealer_id", "day", *TALLY_COLUMNS
+    )
+    return {
+        (row.pop("dealer_id"), row.pop("day")): {k: v for k, v in row.items() if v}
+        for row in found
+        if any(row[n] for n in TALLY_COLUMNS)
+    }
