@@ -164,14 +164,23 @@ def _credited(event: ScoreEvent, window) -> dict[int, int]:
     }
     events = events.filter(kinds[event])
     if event == ScoreEvent.ARRIVAL:
-        booked = Event.objects.filter(
-            lead_id=OuterRef("lead_id"), kind=EventKind.APPOINTMENT_SET, seq__lt=OuterRef("seq")
-        ).order_by("-seq")
-        credited_to = Coalesce(
-            Subquery(booked.values("actor_id")[:1]), F("actor_id"), output_field=IntegerField()
-        )
-        return _per_person(events.annotate(credited=credited_to), "credited")
+        return _per_person(events.annotate(credited=arrival_credited_to()), "credited")
     return _per_person(events, "actor_id")
+
+
+def arrival_credited_to() -> Coalesce:
+    """Whom an ARRIVED event counts for: whoever booked the visit it followed (the lead's last
+    booking before it: the DCC agent who invited), else whoever recorded it (a walk-in). The
+    one rule for every screen that credits arrivals to people."""
+    booked = Event.objects.filter(
+        dealer_id=OuterRef("dealer_id"),
+        lead_id=OuterRef("lead_id"),
+        kind=EventKind.APPOINTMENT_SET,
+        seq__lt=OuterRef("seq"),
+    ).order_by("-seq")
+    return Coalesce(
+        Subquery(booked.values("actor_id")[:1]), F("actor_id"), output_field=IntegerField()
+    )
 
 
 def _per_person(rows: QuerySet, who: str) -> dict[int, int]:

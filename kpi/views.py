@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dcc.errors import DomainError
-from kpi import dashboard, pages
+from kpi import dashboard, pages, supervision
 from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
 from kpi.measures import DIMENSIONS
@@ -26,13 +26,14 @@ from kpi.selectors import day_window
 from kpi.targets import set_order_target
 from leads.models import Lead
 from leads.permissions import (
+    may_see_dcc_board,
     may_see_headquarters,
     may_see_kpis,
     may_see_phone,
     may_set_targets,
 )
 from leads.phone import mask_phone
-from leads.views.common import workbench
+from leads.views.common import is_htmx, workbench
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -335,3 +336,27 @@ def drill_down(request: HttpRequest) -> HttpResponse:
             "month": Month.of(first) if first.day == 1 and Month.of(first).last == last else None,
         },
     )
+
+
+# ---------------------------------------------------------------- the DCC supervisor's board
+
+DCC_BOARD_REFRESH_SECONDS = 60
+
+
+@workbench()
+def dcc_board_page(request: HttpRequest) -> HttpResponse:
+    """Each DCC agent today and this month: calls, contacts, appointments, arrivals, first
+    response, with the month's chart; htmx polls for the table alone."""
+    partial = is_htmx(request)
+    if not may_see_dcc_board(request.user, request.dealer.pk):
+        template = "kpi/_dcc_refused.html" if partial else "kpi/dcc_refused.html"
+        return render(request, template, status=403)
+    board = supervision.dcc_board(dealer=request.dealer)
+    context = {
+        "board": board,
+        "lines": supervision.board_lines(board),
+        "chart": supervision.board_chart(board),
+        "refresh_seconds": DCC_BOARD_REFRESH_SECONDS,
+        "updated_at": timezone.localtime(),
+    }
+    return render(request, "kpi/_dcc_table.html" if partial else "kpi/dcc.html", context)

@@ -192,6 +192,15 @@ def may_see_kpis(staff: Staff, dealer_id: int) -> bool:
     return bool(roles_at(staff, dealer_id) & KPI_VIEWERS)
 
 
+# Who reads the DCC supervisor's board (each agent's calls, bookings, arrivals, response
+# times): the DCC supervisor, the GM and sales manager, and headquarters for granted dealers.
+DCC_BOARD_VIEWERS = frozenset({Role.DCC_SUPERVISOR, Role.GM, Role.SALES_MANAGER, Role.HEADQUARTERS})
+
+
+def may_see_dcc_board(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & DCC_BOARD_VIEWERS)
+
+
 def may_see_headquarters(staff: Staff) -> bool:
     """The headquarters page: headquarters users, and anyone who reads the KPIs of more
     than one dealer."""

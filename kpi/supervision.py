@@ -1,0 +1,294 @@
+"""The DCC supervisor's board: for each active DCC agent of a dealer, today and this month so
+far, the calls made, the customers reached, the visits booked, the arrivals those bookings
+brought, and how fast the leads first assigned to them were answered; with the team's total.
+
+Credit follows the ledger as on the scorecards: a call or a booking counts for its actor, an
+arrival for whoever booked the visit it followed (kpi.scorecards.arrival_credited_to). The
+first response belongs to the agent the lead was first assigned to (the registry's "agent"
+dimension), so that its leads and on-time counts drill down to exactly the leads behind them.
+
+Both periods are whole days in the current time zone, today and the 1st of the month to the
+end of today, as the drill-down reads them. Four queries whatever the team's size: the agents,
+their calls and bookings, their arrivals, and the leads first assigned to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from statistics import median
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pypinyin import lazy_pinyin
+
+from accounts.models import Dealer, Membership, Staff
+from accounts.roles import Role
+from kpi.dashboard import drill_query
+from kpi.measures import Window, group_expression, rows
+from kpi.scorecards import arrival_credited_to
+from kpi.selectors import day_window
+from leads.models import CallOutcome, Event, EventKind
+
+PERIODS = ("today", "month")
+
+
+@dataclass
+class Figures:
+    """One agent's (or the team's) numbers for one period."""
+
+    calls: int = 0  # calls made (any outcome, either direction)
+    contacts: int = 0  # of those, calls that reached the customer
+    appointments: int = 0  # visits booked
+    arrivals: int = 0  # customers who came to a visit this agent booked
+    leads: int = 0  # leads first assigned to the agent, created in the period
+    unanswered: int = 0  # of those, without a first response yet
+    on_time: int = 0  # of those, answered by their SLA deadline
+    response_minutes: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def answered(self) -> int:
+        return self.leads - self.unanswered
+
+    @property
+    def median_response_minutes(self) -> float | None:
+        """Median minutes from a lead's creation to its first response, over the answered
+        leads; None when none was answered."""
+        return median(self.response_minutes) if self.response_minutes else None
+
+    def add(self, other: Figures) -> None:
+        self.calls += other.calls
+        self.contacts += other.contacts
+        self.appointments += other.appointments
+        self.arrivals += other.arrivals
+        self.leads += other.leads
+        self.unanswered += other.unanswered
+        self.on_time += other.on_time
+        self.response_minutes += other.response_minutes
+
+
+@dataclass
+class AgentRow:
+    agent: Staff | None  # None: the team's total
+    today: Figures = field(default_factory=Figures)
+    month: Figures = field(default_factory=Figures)
+
+    def period(self, name: str) -> Figures:
+        return self.today if name == "today" else self.month
+
+
+@dataclass
+class Board:
+    dealer: Dealer
+    day: date
+    windows: dict[str, Window]  # per period
+    agents: list[AgentRow]
+    total: AgentRow
+
+
+def dcc_board(*, dealer: Dealer, now: datetime | None = None) -> Board:
+    """Every active DCC agent of `dealer` (by the pinyin of their name), today and this month
+    up to the end of the day of `now` (default: now), and the team's total."""
+    day = timezone.localdate(now or timezone.now())
+    windows = {
+        "today": day_window(dealer_ids=[dealer.pk], first=day, last=day),
+        "month": day_window(dealer_ids=[dealer.pk], first=day.replace(day=1), last=day),
+    }
+    members = Membership.objects.filter(
+        dealer=dealer, role=Role.DCC_AGENT, is_active=True
+    ).select_related("staff")
+    people = sorted((member.staff for member in members), key=_by_name)
+    board = {person.pk: AgentRow(person) for person in people}
+    if board:
+        _count_calls_and_bookings(board, dealer, windows)
+        _count_arrivals(board, dealer, windows)
+        _count_first_responses(board, windows)
+    total = AgentRow(None)
+    for row in board.values():
+        total.today.add(row.today)
+        total.month.add(row.month)
+    return Board(dealer=dealer, day=day, windows=windows, agents=list(board.values()), total=total)
+
+
+def _by_name(person: Staff) -> tuple[list[str], str]:
+    """People in the order a Chinese reader looks for them: by the pinyin of their names."""
+    return lazy_pinyin(str(person).lower()), person.username
+
+
+def _month_events(dealer: Dealer, windows: dict[str, Window]) -> QuerySet[Event]:
+    month = windows["month"]
+    return Event.objects.filter(
+        dealer_id=dealer.pk, occurred_at__gte=month.start, occurred_at__lt=month.end
+    )
+
+
+def _count_calls_and_bookings(
+    board: dict[int, AgentRow], dealer: Dealer, windows: dict[str, Window]
+) -> None:
+    """Calls, contacts and bookings by their actor: one query for both periods."""
+    today = Q(occurred_at__gte=windows["today"].start)
+    called = Q(kind=EventKind.CALLED)
+    reached = called & Q(data__outcome=CallOutcome.REACHED)
+    booked = Q(kind=EventKind.APPOINTMENT_SET)
+    found = (
+        _month_events(dealer, windows)
+        .filter(called | booked, actor_id__in=list(board))
+        .values("actor_id")
+        .annotate(
+            calls=Count("pk", filter=called),
+            calls_today=Count("pk", filter=called & today),
+            contacts=Count("pk", filter=reached),
+            contacts_today=Count("pk", filter=reached & today),
+            appointments=Count("pk", filter=booked),
+            appointments_today=Count("pk", filter=booked & today),
+        )
+        .order_by()
+    )
+    for counted in found:
+        row = board[counted["actor_id"]]
+        for name in ("calls", "contacts", "appointments"):
+            setattr(row.month, name, counted[name])
+            setattr(row.today, name, counted[f"{name}_today"])
+
+
+def _count_arrivals(board: dict[int, AgentRow], dealer: Dealer, windows: dict[str, Window]) -> None:
+    """Arrivals by whoever booked the visit: one query for both periods."""
+    found = (
+        _month_events(dealer, windows)
+        .filter(kind=EventKind.ARRIVED)
+        .annotate(credited=arrival_credited_to())
+        .filter(credited__in=list(board))
+        .values("credited")
+        .annotate(
+            arrivals=Count("pk"),
+            arrivals_today=Count("pk", filter=Q(occurred_at__gte=windows["today"].start)),
+        )
+        .order_by()
+    )
+    for counted in found:
+        row = board[counted["credited"]]
+        row.month.arrivals = counted["arrivals"]
+        row.today.arrivals = counted["arrivals_today"]
+
+
+def _count_first_responses(board: dict[int, AgentRow], windows: dict[str, Window]) -> None:
+    """The month's leads by the agent first assigned, as the registry counts "leads" by agent:
+    one query, a row per lead (the median needs each lead's minutes)."""
+    leads = rows("leads", windows["month"])
+    found = (
+        leads.queryset.annotate(agent=group_expression(leads, "agent"))
+        .filter(agent__in=list(board))
+        .values_list("agent", "created_at", "first_response_at", "sla_deadline")
+        .order_by()
+    )
+    today_start = windows["today"].start
+    for agent, created_at, first_response_at, sla_deadline in found:
+        row = board[agent]
+        periods = [row.month, row.today] if created_at >= today_start else [row.month]
+        for figures in periods:
+            figures.leads += 1
+            if first_response_at is None:
+                figures.unanswered += 1
+                continue
+            figures.response_minutes.append((first_response_at - created_at).total_seconds() / 60)
+            if first_response_at <= sla_deadline:
+                figures.on_time += 1
+
+
+# ---------------------------------------------------------------- laid out for the page
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A number as the page shows it, and the drill-down query to its leads ("" when the
+    drill-down cannot say which leads they are)."""
+
+    text: str
+    drill: str = ""
+
+
+@dataclass(frozen=True)
+class PeriodCells:
+    """One period of a row: calls, contacts, appointments, arrivals; the median first response
+    with its parts (answered on time, of the leads first assigned); the unanswered leads."""
+
+    counts: list[Shown]
+    first_response: Shown
+    on_time: Shown
+    leads: Shown
+    unanswered: Shown
+
+
+@dataclass(frozen=True)
+class Line:
+    key: str  # the agent's username; "" for the team
+    label: str
+    is_total: bool
+    periods: list[PeriodCells]  # in PERIODS order
+
+
+def minutes_text(minutes: float | None) -> str:
+    """A duration in whole minutes (rounded half up) as the supervisor reads it: "8 min",
+    "1 h 5 min", "2 d 3 h"; "—" when there is none."""
+    if minutes is None:
+        return "—"
+    whole = int(Decimal(str(minutes)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if whole < 60:
+        return _("%(minutes)d min") % {"minutes": whole}
+    hours, rest = divmod(whole, 60)
+    if hours < 24:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
+    days, hours = divmod(hours, 24)
+    return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+
+
+def _line(row: AgentRow, windows: dict[str, Window]) -> Line:
+    def drill(period: str, measure: str) -> str:
+        # The drill-down groups leads by the agent first assigned; the team is no such group.
+        if row.agent is None:
+            return ""
+        return drill_query(windows[period], measure, "agent", row.agent.pk)
+
+    periods = []
+    for period in PERIODS:
+        figures = row.period(period)
+        periods.append(
+            PeriodCells(
+                counts=[
+                    Shown(f"{figures.calls:,}"),
+                    Shown(f"{figures.contacts:,}"),
+                    Shown(f"{figures.appointments:,}"),
+                    Shown(f"{figures.arrivals:,}"),
+                ],
+                first_response=Shown(minutes_text(figures.median_response_minutes)),
+                on_time=Shown(f"{figures.on_time:,}", drill(period, "on_time")),
+                leads=Shown(f"{figures.leads:,}", drill(period, "leads")),
+                unanswered=Shown(f"{figures.unanswered:,}"),
+            )
+        )
+    if row.agent is None:
+        return Line("", _("Team"), True, periods)
+    return Line(row.agent.username, str(row.agent), False, periods)
+
+
+def board_lines(board: Board) -> list[Line]:
+    """The table's rows: each agent, then the team."""
+    return [_line(row, board.windows) for row in [*board.agents, board.total]]
+
+
+def board_chart(board: Board) -> dict:
+    """What the chart draws: this month's calls, appointments and arrivals per agent."""
+    series = (
+        ("calls", _("Calls")),
+        ("appointments", _("Appointments")),
+        ("arrivals", _("Arrivals")),
+    )
+    return {
+        "agents": [str(row.agent) for row in board.agents],
+        "series": [
+            {"name": str(name), "values": [getattr(row.month, key) for row in board.agents]}
+            for key, name in series
+        ],
+    }
