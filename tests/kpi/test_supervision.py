@@ -344,6 +344,21 @@ def test_the_htmx_refresh_gets_just_the_table(team, api, today):
     assert 'id="dcc-board-data"' in html  # the chart is redrawn from the fresh numbers
 
 
+def test_the_page_takes_the_same_queries_for_any_team(team, api, today):
+    client = api(team.dcc_supervisor)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/dashboard/dcc/").status_code == 200
+        return len(captured)
+
+    queries()  # the session's first read
+    two_agents = queries()
+    for _n in range(4):
+        member(team.dealer, Role.DCC_AGENT)
+    assert queries() == two_agents
+
+
 def test_a_refused_refresh_says_why_in_place(team, api):
     response = api(team.consultant).get("/dashboard/dcc/", headers={"HX-Request": "true"})
     assert response.status_code == 403
