@@ -1,22 +1,24 @@
 """The dealer dashboard's reads: a month's funnel against the month before, the channel and
-agent tables, two months side by side, and the leads behind any number on them. Every number
-comes from kpi.selectors.kpi_report (the registry's one definition); this module only picks the
-metrics, lays them out and says where each number drills down to."""
+agent tables, any two periods side by side, and the leads behind any number on them. Every
+number comes from kpi.selectors.kpi_report (the registry's one definition); this module only
+picks the metrics and periods, lays them out and says where each number drills down to."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Staff
-from kpi.measures import DIMENSIONS, Window, lead_ids
+from accounts.models import Dealer, Staff
+from kpi import measures
+from kpi.measures import Window, lead_ids
 from kpi.registry import MEASURES, METRICS, Metric, Unit, View
 from kpi.selectors import Number, Report, Value, day_window, kpi_report
 from leads.models import Channel, Lead
@@ -41,16 +43,23 @@ CHANNEL_METRICS = [
     "cost_per_order",
 ]
 AGENT_METRICS = ["lead_volume", "contact_rate", "invitation_rate", "arrival_rate"]
-# How the drill-down page names the dimension a number was grouped by.
+# How the pages name a dimension a number was grouped by. Which dimensions there are is the
+# engine's to say (kpi.measures.DIMENSIONS, asked at run time); a new one without a name here
+# is shown by its key.
 DIMENSION_NAMES = {
+    "day": gettext_lazy("Day"),
+    "week": gettext_lazy("Week"),
+    "month": gettext_lazy("Month"),
     "channel": gettext_lazy("Channel"),
     "channel_group": gettext_lazy("Channel group"),
-    "month": gettext_lazy("Month"),
     "model": gettext_lazy("Model"),
     "grade": gettext_lazy("Grade"),
     "agent": gettext_lazy("Agent"),
+    "consultant": gettext_lazy("Consultant"),
     "dealer": gettext_lazy("Dealer"),
 }
+# Dimensions whose groups are keyed by a row id (a channel, a person, a dealer).
+ID_DIMENSIONS = frozenset({"channel", "agent", "consultant", "dealer"})
 # Metrics where a fall is the good news.
 LOWER_IS_BETTER = frozenset({"defeat_rate", "cost_per_lead", "cost_per_arrival", "cost_per_order"})
 
@@ -101,6 +110,91 @@ def month_window(*, dealer_ids: list[int], month: Month, view: View) -> Window:
     return day_window(dealer_ids=dealer_ids, first=month.first, last=month.last, view=view)
 
 
+# ---------------------------------------------------------------- any period of days
+
+MAX_DAYS = 366  # the longest period a page shows (a leap year)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days from `first` to `last`, both included."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of_month(cls, month: Month) -> Period:
+        return cls(month.first, month.last)
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def month(self) -> Month | None:
+        """The calendar month this period is, if it is one."""
+        month = Month.of(self.first)
+        return month if self.first == month.first and self.last == month.last else None
+
+    def __str__(self) -> str:
+        if self.month is not None:
+            return str(self.month)
+        if self.first == self.last:
+            return self.first.isoformat()
+        return f"{self.first.isoformat()} – {self.last.isoformat()}"
+
+
+def period_window(*, dealer_ids: list[int], period: Period, view: View) -> Window:
+    return day_window(dealer_ids=dealer_ids, first=period.first, last=period.last, view=view)
+
+
+class BadPeriod(ValueError):
+    """A period the pages cannot show; `field` names the form field that is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def parse_date(text: str | None, *, field: str, label: str) -> date:
+    """A date as <input type="date"> sends it (YYYY-MM-DD)."""
+    if not (text or "").strip():
+        raise BadPeriod(field, _("“%(field)s” is missing.") % {"field": label})
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadPeriod(
+            field, _("“%(field)s” is not a date: write it as YYYY-MM-DD.") % {"field": label}
+        ) from None
+
+
+def parse_period(
+    first_text: str | None,
+    last_text: str | None,
+    *,
+    fields: tuple[str, str],
+    labels: tuple[str, str],
+) -> Period:
+    """The period between two dates as a form sends them: both dates, the last not before the
+    first, at most MAX_DAYS days; BadPeriod names the field to fix."""
+    first = parse_date(first_text, field=fields[0], label=labels[0])
+    last = parse_date(last_text, field=fields[1], label=labels[1])
+    if last < first:
+        raise BadPeriod(
+            fields[1],
+            _("“%(to)s” is before “%(from)s”.") % {"to": labels[1], "from": labels[0]},
+        )
+    period = Period(first, last)
+    if period.days > MAX_DAYS:
+        raise BadPeriod(
+            fields[1],
+            _("From “%(from)s” to “%(to)s” is %(days)s days: choose at most %(max)s.")
+            % {"from": labels[0], "to": labels[1], "days": f"{period.days:,}", "max": MAX_DAYS},
+        )
+    return period
+
+
 # ---------------------------------------------------------------- numbers and their leads
 
 
@@ -134,8 +228,16 @@ class Delta:
     good: bool | None  # None: level or not comparable
 
 
-def drill_query(window: Window, measure: str, by: str | None = None, group: object = None) -> str:
-    """The drill-down page's query string for the leads behind `measure` in `window`."""
+def drill_query(
+    window: Window,
+    measure: str,
+    by: str | None = None,
+    group: object = None,
+    *,
+    dealer: str | None = None,
+) -> str:
+    """The drill-down page's query string for the leads behind `measure` in `window` (at
+    `dealer`, by code, when it is not the viewer's current dealer: headquarters)."""
     start = timezone.localtime(window.start).date()
     last = (timezone.localtime(window.end) - timedelta(days=1)).date()
     params = {
@@ -147,6 +249,8 @@ def drill_query(window: Window, measure: str, by: str | None = None, group: obje
     if by is not None:
         params["by"] = by
         params["group"] = group.isoformat() if isinstance(group, date) else group or ""
+    if dealer is not None:
+        params["dealer"] = dealer
     return urlencode(params)
 
 
@@ -169,17 +273,28 @@ def _percent(ratio: float | Decimal) -> str:
     return _points(ratio) + "%"
 
 
-def cell(metric: Metric, value: Value, window: Window, by: str | None, group: object) -> Cell:
+def cell(
+    metric: Metric,
+    value: Value,
+    window: Window,
+    by: str | None,
+    group: object,
+    *,
+    dealer: str | None = None,
+) -> Cell:
     """`value` of `metric` as shown, linked to the leads it counts: a count or a rate to its
     numerator's leads, a cost (spend is money, not leads) to its denominator's."""
     numerator = Part(
         _money(value.numerator) if metric.numerator == "spend" else _count(value.numerator),
-        "" if metric.numerator == "spend" else drill_query(window, metric.numerator, by, group),
+        ""
+        if metric.numerator == "spend"
+        else drill_query(window, metric.numerator, by, group, dealer=dealer),
     )
     if metric.unit == Unit.COUNT:
         return Cell(metric, value, window, numerator.text, numerator.drill)
     denominator = Part(
-        _count(value.denominator or 0), drill_query(window, metric.denominator, by, group)
+        _count(value.denominator or 0),
+        drill_query(window, metric.denominator, by, group, dealer=dealer),
     )
     if value.value is None:
         text = "—"
@@ -361,6 +476,104 @@ def agent_table(*, window: Window) -> Table:
 
 # ---------------------------------------------------------------- two periods side by side
 
+# The one-click pairs of periods: (earlier, later) for a day.
+PRESETS = {
+    "month": gettext_lazy("This month vs last month"),
+    "week": gettext_lazy("This week vs last week"),
+    "7days": gettext_lazy("Last 7 days vs the 7 before"),
+}
+# The comparison form's fields: (from, to) of the first period, then of the second.
+COMPARE_FIELDS = (("first_from", "first_to"), ("second_from", "second_to"))
+
+
+def compare_labels() -> dict[str, str]:
+    """How a message names each field of the comparison form."""
+    return {
+        "first_from": _("First period, from"),
+        "first_to": _("First period, to"),
+        "second_from": _("Second period, from"),
+        "second_to": _("Second period, to"),
+    }
+
+
+def preset_periods(key: str, *, today: date) -> tuple[Period, Period]:
+    """The preset's two periods around `today`: calendar months, weeks from Monday, or the
+    last seven days (today included) and the seven before them."""
+    if key == "month":
+        month = Month.of(today)
+        return Period.of_month(month.previous), Period.of_month(month)
+    if key == "week":
+        monday = today - timedelta(days=today.weekday())
+        this_week = Period(monday, monday + timedelta(days=6))
+        return Period(monday - timedelta(days=7), monday - timedelta(days=1)), this_week
+    if key == "7days":
+        return (
+            Period(today - timedelta(days=13), today - timedelta(days=7)),
+            Period(today - timedelta(days=6), today),
+        )
+    raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the comparison form asked for: two periods, or what is wrong with the fields."""
+
+    first: Period | None
+    second: Period | None
+    preset: str  # the preset these periods are ("" when none)
+    values: dict[str, str]  # what each field of the form shows
+    errors: dict[str, str]  # field -> what is wrong with it
+
+    @property
+    def unequal(self) -> bool:
+        """The periods differ in length (counts are then not like for like)."""
+        return bool(self.first and self.second and self.first.days != self.second.days)
+
+
+def read_comparison(params: Mapping[str, str], *, today: date) -> Comparison:
+    """The two periods of the comparison form: its four dates if any is given, else a preset
+    (`preset`), else two months (`other` then `month`), else this month against the last."""
+    labels = compare_labels()
+    periods: list[Period | None] = []
+    errors: dict[str, str] = {}
+    if any(params.get(name) for pair in COMPARE_FIELDS for name in pair):
+        values = {name: params.get(name, "") for pair in COMPARE_FIELDS for name in pair}
+        for pair in COMPARE_FIELDS:
+            try:
+                periods.append(
+                    parse_period(
+                        params.get(pair[0]),
+                        params.get(pair[1]),
+                        fields=pair,
+                        labels=(labels[pair[0]], labels[pair[1]]),
+                    )
+                )
+            except BadPeriod as error:
+                errors[error.field] = error.message
+                periods.append(None)
+        first, second = periods
+    else:
+        if params.get("preset") in PRESETS:
+            first, second = preset_periods(params["preset"], today=today)
+        elif Month.parse(params.get("month")) or Month.parse(params.get("other")):
+            month = Month.parse(params.get("month")) or Month.of(today)
+            other = Month.parse(params.get("other")) or month.previous
+            first, second = Period.of_month(other), Period.of_month(month)
+        else:
+            first, second = preset_periods("month", today=today)
+        values = {
+            "first_from": first.first.isoformat(),
+            "first_to": first.last.isoformat(),
+            "second_from": second.first.isoformat(),
+            "second_to": second.last.isoformat(),
+        }
+    preset = ""
+    if first and second:
+        for key in PRESETS:
+            if preset_periods(key, today=today) == (first, second):
+                preset = key
+    return Comparison(first, second, preset, values, errors)
+
 
 @dataclass(frozen=True)
 class Compared:
@@ -370,10 +583,19 @@ class Compared:
     delta: Delta  # from the first period to the second
 
 
-def compare(*, dealer_ids: list[int], first: Month, second: Month, view: View) -> list[Compared]:
-    """Every metric of the registry for two months, side by side, and how it moved from the
+def compare(
+    *, dealer_ids: list[int], first: Period | Month, second: Period | Month, view: View
+) -> list[Compared]:
+    """Every metric of the registry for two periods, side by side, and how it moved from the
     first to the second."""
-    windows = [month_window(dealer_ids=dealer_ids, month=m, view=view) for m in (first, second)]
+    windows = [
+        period_window(
+            dealer_ids=dealer_ids,
+            period=Period.of_month(p) if isinstance(p, Month) else p,
+            view=view,
+        )
+        for p in (first, second)
+    ]
     one, two = (kpi_report(window=window).total for window in windows)
     return [
         Compared(
@@ -386,8 +608,8 @@ def compare(*, dealer_ids: list[int], first: Month, second: Month, view: View) -
     ]
 
 
-def compare_chart(rows: list[Compared], *, first: Month, second: Month) -> dict:
-    """What the comparison chart draws: the funnel's steps in both months, side by side."""
+def compare_chart(rows: list[Compared], *, first: Period | Month, second: Period | Month) -> dict:
+    """What the comparison chart draws: the funnel's steps in both periods, side by side."""
     by_metric = {row.metric.key: row for row in rows}
     steps = []
     for measure, metric in FUNNEL:
@@ -401,7 +623,7 @@ def compare_chart(rows: list[Compared], *, first: Month, second: Month) -> dict:
                 ],
             }
         )
-    return {"months": [str(first), str(second)], "steps": steps}
+    return {"periods": [str(first), str(second)], "steps": steps}
 
 
 # ---------------------------------------------------------------- the leads behind a number
@@ -411,15 +633,37 @@ class NotAGroup(ValueError):
     """The drill-down's group is not a value of its dimension."""
 
 
+def dimensions() -> tuple[str, ...]:
+    """The dimensions the engine groups by, asked now (it may offer more than it did)."""
+    return tuple(measures.DIMENSIONS)
+
+
+def time_dimensions() -> tuple[str, ...]:
+    """The dimensions whose groups are spans of time, keyed by their first day."""
+    return tuple(getattr(measures, "TIME_DIMENSIONS", ("day", "week", "month")))
+
+
+def dimension_name(by: str | None) -> str:
+    if not by:
+        return ""
+    return str(DIMENSION_NAMES.get(by, by))
+
+
+def dimension_choices() -> list[tuple[str, str]]:
+    """Every dimension the engine offers, named for a form."""
+    return [(by, dimension_name(by)) for by in dimensions()]
+
+
 def parse_group(by: str | None, text: str | None) -> object:
-    """A group's key as `drill_query` wrote it: ids for channels, agents and dealers, the first
-    day for months; empty is the group of leads without a value (e.g. nobody's)."""
+    """A group's key as `drill_query` wrote it: ids for channels, people and dealers, the first
+    day for days, weeks and months; empty is the group of leads without a value (e.g.
+    nobody's)."""
     if by is None or not text:
         return None
     try:
-        if by in ("channel", "agent", "dealer"):
+        if by in ID_DIMENSIONS:
             return int(text)
-        if by == "month":
+        if by in time_dimensions():
             return date.fromisoformat(text)
     except ValueError as error:
         raise NotAGroup(text) from error
@@ -433,11 +677,18 @@ def group_label(by: str | None, key: object) -> str:
     if by == "channel":
         found = Channel.objects.filter(pk=key).values_list("name", flat=True).first()
         return _(found) if found else ""
-    if by == "agent":
+    if by in ("agent", "consultant"):
         person = Staff.objects.filter(pk=key).first() if key is not None else None
         return str(person) if person else _("Nobody")
+    if by == "dealer":
+        found = Dealer.objects.filter(pk=key).values_list("code", flat=True).first()
+        return found or ""
     if by == "month":
         return key.strftime("%Y-%m") if isinstance(key, date) else ""
+    if by == "week" and isinstance(key, date):
+        return _("Week of %(monday)s") % {"monday": key.isoformat()}
+    if isinstance(key, date):
+        return key.isoformat()
     return str(key) if key else _("(none)")
 
 
@@ -456,8 +707,14 @@ def leads_behind(
     newest first."""
     if measure not in MEASURES or measure == "spend":
         raise KeyError(measure)
-    if by is not None and by not in DIMENSIONS:
+    if by is not None and by not in dimensions():
         raise KeyError(by)
     ids = lead_ids(measure, window, by, group)
+    if by is not None and group is None and by not in ID_DIMENSIONS | set(time_dimensions()):
+        # A text dimension's group without a value holds the leads with none and with ""
+        # (drill_query writes both as empty).
+        ids = Lead.objects.filter(
+            Q(pk__in=ids) | Q(pk__in=lead_ids(measure, window, by, ""))
+        ).values_list("pk", flat=True)
     seen = visible_leads(staff, dealer_id=dealer_id).filter(pk__in=ids)
     return Behind(leads=seen.order_by("-created_at", "-pk"), total=ids.count())

@@ -5,6 +5,7 @@ kpi.targets, kpi.headquarters, kpi.daily, kpi.scorecards); this module only lays
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -16,8 +17,27 @@ from accounts.models import Dealer, Staff
 from accounts.roles import Role
 from kpi import daily
 from kpi.bottlenecks import MIN_SAMPLE, STAGE_METRICS, Finding, find_bottlenecks
-from kpi.dashboard import Month, Table, drill_query, month_window
-from kpi.headquarters import HeatMap, Ranking, heat_map, kpi_dealer_ids, ranking
+from kpi.dashboard import (
+    BadPeriod,
+    Cell,
+    Month,
+    Period,
+    Table,
+    drill_query,
+    month_window,
+    parse_period,
+)
+from kpi.dashboard import cell as number_cell
+from kpi.headquarters import Cell as HeatCell
+from kpi.headquarters import (
+    HeatMap,
+    HeatRow,
+    Ranking,
+    RankRow,
+    heat_map,
+    kpi_dealer_ids,
+    ranking,
+)
 from kpi.models import DailyReport, ScoreEvent
 from kpi.registry import METRICS, Unit, View
 from kpi.scorecards import Scorecard, point_rules, scorecards
@@ -81,12 +101,60 @@ def value_text(metric_key: str, value: Value) -> str:
     return f"{value.value:,.1f}"
 
 
-def part_text(metric_key: str, number: Any) -> str:
-    if number is None:
-        return "—"
-    if METRICS[metric_key].numerator == "spend" and not isinstance(number, int):
-        return f"¥{number:,.2f}"
-    return f"{number:,}"
+@dataclass(frozen=True)
+class HqPeriod:
+    """The period headquarters' page shows: a month, or any days (`custom`), or what is wrong
+    with the dates asked for."""
+
+    period: Period
+    custom: bool
+    values: dict[str, str]  # what the date fields show
+    errors: dict[str, str]  # field -> what is wrong with it
+
+    @property
+    def month(self) -> Month:
+        """The month to link to from here (the period's own, or the one it starts in)."""
+        return self.period.month or Month.of(self.period.first)
+
+
+def read_hq_period(params: Mapping[str, str], *, today: date) -> HqPeriod:
+    """`range=days` with `from` and `to`: those days; otherwise `month` (default: this one)."""
+    month = Month.parse(params.get("month")) or Month.of(today)
+    if params.get("range") != "days":
+        period = Period.of_month(month)
+        return HqPeriod(period, False, _period_values(period), {})
+    values = {"from": params.get("from", ""), "to": params.get("to", "")}
+    if not (values["from"] or values["to"]):  # just switched to days: the month's, to edit
+        period = Period.of_month(month)
+        return HqPeriod(period, True, _period_values(period), {})
+    try:
+        period = parse_period(
+            values["from"], values["to"], fields=("from", "to"), labels=(_("From"), _("To"))
+        )
+    except BadPeriod as error:
+        return HqPeriod(Period.of_month(month), True, values, {error.field: error.message})
+    return HqPeriod(period, True, values, {})
+
+
+def _period_values(period: Period) -> dict[str, str]:
+    return {"from": period.first.isoformat(), "to": period.last.isoformat()}
+
+
+@dataclass(frozen=True)
+class RankLine:
+    """A ranking row as shown: the dealer's value linked to its leads, the brand average."""
+
+    row: RankRow
+    value: Cell
+    average: str
+
+
+@dataclass(frozen=True)
+class HeatLine:
+    """A heat-map row as shown: each rate linked to its leads, flagged or not."""
+
+    row: HeatRow
+    cells: list[tuple[HeatCell, Cell]]
 
 
 @dataclass(frozen=True)
@@ -94,25 +162,78 @@ class Headquarters:
     ranking: Ranking
     heat: HeatMap
     chart: dict
+    lines: list[RankLine]
+    heat_lines: list[HeatLine]
 
 
-def headquarters(*, staff: Staff, metric: str, month: Month, view: View) -> Headquarters:
-    """The dealers `staff` may see ranked on `metric`, and their heat map of funnel rates."""
+def headquarters(*, staff: Staff, metric: str, period: Period | Month, view: View) -> Headquarters:
+    """The dealers `staff` may see ranked on `metric`, and their heat map of funnel rates,
+    every number with the drill-down to the leads behind it at its dealer."""
+    if isinstance(period, Month):
+        period = Period.of_month(period)
     dealer_ids = kpi_dealer_ids(staff)
-    period = {"first": month.first, "last": month.last, "view": view}
-    ranked = ranking(dealer_ids=dealer_ids, metric=metric, **period)
-    heat = heat_map(dealer_ids=dealer_ids, **period)
-    return Headquarters(ranking=ranked, heat=heat, chart=heat_chart(heat))
+    days = {"first": period.first, "last": period.last, "view": view}
+    ranked = ranking(dealer_ids=dealer_ids, metric=metric, **days)
+    heat = heat_map(dealer_ids=dealer_ids, **days)
+    lines = [
+        RankLine(
+            row=row,
+            value=number_cell(
+                ranked.metric, row.value, ranked.window, None, None, dealer=row.dealer.code
+            ),
+            average=value_text(metric, row.brand_average),
+        )
+        for row in ranked.rows
+    ]
+    heat_lines = [
+        HeatLine(
+            row=row,
+            cells=[
+                (
+                    row.cells[key],
+                    number_cell(
+                        METRICS[key],
+                        Value(row.cells[key].rate.numerator, row.cells[key].rate.denominator),
+                        heat.window,
+                        None,
+                        None,
+                        dealer=row.dealer.code,
+                    ),
+                )
+                for key in heat.metrics
+            ],
+        )
+        for row in heat.rows
+    ]
+    return Headquarters(
+        ranking=ranked,
+        heat=heat,
+        chart=heat_chart(heat, heat_lines),
+        lines=lines,
+        heat_lines=heat_lines,
+    )
 
 
-def heat_chart(heat: HeatMap) -> dict:
+def drill_dealer(*, staff: Staff, current: Dealer, code: str | None) -> Dealer | None:
+    """The dealer whose leads a drill-down lists: the current one, or (headquarters) the one
+    named by `code` if `staff` reads its KPIs; None when it is not granted (or not there)."""
+    if not code:
+        return current
+    dealer = Dealer.objects.filter(code=code).first()
+    if dealer is None or dealer.pk not in kpi_dealer_ids(staff):
+        return None
+    return dealer
+
+
+def heat_chart(heat: HeatMap, lines: list[HeatLine] | None = None) -> dict:
     """What the heat map draws: per cell the gap to the brand average in percentage points
-    (None without a rate), its texts, whether it is flagged, and whether its sample is large
-    enough to be judged (MIN_SAMPLE)."""
+    (None without a rate), its texts, whether it is flagged, whether its sample is large
+    enough to be judged (MIN_SAMPLE), and the drill-down to its numerator's leads."""
     cells = []
     for y, row in enumerate(heat.rows):
         for x, key in enumerate(heat.metrics):
             cell = row.cells[key]
+            drill = lines[y].cells[x][1].drill if lines else ""
             rate, brand = cell.rate.value, cell.brand.value
             gap = None if rate is None or brand is None else round((rate - brand) * 100, 1)
             cells.append(
@@ -125,6 +246,7 @@ def heat_chart(heat: HeatMap) -> dict:
                     "parts": f"{cell.rate.numerator:,} / {cell.rate.denominator:,}",
                     "low": cell.low,
                     "judged": cell.rate.judged,
+                    "drill": drill,
                 }
             )
     return {

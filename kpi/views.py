@@ -20,9 +20,7 @@ from dcc.errors import DomainError
 from kpi import dashboard, pages, supervision
 from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
-from kpi.measures import DIMENSIONS
 from kpi.registry import MEASURES, METRICS, View
-from kpi.selectors import day_window
 from kpi.targets import set_order_target
 from leads.models import Lead
 from leads.permissions import (
@@ -86,15 +84,14 @@ def _set_target(request: HttpRequest, month: Month) -> dict[str, str | int]:
 
 @kpi_viewers
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    """One month (default: this one) against the month before, or two months side by side;
-    POST sets the month's order target."""
+    """One month (default: this one) against the month before, or any two periods side by
+    side; POST sets the month's order target."""
     view = _view(request)
     month = Month.parse(request.GET.get("month")) or Month.current()
     compare = request.GET.get("mode") == "compare"
-    other = Month.parse(request.GET.get("other")) or month.previous
     dealer_ids = [request.dealer.pk]
     target_error: dict[str, str | int] = {}
-    if request.method == "POST":
+    if request.method == "POST" and not compare:
         target_error = _set_target(request, month)
         if not target_error:
             return HttpResponseRedirect(request.get_full_path())
@@ -102,18 +99,27 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "view": view,
         "views": View.choices,
         "month": month,
-        "other": other,
         "compare": compare,
         "target_error": target_error,
         "may_set_targets": may_set_targets(request.user, request.dealer.pk),
         "may_see_headquarters": may_see_headquarters(request.user),
     }
+    status = 200
     if compare:
-        compared = dashboard.compare(dealer_ids=dealer_ids, first=other, second=month, view=view)
-        context |= {
-            "compared": compared,
-            "chart": dashboard.compare_chart(compared, first=other, second=month),
-        }
+        chosen = dashboard.read_comparison(request.GET, today=timezone.localdate())
+        context |= {"comparison": chosen, "presets": dashboard.PRESETS.items()}
+        if chosen.errors:
+            status = 422  # the form answered in place, naming the fields to fix
+        else:
+            first, second = chosen.first, chosen.second
+            compared = dashboard.compare(
+                dealer_ids=dealer_ids, first=first, second=second, view=view
+            )
+            context |= {
+                "month": second.month or Month.of(second.first),
+                "compared": compared,
+                "chart": dashboard.compare_chart(compared, first=first, second=second),
+            }
     else:
         window = dashboard.month_window(dealer_ids=dealer_ids, month=month, view=view)
         target = pages.target_for(dealer=request.dealer, month=month)
@@ -127,8 +133,9 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "target": target,
             "target_elapsed": pages.percent_text(target.elapsed) if target else "",
         }
-    # Refused: 403; a number it cannot take: 422, answered in place.
-    status = int(target_error.get("status", 422)) if target_error else 200
+        # Refused: 403; a number it cannot take: 422, answered in place.
+        if target_error:
+            status = int(target_error.get("status", 422))
     return render(request, "kpi/dashboard.html", context, status=status)
 
 
@@ -151,48 +158,29 @@ def table_export(request: HttpRequest) -> HttpResponse:
 
 @kpi_viewers
 def headquarters_page(request: HttpRequest) -> HttpResponse:
-    """The dealers this person reads, ranked on a metric, and their heat map of funnel rates."""
+    """The dealers this person reads, ranked on a metric, and their heat map of funnel rates,
+    for a month or any period, every number linked to the leads behind it."""
     if not may_see_headquarters(request.user):
         return render(request, "kpi/refused.html", {"headquarters": True}, status=403)
     view = _view(request)
-    month = Month.parse(request.GET.get("month")) or Month.current()
     metric = request.GET.get("metric", "")
     if metric not in METRICS:
         metric = "arrival_rate"
-    hq = pages.headquarters(staff=request.user, metric=metric, month=month, view=view)
-    return render(
-        request,
-        "kpi/headquarters.html",
-        {
-            "hq": hq,
-            "metric": METRICS[metric],
-            "metrics": pages.hq_metric_choices(),
-            "rows": [
-                (
-                    row,
-                    pages.value_text(metric, row.value),
-                    pages.part_text(metric, row.value.numerator),
-                    pages.part_text(metric, row.value.denominator),
-                    pages.value_text(metric, row.brand_average),
-                )
-                for row in hq.ranking.rows
-            ],
-            "heat_rows": [
-                (
-                    row,
-                    [
-                        (row.cells[key], pages.percent_text(row.cells[key].rate.value))
-                        for key in hq.heat.metrics
-                    ],
-                )
-                for row in hq.heat.rows
-            ],
-            "stage_names": pages.stage_names(),
-            "month": month,
-            "view": view,
-            "views": View.choices,
-        },
-    )
+    chosen = pages.read_hq_period(request.GET, today=timezone.localdate())
+    context: dict = {
+        "chosen": chosen,
+        "metric": METRICS[metric],
+        "metrics": pages.hq_metric_choices(),
+        "stage_names": pages.stage_names(),
+        "month": chosen.month,
+        "view": view,
+        "views": View.choices,
+    }
+    if chosen.errors:
+        return render(request, "kpi/headquarters.html", context, status=422)
+    hq = pages.headquarters(staff=request.user, metric=metric, period=chosen.period, view=view)
+    context |= {"hq": hq}
+    return render(request, "kpi/headquarters.html", context)
 
 
 def _day(request: HttpRequest) -> date | None:
@@ -274,27 +262,37 @@ def _invalid(request: HttpRequest, message: str) -> HttpResponse:
 
 @kpi_viewers
 def drill_down(request: HttpRequest) -> HttpResponse:
-    """The leads behind one number of the dashboard, those this person may see, a page at a
-    time; says how many more it counts that they may not see."""
+    """The leads behind one number of the dashboard (or, with `dealer`, of headquarters' page at
+    a dealer the viewer is granted), those this person may see, a page at a time; says how many
+    more it counts that they may not see."""
     measure = request.GET.get("measure", "")
     by = request.GET.get("by") or None
     if measure not in MEASURES or measure == "spend":
         return _invalid(request, _("Unknown measure."))
-    if by is not None and by not in DIMENSIONS:
+    if by is not None and by not in dashboard.dimensions():
         return _invalid(request, _("Unknown dimension."))
     try:
-        first = date.fromisoformat(request.GET.get("from", ""))
-        last = date.fromisoformat(request.GET.get("to", ""))
+        period = dashboard.parse_period(
+            request.GET.get("from"),
+            request.GET.get("to"),
+            fields=("from", "to"),
+            labels=(_("From"), _("To")),
+        )
+    except dashboard.BadPeriod as error:
+        return _invalid(request, error.message)
+    try:
         group = dashboard.parse_group(by, request.GET.get("group"))
     except ValueError:
-        return _invalid(request, _("Not a date range or group the dashboard gives."))
-    if last < first:
-        return _invalid(request, _("“to” must not be before “from”."))
+        return _invalid(request, _("Not a group of this dimension."))
+    dealer = pages.drill_dealer(staff=request.user, current=request.dealer,
+                                code=request.GET.get("dealer"))  # fmt: skip
+    if dealer is None:
+        return render(request, "kpi/refused.html", {"not_granted": True}, status=403)
     view = _view(request)
-    window = day_window(dealer_ids=[request.dealer.pk], first=first, last=last, view=view)
+    window = dashboard.period_window(dealer_ids=[dealer.pk], period=period, view=view)
     behind = dashboard.leads_behind(
         staff=request.user,
-        dealer_id=request.dealer.pk,
+        dealer_id=dealer.pk,
         measure=measure,
         window=window,
         by=by,
@@ -317,23 +315,25 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     ]
     query = request.GET.copy()
     query.pop("page", None)
+    elsewhere = dealer.pk != request.dealer.pk or "dealer" in request.GET
     return render(
         request,
         "kpi/drill_down.html",
         {
             "measure": MEASURES[measure],
-            "first": first,
-            "last": last,
+            "first": period.first,
+            "last": period.last,
             "view": view,
             "by": by,
-            "by_name": dashboard.DIMENSION_NAMES.get(by or "", ""),
+            "by_name": dashboard.dimension_name(by),
             "group_label": dashboard.group_label(by, group),
+            "dealer": dealer if elsewhere else None,
             "page": page,
             "rows": rows,
             "total": behind.total,
             "hidden": behind.total - page.paginator.count,
             "query": query.urlencode(),
-            "month": Month.of(first) if first.day == 1 and Month.of(first).last == last else None,
+            "month": period.month,
         },
     )
 

@@ -1,7 +1,7 @@
 // The dashboard's charts, drawn by ECharts from the data the page carries in
-// <script type="application/json">: the month's funnel (#dcc-funnel) and two months' funnels
+// <script type="application/json">: the month's funnel (#dcc-funnel) and two periods' funnels
 // side by side (#dcc-compare-chart), and headquarters' dealers × stages heat map (#dcc-heat).
-// A click on a step opens the leads behind it.
+// A click on a step or a cell opens the leads behind it.
 (function () {
   "use strict";
   const PALETTE = ["#0b4f8a", "#1765a8", "#2f7fc1", "#4f97cf", "#75b0dc", "#9cc8e8"];
@@ -73,8 +73,8 @@
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: data.steps.map((step) => step.name) },
       yAxis: { type: "value", minInterval: 1 },
-      series: data.months.map((month, index) => ({
-        name: month,
+      series: data.periods.map((period, index) => ({
+        name: period,
         type: "bar",
         cursor: "pointer",
         label: { show: true, position: "top" },
@@ -135,6 +135,7 @@
       },
       series: [judged, unjudged].map((cells, index) => ({
         type: "heatmap",
+        cursor: "pointer",
         label: {
           show: true,
           fontSize: narrow ? 9 : 12,
@@ -143,6 +144,7 @@
         data: cells.map((cell) => ({
           value: [cell.x, cell.y, index ? 0 : cell.gap],
           cell: cell,
+          drill: cell.drill,
           itemStyle: Object.assign(
             index ? { color: "#e9ecef" } : {},
             cell.low

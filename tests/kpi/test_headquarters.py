@@ -1,9 +1,13 @@
 """Headquarters views: dealers ranked on a metric, the dealers × stages heat map, and the API
-endpoints (with the bottleneck finder's) for those who may see them."""
+endpoints (with the bottleneck finder's) for those who may see them; the page's period or
+cohort view, its month or any days, and every number's leads at the dealers granted."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -11,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
 from kpi.headquarters import heat_map, kpi_dealer_ids, ranking
+from leads.models import EventKind, Lead
 from tests.conftest import build_team, grant
 from tests.factories import DealerFactory
 from tests.kpi.test_bottlenecks import funnel
@@ -245,3 +250,161 @@ def test_costs_rank_the_cheapest_first_with_money_as_text(team, other_team, api)
 def test_the_new_endpoints_are_in_the_openapi_schema(team, api):
     paths = api(team.gm).get("/api/v1/openapi.json").json()["paths"]
     assert {"/api/v1/kpi/bottlenecks", "/api/v1/kpi/ranking", "/api/v1/kpi/heatmap"} <= set(paths)
+
+
+# The page: period or cohort, a month or any days, every number to its leads ----------------
+
+NUMBER = re.compile(r'<a class="dcc-num" href="([^"]+)">([^<]+)</a>')
+LEAD_LINK = re.compile(r'href="/leads/(\d+)/"')
+
+
+def hq_page(client, status: int = 200, **params) -> str:
+    response = client.get("/dashboard/hq/", params)
+    assert response.status_code == status, response.content[:500]
+    return unescape(response.content.decode())
+
+
+def dealer_row(html: str, table: str, code: str) -> str:
+    body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+    return body.split(f'data-dealer="{code}"', 1)[1].split("</tr>", 1)[0]
+
+
+def listed(client, href: str) -> set[int]:
+    response = client.get(href)
+    assert response.status_code == 200, response.content[:500]
+    return {int(pk) for pk in LEAD_LINK.findall(response.content.decode())}
+
+
+def leads_of(each, arrived_only: bool = False) -> set[int]:
+    leads = Lead.objects.filter(dealer=each.dealer)
+    if arrived_only:
+        leads = leads.filter(events__kind=EventKind.ARRIVED)
+    return set(leads.values_list("pk", flat=True))
+
+
+def test_the_page_says_which_view_it_shows_and_switches(team, dealers, api):
+    client = api(team.headquarters)
+    period = hq_page(client, month="2026-05", metric="arrival_rate")
+    assert "Shown: Period: what happened in the period." in period
+    cohort = hq_page(client, month="2026-05", metric="arrival_rate", view="cohort")
+    assert "Shown: Cohort: leads created in the period, followed to today." in cohort
+    switch = period.split("Cohort view", 1)[0].rsplit("href=", 1)[1]
+    assert "view=cohort" in switch and "month=2026-05" in switch and "metric=arrival_rate" in switch
+    # Every link to leads keeps the view.
+    links = [href for href, _text in NUMBER.findall(cohort)]
+    assert links and all("view=cohort" in href for href in links)
+
+
+def test_ranking_values_drill_down_to_the_leads_at_their_dealer(team, dealers, api):
+    """Beijing: 20 of 40 arrived. Its value opens the 20, its parts the 20 and the 40."""
+    client = api(team.headquarters)
+    html = hq_page(client, month="2026-05", metric="arrival_rate")
+    beijing = dealers["beijing"]
+    row = dealer_row(html, "ranking", beijing.dealer.code)
+    ((href, text),) = NUMBER.findall(row)
+    assert text == "50.0%"
+    assert listed(client, unescape(href)) == leads_of(beijing, arrived_only=True)
+    assert len(leads_of(beijing, arrived_only=True)) == 20
+    numerator, denominator = re.findall(r'href="([^"]+)">(?:20|40)</a>', row)
+    assert listed(client, unescape(numerator)) == leads_of(beijing, arrived_only=True)
+    assert listed(client, unescape(denominator)) == leads_of(beijing)
+    drilled = unescape(client.get(unescape(denominator)).content.decode())
+    assert "This number counts 40 leads." in drilled
+    assert f"{beijing.dealer.code} {beijing.dealer.name}" in drilled
+    assert "Back to headquarters" in drilled
+
+
+def test_heat_map_cells_drill_down_to_numerator_and_denominator(team, dealers, api):
+    client = api(team.headquarters)
+    html = hq_page(client, month="2026-05")
+    other = dealers["other"]
+    row = dealer_row(html, "heat", other.dealer.code)
+    cell = row.split('data-metric="arrival_rate"', 1)[1].split("</td>", 1)[0]
+    ((href, text),) = NUMBER.findall(cell)
+    assert text == "40.0%"  # 16 of 40
+    assert listed(client, unescape(href)) == leads_of(other, arrived_only=True)
+    parts = re.findall(r'href="([^"]+)">(\d+)</a>', cell)
+    assert [text for _href, text in parts] == ["16", "40"]
+    assert listed(client, unescape(parts[1][0])) == leads_of(other)
+    # The chart's cells carry the same drill-downs.
+    data = json.loads(re.search(r'id="dcc-heat-data"[^>]*>(.*?)</script>', html, re.S).group(1))
+    y = next(i for i, name in enumerate(data["dealers"]) if name.startswith(other.dealer.code))
+    x = data["metrics"].index("Arrival rate")
+    drawn = next(c for c in data["cells"] if (c["x"], c["y"]) == (x, y))
+    assert "/dashboard/leads/?" + drawn["drill"] == unescape(href)
+
+
+def test_headquarters_cannot_drill_into_a_dealer_it_is_not_granted(team, dealers, api):
+    client = api(team.headquarters)
+    hidden = dealers["hidden"]
+    assert hidden.dealer.code not in hq_page(client, month="2026-05")
+    for code in (hidden.dealer.code, "NOWHERE"):
+        response = client.get(
+            "/dashboard/leads/",
+            {"measure": "leads", "from": "2026-05-01", "to": "2026-05-31", "dealer": code},
+        )
+        assert response.status_code == 403
+        html = unescape(response.content.decode())
+        assert "You are not granted this dealer's figures" in html
+        assert not LEAD_LINK.findall(html)
+    # A dealer's manager cannot read another dealer's leads through it either.
+    response = api(team.gm).get(
+        "/dashboard/leads/",
+        {"measure": "leads", "from": "2026-05-01", "to": "2026-05-31",
+         "dealer": dealers["other"].dealer.code},
+    )  # fmt: skip
+    assert response.status_code == 403
+
+
+def test_headquarters_picks_any_days(team, dealers, api):
+    """May 2 alone: the 40 leads of each dealer, none arrived yet (walk-ins came on the 3rd)."""
+    client = api(team.headquarters)
+    html = hq_page(client, range="days", **{"from": "2026-05-02", "to": "2026-05-02"},
+                   metric="arrival_rate")  # fmt: skip
+    assert "Dealers ranked on Arrival rate, 2026-05-02" in html
+    assert 'name="from" value="2026-05-02"' in html
+    row = dealer_row(html, "ranking", dealers["beijing"].dealer.code)
+    assert [text for _href, text in NUMBER.findall(row)] == ["0.0%"]
+    assert (
+        "0.0%"
+        in dealer_row(html, "ranking", dealers["beijing"].dealer.code).split(
+            'class="text-end dcc-average"', 1
+        )[1]
+    )  # the brand: 0 of 160
+    denominator = re.findall(r'href="([^"]+)">40</a>', row)[0]
+    assert "from=2026-05-02&to=2026-05-02" in unescape(denominator)
+    assert listed(client, unescape(denominator)) == leads_of(dealers["beijing"])
+    # May 3 to 31: no leads created, the arrivals all there.
+    html = hq_page(client, range="days", **{"from": "2026-05-03", "to": "2026-05-31"},
+                   metric="arrivals")  # fmt: skip
+    codes = re.findall(r'<tr data-dealer="([^"]+)">', html.split('id="ranking"', 1)[1])[:3]
+    assert codes == [dealers[k].dealer.code for k in ("beijing", "other", "team")]
+    # Switching to days starts from the month shown.
+    html = hq_page(client, range="days", month="2026-04")
+    assert 'name="from" value="2026-04-01"' in html and 'name="to" value="2026-04-30"' in html
+
+
+@pytest.mark.parametrize(
+    ("dates", "field", "message"),
+    [
+        ({"from": "2026-05-xx", "to": "2026-05-31"}, "from",
+         "“From” is not a date: write it as YYYY-MM-DD."),
+        ({"from": "2026-05-31", "to": "2026-05-01"}, "to", "“To” is before “From”."),
+        ({"from": "2026-05-01", "to": ""}, "to", "“To” is missing."),
+        ({"from": "2024-01-01", "to": "2026-05-31"}, "to", "choose at most 366"),
+    ],
+)  # fmt: skip
+def test_bad_days_are_answered_on_the_page_naming_the_field(team, dealers, api, dates, field,
+                                                            message):  # fmt: skip
+    html = hq_page(api(team.headquarters), 422, range="days", **dates)
+    assert message in html
+    assert f'id="f-{field}-error"' in html
+    assert 'id="ranking"' not in html
+
+
+def test_the_month_pill_goes_back_to_months(team, dealers, api):
+    html = hq_page(
+        api(team.headquarters), range="days", **{"from": "2026-05-02", "to": "2026-05-09"}
+    )
+    pill = html.split(">Month</a>", 1)[0].rsplit("href=", 1)[1]
+    assert "range=" not in pill and "from=" not in pill and "month=2026-05" in pill

@@ -4,6 +4,7 @@ supervisors only."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,10 +14,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.roles import Role
-from kpi.dashboard import FUNNEL, Month
-from kpi.registry import View
+from kpi import measures
+from kpi.dashboard import (
+    FUNNEL,
+    Month,
+    dimension_choices,
+    dimension_name,
+    drill_query,
+    preset_periods,
+)
+from kpi.registry import METRICS, View
 from kpi.selectors import day_window, kpi_report
 from leads import actions
 from leads.models import CallOutcome, Channel, ChannelGroup
@@ -335,3 +345,196 @@ def test_query_count_does_not_grow_with_channels_or_agents(
     with CaptureQueriesContext(connection) as compared:
         client.get("/dashboard/", compare)
     assert len(compared.captured_queries) <= len(few.captured_queries)
+
+
+# ---------------------------------------------------------------- any two periods side by side
+
+
+def compare_page(client, status: int = 200, **params) -> str:
+    response = client.get("/dashboard/", {"mode": "compare", **params})
+    assert response.status_code == status, response.content[:500]
+    return unescape(response.content.decode())
+
+
+def compared(html: str, metric: str) -> tuple[list[tuple[str, str]], str]:
+    """The compare table's row of `metric`: its numbers (link, text) and the whole row."""
+    chunk = html.split(f'data-metric="{metric}"', 1)[1].split("</tr>", 1)[0]
+    return [(unescape(href), text) for href, text in NUMBER.findall(chunk)], chunk
+
+
+APRIL_AND_EARLY_MAY = {
+    "first_from": "2026-04-10",
+    "first_to": "2026-04-28",
+    "second_from": "2026-05-03",
+    "second_to": "2026-05-08",
+}
+
+
+def test_any_two_periods_side_by_side_with_every_metric_and_its_leads(team, api, ledger):
+    """April 10–28: A1, A2, A3 created, A1 reached. May 3–8: M1, M2, M3 created, M1 and M2
+    reached and booked, A3 (May 3) and M1 (May 6) arrived (M2 only on the 9th), M3 invalid."""
+    client = api(team.gm)
+    html = compare_page(client, **APRIL_AND_EARLY_MAY)
+    assert "2026-04-10 – 2026-04-28 and 2026-05-03 – 2026-05-08 side by side" in html
+    assert "The periods are 19 and 6 days long" in html
+    assert html.count("data-metric=") == len(METRICS)  # every metric of the registry
+    volume, row_html = compared(html, "lead_volume")
+    assert [text for _href, text in volume] == ["3", "3"]
+    assert "±0" in row_html
+    contact, row_html = compared(html, "contact_rate")
+    assert [text for _href, text in contact] == ["33.3%", "66.7%"]  # 1 of 3, 2 of 3
+    assert "+33.3 pp" in row_html
+    arrival, row_html = compared(html, "arrival_rate")
+    assert [text for _href, text in arrival] == ["0.0%", "66.7%"]  # 0 of 3, 2 of 3
+    assert "+66.7 pp" in row_html
+    valid, _row = compared(html, "valid_lead_rate")
+    assert [text for _href, text in valid] == ["100.0%", "66.7%"]
+    assert [text for _href, text in compared(html, "orders")[0]] == ["0", "0"]  # M1: May 10
+    # Each number opens exactly its leads.
+    assert listed(client, arrival[1][0]) == ids(ledger, "A3", "M1")
+    assert listed(client, contact[0][0]) == ids(ledger, "A1")
+    assert listed(client, volume[0][0]) == ids(ledger, "A1", "A2", "A3")
+    parts = re.findall(r'<small class="dcc-parts[^"]*">(.*?)</small>', row_html)
+    assert len(parts) == 2
+    denominator = re.findall(r'href="([^"]+)"', parts[1])[1]
+    assert listed(client, unescape(denominator)) == ids(ledger, "M1", "M2", "M3")
+    # The chart draws both periods' funnels, each step opening its leads.
+    data = re.search(r'id="dcc-compare-data"[^>]*>(.*?)</script>', html, re.S).group(1)
+    chart = json.loads(data)
+    assert chart["periods"] == ["2026-04-10 – 2026-04-28", "2026-05-03 – 2026-05-08"]
+    arrived = next(step for step in chart["steps"] if step["name"] == "Arrivals")
+    assert arrived["values"] == [0, 2]
+    assert listed(client, "/dashboard/leads/?" + arrived["drills"][1]) == ids(ledger, "A3", "M1")
+
+
+def test_the_cohort_view_compares_the_leads_created_in_each_period(team, api, ledger):
+    client = api(team.gm)
+    html = compare_page(client, view="cohort", **APRIL_AND_EARLY_MAY)
+    assert "Shown: Cohort: leads created in the period, followed to today." in html
+    arrivals, _row = compared(html, "arrivals")
+    # April's A3 arrived in May: its own cohort's; of May 3–8's leads M1 and M2 arrived.
+    assert [text for _href, text in arrivals] == ["1", "2"]
+    assert listed(client, arrivals[0][0]) == ids(ledger, "A3")
+    assert listed(client, arrivals[1][0]) == ids(ledger, "M1", "M2")
+    # The view switch keeps the periods.
+    switch = html.split("Period view", 1)[0].rsplit("href=", 1)[1]
+    assert "first_from=2026-04-10" in switch and "second_to=2026-05-08" in switch
+
+
+def test_the_presets_are_pairs_of_months_weeks_and_seven_days():
+    wednesday = date(2026, 5, 6)
+
+    def days(key):
+        return [
+            (p.first.isoformat(), p.last.isoformat()) for p in preset_periods(key, today=wednesday)
+        ]
+
+    assert days("month") == [("2026-04-01", "2026-04-30"), ("2026-05-01", "2026-05-31")]
+    assert days("week") == [("2026-04-27", "2026-05-03"), ("2026-05-04", "2026-05-10")]
+    assert days("7days") == [("2026-04-23", "2026-04-29"), ("2026-04-30", "2026-05-06")]
+    # A Monday's week starts that day; a Sunday's on the Monday before.
+    assert preset_periods("week", today=date(2026, 5, 4))[1].first == date(2026, 5, 4)
+    assert preset_periods("week", today=date(2026, 5, 10))[1].first == date(2026, 5, 4)
+
+
+@pytest.mark.parametrize("preset", ["month", "week", "7days"])
+def test_a_preset_is_one_click_and_fills_the_form(team, api, ledger, preset):
+    client = api(team.gm)
+    html = compare_page(client, preset=preset)
+    first, second = preset_periods(preset, today=timezone.localdate())
+    assert f"{first} and {second} side by side" in html
+    for field, day in (("first_from", first.first), ("first_to", first.last),
+                       ("second_from", second.first), ("second_to", second.last)):  # fmt: skip
+        assert f'name="{field}" value="{day.isoformat()}"' in html
+    active = re.search(r'<a class="btn btn-sm btn-secondary active"[^>]*data-preset="(\w+)"', html)
+    assert active.group(1) == preset
+    # The other presets are links on the page.
+    for other in ("month", "week", "7days"):
+        assert f"preset={other}" in html
+
+
+def test_compare_defaults_to_this_month_against_the_last(team, api, ledger):
+    html = compare_page(api(team.gm))
+    this = Month.current()
+    assert f"{this.previous} and {this} side by side" in html
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"first_from": "May"}, "first_from",
+         "“First period, from” is not a date: write it as YYYY-MM-DD."),
+        ({"second_to": "2026-13-01"}, "second_to",
+         "“Second period, to” is not a date: write it as YYYY-MM-DD."),
+        ({"first_to": ""}, "first_to", "“First period, to” is missing."),
+        ({"second_from": "2026-05-09"}, "second_to",
+         "“Second period, to” is before “Second period, from”."),
+        ({"first_from": "2025-04-27"}, "first_to",
+         "From “First period, from” to “First period, to” is 367 days: choose at most 366."),
+    ],
+)  # fmt: skip
+def test_bad_dates_are_answered_on_the_page_naming_the_field(team, api, ledger, fields, field,
+                                                             message):  # fmt: skip
+    html = compare_page(api(team.gm), 422, **{**APRIL_AND_EARLY_MAY, **fields})
+    assert message in html
+    assert f'id="f-{field}-error"' in html
+    tag = html.split(f'id="f-{field}"', 1)[1].split(">", 1)[0]
+    assert "is-invalid" in tag
+    assert 'id="compare"' not in html  # nothing compared
+    assert html.count("is-invalid") == 1  # only the field to fix
+
+
+def test_a_year_of_366_days_is_compared(team, api, ledger):
+    html = compare_page(api(team.gm), first_from="2024-01-01", first_to="2024-12-31",
+                        second_from="2025-05-01", second_to="2026-05-01")  # fmt: skip
+    assert "2024-01-01 – 2024-12-31 and 2025-05-01 – 2026-05-01 side by side" in html
+    volume = [text for _h, text in compared(html, "lead_volume")[0]]
+    assert volume == ["0", "3"]  # A1 to A3
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=May&to=2026-05-31", "“From” is not a date"),
+        ("from=2026-05-01&to=", "“To” is missing."),
+        ("from=2026-05-31&to=2026-05-01", "“To” is before “From”."),
+        ("from=2025-01-01&to=2026-05-01", "choose at most 366"),
+    ],
+)
+def test_the_drill_down_names_the_date_that_is_wrong(team, api, query, message):
+    response = api(team.gm).get(f"/dashboard/leads/?measure=leads&{query}")
+    assert response.status_code == 400
+    assert message in unescape(response.content.decode())
+
+
+def test_the_drill_down_takes_any_days(team, api, ledger):
+    href = "/dashboard/leads/?measure=arrived&from=2026-05-06&to=2026-05-09&view=period"
+    client = api(team.gm)
+    assert listed(client, href) == ids(ledger, "M1", "M2")
+    html = unescape(client.get(href).content.decode())
+    assert "2026-05-06 – 2026-05-09" in html
+
+
+# ---------------------------------------------------------------- dimensions the engine offers
+
+
+def test_every_dimension_the_engine_offers_is_named_and_drills_down(team, api, ledger):
+    """Asked at run time: whatever kpi.measures.DIMENSIONS holds (day, week, consultant … when
+    the engine has them), each group's leads are exactly the number it counts."""
+    client = api(team.gm)
+    window = may_window(team)
+    for by in measures.DIMENSIONS:
+        assert dict(dimension_choices())[by] == dimension_name(by)
+        report = kpi_report(window=window, by=by, metrics=["lead_volume"])
+        assert report.groups, by
+        for group in report.groups:
+            href = "/dashboard/leads/?" + drill_query(window, "leads", by, group.key)
+            response = client.get(href)
+            assert response.status_code == 200, (by, group.key, response.content[:300])
+            html = unescape(response.content.decode())
+            assert f"{dimension_name(by)}: " in html, by
+            counted = group.values["lead_volume"].numerator
+            assert len(LEAD_LINK.findall(html)) == counted, (by, group.key)
+    assert dimension_name("month") == "Month"
+    assert dimension_name("day") == "Day" and dimension_name("week") == "Week"
+    assert dimension_name("mood") == "mood"  # one the pages do not know yet: its key
