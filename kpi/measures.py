@@ -11,29 +11,33 @@ range.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from kpi.registry import MEASURES, View
-from leads.models import CallOutcome, Channel, Event, EventKind, Lead, Task, TaskKind, TaskOutcome
+from leads.models import Channel, Event, EventKind, Lead, Task, TaskKind, TaskOutcome
 from leads.stages import Stage
+from leads.tallies import EVENT_MILESTONES, milestone_q
 
-# Dimensions a measure can be grouped by.
-DIMENSIONS = ("channel", "channel_group", "month", "model", "grade", "agent", "dealer")
-# Event measures: the kinds of event that put a lead in them (and what else the event needs).
-EVENT_MEASURES: dict[str, Q] = {
-    "contacted": Q(kind=EventKind.CALLED, data__outcome=CallOutcome.REACHED),
-    "appointed": Q(kind=EventKind.APPOINTMENT_SET),
-    "arrived": Q(kind=EventKind.ARRIVED),
-    "ordered": Q(kind=EventKind.ORDERED),
-    "delivered": Q(kind=EventKind.DELIVERED),
-    "defeated": Q(kind=EventKind.DEFEAT_APPROVED),
-    "closed": Q(kind__in=[EventKind.DELIVERED, EventKind.DEFEAT_APPROVED, EventKind.INVALIDATED]),
-}
+# Dimensions a measure can be grouped by: time first, then the lead's, then the people.
+TIME_DIMENSIONS = ("day", "week", "month")
+DIMENSIONS = (
+    *TIME_DIMENSIONS,
+    "channel",
+    "channel_group",
+    "model",
+    "grade",
+    "agent",
+    "consultant",
+    "dealer",
+)
+# Event measures: the events that put a lead in them (leads.tallies defines them, and keeps
+# each lead's first as a column; this module counts them from the ledger itself).
+EVENT_MEASURES: dict[str, Q] = {measure: milestone_q(measure) for measure in EVENT_MILESTONES}
 LEAD_MEASURES: dict[str, Q] = {
     "leads": Q(),
     "valid": ~Q(stage=Stage.INVALID),
@@ -94,10 +98,11 @@ def rows(measure: str, window: Window) -> Rows:
     if window.view == View.PERIOD:
         events = events.filter(occurred_at__gte=window.start, occurred_at__lt=window.end)
         if measure != "touches":
-            # A lead counts in the period of its first such event (a second call that
+            # A lead counts in the period of its earliest such event (a second call that
             # reached the customer does not make them contacted again): periods add up.
-            earlier = Event.objects.filter(
-                what, lead_id=OuterRef("lead_id"), seq__lt=OuterRef("seq")
+            earlier = Event.objects.filter(what, lead_id=OuterRef("lead_id")).filter(
+                Q(occurred_at__lt=OuterRef("occurred_at"))
+                | Q(occurred_at=OuterRef("occurred_at"), seq__lt=OuterRef("seq"))
             )
             events = events.filter(~Exists(earlier))
         dated_by = "occurred_at"
@@ -125,11 +130,17 @@ def group_expression(rows_: Rows, by: str):
         return F(f"{lead}grade")
     if by == "dealer":  # every row carries its dealer: no join to the lead for it
         return F("dealer_id")
-    if by == "month":
-        return TruncMonth(rows_.dated_by, tzinfo=timezone.get_current_timezone())
+    if by in TIME_DIMENSIONS:
+        trunc = {"day": TruncDate, "week": TruncWeek, "month": TruncMonth}[by]
+        return trunc(rows_.dated_by, tzinfo=timezone.get_current_timezone())
     if by == "agent":  # who the lead was assigned to when it came in: its DCC agent
         first = Event.objects.filter(lead_id=OuterRef(rows_.lead_id()), seq=1)
         return Subquery(first.values("to_owner_id")[:1])
+    if by == "consultant":  # who received the customer at the lead's first arrival
+        arrivals = Event.objects.filter(
+            EVENT_MEASURES["arrived"], lead_id=OuterRef(rows_.lead_id())
+        )
+        return Subquery(arrivals.order_by("occurred_at", "seq").values("actor_id")[:1])
     raise KeyError(by)
 
 
@@ -160,17 +171,25 @@ def lead_ids(measure: str, window: Window, by: str | None, group: object) -> Que
     lead ids: the drill-down from any number to the leads it counts."""
     rows_ = rows(measure, window)
     queryset = rows_.queryset
-    if by == "month":  # the month's range, in the dealer's zone as the groups were made
-        assert isinstance(group, date)
-        tz = timezone.get_current_timezone()
-        start = datetime(group.year, group.month, 1, tzinfo=tz)
-        following = (start + timedelta(days=32)).replace(day=1)
+    if by in TIME_DIMENSIONS:  # the group's range, in the dealer's zone as groups were made
+        start, following = time_group_range(by, group)
         queryset = queryset.filter(
             **{f"{rows_.dated_by}__gte": start, f"{rows_.dated_by}__lt": following}
         )
     elif by is not None:
         queryset = queryset.annotate(group=group_expression(rows_, by)).filter(group=group)
     return queryset.values_list(rows_.lead_id(), flat=True).distinct().order_by()
+
+
+def time_group_range(by: str, group: object) -> tuple[datetime, datetime]:
+    """The moments a group of a time dimension (keyed by its first day) spans."""
+    assert isinstance(group, date)
+    start = datetime.combine(group, time.min, tzinfo=timezone.get_current_timezone())
+    if by == "day":
+        return start, start + timedelta(days=1)
+    if by == "week":
+        return start, start + timedelta(days=7)
+    return start, (start + timedelta(days=32)).replace(day=1)
 
 
 def spend(window: Window, by: str | None) -> dict[object, Decimal] | None:

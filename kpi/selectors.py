@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Staff
-from kpi.measures import DIMENSIONS, Window, adds_up, counts, spend
+from kpi.counting import count_measures
+from kpi.measures import DIMENSIONS, Window, adds_up, spend
 from kpi.registry import METRICS, Metric, Unit, View
 from leads.models import Channel, ChannelGroup
 
@@ -78,19 +79,21 @@ def kpi_report(
         raise KeyError(by)
     chosen = [METRICS[key] for key in metrics] if metrics else list(METRICS.values())
     needed = {m.numerator for m in chosen} | {m.denominator for m in chosen if m.denominator}
+    counted = needed - {"spend"}
+    grouped = count_measures(counted, window, by) if by is not None else {}
+    # The total of a measure whose every lead falls in one group is the sum of the groups.
+    alone = {m for m in counted if by is None or not adds_up(m, by)}
+    totals = count_measures(alone, window, None) if alone else {}
     per_group: dict[str, dict[object, Number] | None] = {}
     total: dict[str, Number] = {}
-    for measure in sorted(needed):
-        if measure == "spend":
-            per_group[measure] = spend(window, by) if by else None
-            total[measure] = (spend(window, None) or {}).get(None, Decimal(0))
-        elif by is not None and adds_up(measure, by):
-            grouped = counts(measure, window, by)
-            per_group[measure] = grouped
-            total[measure] = sum(grouped.values())  # each lead is in one group: no 2nd query
-        else:
-            per_group[measure] = counts(measure, window, by) if by else None
-            total[measure] = counts(measure, window, None)[None] or 0
+    for measure in counted:
+        per_group[measure] = grouped.get(measure)
+        total[measure] = (
+            totals[measure].get(None) or 0 if measure in alone else sum(grouped[measure].values())
+        )
+    if "spend" in needed:
+        per_group["spend"] = spend(window, by) if by else None
+        total["spend"] = (spend(window, None) or {}).get(None, Decimal(0))
     keys: set[object] = set()
     for found in per_group.values():
         keys |= set(found or {})

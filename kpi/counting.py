@@ -1,0 +1,162 @@
+"""How the reports count, fast: from the dealers' daily tallies when the question is by dealer
+or by time over whole days, else from the leads' milestone columns (one row a lead, every
+measure in one query). kpi.measures counts the same from the ledger itself: that is the
+definition, what tests hold these numbers equal to, and what answers the rest (repeat
+enquiries by person, return visits, a cohort seen from a past day).
+
+Both stores are kept by leads.tallies as events are written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, time, timedelta
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from kpi import measures
+from kpi.measures import LEAD_MEASURES, TIME_DIMENSIONS, Window
+from kpi.registry import View
+from leads.models import DailyTally, Lead
+from leads.tallies import MILESTONE_COLUMNS
+
+Counts = dict[object, int]
+TALLIED = frozenset({*LEAD_MEASURES, *MILESTONE_COLUMNS, "touches"})
+# What a lead row groups under for each dimension the milestone columns answer.
+LEAD_GROUPS = {
+    "channel": F("channel_id"),
+    "channel_group": F("channel__group"),
+    "model": F("car_model"),
+    "grade": F("grade"),
+    "agent": F("first_owner_id"),
+    "consultant": F("consultant_id"),
+    "dealer": F("dealer_id"),
+}
+
+
+def count_measures(wanted: set[str], window: Window, by: str | None) -> dict[str, Counts]:
+    """Each measure of `wanted` (not spend) in `window`, per value of `by` ({None: n} when
+    `by` is None), as kpi.measures.counts would give it."""
+    found: dict[str, Counts] = {}
+    if _tallies_answer(window, by):
+        found |= _from_tallies(wanted & TALLIED, window, by)
+    elif by not in TIME_DIMENSIONS:
+        found |= _from_leads(wanted & TALLIED - {"touches"}, window, by)
+    for measure in wanted - set(found):
+        found[measure] = measures.counts(measure, window, by)
+    return found
+
+
+def lead_ids(measure: str, window: Window, by: str | None, group: object) -> QuerySet:
+    """The ids of the leads behind `measure` in `window` (within one group of `by`)."""
+    if measure not in TALLIED or measure == "touches":
+        return measures.lead_ids(measure, window, by, group)
+    leads = Lead.objects.filter(_counted(measure, window), dealer_id__in=window.dealer_ids)
+    if by in TIME_DIMENSIONS:
+        start, end = measures.time_group_range(by, group)
+        dated = _dated_by(measure, window.view)
+        leads = leads.filter(**{f"{dated}__gte": start, f"{dated}__lt": end})
+    elif by is not None:
+        leads = leads.annotate(group=LEAD_GROUPS[by]).filter(group=group)
+    return leads.values_list("pk", flat=True).order_by()
+
+
+# ---------------------------------------------------------------- the leads' columns
+
+
+def _dated_by(measure: str, view: View) -> str:
+    """The lead column that places a lead in a period for `measure`."""
+    if measure in MILESTONE_COLUMNS and view == View.PERIOD:
+        return MILESTONE_COLUMNS[measure]
+    return "created_at"
+
+
+def _counted(measure: str, window: Window) -> Q:
+    """The leads `measure` counts in `window`, as a filter on their row."""
+    created = Q(created_at__gte=window.start, created_at__lt=window.end)
+    if measure in LEAD_MEASURES:
+        return created & LEAD_MEASURES[measure]
+    column = MILESTONE_COLUMNS[measure]
+    if window.view == View.PERIOD:
+        return Q(**{f"{column}__gte": window.start, f"{column}__lt": window.end})
+    as_of = window.as_of or timezone.now()
+    return created & Q(**{f"{column}__lt": as_of})
+
+
+def _from_leads(wanted: set[str], window: Window, by: str | None) -> dict[str, Counts]:
+    """Every measure of `wanted` in one pass over the leads that any of them counts."""
+    if not wanted:
+        return {}
+    anywhere = Q()
+    for measure in wanted:
+        anywhere |= _counted(measure, window)
+    leads = Lead.objects.filter(anywhere, dealer_id__in=window.dealer_ids)
+    sums = {measure: Count("pk", filter=_counted(measure, window)) for measure in wanted}
+    if by is None:
+        totals = leads.aggregate(**sums)
+        return {measure: {None: totals[measure]} for measure in wanted}
+    found: dict[str, Counts] = {measure: {} for measure in wanted}
+    for row in leads.annotate(group=LEAD_GROUPS[by]).values("group").annotate(**sums).order_by():
+        for measure in wanted:
+            if row[measure]:
+                found[measure][row["group"]] = row[measure]
+    return found
+
+
+# ---------------------------------------------------------------- the daily tallies
+
+
+def _tallies_answer(window: Window, by: str | None) -> bool:
+    """Whether the tallies hold the answer: by dealer or time (or nothing) over whole days of
+    the installation's zone, and for a cohort, followed to now."""
+    if by not in (None, "dealer", *TIME_DIMENSIONS):
+        return False
+    zone = timezone.get_default_timezone()
+    if timezone.get_current_timezone_name() != timezone.get_default_timezone_name():
+        return False
+    for moment in (window.start, window.end):
+        local = timezone.localtime(moment, zone)
+        if local.time() != time.min:
+            return False
+    if window.view == View.COHORT and window.as_of is not None:
+        return window.as_of >= timezone.now()
+    return True
+
+
+def _from_tallies(wanted: set[str], window: Window, by: str | None) -> dict[str, Counts]:
+    if not wanted:
+        return {}
+    zone = timezone.get_default_timezone()
+    first = timezone.localtime(window.start, zone).date()
+    end = timezone.localtime(window.end, zone).date()
+    columns = {
+        measure: measure
+        if measure in LEAD_MEASURES or window.view == View.PERIOD
+        else f"cohort_{measure}"
+        for measure in wanted
+    }
+    rows = DailyTally.objects.filter(
+        dealer_id__in=window.dealer_ids, day__gte=first, day__lt=end
+    ).values_list("dealer_id", "day", *columns.values())
+    found: dict[str, defaultdict] = {measure: defaultdict(int) for measure in wanted}
+    for dealer_id, day, *numbers in rows:
+        key = _tally_key(by, dealer_id, day)
+        for measure, number in zip(columns, numbers, strict=True):
+            found[measure][key] += number
+    return {
+        measure: {key: n for key, n in counted.items() if n} or ({None: 0} if by is None else {})
+        for measure, counted in found.items()
+    }
+
+
+def _tally_key(by: str | None, dealer_id: int, day: date) -> object:
+    if by == "dealer":
+        return dealer_id
+    if by == "day":
+        return day
+    if by == "week":  # weeks start on Monday, as the database's week truncation
+        return day - timedelta(days=day.weekday())
+    if by == "month":
+        return day.replace(day=1)
+    return None
