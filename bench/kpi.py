@@ -57,6 +57,7 @@ from support import (  # bench/support, beside this script
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEALERS = 500
 DEFAULT_LEADS = 20_000
+DEFAULT_REPLAYED = 25
 SEED = 2026
 BATCH = 2_000
 DAYS = 365
@@ -170,7 +171,7 @@ def child_load(args: argparse.Namespace) -> dict[str, Any]:
     last_report = clock
     written = 0
     index = 0
-    for dealer, people, quality in plans:
+    for dealer, people, quality in plans[: args.replayed]:
         channels = {c.code: c for c in Channel.objects.filter(dealer=dealer)}
         codes = [code for code in CHANNEL_WEIGHTS if code in channels]
         weights = [CHANNEL_WEIGHTS[code] for code in codes]
@@ -209,15 +210,24 @@ def child_load(args: argparse.Namespace) -> dict[str, Any]:
             index += len(chunk)
             written += len(chunk)
         tick = time.perf_counter()
-        if tick - last_report >= 30 or dealer is plans[-1][0]:
+        if tick - last_report >= 30 or dealer is plans[: args.replayed][-1][0]:
             last_report = tick
-            total = args.dealers * args.leads
+            total = min(args.dealers, args.replayed) * args.leads
             rate = written / (tick - clock)
             print(
                 f"  {written:,} / {total:,} leads, {rate:,.0f} leads/s, "
                 f"about {(total - written) / rate / 60:,.1f} min to go",
                 flush=True,
             )
+    if args.dealers > args.replayed:
+        tick = time.perf_counter()
+        copied = copy_dealers([dealer for dealer, _people, _quality in plans], args.replayed)
+        written += copied
+        print(
+            f"copied {args.replayed:,} dealers' leads to {args.dealers - args.replayed:,} more: "
+            f"{copied:,} leads in {(time.perf_counter() - tick) / 60:.1f} min",
+            flush=True,
+        )
     took = time.perf_counter() - clock
     if connection.vendor == "postgresql" or args.analyze:
         statement = "VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE"
@@ -235,6 +245,86 @@ def child_load(args: argparse.Namespace) -> dict[str, Any]:
         "stages": stages,
         "seconds": took,
     }
+
+
+def copy_dealers(dealers: list[Any], replayed: int) -> int:
+    """Give dealer i ≥ `replayed` the customers, leads, events, tasks and daily tallies of
+    dealer i mod `replayed`, copied in SQL with ids shifted: a read benchmark needs the rows,
+    and replaying 10,000,000 leads would take hours. The copies' hash chains do not verify
+    (a lead's id is in its events' hashes); no read here looks at them."""
+    from django.db import connection, transaction
+    from django.db.models import Max, Min
+
+    from accounts.models import Membership
+    from leads.models import Channel, Customer, DailyTally, Event, Lead, Task
+
+    def first_ids(model: Any, field: str) -> dict[int, int]:
+        rows = model.objects.values("dealer_id").annotate(first=Min(field)).order_by()
+        return {row["dealer_id"]: row["first"] for row in rows}
+
+    staff = first_ids(Membership, "staff_id")
+    channels = first_ids(Channel, "id")
+    lead_span = Lead.objects.aggregate(n=Max("id"))["n"]
+    customer_span = Customer.objects.aggregate(n=Max("id"))["n"]
+    quote = connection.ops.quote_name
+    shifted_by = {  # column → what shifts it
+        "id": "own",
+        "lead_id": "lead",
+        "customer_id": "customer",
+        "channel_id": "channel",
+        **{c: "staff" for c in ("owner_id", "created_by_id", "first_owner_id", "consultant_id")},
+        **{c: "staff" for c in ("actor_id", "from_owner_id", "to_owner_id", "assignee_id")},
+    }
+    copied = 0
+    for index, dealer in enumerate(dealers[replayed:], start=replayed):
+        source = dealers[index % replayed]
+        copy = index // replayed  # the how-manieth copy of its source: ids shift by that
+        shift = {
+            "lead": copy * lead_span,
+            "customer": copy * customer_span,
+            "staff": staff[dealer.pk] - staff[source.pk],
+            "channel": channels[dealer.pk] - channels[source.pk],
+        }
+        with transaction.atomic(), connection.cursor() as cursor:
+            for model, own in (
+                (Customer, "customer"),
+                (Lead, "lead"),
+                (Event, None),
+                (Task, None),
+                (DailyTally, None),
+            ):
+                columns = [
+                    f.column
+                    for f in model._meta.concrete_fields
+                    if not (f.column == "id" and own is None)
+                ]
+                values = []
+                for column in columns:
+                    by = own if shifted_by.get(column) == "own" else shifted_by.get(column)
+                    if column == "dealer_id":
+                        values.append(str(dealer.pk))
+                    elif by:
+                        values.append(f"{quote(column)} + {shift[by]}")
+                    else:
+                        values.append(quote(column))
+                table = quote(model._meta.db_table)
+                names = ", ".join(quote(c) for c in columns)
+                cursor.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {', '.join(values)} FROM {table} "
+                    f"WHERE dealer_id = %s",
+                    [source.pk],
+                )
+                if model is Lead:
+                    copied += cursor.rowcount
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Customer, Lead):
+                table = model._meta.db_table
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {quote(table)}))"
+                )
+    return copied
 
 
 def live_lead(
@@ -488,7 +578,7 @@ def run_child(stage: str, args: argparse.Namespace, env: dict[str, str]) -> dict
     """Run this script as `stage` in a fresh interpreter; its last stdout line is JSON."""
     command = [sys.executable, __file__, "--stage", stage, "--dealers", str(args.dealers)]
     command += ["--leads-per-dealer", str(args.leads), "--seed", str(args.seed)]
-    command += ["--runs", str(args.runs)]
+    command += ["--runs", str(args.runs), "--replayed", str(args.replayed)]
     command += [
         flag for flag, on in (("--analyze", args.analyze), ("--explain", args.explain)) if on
     ]
@@ -842,6 +932,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="e.g. postgres://postgres@127.0.0.1:5432/dcc_kpi_bench (dropped and created); "
         "default: a fresh SQLite file under $DCC_VAR_DIR/bench/",
     )
+    parser.add_argument(
+        "--replayed",
+        type=int,
+        default=DEFAULT_REPLAYED,
+        help="dealers whose leads are replayed through the actions (25); the others get "
+        "copies of theirs",
+    )
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each read (5)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -856,8 +953,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--stage", choices=("load", "time"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.dealers < 1 or args.leads < 1 or args.runs < 1:
-        parser.error("--dealers, --leads-per-dealer and --runs must be at least 1")
+    if min(args.dealers, args.leads, args.runs, args.replayed) < 1:
+        parser.error("--dealers, --leads-per-dealer, --replayed and --runs must be at least 1")
     return args
 
 
@@ -986,13 +1083,6 @@ def main(argv: list[str] | None = None) -> None:
         print("  plan of the slowest:")
         for line in t["plan"]:
             print(f"    {line}")
-    if total < DEFAULT_DEALERS * DEFAULT_LEADS and not args.reuse:
-        rate = loaded["leads"] / loaded["seconds"]
-        eta = DEFAULT_DEALERS * DEFAULT_LEADS / rate / 3600
-        print(
-            f"\nat this load rate the default {DEFAULT_DEALERS * DEFAULT_LEADS:,} leads "
-            f"would take about {eta:,.1f} h to load"
-        )
 
     if not args.keep:
         if sqlite_file is not None:
