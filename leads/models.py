@@ -118,7 +118,7 @@ class Lead(models.Model):
     last_event_hash = models.CharField(max_length=64, blank=True)
     # Its milestones, as its events say (set by leads.tallies as each event is written), so
     # the KPIs read one row a lead instead of the ledger. If they ever drift, the events are
-    # the truth: `dcc tallies --rebuild` recomputes them.
+    # the truth: `dcc ledger tallies` finds the drift, `--rebuild` recomputes them.
     first_owner = models.ForeignKey(
         Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )  # the DCC agent it was first assigned to

@@ -8,7 +8,8 @@ dealer's month one row per lead, never the ledger itself.
 - `contributions` is what one lead adds to its dealer's tallies; `count_change` (called by
   `Lead.save`) moves the tallies by the difference a save made, and `count_touch` adds a
   repeat enquiry. Bulk writers (`leads.replay`) hand their sums to `apply`.
-- `rebuild` recomputes both from the ledger (a migration, `dcc tallies --rebuild`).
+- `rebuild` recomputes both from the ledger (the migration that added them, `dcc ledger
+  tallies --rebuild`); `drift` says where the stored ones differ from a rebuild.
 
 kpi.measures computes the same numbers straight from the ledger; tests hold the two equal
 after any sequence of writes.
@@ -235,3 +236,31 @@ def stored_tallies(dealer_ids: Iterable[int]) -> dict[tuple[int, date], dict[str
         for row in found
         if any(row[n] for n in TALLY_COLUMNS)
     }
+
+
+def drift(dealer_ids: Iterable[int]) -> list[str]:
+    """Where the stored milestones and tallies of `dealer_ids` differ from what a rebuild from
+    the ledger gives (nothing is changed: the rebuild is rolled back)."""
+    dealer_ids = list(dealer_ids)
+    columns = ["pk", "first_owner_id", "consultant_id", *MILESTONE_COLUMNS.values()]
+
+    def milestones() -> dict[int, dict[str, Any]]:
+        leads = Lead.objects.filter(dealer_id__in=dealer_ids).values(*columns)
+        return {row.pop("pk"): row for row in leads.iterator(chunk_size=5000)}
+
+    with transaction.atomic():
+        stored, stored_tallies_ = milestones(), stored_tallies(dealer_ids)
+        rebuild(dealer_ids)
+        fresh, fresh_tallies = milestones(), stored_tallies(dealer_ids)
+        transaction.set_rollback(True)
+    found = [
+        f"lead {pk}: {name} is {stored[pk][name]}, the ledger says {value}"
+        for pk, row in fresh.items()
+        for name, value in row.items()
+        if stored[pk][name] != value
+    ]
+    for key in sorted(stored_tallies_.keys() | fresh_tallies.keys()):
+        kept, counted = stored_tallies_.get(key, {}), fresh_tallies.get(key, {})
+        if kept != counted:
+            found.append(f"dealer {key[0]}, {key[1]}: tallied {kept}, the ledger says {counted}")
+    return found
