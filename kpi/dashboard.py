@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer, Staff
 from kpi import measures
-from kpi.measures import Window, lead_ids
+from kpi.counting import lead_ids
+from kpi.measures import Window
 from kpi.registry import MEASURES, METRICS, Metric, Unit, View
 from kpi.selectors import Number, Report, Value, day_window, kpi_report
 from leads.models import Channel, Lead

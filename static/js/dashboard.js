@@ -70,7 +70,8 @@
       color: ["#9cc8e8", "#0b4f8a"],
       legend: { top: 4 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      // Two periods' names may not fit one line of legend on a phone.
+      grid: { left: 8, right: 16, top: window.innerWidth < 576 ? 68 : 36, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: data.steps.map((step) => step.name) },
       yAxis: { type: "value", minInterval: 1 },
       series: data.periods.map((period, index) => ({

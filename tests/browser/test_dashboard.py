@@ -1,14 +1,18 @@
 """The dealer dashboard in Chinese, with the demo's data, in a real browser: the funnel chart
-is drawn, the page fits a phone, and a number (in a table or on the chart) opens the leads
-behind it. Screenshots `dashboard-*.png` land in var/screenshots/."""
+is drawn, the page fits a phone, a number (in a table or on the chart) opens the leads behind
+it, and any two periods compare side by side. Screenshots `dashboard-*.png` land in
+var/screenshots/."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import Staff
-from kpi.dashboard import Month
+from kpi.dashboard import Month, preset_periods
 from leads.demo import load_demo
 from tests.browser.test_pages import FITS, STICKING_OUT, UNLABELLED_CONTROLS
 
@@ -117,4 +121,68 @@ def test_the_gm_sets_the_months_target_and_sees_the_plan(open_session, demo):
     tab.locator("#target-plan").wait_for()
     assert tab.locator("#target-plan tr[data-step='ordered'] td").first.inner_text() == "12"
     session.screenshot("dashboard-target-375")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
+
+
+@pytest.mark.parametrize("width", [1440, 375])
+def test_any_two_periods_side_by_side_in_chinese(open_session, demo, width):
+    """A preset is one click; any dates are typed; bad dates are named on the page; every
+    number still opens its leads."""
+    session = open_session("gm", width=width)
+    _chinese(session)
+    tab = session.page
+    session.goto("/dashboard/")
+    tab.locator(".dcc-mode a").nth(1).click()  # compare
+    tab.locator("#compare").wait_for()
+    tab.locator(".dcc-presets a[data-preset='week']").click()
+    tab.locator(".dcc-presets a[data-preset='week'].active").wait_for()
+    _first, second = preset_periods("week", today=timezone.localdate())
+    assert tab.locator("#f-second_from").input_value() == second.first.isoformat()
+
+    month = Month.current().previous  # the demo's last full month
+    tab.locator("#f-first_from").fill(month.previous.first.isoformat())
+    tab.locator("#f-first_to").fill((month.previous.first + timedelta(days=13)).isoformat())
+    tab.locator("#f-second_from").fill(month.first.isoformat())
+    tab.locator("#f-second_to").fill((month.first + timedelta(days=13)).isoformat())
+    tab.locator(".dcc-compare-form button").click()
+    tab.wait_for_url("**second_to=**")
+    tab.locator("#compare").wait_for()
+    assert tab.locator(".dcc-presets a.active").count() == 0
+    headers = [
+        " ".join(text.split())
+        for text in tab.locator("#compare thead th.dcc-period").all_inner_texts()
+    ]
+    assert headers == [
+        f"{month.previous.first.isoformat()} – {(month.previous.first + timedelta(days=13))}",
+        f"{month.first.isoformat()} – {(month.first + timedelta(days=13)).isoformat()}",
+    ]
+    tab.locator("#dcc-compare-chart canvas").first.wait_for()
+    tab.wait_for_timeout(300)  # the chart's first animation
+    if width == 1440:
+        tab.screenshot(path="/tmp/dash_compare.png", full_page=True)
+    else:
+        tab.screenshot(path="/tmp/dash_compare_375.png", full_page=True)
+    session.screenshot(f"dashboard-compare-periods-zh-hans-{width}")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
+    assert tab.evaluate(UNLABELLED_CONTROLS) == []
+
+    # The second period's lead volume opens its leads.
+    number = tab.locator("#compare tr[data-metric='lead_volume'] a.dcc-num").nth(1)
+    counted = int(number.inner_text().replace(",", ""))
+    assert counted > 0
+    number.click()
+    tab.wait_for_url("**/dashboard/leads/**")
+    assert tab.locator("table tbody tr").count() == min(counted, 50)
+
+    # The second period ending before it starts: said on the page, next to the field.
+    session.goto(
+        f"/dashboard/?mode=compare&first_from={month.first}&first_to={month.last}"
+        f"&second_from={month.last}&second_to={month.first}"
+    )
+    tab.locator(".dcc-compare-errors").wait_for()
+    assert "is-invalid" in tab.locator("#f-second_to").get_attribute("class")
+    assert tab.locator("#f-second_to-error").is_visible()
+    assert tab.locator("#compare").count() == 0
+    if width == 1440:
+        tab.screenshot(path="/tmp/dash_compare_error.png", full_page=True)
     assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)

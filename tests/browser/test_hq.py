@@ -1,13 +1,15 @@
 """Headquarters' page in a real browser, with the demo's two dealers and a third of the brand
 whose arrivals lag: the ranking, the dealers × stages heat map drawn by ECharts with the
-flagged cell marked, the same numbers in the table below, fitting a phone. Screenshots
-`hq-*.png` land in var/screenshots/."""
+flagged cell marked, the same numbers in the table below, fitting a phone; the cohort view,
+any days, and the leads behind a cell or a value. Screenshots `hq-*.png` land in
+var/screenshots/."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Dealer, Staff
@@ -86,3 +88,72 @@ def test_the_heat_map_is_drawn_with_its_flagged_cells(open_session, hq, month, w
     session.screenshot(f"hq-{width}")
     assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
     assert tab.evaluate(UNLABELLED_CONTROLS) == []
+
+
+def _chinese(session) -> None:
+    session.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": session.base_url}]
+    )
+
+
+@pytest.mark.parametrize("width", [1440, 375])
+def test_every_number_opens_its_leads_in_either_view_and_any_days(open_session, hq, month, width):
+    """In Chinese: the cohort view is said on the page; a heat-map cell (on the chart) and a
+    ranking value open the leads behind them at their dealer; any days can be chosen."""
+    session = open_session("hq", width=width)
+    _chinese(session)
+    tab = session.page
+    session.goto(f"/dashboard/hq/?month={month}&metric=arrival_rate")
+    tab.locator(".dcc-view-shown").wait_for()
+    tab.locator("a[href*='view=cohort']").first.click()
+    tab.wait_for_url("**view=cohort**")
+    shown = tab.locator(".dcc-view-shown").inner_text()
+    assert shown.startswith("当前显示") and "批次" in shown, shown
+    tab.locator("#dcc-heat canvas").first.wait_for()
+    tab.wait_for_timeout(300)
+    if width == 1440:
+        tab.screenshot(path="/tmp/hq.png", full_page=True)
+    else:
+        tab.screenshot(path="/tmp/hq_375.png", full_page=True)
+    session.screenshot(f"hq-cohort-zh-hans-{width}")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
+    assert tab.evaluate(UNLABELLED_CONTROLS) == []
+
+    # The lagging dealer's arrival rate, clicked on the chart: its 2 arrivals.
+    expected = tab.locator(
+        f"#heat tr[data-dealer='{hq.code}'] td[data-metric='arrival_rate'] a.dcc-num"
+    ).get_attribute("href")
+    y = tab.locator("#heat tbody tr").evaluate_all(
+        f"(rows) => rows.findIndex((row) => row.dataset.dealer === '{hq.code}')"
+    )
+    point = tab.evaluate(
+        "([x, y]) => echarts.getInstanceByDom(document.getElementById('dcc-heat'))"
+        ".convertToPixel({seriesIndex: 0}, [x, y])",
+        [4, y],  # arrival rate is the fifth stage
+    )
+    box = tab.locator("#dcc-heat").bounding_box()
+    tab.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    tab.wait_for_url("**/dashboard/leads/**")
+    assert tab.url.endswith(expected)
+    assert f"dealer={hq.code}" in tab.url and "view=cohort" in tab.url
+    assert tab.locator("table tbody tr").count() == 2
+    assert hq.code in tab.locator(".dcc-drill-dealer").inner_text()
+    session.screenshot(f"hq-leads-zh-hans-{width}")
+    assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
+
+    # Any days: the first week of the month; the ranking's value opens its leads.
+    session.goto(f"/dashboard/hq/?month={month}&metric=lead_volume")
+    tab.locator(".dcc-mode a").nth(1).click()
+    tab.locator("#f-from").wait_for()
+    assert tab.locator("#f-from").input_value() == month.first.isoformat()
+    tab.locator("#f-to").fill((month.first + timedelta(days=6)).isoformat())
+    tab.locator("form.dcc-dash-filter button").click()
+    tab.wait_for_url("**range=days**")
+    tab.locator("#ranking").wait_for()
+    value = tab.locator(f"#ranking tr[data-dealer='{hq.code}'] a.dcc-num")
+    counted = int(value.inner_text().replace(",", ""))
+    assert counted == 60  # all its leads came within 60 hours of the 1st
+    value.click()
+    tab.wait_for_url("**/dashboard/leads/**")
+    assert tab.locator("table tbody tr").count() == 50  # a page
+    assert "1 / 2" in tab.locator(".pagination").inner_text()
