@@ -135,13 +135,15 @@ def _labels(by: str | None, keys: set[object]) -> dict[object, str]:
         return {key: _(names[key]) if names.get(key) else "" for key in keys}
     if by == "channel_group":
         return {key: str(ChannelGroup(key).label) if key else "" for key in keys}
-    if by == "agent":
+    if by in ("agent", "consultant"):
         people = {person.pk: str(person) for person in Staff.objects.filter(pk__in=keys)}
         return {key: people.get(key, _("Nobody")) for key in keys}
     if by == "dealer":
         return dict(Dealer.objects.filter(pk__in=keys).values_list("pk", "code"))
     if by == "month":
         return {key: key.strftime("%Y-%m") if key else "" for key in keys}
+    if by == "week":  # ISO weeks: they start on Monday, as the groups do
+        return {key: key.strftime("%G-W%V") if key else "" for key in keys}
     return {key: str(key) if key else _("(none)") for key in keys}
 
 

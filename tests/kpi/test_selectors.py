@@ -134,6 +134,32 @@ def test_by_agent_the_lead_counts_for_whom_it_was_assigned_to(team, may):
     assert all("cost_per_lead" not in group.values for group in money.groups)
 
 
+def test_by_week_day_and_consultant(team, may):
+    """Weeks start on Monday (May 4, 2026 is one); a consultant is who received the customer
+    at the lead's first arrival."""
+    weekly = kpi_report(window=window(team), by="week", metrics=["lead_volume", "arrivals"])
+    weeks = {group.label: numbers(group) for group in weekly.groups}
+    # L1 May 3 (Sunday), L2 May 5, L3 May 8, L4 May 20, L6 May 30; arrivals May 3, 6, 9.
+    assert weeks["2026-W18"] == {"lead_volume": (1, None), "arrivals": (1, None)}
+    assert weeks["2026-W19"] == {"lead_volume": (2, None), "arrivals": (2, None)}
+    assert weeks["2026-W21"]["lead_volume"] == (1, None)
+    daily = kpi_report(window=window(team), by="day", metrics=["lead_volume"])
+    assert {group.label: numbers(group)["lead_volume"][0] for group in daily.groups} == {
+        "2026-05-03": 1,
+        "2026-05-05": 1,
+        "2026-05-08": 1,
+        "2026-05-20": 1,
+        "2026-05-30": 1,
+    }
+    walk_in = actions.check_in_visitor(
+        dealer=team.dealer, phone=may["L6"].customer.phone, by=team.consultant, at=at(5, 31)
+    )
+    assert walk_in.pk == may["L6"].pk  # the invited customer, handed to the consultant
+    report = kpi_report(window=window(team), by="consultant", metrics=["arrivals"])
+    received = {group.label: numbers(group)["arrivals"] for group in report.groups}
+    assert received == {str(team.gm): (3, None), str(team.consultant): (1, None)}
+
+
 def test_every_number_links_to_the_leads_behind_it(team, may):
     w = window(team)
     assert set(lead_ids("arrived", w, None, None)) == {may["L1"].pk, may["L2"].pk, may["L5"].pk}
