@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/ui.py [--leads N] [--database-url URL] [--runs 20] [--keep]
 
-A fresh database (by default a SQLite file under var/bench/; a PostgreSQL URL is dropped and
-created here, and its database name must contain "bench") gets one dealer with its staff and
-N customers and leads spread over twelve months. Each lead's history is planned step by step
-(calls, grades, appointments, handoffs, arrivals, orders, defeats …) and written in bulk
-batches exactly as leads.actions would have written it: the same ledger events with a valid
-hash chain, the same tasks, the same lead fields. To prove that, about fifty leads are taken
-through the real actions as well, and their rows are compared with what the bulk generator
-makes of the same plan. leads.ledger.verify() checks the whole dealer afterwards.
+A fresh database (by default a SQLite file under $DCC_VAR_DIR/bench/, else var/bench/; a
+PostgreSQL URL is dropped and created here, and its database name must contain "bench") gets
+one dealer with its staff and N customers and leads spread over twelve months. Each lead's
+history is planned step by step (calls, grades, appointments, handoffs, arrivals, orders,
+defeats …) and written in bulk batches exactly as leads.actions would have written it: the
+same ledger events with a valid hash chain, the same tasks, the same lead fields (milestones
+included), the same daily tallies. To prove that, about fifty leads are taken through the real
+actions as well, and their rows and the dealer's tallies are compared with what the bulk
+generator makes of the same plans. leads.ledger.verify() checks the whole dealer afterwards.
 
 Each page is then requested with django.test.Client as the person who uses it: one warm-up,
 one run under CaptureQueriesContext (how many queries, which was slowest), then --runs timed
@@ -36,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from support import (  # bench/support, beside this script
@@ -46,8 +47,12 @@ from support import (  # bench/support, beside this script
     remove_sqlite,
 )
 
+if TYPE_CHECKING:
+    from leads.tallies import Deltas
+
 ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = ROOT / "var" / "bench"
+# The databases' folder: $DCC_VAR_DIR/bench (as bench/kpi.py), else var/bench.
+VAR_DIR = Path(os.environ.get("DCC_VAR_DIR") or ROOT / "var") / "bench"
 DEFAULT_LEADS = 100_000
 SLOW_MS = 200.0
 BATCH = 2_000  # leads per bulk transaction: bounds memory whatever N is
@@ -122,6 +127,16 @@ LEAD_FIELDS = (
     "version",
     "last_event_seq",
     "last_event_hash",
+    # the milestones (leads.tallies.note_event sets them, as the ledger writes each event)
+    "first_owner_id",
+    "consultant_id",
+    "first_contacted_at",
+    "first_appointed_at",
+    "first_arrived_at",
+    "first_ordered_at",
+    "first_delivered_at",
+    "first_defeated_at",
+    "first_closed_at",
 )
 EVENT_FIELDS = (
     "lead_id",
@@ -401,6 +416,15 @@ class LeadState:
     version: int = 0
     last_event_seq: int = 0
     last_event_hash: str = ""
+    first_owner_id: int | None = None
+    consultant_id: int | None = None
+    first_contacted_at: datetime | None = None
+    first_appointed_at: datetime | None = None
+    first_arrived_at: datetime | None = None
+    first_ordered_at: datetime | None = None
+    first_delivered_at: datetime | None = None
+    first_defeated_at: datetime | None = None
+    first_closed_at: datetime | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
 
@@ -409,19 +433,22 @@ class Simulator:
     """Replays a plan the way leads.actions (with leads.ledger and leads.followups) writes it,
     but into memory, so that thousands of leads can be written with bulk_create. The one
     deliberate difference: a superseded task is closed at the action's time, where the actions
-    stamp the wall clock (they are not meant to be backdated). When an action changes, the
-    comparison with the real actions in acted_leads() fails until this follows."""
+    stamp the wall clock (they are not meant to be backdated). Each event sets the lead's
+    milestones through leads.tallies.note_event, as leads.ledger.append does. When an action
+    changes, the comparison with the real actions in acted_leads() fails until this follows."""
 
     def __init__(self, dealer: Any, channels: dict[str, Any]) -> None:
         from leads.ledger import GENESIS, event_digest
         from leads.models import EventKind, TaskKind, TaskOutcome
         from leads.sla import first_response_deadline
         from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Stage
+        from leads.tallies import note_event
 
         self.dealer = dealer
         self.channels = channels
         self.genesis = GENESIS
         self.digest = event_digest
+        self.note_event = note_event
         self.deadline = first_response_deadline
         self.follow_up_days = {str(grade): n for grade, n in DEFAULT_FOLLOW_UP_DAYS.items()}
         self.E, self.T, self.O, self.S = EventKind, TaskKind, TaskOutcome, Stage
@@ -482,6 +509,7 @@ class Simulator:
         values["hash"] = self.digest(**values)
         lead.events.append(values)
         lead.last_event_seq, lead.last_event_hash = values["seq"], values["hash"]
+        self.note_event(lead, **values)
 
     def _close_tasks(self, lead: LeadState, *kinds: str, outcome: str, at: datetime) -> None:
         for task in lead.tasks:
@@ -819,6 +847,20 @@ class Simulator:
         lead.version += 1
 
 
+def tally(deltas: Deltas, lead: LeadState) -> None:
+    """Add what `lead` counts in its dealer's daily tallies to `deltas`, as
+    leads.replay.Replayer._tallied counts a batch: the lead itself, and its repeat enquiries."""
+    from leads import tallies
+    from leads.models import EventKind
+
+    values = {name: getattr(lead, name) for name in tallies.COUNTED_FIELDS}
+    tallies.merge(deltas, lead.dealer_id, tallies.contributions(values))
+    for event in lead.events:
+        if event["kind"] == EventKind.TOUCHED:
+            touch = tallies.touch_contributions(lead.created_at, event["occurred_at"])
+            tallies.merge(deltas, lead.dealer_id, touch)
+
+
 # ---------------------------------------------------------------- the dealer
 
 
@@ -930,12 +972,14 @@ def creation_times(rng: random.Random, count: int, now: datetime) -> list[dateti
 
 
 def generate(world: World, *, count: int, rng: random.Random, now: datetime) -> int:
-    """Write `count` customers and leads with their events and tasks, BATCH leads per
-    transaction. The earliest lead is the long-timeline one, owned by the first agent."""
+    """Write `count` customers and leads with their events and tasks, and add them to the
+    dealer's daily tallies, BATCH leads per transaction. The earliest lead is the
+    long-timeline one, owned by the first agent."""
     from django.core.management.color import no_style
     from django.db import connection, transaction
     from django.db.models import Max
 
+    from leads import tallies
     from leads.demo import CAR_MODELS
     from leads.models import Customer, Event, Lead, Task
 
@@ -948,6 +992,7 @@ def generate(world: World, *, count: int, rng: random.Random, now: datetime) -> 
     started = time.perf_counter()
     for start in range(0, count, BATCH):
         customers, leads, events, tasks = [], [], [], []
+        deltas: tallies.Deltas = {}
         for index, at in enumerate(times[start : start + BATCH], start):
             long_timeline = index == 0
             channel = "autohome" if long_timeline else rng.choices(codes, weights)[0]
@@ -986,6 +1031,7 @@ def generate(world: World, *, count: int, rng: random.Random, now: datetime) -> 
                 for event in state.events
             )
             tasks.extend(Task(dealer_id=dealer_id, lead_id=state.pk, **t) for t in state.tasks)
+            tally(deltas, state)
             next_customer += 1
             next_lead += 1
         with transaction.atomic():
@@ -993,6 +1039,7 @@ def generate(world: World, *, count: int, rng: random.Random, now: datetime) -> 
             Lead.objects.bulk_create(leads)
             Event.objects.bulk_create(events, batch_size=5_000)
             Task.objects.bulk_create(tasks, batch_size=5_000)
+            tallies.apply(deltas)
         done = start + len(leads)
         if done % 20_000 < BATCH or done == count:
             rate = done / (time.perf_counter() - started)
@@ -1143,9 +1190,37 @@ def compare(real: Any, state: LeadState) -> list[str]:
     return problems
 
 
+def compare_tallies(dealer: Any, states: list[LeadState]) -> list[str]:
+    """Differences between the dealer's daily tallies as the actions left them and as the bulk
+    generator writes them for the same leads (stored in a transaction rolled back here)."""
+    from django.db import transaction
+
+    from leads import tallies
+    from leads.models import DailyTally
+
+    by_actions = tallies.stored_tallies([dealer.pk])
+    deltas: tallies.Deltas = {}
+    for state in states:
+        tally(deltas, state)
+    with transaction.atomic():
+        DailyTally.objects.filter(dealer=dealer).delete()
+        tallies.apply(deltas)
+        by_bulk = tallies.stored_tallies([dealer.pk])
+        transaction.set_rollback(True)
+    problems = []
+    for key in sorted(by_actions.keys() | by_bulk.keys()):
+        mine, theirs = by_actions.get(key, {}), by_bulk.get(key, {})
+        diff = {c: (mine.get(c, 0), theirs.get(c, 0)) for c in mine.keys() | theirs.keys()}
+        diff = {c: counts for c, counts in sorted(diff.items()) if counts[0] != counts[1]}
+        if diff:
+            problems.append(f"tallies of {key[1]} (column: actions, bulk): {diff}")
+    return problems
+
+
 def acted_leads(world: World, *, count: int, rng: random.Random, now: datetime) -> Counter:
     """Take `count` plans through the real actions, chosen so that every kind of step occurs,
-    and check each against the bulk generator's rendering of the same plan."""
+    and check each (and the dealer's daily tallies) against the bulk generator's rendering of
+    the same plan."""
     from leads.demo import CAR_MODELS
 
     sim = Simulator(world.dealer, world.channels)
@@ -1171,11 +1246,14 @@ def acted_leads(world: World, *, count: int, rng: random.Random, now: datetime) 
     chosen += rng.sample(rest, max(count - len(chosen), 0))
     coverage: Counter = Counter()
     problems: list[str] = []
+    states: list[LeadState] = []
     for ops in chosen[:count]:
         lead, acted = act(world, ops, world.new_customer(rng))
         lead.refresh_from_db()
         coverage.update(op for op, _ in acted)
-        problems += compare(lead, sim.run(acted, pk=lead.pk, customer_id=lead.customer_id))
+        states.append(sim.run(acted, pk=lead.pk, customer_id=lead.customer_id))
+        problems += compare(lead, states[-1])
+    problems += compare_tallies(world.dealer, states)
     if problems:
         print("\n".join(problems[:20]), file=sys.stderr)
         raise SystemExit("the bulk generator does not write what leads.actions writes")
@@ -1315,6 +1393,9 @@ def page_list(t: Targets) -> list[Page]:
         Page("team defeat approvals", "dcc_lead", "team_defeats"),
         Page("team reassign", "dcc_lead", "team_reassign"),
         Page("team absences", "dcc_lead", "team_absences"),
+        Page("KPI dashboard, this month", "gm", "dashboard"),
+        Page("DCC board", "dcc_lead", "dashboard_dcc"),
+        Page("DCC board, htmx refresh (every 60 s)", "dcc_lead", "dashboard_dcc", htmx=True),
         Page("settings", "gm", "dealer_settings"),
         Page("settings: staff", "gm", "settings_staff"),
         Page("settings: channels", "gm", "settings_channels"),
@@ -1367,9 +1448,9 @@ def time_pages(world: World, targets: Targets, *, runs: int) -> tuple[list[Timin
 
 
 def dataset_report(world: World) -> list[str]:
-    from django.db.models import Count, Q
+    from django.db.models import Count, Q, Sum
 
-    from leads.models import Customer, Event, Lead, Task
+    from leads.models import Customer, DailyTally, Event, Lead, Task
 
     dealer = world.dealer
     stages = dict(
@@ -1387,6 +1468,9 @@ def dataset_report(world: World) -> list[str]:
     ever = Event.objects.filter(dealer=dealer, to_owner=agent).values("lead_id").distinct().count()
     agent_tasks = Task.objects.filter(dealer=dealer, assignee=agent, closed_at__isnull=True).count()
     pending = Lead.objects.filter(dealer=dealer, defeat_pending=True).count()
+    tallied = DailyTally.objects.filter(dealer=dealer).aggregate(
+        days=Count("id"), arrived=Sum("arrived"), delivered=Sum("delivered")
+    )
     order = ["new", "contacted", "appointed", "arrived", "ordered", "delivered", "invalid"]
     funnel = ", ".join(f"{s} {stages.get(s, 0) / total:.1%}" for s in [*order, "defeated"])
     return [
@@ -1396,6 +1480,8 @@ def dataset_report(world: World) -> list[str]:
         f"stages: {funnel}; defeat requests waiting: {pending:,}",
         f"{agent.username} (queue, lead list, search): owns {owned['all']:,} leads "
         f"({owned['open']:,} open), ever held {ever:,}, {agent_tasks:,} open tasks",
+        f"daily tallies: {tallied['days']:,} days, {tallied['arrived'] or 0:,} arrivals, "
+        f"{tallied['delivered'] or 0:,} deliveries",
         f"staff: {len(world.staff)} ("
         + ", ".join(f"{len(v)} {k}" for k, v in world.people.items())
         + ")",
@@ -1485,7 +1571,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--database-url",
         help="e.g. postgres://postgres@127.0.0.1:5432/dcc_bench (dropped and created); "
-        "default: a fresh SQLite file under var/bench/",
+        "default: a fresh SQLite file under $DCC_VAR_DIR/bench/ (else var/bench/)",
     )
     parser.add_argument("--runs", type=int, default=20, help="timed runs per page")
     parser.add_argument("--seed", type=int, default=SEED)
@@ -1530,8 +1616,8 @@ def build(args: argparse.Namespace, url: str) -> World:
     coverage = acted_leads(world, count=ACTION_LEADS, rng=rng, now=now)
     print(
         f"{ACTION_LEADS} leads through leads.actions in {time.perf_counter() - clock:.1f} s, "
-        "identical to what the bulk generator writes for the same plans; steps: "
-        + ", ".join(f"{op} {n}" for op, n in sorted(coverage.items()))
+        "identical (daily tallies too) to what the bulk generator writes for the same plans; "
+        "steps: " + ", ".join(f"{op} {n}" for op, n in sorted(coverage.items()))
     )
     clock = time.perf_counter()
     written = generate(world, count=args.leads - ACTION_LEADS, rng=rng, now=now)
@@ -1550,7 +1636,25 @@ def build(args: argparse.Namespace, url: str) -> World:
         f"ledger.verify: {report.leads:,} chains, {report.events:,} events, ok "
         f"({time.perf_counter() - clock:.1f} s)"
     )
+    check_tallies(world)
     return world
+
+
+def check_tallies(world: World) -> None:
+    """The daily tallies count every lead and every repeat enquiry of the dealer once."""
+    from django.db.models import Sum
+
+    from leads.models import DailyTally, Event, EventKind, Lead
+
+    dealer = world.dealer
+    tallied = DailyTally.objects.filter(dealer=dealer).aggregate(
+        leads=Sum("leads"), touches=Sum("touches")
+    )
+    stored = {
+        "leads": Lead.objects.filter(dealer=dealer).count(),
+        "touches": Event.objects.filter(dealer=dealer, kind=EventKind.TOUCHED).count(),
+    }
+    assert tallied == stored, f"daily tallies count {tallied}, the tables hold {stored}"
 
 
 def main(argv: list[str] | None = None) -> None:
