@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from html import unescape
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -21,9 +22,11 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from kpi.bottlenecks import find_bottlenecks
-from kpi.dashboard import Month, month_window
+from kpi.dashboard import Month, Period, month_window
 from kpi.headquarters import kpi_dealer_ids, ranking
 from kpi.models import DailyReport, OrderTarget
+from kpi.pages import drill_dealer, read_hq_period
+from kpi.pages import headquarters as pages_headquarters
 from kpi.registry import View
 from kpi.scorecards import scorecards
 from kpi.targets import set_order_target, target_plan
@@ -444,3 +447,61 @@ def test_another_dealers_people_are_not_shown(team, other_team, small_may, api):
     html = get(api(other_team.gm), "/dashboard/scores/", month="2026-05")
     assert team.dcc_agent.username not in html
     assert other_team.dcc_agent.username in html
+
+
+# ---------------------------------------------------------------- headquarters: days and leads
+
+
+def test_headquarters_reads_a_month_or_any_days():
+    today = date(2026, 5, 20)
+    month = read_hq_period({"month": "2026-04"}, today=today)
+    assert (month.period, month.custom, month.errors) == (
+        Period.of_month(Month(date(2026, 4, 1))),
+        False,
+        {},
+    )
+    assert read_hq_period({}, today=today).period == Period(date(2026, 5, 1), date(2026, 5, 31))
+    days = read_hq_period({"range": "days", "from": "2026-05-02", "to": "2026-05-09"}, today=today)
+    assert (days.period, days.custom, str(days.period)) == (
+        Period(date(2026, 5, 2), date(2026, 5, 9)),
+        True,
+        "2026-05-02 – 2026-05-09",
+    )
+    assert days.month == Month(date(2026, 5, 1))
+    # Just switched to days: the month's, to edit.
+    fresh = read_hq_period({"range": "days", "month": "2026-02"}, today=today)
+    assert fresh.values == {"from": "2026-02-01", "to": "2026-02-28"} and not fresh.errors
+    bad = read_hq_period({"range": "days", "from": "2026-05-09", "to": "2026-05-02"}, today=today)
+    assert bad.errors == {"to": "“To” is before “From”."}
+    assert bad.values == {"from": "2026-05-09", "to": "2026-05-02"}  # shown back as typed
+
+
+def test_headquarters_numbers_link_to_their_dealers_leads(team, dealers):
+    hq = pages_headquarters(staff=team.headquarters, metric="arrival_rate",
+                            period=MAY, view=View.COHORT)  # fmt: skip
+    line = next(line for line in hq.lines if line.row.dealer == dealers["beijing"].dealer)
+    assert line.value.text == "50.0%"
+    assert [part.text for part in line.value.parts] == ["20", "40"]
+    query = dict(parse_qsl(line.value.drill))
+    assert query == {"measure": "arrived", "from": "2026-05-01", "to": "2026-05-31",
+                     "view": "cohort", "dealer": dealers["beijing"].dealer.code}  # fmt: skip
+    assert dict(parse_qsl(line.value.parts[1].drill))["measure"] == "leads"
+    heat = next(line for line in hq.heat_lines if line.row.dealer == team.dealer)
+    flagged = [cell.metric.key for heat_cell, cell in heat.cells if heat_cell.low]
+    assert flagged == ["arrival_rate"]
+    assert {dict(parse_qsl(cell.drill))["dealer"] for _heat, cell in heat.cells} == {
+        team.dealer.code
+    }
+    assert len(hq.chart["cells"]) == 3 * 7 and all(c["drill"] for c in hq.chart["cells"])
+
+
+def test_a_drill_down_is_at_a_dealer_the_viewer_reads(team, dealers):
+    person = team.headquarters
+    assert drill_dealer(staff=person, current=team.dealer, code=None) == team.dealer
+    beijing = dealers["beijing"].dealer
+    assert drill_dealer(staff=person, current=team.dealer, code=beijing.code) == beijing
+    assert (
+        drill_dealer(staff=person, current=team.dealer, code=dealers["hidden"].dealer.code) is None
+    )
+    assert drill_dealer(staff=person, current=team.dealer, code="NOWHERE") is None
+    assert drill_dealer(staff=team.gm, current=team.dealer, code=beijing.code) is None
