@@ -6,24 +6,27 @@ picks the metrics and periods, lays them out and says where each number drills d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer, Staff
 from kpi import measures
+from kpi.bottlenecks import brand_dealer_ids
 from kpi.counting import lead_ids
 from kpi.measures import Window
 from kpi.registry import MEASURES, METRICS, Metric, Unit, View
 from kpi.selectors import Number, Report, Value, day_window, kpi_report
 from leads.models import Channel, Lead
 from leads.permissions import visible_leads
+from leads.selectors_team import team_board
+from leads.sla import breached
 
 # The funnel's steps: the measure each counts, and the registry metric whose numerator it is.
 FUNNEL: tuple[tuple[str, str], ...] = (
@@ -342,6 +345,8 @@ class Step:
     delta: Delta
     conversion: Cell | None  # of the step before (None for the first step)
     conversion_previous: Cell | None
+    conversion_brand: str = ""  # the same at every dealer of the brand, pooled ("" first step)
+    brand_parts: str = ""  # its numerator / denominator (no leads: other dealers' are not ours)
 
 
 @dataclass(frozen=True)
@@ -397,6 +402,8 @@ def funnel(*, dealer_ids: list[int], month: Month, view: View) -> Funnel:
     now_window = month_window(dealer_ids=dealer_ids, month=month, view=view)
     then_window = month_window(dealer_ids=dealer_ids, month=month.previous, view=view)
     now, then = _funnel_counts(now_window), _funnel_counts(then_window)
+    dealer = Dealer.objects.select_related("region").get(pk=dealer_ids[0])
+    brand = _funnel_counts(replace(now_window, dealer_ids=tuple(brand_dealer_ids(dealer))))
     steps = []
     for index, (measure, metric_key) in enumerate(FUNNEL):
         metric = METRICS[metric_key]
@@ -404,6 +411,7 @@ def funnel(*, dealer_ids: list[int], month: Month, view: View) -> Funnel:
             measure, MEASURES[measure].name, measure, None, Unit.COUNT, metric.description
         )
         conversion = conversion_previous = None
+        brand_rate = brand_parts = ""
         if index:
             before = FUNNEL[index - 1][0]
             conversion = _step_conversion(
@@ -418,6 +426,9 @@ def funnel(*, dealer_ids: list[int], month: Month, view: View) -> Funnel:
                 Value(then[measure].numerator, then[before].numerator),
                 then_window,
             )
+            pooled = Value(brand[measure].numerator, brand[before].numerator)
+            brand_rate = "—" if pooled.value is None else _percent(pooled.value)
+            brand_parts = f"{_count(pooled.numerator)} / {_count(pooled.denominator or 0)}"
         steps.append(
             Step(
                 measure=measure,
@@ -427,6 +438,8 @@ def funnel(*, dealer_ids: list[int], month: Month, view: View) -> Funnel:
                 delta=delta(count_metric, now[measure], then[measure]),
                 conversion=conversion,
                 conversion_previous=conversion_previous,
+                conversion_brand=brand_rate,
+                brand_parts=brand_parts,
             )
         )
     return Funnel(month=month, previous_month=month.previous, view=view, steps=steps)
@@ -473,6 +486,55 @@ def agent_table(*, window: Window) -> Table:
     """Per DCC agent (whom the lead was first assigned to): leads, contact, invitation and
     arrival rates."""
     return _table(kpi_report(window=window, by="agent", metrics=AGENT_METRICS))
+
+
+# ---------------------------------------------------------------- SLA breaches, overdue tasks
+
+
+@dataclass(frozen=True)
+class Lapse:
+    person: str
+    late: int  # leads of the window first assigned to them: answered late, or not yet and due
+    unanswered: int  # of those, still not answered
+    overdue: int  # open tasks past their due time, now
+    due_today: int  # open tasks due from now to the end of today
+
+
+def lapses(*, dealer: Dealer, window: Window, now: datetime | None = None) -> list[Lapse]:
+    """Who on the line is behind: the window's first-response SLA breaches of the leads first
+    assigned to each person, and their overdue tasks now (the team board's count). People
+    with nothing late or overdue are left out; a last row sums them all."""
+    now = now or timezone.now()
+    late = {
+        owner: (n, still)
+        for owner, n, still in Lead.objects.filter(
+            dealer=dealer, created_at__gte=window.start, created_at__lt=window.end
+        )
+        .filter(breached(now))
+        .values("first_owner_id")
+        .annotate(n=Count("id"), still=Count("id", filter=Q(first_response_at__isnull=True)))
+        .values_list("first_owner_id", "n", "still")
+        .order_by()
+    }
+    rows = []
+    for row in team_board(dealer=dealer, now=now).rows:
+        n, still = late.pop(row.staff.pk, (0, 0))
+        if n or row.overdue:
+            rows.append(Lapse(str(row.staff), n, still, row.overdue, row.due_today))
+    for owner, (n, still) in late.items():  # someone no longer on the team
+        name = str(Staff.objects.filter(pk=owner).first() or _("Nobody"))
+        rows.append(Lapse(name, n, still, 0, 0))
+    if rows:
+        rows.append(
+            Lapse(
+                _("All"),
+                sum(r.late for r in rows),
+                sum(r.unanswered for r in rows),
+                sum(r.overdue for r in rows),
+                sum(r.due_today for r in rows),
+            )
+        )
+    return rows
 
 
 # ---------------------------------------------------------------- two periods side by side

@@ -28,6 +28,7 @@ from leads.permissions import (
     may_see_headquarters,
     may_see_kpis,
     may_see_phone,
+    may_see_team_board,
     may_set_targets,
 )
 from leads.phone import mask_phone
@@ -129,6 +130,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "chart": funnel.chart(),
             "channels": dashboard.channel_table(window=window),
             "agents": dashboard.agent_table(window=window),
+            "lapses": dashboard.lapses(dealer=request.dealer, window=window),
+            "may_see_team_board": may_see_team_board(request.user, request.dealer.pk),
             "broken": pages.broken_stages(dealer=request.dealer, month=month, view=view),
             "target": target,
             "target_elapsed": pages.percent_text(target.elapsed) if target else "",

@@ -201,6 +201,11 @@ def may_see_dcc_board(staff: Staff, dealer_id: int) -> bool:
     return bool(roles_at(staff, dealer_id) & DCC_BOARD_VIEWERS)
 
 
+def may_see_team_board(staff: Staff, dealer_id: int) -> bool:
+    """The team pages (board, defeats, reassignment, absences): the dealer's supervisors."""
+    return bool(roles_at(staff, dealer_id) & SUPERVISORS)
+
+
 def may_see_headquarters(staff: Staff) -> bool:
     """The headquarters page: headquarters users, and anyone who reads the KPIs of more
     than one dealer."""
