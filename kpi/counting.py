@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from kpi import measures
-from kpi.measures import LEAD_MEASURES, TIME_DIMENSIONS, Window
+from kpi.measures import LEAD_MEASURES, RETURN_VISIT_MEASURES, TIME_DIMENSIONS, Window
 from kpi.registry import View
 from leads.models import DailyTally, Lead
 from leads.tallies import MILESTONE_COLUMNS
@@ -43,6 +43,8 @@ def count_measures(wanted: set[str], window: Window, by: str | None) -> dict[str
         found |= _from_tallies(wanted & TALLIED, window, by)
     elif by not in TIME_DIMENSIONS:
         found |= _from_leads(wanted & TALLIED - {"touches"}, window, by)
+    if by not in TIME_DIMENSIONS:
+        found |= _return_visits(wanted & set(RETURN_VISIT_MEASURES), window, by)
     for measure in wanted - set(found):
         found[measure] = measures.counts(measure, window, by)
     return found
@@ -98,6 +100,31 @@ def _from_leads(wanted: set[str], window: Window, by: str | None) -> dict[str, C
         return {measure: {None: totals[measure]} for measure in wanted}
     found: dict[str, Counts] = {measure: {} for measure in wanted}
     for row in leads.annotate(group=LEAD_GROUPS[by]).values("group").annotate(**sums).order_by():
+        for measure in wanted:
+            if row[measure]:
+                found[measure][row["group"]] = row[measure]
+    return found
+
+
+def _return_visits(wanted: set[str], window: Window, by: str | None) -> dict[str, Counts]:
+    """Return visits due and done on time in one query, grouped by their lead's columns (the
+    ledger's definition looks a lead's agent up in its events, task by task)."""
+    if not wanted:
+        return {}
+    tasks = measures.rows("return_visits_due", window).queryset
+    sums = {
+        "return_visits_due": Count("lead_id", distinct=True),
+        "return_visits_on_time": Count(
+            "lead_id", distinct=True, filter=measures.RETURN_VISIT_DONE_ON_TIME
+        ),
+    }
+    sums = {measure: sums[measure] for measure in wanted}
+    if by is None:
+        totals = tasks.aggregate(**sums)
+        return {measure: {None: totals[measure]} for measure in wanted}
+    group = F("dealer_id") if by == "dealer" else F(f"lead__{LEAD_GROUPS[by].name}")
+    found: dict[str, Counts] = {measure: {} for measure in wanted}
+    for row in tasks.annotate(group=group).values("group").annotate(**sums).order_by():
         for measure in wanted:
             if row[measure]:
                 found[measure][row["group"]] = row[measure]

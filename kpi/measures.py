@@ -38,6 +38,8 @@ DIMENSIONS = (
 # Event measures: the events that put a lead in them (leads.tallies defines them, and keeps
 # each lead's first as a column; this module counts them from the ledger itself).
 EVENT_MEASURES: dict[str, Q] = {measure: milestone_q(measure) for measure in EVENT_MILESTONES}
+RETURN_VISIT_MEASURES = ("return_visits_due", "return_visits_on_time")
+RETURN_VISIT_DONE_ON_TIME = Q(outcome=TaskOutcome.DONE, closed_at__lte=F("due_at"))
 LEAD_MEASURES: dict[str, Q] = {
     "leads": Q(),
     "valid": ~Q(stage=Stage.INVALID),
@@ -91,7 +93,7 @@ def rows(measure: str, window: Window) -> Rows:
             due_at__lt=window.end,
         ).exclude(outcome=TaskOutcome.SUPERSEDED)
         if measure == "return_visits_on_time":
-            tasks = tasks.filter(outcome=TaskOutcome.DONE, closed_at__lte=F("due_at"))
+            tasks = tasks.filter(RETURN_VISIT_DONE_ON_TIME)
         return Rows(tasks, "lead__", "due_at")
     what = Q(kind=EventKind.TOUCHED) if measure == "touches" else EVENT_MEASURES[measure]
     events = Event.objects.filter(what, dealer_id__in=window.dealer_ids)

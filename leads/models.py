@@ -287,6 +287,7 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["dealer", "closed_at", "assignee", "due_at"]),
             models.Index(fields=["lead", "closed_at"]),
+            models.Index(fields=["dealer", "kind", "due_at"]),  # return visits due in a month
         ]
 
 

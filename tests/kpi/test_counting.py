@@ -46,9 +46,11 @@ OPS = (
     "reactivate",
     "hand_off",
     "reassign",
+    "sell",
+    "return_visit",
     "import",
 )
-MEASURED = sorted(counting.TALLIED)
+MEASURED = sorted(counting.TALLIED | set(measures.RETURN_VISIT_MEASURES))
 
 
 def apply_step(team: Any, leads: list[Lead], step: tuple, at: datetime) -> None:
@@ -97,6 +99,15 @@ def apply_step(team: Any, leads: list[Lead], step: tuple, at: datetime) -> None:
         actions.hand_off(lead=lead, by=gm, to=people[pick % len(people)], at=at)
     elif op == "reassign":
         actions.reassign_leads(leads=[lead], by=gm, to=people[pick % len(people)])
+    elif op == "sell":  # received by a consultant, ordered, delivered: a return visit falls due
+        consultant = (team.consultant, team.consultant_2)[pick % 2]
+        lead = actions.check_in_visitor(
+            dealer=team.dealer, phone=lead.customer.phone, by=consultant, at=at
+        )
+        lead = actions.record_order(lead=lead, by=consultant, at=at + timedelta(hours=1))
+        actions.record_delivery(lead=lead, by=consultant, at=at + timedelta(days=2))
+    elif op == "return_visit":
+        actions.record_return_visit(lead=lead, by=team.owner_ops, reached=pick % 3 > 0, at=at)
 
 
 steps = st.lists(
@@ -197,3 +208,21 @@ def test_the_tallies_answer_a_month_of_every_dealer_without_reading_leads(
         found = counting.count_measures({"leads", "contacted", "valid"}, window, "dealer")
     assert found["leads"] == {team.dealer.pk: 2, other_team.dealer.pk: 3}
     assert found["contacted"] == {team.dealer.pk: 2, other_team.dealer.pk: 3}
+
+
+def test_return_visits_count_for_the_agent_who_first_had_the_lead(team):
+    """The consultant who received and sold it owns it now; the agent keeps its KPIs."""
+    sold = START + timedelta(days=2, hours=10)
+    lead = make_lead(team.dealer, owner=team.dcc_agent, at=START + timedelta(hours=10))
+    lead = actions.check_in_visitor(
+        dealer=team.dealer, phone=lead.customer.phone, by=team.consultant, at=sold
+    )
+    lead = actions.record_order(lead=lead, by=team.consultant, at=sold + timedelta(hours=1))
+    actions.record_delivery(lead=lead, by=team.consultant, at=sold + timedelta(hours=2))
+    window = Window((team.dealer.pk,), START, START + timedelta(days=40), View.PERIOD)
+    for by in ("agent", "consultant", "channel", None):
+        fast = counting.count_measures({"return_visits_due"}, window, by)["return_visits_due"]
+        assert fast == measures.counts("return_visits_due", window, by), by
+    assert counting.count_measures({"return_visits_due"}, window, "agent") == {
+        "return_visits_due": {team.dcc_agent.pk: 1}
+    }
