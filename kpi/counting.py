@@ -146,6 +146,8 @@ def _tallies_answer(window: Window, by: str | None) -> bool:
         local = timezone.localtime(moment, zone)
         if local.time() != time.min:
             return False
+    # The cohort columns count every milestone reached: that is "to now", as no event is
+    # ever in the future (actions stamp the moment, imports refuse later times).
     if window.view == View.COHORT and window.as_of is not None:
         return window.as_of >= timezone.now()
     return True

@@ -104,8 +104,10 @@ def apply_step(team: Any, leads: list[Lead], step: tuple, at: datetime) -> None:
         lead = actions.check_in_visitor(
             dealer=team.dealer, phone=lead.customer.phone, by=consultant, at=at
         )
-        lead = actions.record_order(lead=lead, by=consultant, at=at + timedelta(hours=1))
-        actions.record_delivery(lead=lead, by=consultant, at=at + timedelta(days=2))
+        # Minutes apart: no event is ever in the future (live actions stamp now, imports
+        # refuse it), and the cohort view follows leads to now.
+        lead = actions.record_order(lead=lead, by=consultant, at=at + timedelta(minutes=1))
+        actions.record_delivery(lead=lead, by=consultant, at=at + timedelta(minutes=2))
     elif op == "return_visit":
         actions.record_return_visit(lead=lead, by=team.owner_ops, reached=pick % 3 > 0, at=at)
 
