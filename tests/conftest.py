@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 
@@ -13,6 +17,24 @@ from accounts.roles import Role
 from leads import ledger
 from leads.models import Event
 from tests.factories import DealerFactory, member
+
+
+# Every test runs against this clock (a Wednesday mid-month, in business hours, Shanghai),
+# ticking from there, so that the suite gives the same answer on any day at any hour.
+# `DCC_TEST_NOW=2026-12-06T03:00+08:00 make test` runs the whole suite at another instant.
+FIXED_NOW = datetime.fromisoformat(os.environ.get("DCC_TEST_NOW", "2026-11-18T10:00:00+08:00"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Also during collection, for constants computed when a test module is imported.
+    time_machine.travel(FIXED_NOW, tick=True).start()
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock() -> Iterator[time_machine.Traveller]:
+    """Each test starts at FIXED_NOW; `fixed_clock.move_to(...)` moves it."""
+    with time_machine.travel(FIXED_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @dataclass

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
@@ -56,6 +57,8 @@ class Session:
             viewport={"width": width, "height": 900},
             locale="zh-CN" if language.startswith("zh") else "en-US",
         )
+        # The page's clock (countdowns, "today") is the server's fixed test clock.
+        self.context.clock.install(time=timezone.now())
         self.context.add_cookies(
             [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}]
         )
