@@ -37,6 +37,34 @@ def fixed_clock() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
+# Instants where calendars go wrong: each weekday, the ends of a month and a year, and the
+# early hours in Shanghai when the UTC date is still yesterday. A test that depends on the
+# day takes the `calendar_day` fixture and runs at each of them.
+CALENDAR_INSTANTS = {
+    "monday": "2026-11-16T10:00:00+08:00",
+    "tuesday": "2026-11-17T10:00:00+08:00",
+    "wednesday": "2026-11-18T10:00:00+08:00",
+    "thursday": "2026-11-19T10:00:00+08:00",
+    "friday": "2026-11-20T10:00:00+08:00",
+    "saturday": "2026-11-21T10:00:00+08:00",
+    "sunday": "2026-11-22T10:00:00+08:00",
+    "month_end": "2026-11-30T23:30:00+08:00",
+    "month_start_early": "2026-12-01T00:30:00+08:00",
+    "sunday_early": "2026-12-06T04:30:00+08:00",
+    "year_end": "2026-12-31T23:30:00+08:00",
+    "new_year_early": "2027-01-01T07:59:00+08:00",
+    "leap_day": "2028-02-29T12:00:00+08:00",
+}
+
+
+@pytest.fixture(params=list(CALENDAR_INSTANTS))
+def calendar_day(request, fixed_clock: time_machine.Traveller) -> datetime:
+    """Moves the clock to each instant of CALENDAR_INSTANTS in turn; returns it."""
+    instant = datetime.fromisoformat(CALENDAR_INSTANTS[request.param])
+    fixed_clock.move_to(instant)
+    return instant
+
+
 @dataclass
 class Team:
     """One person per role at a dealer (plus a second agent and consultant)."""
