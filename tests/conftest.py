@@ -18,7 +18,6 @@ from leads import ledger
 from leads.models import Event
 from tests.factories import DealerFactory, member
 
-
 # Every test runs against this clock (a Wednesday mid-month, in business hours, Shanghai),
 # ticking from there, so that the suite gives the same answer on any day at any hour.
 # `DCC_TEST_NOW=2026-12-06T03:00+08:00 make test` runs the whole suite at another instant.
