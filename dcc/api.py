@@ -3,11 +3,14 @@ shape for everything: {"code": machine-readable, "message": human, "field": wher
 
 from __future__ import annotations
 
+import json
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from accounts.models import ApiToken, Staff
@@ -32,12 +35,34 @@ class TokenAuth(HttpBearer):
         return row.staff
 
 
+class UnreadableBody(ValueError):
+    """A request body that is not one JSON object; the message says why."""
+
+
+class BodyParser(Parser):
+    """Every body of the API is one JSON object. Anything else (`false`, `[]`, `123`) is
+    refused rather than read as an object with every field left at its default."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        try:
+            data = json.loads(request.body)
+        except RecursionError as error:
+            raise UnreadableBody(_("The body is nested too deeply.")) from error
+        except ValueError as error:  # not JSON, not UTF-8, or a number of thousands of digits
+            message = _("The body is not valid JSON: %(reason)s") % {"reason": error}
+            raise UnreadableBody(message) from error
+        if not isinstance(data, dict):
+            raise UnreadableBody(_("The body must be a JSON object."))
+        return data
+
+
 api = NinjaAPI(
     title="DCC API",
     version="1",
     description="Leads, their stage actions, events and tasks for dealer systems and platforms.",
     auth=[TokenAuth(), django_auth],
     urls_namespace="api-v1",
+    parser=BodyParser(),
 )
 
 
@@ -59,8 +84,10 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
         "message": f"{'.'.join(location)}: {first.get('msg', _('invalid'))}".strip(": "),
         "errors": exc.errors,
     }
-    if location:
-        body["field"] = location[-1]
+    # The field, not the position in a list of them (`metric.1` is the field `metric`).
+    names = [part for part in location if not part.isdigit()]
+    if names:
+        body["field"] = names[-1]
     return _error(request, 422, body)
 
 
@@ -74,7 +101,9 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:  # the body could not be parsed at all
-        return _error(request, 422, {"code": "validation_error", "message": str(exc)})
+        cause = exc.__cause__
+        message = str(cause) if isinstance(cause, UnreadableBody) else str(exc)
+        return _error(request, 422, {"code": "validation_error", "message": message})
     return _error(request, exc.status_code, {"code": "error", "message": str(exc)})
 
 

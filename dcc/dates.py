@@ -29,14 +29,19 @@ def in_window(value: date | datetime, *, today: date | None = None) -> bool:
     return EARLIEST <= day <= latest(today=today)
 
 
+def outside_window(value: date | datetime) -> str:
+    """What to say about a date outside the window."""
+    return _("%(value)s is outside the dates accepted (%(first)s to %(last)s).") % {
+        "value": value.isoformat(),
+        "first": EARLIEST.isoformat(),
+        "last": latest().isoformat(),
+    }
+
+
 def check_in_window(value: date | datetime, *, field: str) -> None:
     """Raise InvalidInput naming `field` when `value` is outside the accepted window."""
     if not in_window(value):
-        raise InvalidInput(
-            _("%(value)s is outside the dates accepted (%(first)s to %(last)s).")
-            % {"value": value.isoformat(), "first": EARLIEST.isoformat(), "last": latest()},
-            field=field,
-        )
+        raise InvalidInput(outside_window(value), field=field)
 
 
 def aware(value: datetime, *, field: str) -> datetime:

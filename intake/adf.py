@@ -101,7 +101,11 @@ def _decoded(body: bytes) -> bytes | str:
     try:
         # Parsing text makes expat ignore the declaration, which no longer describes it.
         return body.decode(encoding)
-    except UnicodeDecodeError as error:
+    except LookupError as error:  # a codec of bytes to bytes (hex, base64, zlib), not text
+        raise XmlRefused(
+            _("The XML declares “%(encoding)s”, which is not a text encoding.") % {"encoding": name}
+        ) from error
+    except UnicodeError as error:
         raise XmlRefused(
             _("The XML is not valid %(encoding)s text.") % {"encoding": name}
         ) from error

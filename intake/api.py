@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Schema
 from ninja.responses import Status
 
+from dcc.schema import Text
 from intake import adf, webhooks
 
 router = Router(tags=["intake"], auth=None)
@@ -59,8 +60,8 @@ _ERRORS = {status: ErrorOut for status in (401, 404, 413, 415, 422, 429)}
 def receive_enquiry(
     request: HttpRequest,
     response: HttpResponse,
-    dealer_code: str,
-    channel_code: str,
+    dealer_code: Text,
+    channel_code: Text,
     signature: str | None = Header(
         None,
         alias=webhooks.SIGNATURE_HEADER,

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Schema
+from ninja import Field
 from ninja.errors import ValidationError
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticError
@@ -27,6 +27,7 @@ from pydantic import ValidationError as PydanticError
 from accounts.audit import record_change
 from accounts.models import Staff
 from dcc.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from dcc.schema import Input, Moment
 from intake import adf
 from leads import actions
 from leads.models import Channel
@@ -69,10 +70,11 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
-class WebhookEnquiry(Schema):
-    """One enquiry as a platform sends it; unknown keys are ignored, numbers accepted as ids."""
+class WebhookEnquiry(Input):
+    """One enquiry as a platform sends it; unknown keys are ignored, numbers accepted as ids
+    (read as the text sent: `1e999999` stays that, never a float)."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     external_id: str = Field(
         ..., min_length=1, max_length=100, description="The platform's id of the lead."
@@ -84,8 +86,10 @@ class WebhookEnquiry(Schema):
     car_model: str = Field("", max_length=100)
     city: str = Field("", max_length=64)
     note: str = Field("", max_length=2000)
-    created_at: datetime | None = Field(
-        None, description="When the customer enquired; naive times are China time. Default: now."
+    created_at: Moment | None = Field(
+        None,
+        description="When the customer enquired, from 2000 on; naive times are China time. "
+        "Default: now.",
     )
 
 
@@ -177,20 +181,25 @@ def parse_enquiry(body: bytes, content_type: str, charset: str | None = None) ->
 def _json(body: bytes, charset: str | None) -> object:
     try:
         # JSON is UTF-8, but some platforms send GBK and say so in the charset parameter.
-        return json.loads(body.decode(charset) if charset else body)
-    except (LookupError, UnicodeDecodeError) as error:
+        text = body.decode(charset) if charset else body
+    except (LookupError, UnicodeError) as error:
         raise InvalidInput(
             _("The body is not text in the declared character set."), code="malformed_json"
         ) from error
-    except json.JSONDecodeError as error:
+    try:
+        # Numbers are kept as the text sent: every field is text, and an id of 5,000 digits
+        # or `1e999999` must not become a float or overflow the integer parser.
+        return json.loads(text, parse_int=str, parse_float=str)
+    except RecursionError as error:
+        raise InvalidInput(_("The body is nested too deeply."), code="malformed_json") from error
+    except ValueError as error:  # also a body that is not UTF-8
         raise InvalidInput(
             _("The body is not valid JSON: %(reason)s") % {"reason": error}, code="malformed_json"
         ) from error
 
 
 def _checked_time(at: datetime) -> datetime:
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
+    """`at` (aware, in the window) no later than now, allowing for a platform's clock skew."""
     now = timezone.now()
     if at > now + CLOCK_SKEW:
         raise InvalidInput(

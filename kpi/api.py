@@ -9,12 +9,14 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from pydantic import Field
 
 from accounts.models import Dealer
+from dcc import dates
 from dcc.api import current_staff
 from dcc.errors import InvalidInput, NotFound, NotPermitted
+from dcc.schema import MAX_INT, Day, Input
 from kpi.bottlenecks import bottlenecks_json, find_bottlenecks
 from kpi.counting import lead_ids
 from kpi.headquarters import heat_map, heat_map_json, kpi_dealer_ids, ranking, ranking_json
@@ -29,10 +31,10 @@ DRILL_LIMIT = 1000
 Dimension = Literal[DIMENSIONS]  # type: ignore[valid-type]  # the engine's, as given
 
 
-class KpiQuery(Schema):
+class KpiQuery(Input):
     dealer: str = Field(description="dealer code")
-    from_: date = Field(alias="from", description="first day, YYYY-MM-DD")
-    to: date = Field(description="last day (included), YYYY-MM-DD")
+    from_: Day = Field(alias="from", description="first day, YYYY-MM-DD")
+    to: Day = Field(description="last day (included), YYYY-MM-DD")
     view: Literal["period", "cohort"] = "period"
     by: Dimension | None = None
     metric: list[str] = Field(default_factory=list, description="only these metrics")
@@ -85,8 +87,11 @@ def kpi_leads(request: HttpRequest, query: Query[DrillQuery]) -> dict:
     try:
         if query.by == "month" and query.group:
             group = date.fromisoformat(query.group)
+            dates.check_in_window(group, field="group")
         elif query.by in ("channel", "agent", "dealer") and query.group:
             group = int(query.group)
+            if not 1 <= group <= MAX_INT:
+                raise ValueError(query.group)
     except ValueError as error:
         raise InvalidInput(_("Not a group of this dimension."), field="group") from error
     ids = lead_ids(query.measure, window, query.by, group)
@@ -95,9 +100,9 @@ def kpi_leads(request: HttpRequest, query: Query[DrillQuery]) -> dict:
     return {"measure": query.measure, "leads": shown, "count": ids.count()}
 
 
-class PeriodQuery(Schema):
-    from_: date = Field(alias="from", description="first day, YYYY-MM-DD")
-    to: date = Field(description="last day (included), YYYY-MM-DD")
+class PeriodQuery(Input):
+    from_: Day = Field(alias="from", description="first day, YYYY-MM-DD")
+    to: Day = Field(description="last day (included), YYYY-MM-DD")
     view: Literal["period", "cohort"] = "period"
 
 

@@ -8,7 +8,7 @@ import hashlib
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -20,6 +20,7 @@ from ninja.responses import Status
 from accounts.models import Dealer, Staff
 from dcc.api import current_staff
 from dcc.errors import InvalidInput, NotFound
+from dcc.schema import MAX_INT, Id, Input, Moment, Text, Version
 from leads import actions
 from leads.models import Channel, Event, IdempotencyKey, Lead, Team
 from leads.permissions import (
@@ -80,7 +81,7 @@ class IntakeOut(Schema):
     )
 
 
-class LeadIn(Schema):
+class LeadIn(Input):
     dealer: str = Field(description="Dealer code.")
     mobile: str = Field(description="Customer's phone; +86, spaces and dashes are fine.")
     channel: str = Field(description="Channel code at the dealer.")
@@ -122,7 +123,7 @@ class TaskOut(Schema):
     outcome: str
 
 
-class NoteIn(Schema):
+class NoteIn(Input):
     note: str = Field("", max_length=2000)
 
 
@@ -132,7 +133,7 @@ class CallIn(NoteIn):
     duration_seconds: int = Field(0, ge=0, le=86_400)
     recording_url: str = Field("", max_length=500)
     grade: Grade | None = None
-    next_follow_up_at: datetime | None = None
+    next_follow_up_at: Moment | None = None
 
 
 class GradeIn(NoteIn):
@@ -140,7 +141,7 @@ class GradeIn(NoteIn):
 
 
 class AppointmentIn(NoteIn):
-    appointment_at: datetime
+    appointment_at: Moment
 
 
 class ReasonIn(NoteIn):
@@ -160,14 +161,14 @@ class OrderIn(CarIn):
 
 
 class HandoffIn(NoteIn):
-    to: int | None = Field(None, description="Staff id; or give `team` to let the rules pick.")
+    to: Id | None = Field(None, description="Staff id; or give `team` to let the rules pick.")
     team: Team | None = None
     reason: str = Field("", max_length=32)
-    version: int | None = Field(None, description="The lead version you saw; 409 if changed.")
+    version: Version | None = Field(None, description="The lead version you saw; 409 if changed.")
 
 
-class ClaimIn(Schema):
-    version: int | None = None
+class ClaimIn(Input):
+    version: Version | None = None
 
 
 class ReturnVisitIn(NoteIn):
@@ -231,12 +232,6 @@ def _answer(staff: Staff, lead: Lead) -> dict:
     return lead_out(_with_related(Lead.objects.filter(pk=lead.pk)).get(), staff)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value)
-    return value
-
-
 # ---------------------------------------------------------------- leads
 
 
@@ -251,7 +246,7 @@ def _dealer_for(staff: Staff, code: str) -> Dealer:
 def create_lead(
     request: HttpRequest,
     payload: LeadIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+    idempotency_key: Annotated[Text | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ):
     """Record an enquiry. A number with an open lead becomes a touch on it (200, outcome
     `touched`); a repeated `external_id` of the channel returns the existing lead (200,
@@ -324,23 +319,27 @@ def _encode_cursor(last_id: int) -> str:
 
 
 def _decode_cursor(cursor: str) -> int:
+    """The id a cursor of _encode_cursor holds; anything else is refused, not guessed at."""
     try:
-        return int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["before"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise InvalidInput(_("Invalid cursor."), field="cursor") from error
+        before = json.loads(base64.urlsafe_b64decode(cursor.encode()))["before"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        before = None
+    if type(before) is not int or not 1 <= before <= MAX_INT:
+        raise InvalidInput(_("Invalid cursor."), field="cursor")
+    return before
 
 
-class LeadFilters(Schema):
+class LeadFilters(Input):
     dealer: str | None = None
     stage: Stage | None = None
     grade: Grade | None = None
-    owner: int | None = None
+    owner: Id | None = None
     channel: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
+    created_from: Moment | None = None
+    created_to: Moment | None = None
     sla_breached: bool | None = None
     defeat_pending: bool | None = None
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=200)
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -360,9 +359,9 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]):
     if filters.channel:
         leads = leads.filter(channel__code=filters.channel)
     if filters.created_from:
-        leads = leads.filter(created_at__gte=_aware(filters.created_from))
+        leads = leads.filter(created_at__gte=filters.created_from)
     if filters.created_to:
-        leads = leads.filter(created_at__lt=_aware(filters.created_to))
+        leads = leads.filter(created_at__lt=filters.created_to)
     if filters.sla_breached is not None:
         leads = leads.filter(breached()) if filters.sla_breached else leads.exclude(breached())
     if filters.cursor:
@@ -378,13 +377,13 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]):
 
 
 @router.get("/leads/{lead_id}", response=LeadOut, summary="Get a lead")
-def get_lead(request: HttpRequest, lead_id: int):
+def get_lead(request: HttpRequest, lead_id: Id):
     staff, lead = _lead(request, lead_id)
     return _answer(staff, lead)
 
 
 @router.get("/leads/{lead_id}/events", response=list[EventOut], summary="A lead's events")
-def lead_events(request: HttpRequest, lead_id: int):
+def lead_events(request: HttpRequest, lead_id: Id):
     """The handoff record: every event of the lead, oldest first, with who, when and what."""
     _staff, lead = _lead(request, lead_id)
     events = Event.objects.filter(lead=lead).select_related("actor", "from_owner", "to_owner")
@@ -411,7 +410,7 @@ def lead_events(request: HttpRequest, lead_id: int):
 
 
 @router.post("/leads/{lead_id}/calls", response=LeadOut, summary="Log a call")
-def log_call(request: HttpRequest, lead_id: int, payload: CallIn):
+def log_call(request: HttpRequest, lead_id: Id, payload: CallIn):
     staff, lead = _lead(request, lead_id)
     lead = actions.log_call(
         lead=lead,
@@ -422,13 +421,13 @@ def log_call(request: HttpRequest, lead_id: int, payload: CallIn):
         note=payload.note,
         recording_url=payload.recording_url,
         grade=payload.grade,
-        next_follow_up_at=_aware(payload.next_follow_up_at),
+        next_follow_up_at=payload.next_follow_up_at,
     )
     return _answer(staff, lead)
 
 
 @router.post("/leads/{lead_id}/grade", response=LeadOut, summary="Grade intent")
-def grade(request: HttpRequest, lead_id: int, payload: GradeIn):
+def grade(request: HttpRequest, lead_id: Id, payload: GradeIn):
     staff, lead = _lead(request, lead_id)
     return _answer(
         staff, actions.set_grade(lead=lead, by=staff, grade=payload.grade, note=payload.note)
@@ -436,28 +435,28 @@ def grade(request: HttpRequest, lead_id: int, payload: GradeIn):
 
 
 @router.post("/leads/{lead_id}/appointment", response=LeadOut, summary="Book or move appointment")
-def appointment(request: HttpRequest, lead_id: int, payload: AppointmentIn):
+def appointment(request: HttpRequest, lead_id: Id, payload: AppointmentIn):
     staff, lead = _lead(request, lead_id)
     lead = actions.book_appointment(
-        lead=lead, by=staff, appointment_at=_aware(payload.appointment_at), note=payload.note
+        lead=lead, by=staff, appointment_at=payload.appointment_at, note=payload.note
     )
     return _answer(staff, lead)
 
 
 @router.post("/leads/{lead_id}/appointment/cancel", response=LeadOut, summary="Cancel appointment")
-def cancel_appointment(request: HttpRequest, lead_id: int, payload: NoteIn):
+def cancel_appointment(request: HttpRequest, lead_id: Id, payload: NoteIn):
     staff, lead = _lead(request, lead_id)
     return _answer(staff, actions.cancel_appointment(lead=lead, by=staff, note=payload.note))
 
 
 @router.post("/leads/{lead_id}/arrival", response=LeadOut, summary="Check in arrival")
-def arrival(request: HttpRequest, lead_id: int, payload: NoteIn):
+def arrival(request: HttpRequest, lead_id: Id, payload: NoteIn):
     staff, lead = _lead(request, lead_id)
     return _answer(staff, actions.record_arrival(lead=lead, by=staff, note=payload.note))
 
 
 @router.post("/leads/{lead_id}/test-drive", response=LeadOut, summary="Record test drive")
-def test_drive(request: HttpRequest, lead_id: int, payload: CarIn):
+def test_drive(request: HttpRequest, lead_id: Id, payload: CarIn):
     staff, lead = _lead(request, lead_id)
     lead = actions.record_test_drive(
         lead=lead, by=staff, car_model=payload.car_model, note=payload.note
@@ -466,7 +465,7 @@ def test_drive(request: HttpRequest, lead_id: int, payload: CarIn):
 
 
 @router.post("/leads/{lead_id}/quote", response=LeadOut, summary="Record quote")
-def quote(request: HttpRequest, lead_id: int, payload: QuoteIn):
+def quote(request: HttpRequest, lead_id: Id, payload: QuoteIn):
     staff, lead = _lead(request, lead_id)
     lead = actions.record_quote(
         lead=lead, by=staff, amount=payload.amount, car_model=payload.car_model, note=payload.note
@@ -475,7 +474,7 @@ def quote(request: HttpRequest, lead_id: int, payload: QuoteIn):
 
 
 @router.post("/leads/{lead_id}/order", response=LeadOut, summary="Record order")
-def order(request: HttpRequest, lead_id: int, payload: OrderIn):
+def order(request: HttpRequest, lead_id: Id, payload: OrderIn):
     staff, lead = _lead(request, lead_id)
     lead = actions.record_order(
         lead=lead, by=staff, car_model=payload.car_model, amount=payload.amount, note=payload.note
@@ -484,45 +483,45 @@ def order(request: HttpRequest, lead_id: int, payload: OrderIn):
 
 
 @router.post("/leads/{lead_id}/delivery", response=LeadOut, summary="Record delivery")
-def delivery(request: HttpRequest, lead_id: int, payload: NoteIn):
+def delivery(request: HttpRequest, lead_id: Id, payload: NoteIn):
     staff, lead = _lead(request, lead_id)
     return _answer(staff, actions.record_delivery(lead=lead, by=staff, note=payload.note))
 
 
 @router.post("/leads/{lead_id}/invalidate", response=LeadOut, summary="Mark invalid")
-def invalidate(request: HttpRequest, lead_id: int, payload: ReasonIn):
+def invalidate(request: HttpRequest, lead_id: Id, payload: ReasonIn):
     staff, lead = _lead(request, lead_id)
     lead = actions.invalidate_lead(lead=lead, by=staff, reason=payload.reason, note=payload.note)
     return _answer(staff, lead)
 
 
 @router.post("/leads/{lead_id}/defeat-request", response=LeadOut, summary="Request defeat")
-def defeat_request(request: HttpRequest, lead_id: int, payload: ReasonIn):
+def defeat_request(request: HttpRequest, lead_id: Id, payload: ReasonIn):
     staff, lead = _lead(request, lead_id)
     lead = actions.request_defeat(lead=lead, by=staff, reason=payload.reason, note=payload.note)
     return _answer(staff, lead)
 
 
 @router.post("/leads/{lead_id}/defeat-approval", response=LeadOut, summary="Approve defeat")
-def defeat_approval(request: HttpRequest, lead_id: int, payload: NoteIn):
+def defeat_approval(request: HttpRequest, lead_id: Id, payload: NoteIn):
     staff, lead = _lead(request, lead_id)
     return _answer(staff, actions.approve_defeat(lead=lead, by=staff, note=payload.note))
 
 
 @router.post("/leads/{lead_id}/defeat-rejection", response=LeadOut, summary="Reject defeat")
-def defeat_rejection(request: HttpRequest, lead_id: int, payload: NoteIn):
+def defeat_rejection(request: HttpRequest, lead_id: Id, payload: NoteIn):
     staff, lead = _lead(request, lead_id)
     return _answer(staff, actions.reject_defeat(lead=lead, by=staff, note=payload.note))
 
 
 @router.post("/leads/{lead_id}/reactivation", response=LeadOut, summary="Reactivate")
-def reactivation(request: HttpRequest, lead_id: int, payload: NoteIn):
+def reactivation(request: HttpRequest, lead_id: Id, payload: NoteIn):
     staff, lead = _lead(request, lead_id)
     return _answer(staff, actions.reactivate_lead(lead=lead, by=staff, note=payload.note))
 
 
 @router.post("/leads/{lead_id}/handoff", response=LeadOut, summary="Hand off")
-def handoff(request: HttpRequest, lead_id: int, payload: HandoffIn):
+def handoff(request: HttpRequest, lead_id: Id, payload: HandoffIn):
     staff, lead = _lead(request, lead_id)
     to = None
     if payload.to is not None:
@@ -542,13 +541,13 @@ def handoff(request: HttpRequest, lead_id: int, payload: HandoffIn):
 
 
 @router.post("/leads/{lead_id}/claim", response=LeadOut, summary="Claim from the pool")
-def claim(request: HttpRequest, lead_id: int, payload: ClaimIn):
+def claim(request: HttpRequest, lead_id: Id, payload: ClaimIn):
     staff, lead = _lead(request, lead_id)
     return _answer(staff, actions.claim_lead(lead=lead, by=staff, expected_version=payload.version))
 
 
 @router.post("/leads/{lead_id}/return-visit", response=LeadOut, summary="Record return visit")
-def return_visit(request: HttpRequest, lead_id: int, payload: ReturnVisitIn):
+def return_visit(request: HttpRequest, lead_id: Id, payload: ReturnVisitIn):
     staff, lead = _lead(request, lead_id)
     lead = actions.record_return_visit(
         lead=lead,
@@ -561,7 +560,7 @@ def return_visit(request: HttpRequest, lead_id: int, payload: ReturnVisitIn):
 
 
 @router.post("/leads/{lead_id}/reveal-phone", response=PhoneOut, summary="Reveal phone")
-def reveal_phone(request: HttpRequest, lead_id: int):
+def reveal_phone(request: HttpRequest, lead_id: Id):
     """Show a masked number in full; recorded in the lead's events."""
     staff, lead = _lead(request, lead_id)
     return {"phone": actions.reveal_phone(lead=lead, by=staff)}
@@ -570,9 +569,9 @@ def reveal_phone(request: HttpRequest, lead_id: int):
 # ---------------------------------------------------------------- tasks
 
 
-class TaskFilters(Schema):
+class TaskFilters(Input):
     dealer: str | None = None
-    assignee: int | None = None
+    assignee: Id | None = None
     mine: bool = False
     open: bool = True
     overdue: bool | None = None

@@ -297,7 +297,8 @@ def test_a_gbk_body_that_says_so_is_read(wired):
         ({"name": "名" * 101}, "name", "at most 100"),
         ({"note": "x" * 2001}, "note", "at most 2000"),
         ({"created_at": "yesterday"}, "created_at", "datetime"),
-        ({"created_at": "2999-01-01T00:00:00+08:00"}, "created_at", "future"),
+        ({"created_at": "2027-06-01T00:00:00+08:00"}, "created_at", "future"),
+        ({"created_at": "2999-01-01T00:00:00+08:00"}, "created_at", "outside the dates"),
     ],
 )
 def test_missing_or_invalid_field_is_422_naming_it(wired, change, field, says):
@@ -347,6 +348,98 @@ def test_unreadable_bodies_are_refused(wired, body, content_type, status, code):
     response = post(autohome, body, secret=secret, content_type=content_type)
     assert response.status_code == status, response.content
     assert response.json()["code"] == (code or "unsupported_media_type")
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"external_id": ' + b"[" * 1100 + b"]" * 1100 + b"}", id="nested-1100-deep"),
+        pytest.param(b"[" * 1100 + b"]" * 1100, id="array-nested-1100-deep"),
+    ],
+)
+def test_json_nested_too_deep_is_422(wired, body):
+    autohome, secret = wired
+    response = post(autohome, body, secret=secret)
+    assert (response.status_code, response.json()["code"]) == (422, "malformed_json")
+    assert nothing_written()
+
+
+def test_an_integer_of_5000_digits_is_422_on_its_field(wired):
+    autohome, secret = wired
+    digits = "9" * 5000
+    body = f'{{"external_id": {digits}, "mobile": "{fresh_mobile()}"}}'.encode()
+    response = post(autohome, body, secret=secret)
+    assert response.status_code == 422, response.content
+    assert (response.json()["field"], response.json()["code"]) == (
+        "external_id",
+        "validation_error",
+    )
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("1e999999", "1e999999"), ("12.50", "12.50"), ("1E5", "1E5"), ("-0", "-0")],
+)
+def test_a_numeric_external_id_is_kept_as_sent(wired, sent, kept):
+    autohome, secret = wired
+    body = f'{{"external_id": {sent}, "mobile": "{fresh_mobile()}"}}'.encode()
+    assert post(autohome, body, secret=secret).status_code == 201
+    assert Lead.objects.get().external_id == kept
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        "0001-01-01T00:00:00",
+        "0001-01-01T00:00:00+08:00",
+        "1999-12-31T23:59:59",
+        "9999-12-31T23:59:59",
+    ],
+)
+def test_an_enquiry_time_outside_the_window_is_422_on_created_at(wired, created_at):
+    autohome, secret = wired
+    response = post(autohome, enquiry(created_at=created_at), secret=secret)
+    assert response.status_code == 422, response.content
+    assert response.json()["field"] == "created_at"
+    assert "2000-01-01" in response.json()["message"]
+    assert nothing_written()
+
+
+def test_an_adf_request_date_of_year_one_creates_no_lead(wired):
+    autohome, secret = wired
+    document = ADF_SAMPLE.replace("2024-05-01T10:30:00+08:00", "0001-01-01T00:00:00")
+    response = post(autohome, document, secret=secret, content_type=XML)
+    assert (response.status_code, response.json()["field"]) == (422, "created_at")
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("field", ["external_id", "mobile", "name", "car_model", "city", "note"])
+def test_a_nul_character_in_any_field_is_422_naming_it(wired, field):
+    autohome, secret = wired
+    response = post(autohome, {**enquiry(), field: "13912345678\x00"}, secret=secret)
+    assert response.status_code == 422, response.content
+    assert response.json()["field"] == field
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/intake/D%00/autohome", "/api/v1/intake/{dealer}/auto%00home"],
+)
+def test_a_nul_character_in_the_url_is_a_clear_4xx(team, wired, path):
+    _autohome, secret = wired
+    body = json.dumps(enquiry()).encode()
+    response = Client().generic(
+        "POST",
+        path.format(dealer=team.dealer.code),
+        body,
+        content_type=JSON,
+        headers={"X-DCC-Signature": sign(secret, body)},
+    )
+    assert response.status_code in (404, 422), response.content
+    assert response.json()["code"]
     assert nothing_written()
 
 
@@ -433,6 +526,17 @@ def test_bad_adf_is_422_with_a_clear_code(wired, document, code, field):
     answer = response.json()
     assert answer["code"] == code
     assert answer.get("field") == field
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64", "zlib", "rot13", "bz2", "uu", "quopri"])
+def test_adf_declaring_an_encoding_that_is_not_text_is_422(wired, encoding):
+    autohome, secret = wired
+    document = ADF_SAMPLE.replace('encoding="UTF-8"', f'encoding="{encoding}"')
+    response = post(autohome, document, secret=secret, content_type=XML)
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "malformed_xml"
+    assert encoding in response.json()["message"]
     assert nothing_written()
 
 
