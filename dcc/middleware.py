@@ -46,3 +46,22 @@ class ChineseFirstMiddleware:
         ):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class RefusalPageMiddleware:
+    """A page refused for its method (405, e.g. opening a POST-only address) gets the same
+    refusal page as any other refusal, not Django's empty answer; the Allow header stays."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            from dcc.views import refusal  # the views import this module
+
+            refused = refusal(request, 405)
+            if "Allow" in response:
+                refused["Allow"] = response["Allow"]
+            return refused
+        return response

@@ -4,6 +4,7 @@ Defaults give the embedded set-up (SQLite under var/, no other service). Product
 DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS and HTTPS=true; see README "Configuration".
 """
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "dcc.middleware.CurrentDealerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dcc.middleware.RefusalPageMiddleware",
 ]
 
 ROOT_URLCONF = "dcc.urls"
@@ -161,10 +163,21 @@ DCC_TASK_WORKER = os.environ.get("DCC_TASK_WORKER", "embedded").strip().lower()
 DCC_IMPORT_DIR = VAR_DIR / "imports"
 DCC_IMPORT_MAX_MB = int(os.environ.get("DCC_IMPORT_MAX_MB", "200"))
 
+
+def _refusal_in_one_line(record: logging.LogRecord) -> bool:
+    """Django logs a refused request (403, 404, 400, 413) with the exception's traceback; a
+    refusal is not a fault, so the log keeps its one line. Server errors keep theirs."""
+    if getattr(record, "status_code", 500) < 500:
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusal_in_one_line": {"()": lambda: _refusal_in_one_line}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusal_in_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

@@ -18,3 +18,8 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include("kpi.urls")),
 ]
+
+# Refusals are pages in the person's language with the menu (JSON under /api/): dcc.views.
+handler400 = "dcc.views.bad_request"
+handler403 = "dcc.views.permission_denied"
+handler404 = "dcc.views.page_not_found"

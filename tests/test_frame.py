@@ -4,6 +4,7 @@ workbench, and navigation that only offers pages the person may open."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -323,3 +324,103 @@ def test_an_inactive_membership_is_not_a_dealer_one_can_switch_to(
     client = login(two_dealer_person)
     client.post("/dealer/", {"dealer": other_team.dealer.pk})
     assert client.get("/", follow=True).wsgi_request.dealer == team.dealer
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (Role.MARKETING_MANAGER, "/queue/"),
+        (Role.AUDITOR, "/showroom/"),
+        (Role.CONSULTANT, "/settings/"),
+    ],
+)
+def test_a_refused_page_is_in_chinese_with_the_menu_and_a_way_back(team, settings, role, path):
+    settings.LANGUAGE_CODE = "zh-hans"
+    client = login(team.by_role(role), lang=None)
+
+    response = client.get(path, headers={"Referer": "http://testserver/leads/"})
+
+    assert response.status_code == 403
+    assert html_lang(response) == "zh-hans"
+    html = response.content.decode()
+    assert "Forbidden" not in html
+    assert zh("You may not open this page.") in html
+    assert zh("You may not open this page.") != "You may not open this page."
+    assert nav_links(response)  # the menu
+    assert 'href="/"' in html  # back to the workbench
+    assert 'href="http://testserver/leads/"' in html  # back to where the person came from
+
+
+def test_a_refused_page_follows_the_chosen_english(team: Team):
+    response = login(team.auditor).get("/queue/")
+
+    assert response.status_code == 403
+    assert html_lang(response) == "en"
+    assert "You may not open this page." in response.content.decode()
+    assert nav_links(response)
+
+
+def test_another_dealers_lead_is_a_not_found_page_with_the_menu(team: Team, other_team: Team):
+    there = make_lead(other_team.dealer, name="别店客户")
+
+    response = login(team.sales_manager).get(f"/leads/{there.pk}/")
+
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "This page does not exist, or it belongs to another dealer." in html
+    assert "别店客户" not in html
+    assert nav_links(response)
+    assert "Back to my workbench" in html
+
+
+def test_an_unknown_address_is_a_not_found_page(team: Team):
+    response = login(team.dcc_agent).get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "This page does not exist" in response.content.decode()
+    assert nav_links(response)
+
+
+def test_a_page_opened_the_wrong_way_is_a_refusal_page(team: Team):
+    response = login(team.dcc_agent).get("/dealer/")  # the dealer switch only takes POST
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "This page cannot be opened this way." in response.content.decode()
+    assert nav_links(response)
+
+
+def test_a_refusal_inside_the_page_is_a_notice_not_a_second_page(team: Team):
+    response = login(team.auditor).get("/queue/", headers={"HX-Request": "true"})
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You may not open this page." in html
+    assert "<html" not in html
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [("/api/v1/no-such-thing", 404, "not_found")])
+def test_api_refusals_stay_json(team: Team, path, status, code):
+    response = login(team.dcc_agent).get(path)
+
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == code
+
+
+def test_a_refusal_is_one_line_in_the_log(team: Team, caplog):
+    client = login(team.auditor)
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get("/queue/").status_code == 403
+        assert client.get("/no-such-page/").status_code == 404
+
+    refusals = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.status_code for r in refusals] == [403, 404]
+    handler = logging.getLogger().handlers[0]  # the console handler of dcc.settings.LOGGING
+    for record in refusals:
+        assert handler.filter(record)
+        assert "Traceback" not in handler.format(record), handler.format(record)
+        assert len(handler.format(record).splitlines()) == 1
