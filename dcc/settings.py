@@ -162,6 +162,10 @@ DCC_TASK_WORKER = os.environ.get("DCC_TASK_WORKER", "embedded").strip().lower()
 # Uploaded import files, kept so that an import can be run again or for real after a dry run.
 DCC_IMPORT_DIR = VAR_DIR / "imports"
 DCC_IMPORT_MAX_MB = int(os.environ.get("DCC_IMPORT_MAX_MB", "200"))
+# The largest request body held in memory (API calls, webhooks, forms): beyond it the answer is
+# 413 stating this limit (dcc.views.bad_request). Import files stream to disk and are not
+# counted here.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
 
 
 def _refusal_in_one_line(record: logging.LogRecord) -> bool:

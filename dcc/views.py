@@ -80,7 +80,10 @@ def refusal(request: HttpRequest, status: int, detail: str = "") -> HttpResponse
     code, title, message = _REFUSALS[status]
     message = body_limit_message() if status == 413 else str(message)
     if request.path.startswith(API_PREFIX):
-        return JsonResponse({"code": code, "message": detail or message}, status=status)
+        body = {"code": code, "message": detail or message}
+        if status == 413:
+            body["max_bytes"] = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse(body, status=status)
     back = request.META.get("HTTP_REFERER", "")
     if back == request.build_absolute_uri() or not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
