@@ -52,7 +52,10 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("BEHIND_PROXY", False):
+# Behind the reverse proxy its X-Forwarded-Proto says HTTPS, and the last X-Forwarded-For entry
+# is the caller's address (sign-in throttling counts by it: accounts.throttle).
+DCC_BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if DCC_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dcc.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "dcc.middleware.TokenThrottleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -3,15 +3,22 @@ the pages that refuse a request."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts import throttle
 from accounts.roles import SUPERVISORS, Role
 from dcc.middleware import SESSION_KEY
 from leads.permissions import LEAD_CREATORS, roles_by_dealer
@@ -116,3 +123,51 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     # The resolver's own message lists URL patterns: never shown.
     return refusal(request, 404)
+
+
+# ---------------------------------------------------------------- signing in
+
+
+class ThrottledLoginForm(AuthenticationForm):
+    """The login form, held back after repeated failures (accounts.throttle): while an
+    account or address waits, no password is checked at all."""
+
+    def clean(self) -> dict:
+        username = self.cleaned_data.get("username") or ""
+        address = throttle.client_address(self.request)
+        if wait := throttle.login_wait(username, address):
+            raise self.throttled(wait)
+        try:
+            cleaned = super().clean()
+        except ValidationError as error:
+            failed = error.code == "invalid_login"
+            if failed and (wait := throttle.login_failed(username, address)):
+                raise ValidationError([error, self.throttled(wait)]) from error
+            raise
+        throttle.login_succeeded(username)
+        return cleaned
+
+    def throttled(self, wait: int) -> ValidationError:
+        self.retry_after = wait
+        at = timezone.localtime(timezone.now() + timedelta(seconds=wait))
+        return ValidationError(
+            ngettext(
+                "Too many failed attempts. Try again in %(seconds)d second (at %(time)s).",
+                "Too many failed attempts. Try again in %(seconds)d seconds (at %(time)s).",
+                wait,
+            ),
+            code="throttled",
+            params={"seconds": wait, "time": at.strftime("%H:%M:%S")},
+        )
+
+
+class LoginView(auth_views.LoginView):
+    form_class = ThrottledLoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: ThrottledLoginForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if wait := getattr(form, "retry_after", 0):
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
