@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -20,6 +21,7 @@ from tests.factories import DealerFactory, make_lead, member
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "pw-for-tests-1"  # tests.factories.StaffFactory
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -424,3 +426,42 @@ def test_a_refusal_is_one_line_in_the_log(team: Team, caplog):
         assert handler.filter(record)
         assert "Traceback" not in handler.format(record), handler.format(record)
         assert len(handler.format(record).splitlines()) == 1
+
+
+# ---------------------------------------------------------------- Content-Security-Policy
+
+TEMPLATE_DIRS = [ROOT / "templates", *ROOT.glob("*/templates")]
+
+
+def csp(response) -> dict[str, str]:
+    header = response["Content-Security-Policy"]
+    return dict(part.strip().split(" ", 1) for part in header.split(";"))
+
+
+@pytest.mark.parametrize("path", ["/login/", "/queue/", "/api/v1/leads", "/no-such-page/"])
+def test_every_answer_carries_a_strict_content_security_policy(team: Team, path):
+    response = login(team.dcc_agent).get(path)
+
+    policy = csp(response)
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"  # no inline script, no eval
+    assert policy["style-src"] == "'self'"  # no <style> elements
+    assert policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+
+
+def test_no_template_has_inline_script_or_event_handlers():
+    """What the policy forbids would silently stop working in the browser: scripts live in
+    static/js and are wired by data- attributes."""
+    offences = []
+    for folder in TEMPLATE_DIRS:
+        for path in folder.rglob("*.html"):
+            html = path.read_text()
+            for script in re.findall(r"<script\b[^>]*>", html):
+                if "src=" not in script and 'type="application/json"' not in script:
+                    offences.append(f"{path}: {script}")
+            for handler in re.findall(r"\s(on[a-z]+|hx-on[:\w-]*)=", html):
+                offences.append(f"{path}: {handler}=")
+            if "javascript:" in html or "<style" in html:
+                offences.append(f"{path}: javascript: URL or <style>")
+    assert not offences, "\n".join(offences)
