@@ -101,3 +101,18 @@ def test_an_explicit_fail_level_still_wins(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "security.W009" in output, output
+
+
+def test_redis_url_makes_every_process_count_in_one_redis(tmp_path):
+    env = {**os.environ, "REDIS_URL": "redis://cache.example:6379/2", "DCC_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", "from dcc import settings; print(settings.CACHES['default'])"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "django.core.cache.backends.redis.RedisCache" in result.stdout
+    assert "redis://cache.example:6379/2" in result.stdout
