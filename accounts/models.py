@@ -145,6 +145,27 @@ class SettingsChange(models.Model):
         indexes = [models.Index(fields=["dealer", "changed_at"])]
 
 
+class Lockout(models.Model):
+    """Sign-ins or tokens refused for a while after repeated failures, by account or by
+    address (accounts.throttle decides, accounts.audit writes this)."""
+
+    ACCOUNT = "account"
+    ADDRESS = "address"
+    TOKEN = "token"  # bearer tokens from one address
+
+    at = models.DateTimeField(default=timezone.now)
+    scope = models.CharField(max_length=10)
+    username = models.CharField(max_length=150, blank=True)  # as typed; may be no one's
+    address = models.CharField(max_length=45, blank=True)
+    failures = models.PositiveIntegerField()
+    until = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("lockout")
+        verbose_name_plural = _("lockouts")
+        indexes = [models.Index(fields=["at"])]
+
+
 class ApiToken(models.Model):
     """A bearer token for an integration; only its SHA-256 is stored."""
 

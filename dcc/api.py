@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
+from accounts import throttle
 from accounts.models import ApiToken, Staff
 from dcc.errors import DomainError
 
@@ -30,6 +31,8 @@ class TokenAuth(HttpBearer):
         )
         if row is None:
             # A token was sent and is wrong: answer 401 now rather than trying the session.
+            # Too many from one address and it waits (429, dcc.middleware.TokenThrottleMiddleware).
+            throttle.token_failed(throttle.client_address(request))
             raise AuthenticationError
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
         return row.staff

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import ngettext
 
+from accounts import throttle
 from accounts.models import Dealer
 from leads.permissions import roles_by_dealer
 
@@ -46,3 +48,65 @@ class ChineseFirstMiddleware:
         ):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class RefusalPageMiddleware:
+    """A page refused for its method (405, e.g. opening a POST-only address) gets the same
+    refusal page as any other refusal, not Django's empty answer; the Allow header stays."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            from dcc.views import refusal  # the views import this module
+
+            refused = refusal(request, 405)
+            if "Allow" in response:
+                refused["Allow"] = response["Allow"]
+            return refused
+        return response
+
+
+class TokenThrottleMiddleware:
+    """An address that sent too many wrong bearer tokens waits (accounts.throttle): its API
+    calls with a token answer 429 with Retry-After, before any token is looked up."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
+        if (
+            bearer
+            and request.path.startswith("/api/")
+            and (wait := throttle.token_wait(throttle.client_address(request)))
+        ):
+            message = ngettext(
+                "Too many wrong tokens from this address. Try again in %(seconds)d second.",
+                "Too many wrong tokens from this address. Try again in %(seconds)d seconds.",
+                wait,
+            ) % {"seconds": wait}
+            response = JsonResponse(
+                {"code": "too_many_attempts", "message": message, "retry_after": wait},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send settings.CONTENT_SECURITY_POLICY with every answer that does not set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self.policy = "; ".join(
+            f"{name} {sources}" for name, sources in settings.CONTENT_SECURITY_POLICY.items()
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response

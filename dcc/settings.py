@@ -4,6 +4,7 @@ Defaults give the embedded set-up (SQLite under var/, no other service). Product
 DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS and HTTPS=true; see README "Configuration".
 """
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -51,10 +52,33 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("BEHIND_PROXY", False):
+# Behind the reverse proxy its X-Forwarded-Proto says HTTPS, and the last X-Forwarded-For entry
+# is the caller's address (sign-in throttling counts by it: accounts.throttle).
+DCC_BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if DCC_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy of every answer (dcc.middleware.ContentSecurityPolicyMiddleware).
+# Scripts come only from our own static files (vendored, no CDN; no inline script, no eval:
+# htmx runs with allowEval off). Style sheets likewise; style *attributes* are allowed
+# (style-src-attr) because widths drawn from data (progress bars) are written as attributes,
+# and an attribute holds no selector, so it cannot read the page. Charts draw on canvas.
+# data: images are Bootstrap's icons embedded in its style sheet.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "style-src-attr": "'unsafe-inline'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -74,16 +98,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dcc.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dcc.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "dcc.middleware.TokenThrottleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dcc.middleware.CurrentDealerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dcc.middleware.RefusalPageMiddleware",
 ]
 
 ROOT_URLCONF = "dcc.urls"
@@ -124,6 +151,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-dcc.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Counters that must hold across processes (webhook rate limits, sign-in throttling) live in
+# the cache: with several processes serving DCC, REDIS_URL points them all at one Redis.
+# Without it each process counts on its own, in memory (fine for the embedded set-up).
+if REDIS_URL := os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
 AUTH_USER_MODEL = "accounts.Staff"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -160,11 +195,26 @@ DCC_TASK_WORKER = os.environ.get("DCC_TASK_WORKER", "embedded").strip().lower()
 # Uploaded import files, kept so that an import can be run again or for real after a dry run.
 DCC_IMPORT_DIR = VAR_DIR / "imports"
 DCC_IMPORT_MAX_MB = int(os.environ.get("DCC_IMPORT_MAX_MB", "200"))
+# The largest request body held in memory (API calls, webhooks, forms): beyond it the answer is
+# 413 stating this limit (dcc.views.bad_request). Import files stream to disk and are not
+# counted here.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
+
+
+def _refusal_in_one_line(record: logging.LogRecord) -> bool:
+    """Django logs a refused request (403, 404, 400, 413) with the exception's traceback; a
+    refusal is not a fault, so the log keeps its one line. Server errors keep theirs."""
+    if getattr(record, "status_code", 500) < 500:
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusal_in_one_line": {"()": lambda: _refusal_in_one_line}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusal_in_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

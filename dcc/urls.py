@@ -9,7 +9,7 @@ from dcc.api import api
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dealer/", views.switch_dealer, name="switch_dealer"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -18,3 +18,8 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include("kpi.urls")),
 ]
+
+# Refusals are pages in the person's language with the menu (JSON under /api/): dcc.views.
+handler400 = "dcc.views.bad_request"
+handler403 = "dcc.views.permission_denied"
+handler404 = "dcc.views.page_not_found"

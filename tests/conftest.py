@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -27,6 +28,13 @@ FIXED_NOW = datetime.fromisoformat(os.environ.get("DCC_TEST_NOW", "2026-11-18T10
 def pytest_configure(config: pytest.Config) -> None:
     # Also during collection, for constants computed when a test module is imported.
     time_machine.travel(FIXED_NOW, tick=True).start()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Counters in the cache (sign-in and webhook throttles) outlive a test's database and,
+    with the clock set back for each test, would never expire: each test starts without."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,13 @@
-"""`check --deploy` on production settings: clean with HTTPS on, and it does warn without it."""
+"""The production check (`dcc check --deploy`) on production settings: clean with HTTPS on; any
+warning (no HTTPS, a weak key) fails it with a non-zero exit, as a deployment script needs."""
 
 import os
 import secrets
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_ENV = (
@@ -20,7 +23,9 @@ SETTINGS_ENV = (
 )
 
 
-def deploy_check(tmp_path: Path, **overrides: str | None) -> subprocess.CompletedProcess[str]:
+def deploy_check(
+    tmp_path: Path, extra: list[str] | None = None, **overrides: str | None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
     env |= {
         "DJANGO_SETTINGS_MODULE": "dcc.settings",
@@ -37,7 +42,7 @@ def deploy_check(tmp_path: Path, **overrides: str | None) -> subprocess.Complete
         else:
             env[name] = value
     return subprocess.run(
-        [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "manage.py", "check", "--deploy", *(extra or [])],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -61,3 +66,53 @@ def test_check_deploy_warns_without_https(tmp_path):
     assert "security.W004" in output, output  # no HSTS
     assert "security.W008" in output, output  # no redirect to HTTPS
     assert "security.W012" in output, output  # session cookie not secure
+
+
+@pytest.mark.parametrize(
+    "weak_key",
+    [
+        "short-key",
+        "django-insecure-" + "x" * 50,
+        "ab" * 30,
+    ],
+)
+def test_a_weak_secret_key_fails_the_production_check(tmp_path, weak_key):
+    result = deploy_check(tmp_path, SECRET_KEY=weak_key)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "security.W009" in output, output
+
+
+def test_the_ordinary_check_still_passes_on_warnings_only(tmp_path):
+    """Without --deploy the check is the developer's: warnings do not fail it."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": "short-key", "DCC_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_explicit_fail_level_still_wins(tmp_path):
+    result = deploy_check(tmp_path, SECRET_KEY="short-key", extra=["--fail-level", "ERROR"])
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "security.W009" in output, output
+
+
+def test_redis_url_makes_every_process_count_in_one_redis(tmp_path):
+    env = {**os.environ, "REDIS_URL": "redis://cache.example:6379/2", "DCC_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", "from dcc import settings; print(settings.CACHES['default'])"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "django.core.cache.backends.redis.RedisCache" in result.stdout
+    assert "redis://cache.example:6379/2" in result.stdout

@@ -4,7 +4,9 @@ workbench, and navigation that only offers pages the person may open."""
 
 from __future__ import annotations
 
+import logging
 import re
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -19,6 +21,7 @@ from tests.factories import DealerFactory, make_lead, member
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "pw-for-tests-1"  # tests.factories.StaffFactory
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -323,3 +326,142 @@ def test_an_inactive_membership_is_not_a_dealer_one_can_switch_to(
     client = login(two_dealer_person)
     client.post("/dealer/", {"dealer": other_team.dealer.pk})
     assert client.get("/", follow=True).wsgi_request.dealer == team.dealer
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (Role.MARKETING_MANAGER, "/queue/"),
+        (Role.AUDITOR, "/showroom/"),
+        (Role.CONSULTANT, "/settings/"),
+    ],
+)
+def test_a_refused_page_is_in_chinese_with_the_menu_and_a_way_back(team, settings, role, path):
+    settings.LANGUAGE_CODE = "zh-hans"
+    client = login(team.by_role(role), lang=None)
+
+    response = client.get(path, headers={"Referer": "http://testserver/leads/"})
+
+    assert response.status_code == 403
+    assert html_lang(response) == "zh-hans"
+    html = response.content.decode()
+    assert "Forbidden" not in html
+    assert zh("You may not open this page.") in html
+    assert zh("You may not open this page.") != "You may not open this page."
+    assert nav_links(response)  # the menu
+    assert 'href="/"' in html  # back to the workbench
+    assert 'href="http://testserver/leads/"' in html  # back to where the person came from
+
+
+def test_a_refused_page_follows_the_chosen_english(team: Team):
+    response = login(team.auditor).get("/queue/")
+
+    assert response.status_code == 403
+    assert html_lang(response) == "en"
+    assert "You may not open this page." in response.content.decode()
+    assert nav_links(response)
+
+
+def test_another_dealers_lead_is_a_not_found_page_with_the_menu(team: Team, other_team: Team):
+    there = make_lead(other_team.dealer, name="别店客户")
+
+    response = login(team.sales_manager).get(f"/leads/{there.pk}/")
+
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "This page does not exist, or it belongs to another dealer." in html
+    assert "别店客户" not in html
+    assert nav_links(response)
+    assert "Back to my workbench" in html
+
+
+def test_an_unknown_address_is_a_not_found_page(team: Team):
+    response = login(team.dcc_agent).get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "This page does not exist" in response.content.decode()
+    assert nav_links(response)
+
+
+def test_a_page_opened_the_wrong_way_is_a_refusal_page(team: Team):
+    response = login(team.dcc_agent).get("/dealer/")  # the dealer switch only takes POST
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "This page cannot be opened this way." in response.content.decode()
+    assert nav_links(response)
+
+
+def test_a_refusal_inside_the_page_is_a_notice_not_a_second_page(team: Team):
+    response = login(team.auditor).get("/queue/", headers={"HX-Request": "true"})
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You may not open this page." in html
+    assert "<html" not in html
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [("/api/v1/no-such-thing", 404, "not_found")])
+def test_api_refusals_stay_json(team: Team, path, status, code):
+    response = login(team.dcc_agent).get(path)
+
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == code
+
+
+def test_a_refusal_is_one_line_in_the_log(team: Team, caplog):
+    client = login(team.auditor)
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get("/queue/").status_code == 403
+        assert client.get("/no-such-page/").status_code == 404
+
+    refusals = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.status_code for r in refusals] == [403, 404]
+    handler = logging.getLogger().handlers[0]  # the console handler of dcc.settings.LOGGING
+    for record in refusals:
+        assert handler.filter(record)
+        assert "Traceback" not in handler.format(record), handler.format(record)
+        assert len(handler.format(record).splitlines()) == 1
+
+
+# ---------------------------------------------------------------- Content-Security-Policy
+
+TEMPLATE_DIRS = [ROOT / "templates", *ROOT.glob("*/templates")]
+
+
+def csp(response) -> dict[str, str]:
+    header = response["Content-Security-Policy"]
+    return dict(part.strip().split(" ", 1) for part in header.split(";"))
+
+
+@pytest.mark.parametrize("path", ["/login/", "/queue/", "/api/v1/leads", "/no-such-page/"])
+def test_every_answer_carries_a_strict_content_security_policy(team: Team, path):
+    response = login(team.dcc_agent).get(path)
+
+    policy = csp(response)
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"  # no inline script, no eval
+    assert policy["style-src"] == "'self'"  # no <style> elements
+    assert policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+
+
+def test_no_template_has_inline_script_or_event_handlers():
+    """What the policy forbids would silently stop working in the browser: scripts live in
+    static/js and are wired by data- attributes."""
+    offences = []
+    for folder in TEMPLATE_DIRS:
+        for path in folder.rglob("*.html"):
+            html = path.read_text()
+            for script in re.findall(r"<script\b[^>]*>", html):
+                if "src=" not in script and 'type="application/json"' not in script:
+                    offences.append(f"{path}: {script}")
+            for handler in re.findall(r"\s(on[a-z]+|hx-on[:\w-]*)=", html):
+                offences.append(f"{path}: {handler}=")
+            if "javascript:" in html or "<style" in html:
+                offences.append(f"{path}: javascript: URL or <style>")
+    assert not offences, "\n".join(offences)
