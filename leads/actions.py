@@ -42,7 +42,15 @@ from leads.permissions import authorize, authorize_create, authorize_reveal, rol
 from leads.phone import NormalisedPhone, normalise_phone
 from leads.search import name_initials
 from leads.sla import first_response_deadline
-from leads.stages import OPEN_STAGES, SHOWROOM_WORKERS, Action, Grade, Stage, check_stage
+from leads.stages import (
+    INVITE_STAGES,
+    OPEN_STAGES,
+    SHOWROOM_WORKERS,
+    Action,
+    Grade,
+    Stage,
+    check_stage,
+)
 
 WALK_IN_CHANNEL = "walk_in"
 
@@ -710,26 +718,30 @@ def record_arrival(*, lead: Lead, by: Staff, note: str = "", at: datetime | None
     at = at or timezone.now()
     with transaction.atomic():
         lead, to_stage = _begin(lead, by, Action.ARRIVE)
-        _step(
-            lead,
-            EventKind.ARRIVED,
-            by=by,
-            at=at,
-            to_stage=to_stage,
-            note=note,
-            data={"with_appointment": lead.appointment_at is not None},
-        )
-        if lead.first_response_at is None:
-            lead.first_response_at = at
-        followups.close(
-            lead,
-            TaskKind.FIRST_CALL,
-            TaskKind.APPOINTMENT_REMINDER,
-            outcome=TaskOutcome.DONE,
-            at=at,
-        )
-        _save(lead)
+        _arrive(lead, by=by, to_stage=to_stage, note=note, at=at)
         return lead
+
+
+def _arrive(lead: Lead, *, by: Staff, to_stage: Stage | None, note: str, at: datetime) -> None:
+    _step(
+        lead,
+        EventKind.ARRIVED,
+        by=by,
+        at=at,
+        to_stage=to_stage,
+        note=note,
+        data={"with_appointment": lead.appointment_at is not None},
+    )
+    if lead.first_response_at is None:
+        lead.first_response_at = at
+    followups.close(
+        lead,
+        TaskKind.FIRST_CALL,
+        TaskKind.APPOINTMENT_REMINDER,
+        outcome=TaskOutcome.DONE,
+        at=at,
+    )
+    _save(lead)
 
 
 def check_in_visitor(
@@ -742,35 +754,50 @@ def check_in_visitor(
     note: str = "",
     at: datetime | None = None,
 ) -> Lead:
-    """A customer at the showroom reception. When the number has an open lead (the DCC's
-    invitation), it is handed to the receiving consultant and checked in, so the arrival
-    counts for the agent who invited; anyone else is a walk-in: a new lead of the walk-in
-    channel, owned by the consultant, arrived."""
+    """A customer at the showroom reception. When the number has an open lead in the invite
+    stages (the DCC's invitation), it is handed to the receiving consultant and arrives, so the
+    arrival counts for the agent who invited; an arrival is not an enquiry, so no touch is
+    written. Anyone without an open lead is a walk-in: a new lead of the walk-in channel, owned
+    by the consultant, arrived. A customer already past arrival coming back is a touch on the
+    lead, left with its consultant."""
     if not roles_at(by, dealer.pk) & SHOWROOM_WORKERS:
         raise NotPermitted(_("Only showroom staff check in visitors."), code="not_permitted")
     at = at or timezone.now()
     channel = Channel.objects.filter(dealer=dealer, code=WALK_IN_CHANNEL).first()
     if channel is None:
         raise InvalidInput(_("This dealer has no walk-in channel."), code="no_walk_in_channel")
+    number = normalise_phone(phone)
     with transaction.atomic():
-        intake = create_lead(
-            dealer=dealer,
-            phone=phone,
-            channel=channel,
-            by=by,
-            name=name,
-            car_model=car_model,
-            note=note,
-            owner=by,
-            at=at,
+        customer = _customer(dealer, number.number, number.kind, name=name.strip(), city="", at=at)
+        invited = (
+            Lead.objects.select_for_update()
+            .filter(customer=customer, stage__in=INVITE_STAGES)
+            .first()
         )
-        lead = Lead.objects.select_for_update().get(pk=intake.lead.pk)
-        if lead.stage not in (Stage.NEW, Stage.CONTACTED, Stage.APPOINTED):
-            return lead  # already in the showroom's hands: the visit is a touch
-        if lead.owner_id != by.pk:
-            _transfer(lead, by=by, to=by, reason=HandoffReason.ARRIVAL, note="", at=at)
-            _save(lead)
-        return record_arrival(lead=lead, by=by, note=note, at=at)
+        if invited is None:
+            intake = create_lead(
+                dealer=dealer,
+                phone=number,
+                channel=channel,
+                by=by,
+                name=name,
+                car_model=car_model,
+                note=note,
+                owner=by,
+                at=at,
+            )
+            if not intake.created:
+                return intake.lead  # already in the showroom's hands: the visit is a touch
+            invited = Lead.objects.select_for_update().get(pk=intake.lead.pk)
+        if car_model and not invited.car_model:
+            invited.car_model = car_model[:100]
+        if invited.owner_id != by.pk:
+            _transfer(invited, by=by, to=by, reason=HandoffReason.ARRIVAL, note="", at=at)
+        to_stage = check_stage(
+            Action.ARRIVE, stage=invited.stage, defeat_pending=invited.defeat_pending
+        )
+        _arrive(invited, by=by, to_stage=to_stage, note=note, at=at)
+        return invited
 
 
 def record_test_drive(

@@ -17,6 +17,9 @@ from django.utils import timezone
 
 from accounts.models import Staff
 from accounts.roles import Role
+from kpi import measures
+from kpi.measures import Window
+from kpi.registry import View
 from leads import actions
 from leads.models import CallOutcome, Customer, Event, EventKind, Lead, Task
 from leads.stages import Stage
@@ -167,6 +170,23 @@ def test_checking_in_an_invited_customer_hands_the_lead_over_and_arrives(team: T
     assert set(
         Task.objects.filter(lead=lead, closed_at__isnull=True).values_list("assignee", flat=True)
     ) <= {team.consultant.pk}
+
+
+def test_checking_in_an_invited_customer_is_an_arrival_not_a_repeat_enquiry(team: Team):
+    lead = invited(team, phone=MOBILE)
+    now = timezone.now()
+    window = Window(
+        (team.dealer.pk,), now - timedelta(days=1), now + timedelta(days=1), View.PERIOD
+    )
+
+    check_in(login(team.consultant), MOBILE, car_model="汉 EV")
+
+    lead.refresh_from_db()
+    assert lead.touch_count == 0
+    assert lead.last_touched_at is None
+    assert EventKind.TOUCHED not in ledger(lead)
+    assert measures.counts("touches", window, None) == {None: 0}
+    assert lead.car_model == "汉 EV"  # what the customer came to see is kept on the lead
 
 
 def test_after_check_in_the_consultant_works_the_lead_and_the_agent_can_still_read_it(
