@@ -21,7 +21,14 @@ from accounts.models import Absence, Dealer, Staff
 from accounts.roles import SUPERVISORS
 from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from leads import followups, ledger
-from leads.assignment import absent_staff_ids, is_pool_lead, may_own, pick_owner
+from leads.assignment import (
+    absent_staff_ids,
+    is_pool_lead,
+    may_own,
+    on_duty,
+    pick_owner,
+    showroom_receiver,
+)
 from leads.models import (
     CallDirection,
     CallOutcome,
@@ -749,30 +756,52 @@ def check_in_visitor(
     dealer: Dealer,
     phone: str,
     by: Staff,
+    consultant: Staff | None = None,
     name: str = "",
     car_model: str = "",
     note: str = "",
     at: datetime | None = None,
 ) -> Lead:
-    """A customer at the showroom reception. When the number has an open lead in the invite
-    stages (the DCC's invitation), it is handed to the receiving consultant and arrives, so the
-    arrival counts for the agent who invited; an arrival is not an enquiry, so no touch is
-    written. Anyone without an open lead is a walk-in: a new lead of the walk-in channel, owned
-    by the consultant, arrived. A customer already past arrival coming back is a touch on the
-    lead, left with its consultant."""
+    """A customer at the showroom reception, received by `consultant` (by default the
+    assignment rules' showroom receiver: their own consultant, the consultant at reception,
+    else the next one on duty). When the number has an open lead in the invite stages (the
+    DCC's invitation), it is handed to that consultant and arrives, so the arrival counts for
+    the agent who invited; an arrival is not an enquiry, so no touch is written. Anyone without
+    an open lead is a walk-in: a new lead of the walk-in channel, owned by that consultant,
+    arrived. A customer already past arrival coming back is a touch on the lead, left with its
+    consultant."""
     if not roles_at(by, dealer.pk) & SHOWROOM_WORKERS:
         raise NotPermitted(_("Only showroom staff check in visitors."), code="not_permitted")
     at = at or timezone.now()
     channel = Channel.objects.filter(dealer=dealer, code=WALK_IN_CHANNEL).first()
     if channel is None:
         raise InvalidInput(_("This dealer has no walk-in channel."), code="no_walk_in_channel")
+    if consultant is not None and not on_duty(dealer, team=Team.SHOWROOM, at=at).filter(
+        pk=consultant.pk
+    ):
+        raise InvalidInput(
+            _("%(name)s is not a sales consultant on duty here.") % {"name": consultant},
+            code="bad_consultant",
+            field="consultant",
+        )
     number = normalise_phone(phone)
     with transaction.atomic():
-        customer = _customer(dealer, number.number, number.kind, name=name.strip(), city="", at=at)
+        customer = _customer(
+            dealer, number.number, number.kind, name=name.strip()[:100], city="", at=at
+        )
         invited = (
             Lead.objects.select_for_update()
             .filter(customer=customer, stage__in=INVITE_STAGES)
+            .select_related("owner", "channel")
             .first()
+        )
+        receiver = consultant or showroom_receiver(
+            dealer,
+            by=by,
+            owner=invited.owner if invited else None,
+            channel=invited.channel if invited else channel,
+            car_model=car_model or (invited.car_model if invited else ""),
+            at=at,
         )
         if invited is None:
             intake = create_lead(
@@ -783,7 +812,7 @@ def check_in_visitor(
                 name=name,
                 car_model=car_model,
                 note=note,
-                owner=by,
+                owner=receiver,
                 at=at,
             )
             if not intake.created:
@@ -791,8 +820,8 @@ def check_in_visitor(
             invited = Lead.objects.select_for_update().get(pk=intake.lead.pk)
         if car_model and not invited.car_model:
             invited.car_model = car_model[:100]
-        if invited.owner_id != by.pk:
-            _transfer(invited, by=by, to=by, reason=HandoffReason.ARRIVAL, note="", at=at)
+        if invited.owner_id != receiver.pk:
+            _transfer(invited, by=by, to=receiver, reason=HandoffReason.ARRIVAL, note="", at=at)
         to_stage = check_stage(
             Action.ARRIVE, stage=invited.stage, defeat_pending=invited.defeat_pending
         )

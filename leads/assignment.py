@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -171,6 +171,40 @@ def pool_holder(dealer: Dealer, *, team: Team, absent: set[int]) -> Staff:
         % {"dealer": dealer.name},
         code="no_assignee",
     )
+
+
+def on_duty(dealer: Dealer, *, team: Team, at: datetime | None = None) -> QuerySet[Staff]:
+    """The team's workers at work now: active, not on leave."""
+    return (
+        Staff.objects.filter(
+            memberships__dealer=dealer,
+            memberships__role=TEAM_WORKER[team],
+            memberships__is_active=True,
+            is_active=True,
+        )
+        .exclude(pk__in=absent_staff_ids(dealer, at))
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+def showroom_receiver(
+    dealer: Dealer,
+    *,
+    by: Staff,
+    owner: Staff | None = None,
+    channel: Channel | None = None,
+    car_model: str = "",
+    at: datetime | None = None,
+) -> Staff:
+    """Who receives a visitor when reception names nobody: the customer's own consultant when
+    on duty, else the consultant at reception, else the next consultant on duty in turn (the
+    showroom's rules; its manager holds the customer only when no consultant is at work)."""
+    present = set(on_duty(dealer, team=Team.SHOWROOM, at=at).values_list("pk", flat=True))
+    for candidate in (owner, by):
+        if candidate is not None and candidate.pk in present:
+            return candidate
+    return pick_owner(dealer, team=Team.SHOWROOM, channel=channel, car_model=car_model, at=at)
 
 
 def is_pool_lead(lead: Lead) -> bool:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
 from leads import actions
-from leads.assignment import may_own
+from leads.assignment import may_own, on_duty
 from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind, Team
 from leads.stages import Action, Grade
 
@@ -300,13 +300,24 @@ class LeadEntryForm(StyledForm):
 
 
 class CheckInForm(StyledForm):
-    """Showroom reception: a visitor by mobile number."""
+    """Showroom reception: a visitor by mobile number, and the consultant who receives them."""
 
     mobile = forms.CharField(label=_("Mobile"), max_length=40)
     name = forms.CharField(label=_("Name"), required=False, max_length=100)
     car_model = forms.CharField(label=_("Model of interest"), required=False, max_length=100)
+    consultant = forms.ModelChoiceField(
+        label=_("Received by"),
+        queryset=Staff.objects.none(),
+        required=False,
+        empty_label=_("Next consultant on duty"),
+        help_text=_(
+            "Empty: the customer's own consultant if on duty, else you if you are a "
+            "consultant, else the next consultant in turn."
+        ),
+    )
     note = NOTE
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, dealer: Dealer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mobile"].widget.attrs.update(inputmode="tel", autocomplete="off")
+        self.fields["consultant"].queryset = on_duty(dealer, team=Team.SHOWROOM)
