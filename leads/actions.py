@@ -48,7 +48,7 @@ from leads.models import (
 from leads.permissions import authorize, authorize_create, authorize_reveal, roles_at
 from leads.phone import NormalisedPhone, normalise_phone
 from leads.search import name_initials
-from leads.sla import first_response_deadline
+from leads.sla import first_response_deadline, settled_deadline
 from leads.stages import (
     INVITE_STAGES,
     OPEN_STAGES,
@@ -1050,17 +1050,28 @@ def record_return_visit(
 
 
 def settle_imported_history(*, lead: Lead, now: datetime | None = None) -> Lead:
-    """After a backdated history import, what fell due long ago is nobody's work today: tasks
-    due before now close as superseded (old return visits included), and an open lead that
-    had one overdue gets a single follow-up due now, so it surfaces in its owner's queue."""
+    """After a backdated import, what fell due long ago is nobody's work today: tasks due
+    before now close as superseded (old return visits included), and an open lead that had one
+    overdue gets a single follow-up due now, so it surfaces in its owner's queue. Its
+    first-response SLA is judged from its history alone (leads.sla.settled_deadline)."""
     now = now or timezone.now()
     with transaction.atomic():
         lead = Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
+        deadline = settled_deadline(
+            created_at=lead.created_at,
+            deadline=lead.sla_deadline,
+            first_response_at=lead.first_response_at,
+            now=now,
+        )
+        changed = ["sla_deadline"] if deadline != lead.sla_deadline else []
+        lead.sla_deadline = deadline
         overdue = followups.open_tasks(lead).filter(due_at__lt=now)
         had_overdue = overdue.update(closed_at=now, outcome=TaskOutcome.SUPERSEDED) > 0
         if had_overdue and lead.is_open:
             followups.schedule_follow_up(lead, due_at=now)
-            lead.save(update_fields=["next_follow_up_at"])
+            changed.append("next_follow_up_at")
+        if changed:
+            lead.save(update_fields=changed)
         return lead
 
 

@@ -51,7 +51,7 @@ from leads.models import (
 from leads.permissions import authorize_create, roles_at
 from leads.phone import NormalisedPhone, normalise_phone
 from leads.search import name_initials
-from leads.sla import first_response_deadline
+from leads.sla import first_response_deadline, settled_deadline
 from leads.stages import (
     DEFAULT_FOLLOW_UP_DAYS,
     OPEN_STAGES,
@@ -887,7 +887,20 @@ class Replayer:
         return lead
 
     def settle_imported_history(self, *, lead: Draft) -> Draft:
-        """As actions.settle_imported_history: what fell due before now is nobody's work."""
+        """As actions.settle_imported_history: what fell due before now is nobody's work, and
+        the first-response SLA is judged from the history alone."""
+        deadline = lead.sla_deadline
+        lead.sla_deadline = settled_deadline(
+            created_at=lead.created_at,
+            deadline=deadline,
+            first_response_at=lead.first_response_at,
+            now=self.now,
+        )
+
+        def unsettle() -> None:
+            lead.sla_deadline = deadline
+
+        self._on_undo(unsettle)
         overdue = [t for t in lead.tasks if t.closed_at is None and t.due_at < self.now]
         for task in overdue:
             task.closed_at, task.outcome = self.now, TaskOutcome.SUPERSEDED

@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Dealer
-from leads.models import Channel
+from leads.models import Channel, Lead
 
 
 def first_response_deadline(dealer: Dealer, channel: Channel, created_at: datetime) -> datetime:
@@ -41,13 +41,49 @@ def first_response_deadline(dealer: Dealer, channel: Channel, created_at: dateti
     return start + budget
 
 
+# A lead with no first-response SLA has its deadline at its own creation: no live lead can
+# (every channel gives at least a minute), so the rule needs no column of its own.
+
+
+def without_sla(created_at: datetime) -> datetime:
+    """The deadline of a lead that has no first-response SLA."""
+    return created_at
+
+
+def has_sla() -> Q:
+    return Q(sla_deadline__gt=F("created_at"))
+
+
+def lead_has_sla(lead: Lead) -> bool:
+    return lead.sla_deadline > lead.created_at
+
+
+def settled_deadline(
+    *, created_at: datetime, deadline: datetime, first_response_at: datetime | None, now: datetime
+) -> datetime:
+    """The deadline of a lead imported with its past. Its first response in its history is
+    judged against its deadline; a lead whose deadline had passed before it was imported, with
+    no first response in its history, has no SLA: nobody could have answered it in time, and
+    whoever receives it now did not miss it."""
+    if first_response_at is None and deadline <= now:
+        return without_sla(created_at)
+    return deadline
+
+
 def breached(now: datetime | None = None) -> Q:
     """Leads whose first response came late, or has not come and is overdue now."""
     now = now or timezone.now()
-    return Q(first_response_at__gt=F("sla_deadline")) | Q(
-        first_response_at__isnull=True, sla_deadline__lt=now
+    return has_sla() & (
+        Q(first_response_at__gt=F("sla_deadline"))
+        | Q(first_response_at__isnull=True, sla_deadline__lt=now)
     )
 
 
+def is_breached(lead: Lead, now: datetime | None = None) -> bool:
+    """`breached` for one lead in hand."""
+    now = now or timezone.now()
+    return lead_has_sla(lead) and (lead.first_response_at or now) > lead.sla_deadline
+
+
 def on_time() -> Q:
-    return Q(first_response_at__lte=F("sla_deadline"))
+    return has_sla() & Q(first_response_at__lte=F("sla_deadline"))
