@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Absence, Dealer, Staff
 from accounts.roles import SUPERVISORS
+from dcc import dates
 from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from leads import followups, ledger
 from leads.assignment import (
@@ -313,6 +314,45 @@ def _choice(choices: type[models.TextChoices], value: str, *, field: str) -> str
     return value
 
 
+# A time typed as "now" is a minute or two behind by the time it is saved.
+PAST_GRACE = timedelta(minutes=5)
+
+
+def _check_ahead(value: datetime, *, dealer: Dealer, now: datetime, field: str) -> datetime:
+    """An appointment or a follow-up set live: in the future, and no further ahead than the
+    dealer's horizon (9999-12-31 is a typo, not a plan). Backdated history is not checked."""
+    appointment = field == "appointment_at"
+    what = "appointment" if appointment else "follow_up"
+    latest = now + timedelta(days=dealer.horizon_days)
+    # Outside the window of accepted dates, compare days only: year 1 or 9999 in a time zone
+    # overflows.
+    in_window = dates.in_window(value)
+    if in_window:
+        value = dates.aware(value, field=field)
+    if (not in_window and value.date() < dates.EARLIEST) or (
+        in_window and value < now - PAST_GRACE
+    ):
+        message = (
+            _("The appointment time is in the past.")
+            if appointment
+            else _("The next follow-up is in the past.")
+        )
+        raise InvalidInput(message, code=f"{what}_in_past", field=field)
+    if not in_window or value > latest:
+        message = (
+            _("The appointment is more than %(days)d days ahead: book it by %(latest)s.")
+            if appointment
+            else _("The next follow-up is more than %(days)d days ahead: set it by %(latest)s.")
+        )
+        shown = timezone.localtime(latest).strftime("%Y-%m-%d %H:%M")
+        raise InvalidInput(
+            message % {"days": dealer.horizon_days, "latest": shown},
+            code=f"{what}_beyond_horizon",
+            field=field,
+        )
+    return value
+
+
 # ---------------------------------------------------------------- invite
 
 
@@ -332,6 +372,7 @@ def log_call(
     """A call with the customer. The first call stops the SLA clock; the first one that
     reaches the customer makes a new lead contacted. The next follow-up is scheduled from the
     grade unless given."""
+    backdated = at is not None
     at = at or timezone.now()
     if duration_seconds < 0:
         raise InvalidInput(_("Talk time cannot be negative."), field="duration_seconds")
@@ -341,6 +382,10 @@ def log_call(
         _choice(Grade, grade, field="grade")
     with transaction.atomic():
         lead, _stage = _begin(lead, by, Action.LOG_CALL)
+        if next_follow_up_at is not None and not backdated:
+            next_follow_up_at = _check_ahead(
+                next_follow_up_at, dealer=lead.dealer, now=at, field="next_follow_up_at"
+            )
         if grade and grade != lead.grade:
             authorize(by, lead, Action.GRADE)
             check_stage(Action.GRADE, stage=lead.stage, defeat_pending=lead.defeat_pending)
@@ -422,14 +467,12 @@ def book_appointment(
             code="appointment_required",
             field="appointment_at",
         )
-    if not backdated and appointment_at < at - timedelta(minutes=5):
-        raise InvalidInput(
-            _("The appointment time is in the past."),
-            code="appointment_in_past",
-            field="appointment_at",
-        )
     with transaction.atomic():
         lead, to_stage = _begin(lead, by, Action.APPOINT)
+        if not backdated:
+            appointment_at = _check_ahead(
+                appointment_at, dealer=lead.dealer, now=at, field="appointment_at"
+            )
         moved = lead.stage == Stage.APPOINTED and lead.appointment_at is not None
         ledger.append(
             lead,

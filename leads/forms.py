@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
@@ -159,6 +160,12 @@ class ReturnVisitForm(ActionForm):
 
 
 def _call(lead: Lead, by: Staff, data: dict) -> Lead:
+    """A call, and the visit booked in it: both or, when either is refused, neither."""
+    with transaction.atomic():
+        return _call_and_book(lead, by, data)
+
+
+def _call_and_book(lead: Lead, by: Staff, data: dict) -> Lead:
     lead = actions.log_call(
         lead=lead,
         by=by,

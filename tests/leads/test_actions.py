@@ -4,7 +4,7 @@ someone else, reactivation against a newer open lead, and backdated history."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -230,6 +230,97 @@ def test_cancelling_an_appointment_cancels_its_reminder_and_keeps_the_stage(team
     with pytest.raises(Conflict) as caught:
         actions.cancel_appointment(lead=lead, by=team.dcc_agent)
     assert caught.value.code == "no_appointment"
+
+
+# ---------------------------------------------------------------- dates within limits
+
+FAR = [
+    pytest.param(datetime(9999, 12, 31, 10, 0), "beyond_horizon", id="9999-12-31 naive"),
+    pytest.param(datetime(9999, 12, 31, tzinfo=UTC), "beyond_horizon", id="9999-12-31"),
+    pytest.param(timedelta(days=181), "beyond_horizon", id="181 days ahead"),
+    pytest.param(datetime(2019, 5, 1, 10, 0, tzinfo=UTC), "in_past", id="2019"),
+    pytest.param(datetime(1, 1, 1), "in_past", id="year 1"),
+    pytest.param(timedelta(hours=-1), "in_past", id="an hour ago"),
+]
+
+
+def when(value: datetime | timedelta) -> datetime:
+    return timezone.now() + value if isinstance(value, timedelta) else value
+
+
+@pytest.mark.parametrize(("value", "problem"), FAR)
+def test_an_appointment_is_in_the_future_and_within_the_horizon(team, calendar_day, value, problem):
+    lead = contacted(team)
+    before = state(lead)
+    with pytest.raises(InvalidInput) as refused:
+        actions.book_appointment(lead=lead, by=team.dcc_agent, appointment_at=when(value))
+    assert (refused.value.code, refused.value.field) == (f"appointment_{problem}", "appointment_at")
+    assert "appointment" in refused.value.message
+    assert state(lead) == before
+    visit = timezone.now() + timedelta(days=179)
+    assert (
+        fresh(
+            actions.book_appointment(lead=lead, by=team.dcc_agent, appointment_at=visit)
+        ).appointment_at
+        == visit
+    )
+
+
+@pytest.mark.parametrize(("value", "problem"), FAR)
+def test_a_next_follow_up_is_in_the_future_and_within_the_horizon(team, value, problem):
+    lead = new_lead(team)
+    before = state(lead)
+    with pytest.raises(InvalidInput) as refused:
+        actions.log_call(
+            lead=lead, by=team.dcc_agent, outcome="reached", next_follow_up_at=when(value)
+        )
+    assert (refused.value.code, refused.value.field) == (
+        f"follow_up_{problem}",
+        "next_follow_up_at",
+    )
+    assert "follow-up" in refused.value.message
+    assert state(lead) == before
+
+
+def test_the_horizon_is_the_dealers(team):
+    team.dealer.horizon_days = 30
+    team.dealer.save()
+    lead = contacted(team)
+    with pytest.raises(InvalidInput) as refused:
+        actions.book_appointment(
+            lead=lead, by=team.dcc_agent, appointment_at=timezone.now() + timedelta(days=31)
+        )
+    assert "more than 30 days ahead" in refused.value.message
+    with pytest.raises(InvalidInput):
+        actions.log_call(
+            lead=lead,
+            by=team.dcc_agent,
+            outcome="reached",
+            next_follow_up_at=timezone.now() + timedelta(days=31),
+        )
+    actions.book_appointment(
+        lead=lead, by=team.dcc_agent, appointment_at=timezone.now() + timedelta(days=29)
+    )
+
+
+def test_backdated_history_keeps_its_own_dates(team):
+    """Imports replay the past: the limits are for live actions."""
+    at = timezone.now() - timedelta(days=400)
+    lead = new_lead(team, at=at)
+    lead = actions.log_call(
+        lead=lead,
+        by=team.dcc_agent,
+        outcome="reached",
+        next_follow_up_at=at + timedelta(days=2),
+        at=at + timedelta(hours=1),
+    )
+    lead = actions.book_appointment(
+        lead=lead,
+        by=team.dcc_agent,
+        appointment_at=at + timedelta(days=3),
+        at=at + timedelta(hours=2),
+    )
+    assert fresh(lead).appointment_at == at + timedelta(days=3)
 
 
 def test_arrival_closes_the_reminder(team):

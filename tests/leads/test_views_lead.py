@@ -379,6 +379,33 @@ def test_appointment_in_the_past_is_explained_on_its_field(team: Team, lead: Lea
     assert snapshot(lead) == before
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("appointment_at", "9999-12-31T10:00", "The appointment is more than 180 days ahead"),
+        ("next_follow_up_at", "2019-05-01T10:00", "The next follow-up is in the past."),
+        ("next_follow_up_at", "9999-12-31T10:00", "The next follow-up is more than 180 days"),
+    ],
+)
+def test_a_call_with_a_date_out_of_limits_is_refused_whole(
+    team: Team, lead: Lead, field, value, message
+):
+    before = snapshot(lead)
+
+    response = act(
+        login(team.dcc_agent),
+        lead,
+        "log_call",
+        {"outcome": "reached", "duration_seconds": "60", field: value},
+        htmx=True,
+    )
+
+    assert response.status_code == 422
+    [error] = action_form(response, "log_call").errors[field]
+    assert error.startswith(message)
+    assert snapshot(lead) == before  # not even the call
+
+
 def test_appointment_booked(team: Team, lead: Lead):
     when = timezone.now() + timedelta(days=2)
 
