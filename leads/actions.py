@@ -950,7 +950,7 @@ def record_delivery(*, lead: Lead, by: Staff, note: str = "", at: datetime | Non
         followups.schedule(
             lead,
             TaskKind.RETURN_VISIT,
-            due_at=at + followups.RETURN_VISIT_AFTER,
+            due_at=followups.return_visit_due(lead.dealer, at),
             assignee=followups.return_visit_specialist(lead.dealer, fallback=lead.owner),
         )
         _save(lead)

@@ -13,31 +13,43 @@ from accounts.models import Dealer
 from leads.models import Channel, Lead
 
 
+def _opening(dealer: Dealer, day: datetime) -> datetime:
+    return day.replace(
+        hour=dealer.opens_at.hour, minute=dealer.opens_at.minute, second=0, microsecond=0
+    )
+
+
+def _closing(dealer: Dealer, day: datetime) -> datetime:
+    return day.replace(
+        hour=dealer.closes_at.hour, minute=dealer.closes_at.minute, second=0, microsecond=0
+    )
+
+
+def _around_the_clock(dealer: Dealer) -> bool:
+    return dealer.opens_at >= dealer.closes_at
+
+
+def in_business_hours(dealer: Dealer, at: datetime) -> datetime:
+    """`at` when the dealer is open then, else its next opening (local time)."""
+    if _around_the_clock(dealer):
+        return at
+    local = timezone.localtime(at)
+    if local < _opening(dealer, local):
+        return _opening(dealer, local)
+    if local >= _closing(dealer, local):
+        return _opening(dealer, local + timedelta(days=1))
+    return local
+
+
 def first_response_deadline(dealer: Dealer, channel: Channel, created_at: datetime) -> datetime:
-    local = timezone.localtime(created_at)
     budget = timedelta(minutes=channel.sla_minutes)
-    if dealer.opens_at >= dealer.closes_at:  # open around the clock
+    if _around_the_clock(dealer):
         return created_at + budget
-
-    def opening(day: datetime) -> datetime:
-        return day.replace(
-            hour=dealer.opens_at.hour, minute=dealer.opens_at.minute, second=0, microsecond=0
-        )
-
-    def closing(day: datetime) -> datetime:
-        return day.replace(
-            hour=dealer.closes_at.hour, minute=dealer.closes_at.minute, second=0, microsecond=0
-        )
-
-    start = local
-    if start < opening(start):
-        start = opening(start)
-    elif start >= closing(start):
-        start = opening(start + timedelta(days=1))
+    start = in_business_hours(dealer, created_at)
     # Spend the budget day by day; what does not fit before closing carries to the next day.
-    while start + budget > closing(start):
-        budget -= closing(start) - start
-        start = opening(start + timedelta(days=1))
+    while start + budget > _closing(dealer, start):
+        budget -= _closing(dealer, start) - start
+        start = _opening(dealer, start + timedelta(days=1))
     return start + budget
 
 
