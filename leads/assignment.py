@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -214,13 +214,21 @@ def is_pool_lead(lead: Lead) -> bool:
     ).exists()
 
 
+# Who can be handed leads: the line and those who hold its pool, not headquarters, audit or
+# marketing.
+OWNER_ROLES = frozenset(
+    {*TEAM_WORKER.values(), *TEAM_HOLDERS[Team.DCC], *TEAM_HOLDERS[Team.SHOWROOM], Role.OWNER_OPS}
+)
+
+
+def lead_owners(dealer: Dealer) -> QuerySet[Staff]:
+    """The people who can be handed leads at `dealer`, by name."""
+    members = Membership.objects.filter(dealer=dealer, role__in=OWNER_ROLES, is_active=True)
+    return Staff.objects.filter(pk__in=members.values("staff_id"), is_active=True).order_by(
+        "display_name", "username"
+    )
+
+
 def may_own(staff: Staff, dealer: Dealer) -> bool:
-    """Whether `staff` can be handed leads at `dealer` (works the line, not HQ or audit)."""
-    return Membership.objects.filter(
-        Q(role__in=[*TEAM_WORKER.values(), *TEAM_HOLDERS[Team.DCC], *TEAM_HOLDERS[Team.SHOWROOM]])
-        | Q(role=Role.OWNER_OPS),
-        dealer=dealer,
-        staff=staff,
-        is_active=True,
-        staff__is_active=True,
-    ).exists()
+    """Whether `staff` can be handed leads at `dealer`."""
+    return lead_owners(dealer).filter(pk=staff.pk).exists()
