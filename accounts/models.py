@@ -51,6 +51,10 @@ class Dealer(models.Model):
     # Business hours bound the first-response SLA clock (local time of TIME_ZONE).
     opens_at = models.TimeField(_("opens at"), default=time(9, 0))
     closes_at = models.TimeField(_("closes at"), default=time(18, 0))
+    # How far ahead an appointment or a follow-up may be set: beyond it is a typo, not a plan.
+    horizon_days = models.PositiveSmallIntegerField(
+        _("appointments and follow-ups at most this many days ahead"), default=180
+    )
 
     class Meta:
         verbose_name = _("dealer")

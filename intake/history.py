@@ -180,6 +180,8 @@ def replay(
                 defeat_reason=defeat_reason,
                 invalid_reason=invalid_reason,
             )
+        if history or row.grade or row.created_at:
+            # A past of its own: its SLA and old tasks are judged by it, not by today.
             lead = steps.settle_imported_history(lead=lead)
         return Intake(lead, IntakeOutcome.CREATED)
 

@@ -19,9 +19,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Absence, Dealer, Staff
 from accounts.roles import SUPERVISORS
+from dcc import dates
 from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from leads import followups, ledger
-from leads.assignment import absent_staff_ids, is_pool_lead, may_own, pick_owner
+from leads.assignment import (
+    absent_staff_ids,
+    is_pool_lead,
+    may_own,
+    on_duty,
+    pick_owner,
+    showroom_receiver,
+)
 from leads.models import (
     CallDirection,
     CallOutcome,
@@ -41,8 +49,16 @@ from leads.models import (
 from leads.permissions import authorize, authorize_create, authorize_reveal, roles_at
 from leads.phone import NormalisedPhone, normalise_phone
 from leads.search import name_initials
-from leads.sla import first_response_deadline
-from leads.stages import OPEN_STAGES, SHOWROOM_WORKERS, Action, Grade, Stage, check_stage
+from leads.sla import first_response_deadline, settled_deadline
+from leads.stages import (
+    INVITE_STAGES,
+    OPEN_STAGES,
+    SHOWROOM_WORKERS,
+    Action,
+    Grade,
+    Stage,
+    check_stage,
+)
 
 WALK_IN_CHANNEL = "walk_in"
 
@@ -298,6 +314,45 @@ def _choice(choices: type[models.TextChoices], value: str, *, field: str) -> str
     return value
 
 
+# A time typed as "now" is a minute or two behind by the time it is saved.
+PAST_GRACE = timedelta(minutes=5)
+
+
+def _check_ahead(value: datetime, *, dealer: Dealer, now: datetime, field: str) -> datetime:
+    """An appointment or a follow-up set live: in the future, and no further ahead than the
+    dealer's horizon (9999-12-31 is a typo, not a plan). Backdated history is not checked."""
+    appointment = field == "appointment_at"
+    what = "appointment" if appointment else "follow_up"
+    latest = now + timedelta(days=dealer.horizon_days)
+    # Outside the window of accepted dates, compare days only: year 1 or 9999 in a time zone
+    # overflows.
+    in_window = dates.in_window(value)
+    if in_window:
+        value = dates.aware(value, field=field)
+    if (not in_window and value.date() < dates.EARLIEST) or (
+        in_window and value < now - PAST_GRACE
+    ):
+        message = (
+            _("The appointment time is in the past.")
+            if appointment
+            else _("The next follow-up is in the past.")
+        )
+        raise InvalidInput(message, code=f"{what}_in_past", field=field)
+    if not in_window or value > latest:
+        message = (
+            _("The appointment is more than %(days)d days ahead: book it by %(latest)s.")
+            if appointment
+            else _("The next follow-up is more than %(days)d days ahead: set it by %(latest)s.")
+        )
+        shown = timezone.localtime(latest).strftime("%Y-%m-%d %H:%M")
+        raise InvalidInput(
+            message % {"days": dealer.horizon_days, "latest": shown},
+            code=f"{what}_beyond_horizon",
+            field=field,
+        )
+    return value
+
+
 # ---------------------------------------------------------------- invite
 
 
@@ -317,6 +372,7 @@ def log_call(
     """A call with the customer. The first call stops the SLA clock; the first one that
     reaches the customer makes a new lead contacted. The next follow-up is scheduled from the
     grade unless given."""
+    backdated = at is not None
     at = at or timezone.now()
     if duration_seconds < 0:
         raise InvalidInput(_("Talk time cannot be negative."), field="duration_seconds")
@@ -326,6 +382,10 @@ def log_call(
         _choice(Grade, grade, field="grade")
     with transaction.atomic():
         lead, _stage = _begin(lead, by, Action.LOG_CALL)
+        if next_follow_up_at is not None and not backdated:
+            next_follow_up_at = _check_ahead(
+                next_follow_up_at, dealer=lead.dealer, now=at, field="next_follow_up_at"
+            )
         if grade and grade != lead.grade:
             authorize(by, lead, Action.GRADE)
             check_stage(Action.GRADE, stage=lead.stage, defeat_pending=lead.defeat_pending)
@@ -407,14 +467,12 @@ def book_appointment(
             code="appointment_required",
             field="appointment_at",
         )
-    if not backdated and appointment_at < at - timedelta(minutes=5):
-        raise InvalidInput(
-            _("The appointment time is in the past."),
-            code="appointment_in_past",
-            field="appointment_at",
-        )
     with transaction.atomic():
         lead, to_stage = _begin(lead, by, Action.APPOINT)
+        if not backdated:
+            appointment_at = _check_ahead(
+                appointment_at, dealer=lead.dealer, now=at, field="appointment_at"
+            )
         moved = lead.stage == Stage.APPOINTED and lead.appointment_at is not None
         ledger.append(
             lead,
@@ -710,26 +768,30 @@ def record_arrival(*, lead: Lead, by: Staff, note: str = "", at: datetime | None
     at = at or timezone.now()
     with transaction.atomic():
         lead, to_stage = _begin(lead, by, Action.ARRIVE)
-        _step(
-            lead,
-            EventKind.ARRIVED,
-            by=by,
-            at=at,
-            to_stage=to_stage,
-            note=note,
-            data={"with_appointment": lead.appointment_at is not None},
-        )
-        if lead.first_response_at is None:
-            lead.first_response_at = at
-        followups.close(
-            lead,
-            TaskKind.FIRST_CALL,
-            TaskKind.APPOINTMENT_REMINDER,
-            outcome=TaskOutcome.DONE,
-            at=at,
-        )
-        _save(lead)
+        _arrive(lead, by=by, to_stage=to_stage, note=note, at=at)
         return lead
+
+
+def _arrive(lead: Lead, *, by: Staff, to_stage: Stage | None, note: str, at: datetime) -> None:
+    _step(
+        lead,
+        EventKind.ARRIVED,
+        by=by,
+        at=at,
+        to_stage=to_stage,
+        note=note,
+        data={"with_appointment": lead.appointment_at is not None},
+    )
+    if lead.first_response_at is None:
+        lead.first_response_at = at
+    followups.close(
+        lead,
+        TaskKind.FIRST_CALL,
+        TaskKind.APPOINTMENT_REMINDER,
+        outcome=TaskOutcome.DONE,
+        at=at,
+    )
+    _save(lead)
 
 
 def check_in_visitor(
@@ -737,40 +799,77 @@ def check_in_visitor(
     dealer: Dealer,
     phone: str,
     by: Staff,
+    consultant: Staff | None = None,
     name: str = "",
     car_model: str = "",
     note: str = "",
     at: datetime | None = None,
 ) -> Lead:
-    """A customer at the showroom reception. When the number has an open lead (the DCC's
-    invitation), it is handed to the receiving consultant and checked in, so the arrival
-    counts for the agent who invited; anyone else is a walk-in: a new lead of the walk-in
-    channel, owned by the consultant, arrived."""
+    """A customer at the showroom reception, received by `consultant` (by default the
+    assignment rules' showroom receiver: their own consultant, the consultant at reception,
+    else the next one on duty). When the number has an open lead in the invite stages (the
+    DCC's invitation), it is handed to that consultant and arrives, so the arrival counts for
+    the agent who invited; an arrival is not an enquiry, so no touch is written. Anyone without
+    an open lead is a walk-in: a new lead of the walk-in channel, owned by that consultant,
+    arrived. A customer already past arrival coming back is a touch on the lead, left with its
+    consultant."""
     if not roles_at(by, dealer.pk) & SHOWROOM_WORKERS:
         raise NotPermitted(_("Only showroom staff check in visitors."), code="not_permitted")
     at = at or timezone.now()
     channel = Channel.objects.filter(dealer=dealer, code=WALK_IN_CHANNEL).first()
     if channel is None:
         raise InvalidInput(_("This dealer has no walk-in channel."), code="no_walk_in_channel")
+    if consultant is not None and not on_duty(dealer, team=Team.SHOWROOM, at=at).filter(
+        pk=consultant.pk
+    ):
+        raise InvalidInput(
+            _("%(name)s is not a sales consultant on duty here.") % {"name": consultant},
+            code="bad_consultant",
+            field="consultant",
+        )
+    number = normalise_phone(phone)
     with transaction.atomic():
-        intake = create_lead(
-            dealer=dealer,
-            phone=phone,
-            channel=channel,
+        customer = _customer(
+            dealer, number.number, number.kind, name=name.strip()[:100], city="", at=at
+        )
+        invited = (
+            Lead.objects.select_for_update()
+            .filter(customer=customer, stage__in=INVITE_STAGES)
+            .select_related("owner", "channel")
+            .first()
+        )
+        receiver = consultant or showroom_receiver(
+            dealer,
             by=by,
-            name=name,
-            car_model=car_model,
-            note=note,
-            owner=by,
+            owner=invited.owner if invited else None,
+            channel=invited.channel if invited else channel,
+            car_model=car_model or (invited.car_model if invited else ""),
             at=at,
         )
-        lead = Lead.objects.select_for_update().get(pk=intake.lead.pk)
-        if lead.stage not in (Stage.NEW, Stage.CONTACTED, Stage.APPOINTED):
-            return lead  # already in the showroom's hands: the visit is a touch
-        if lead.owner_id != by.pk:
-            _transfer(lead, by=by, to=by, reason=HandoffReason.ARRIVAL, note="", at=at)
-            _save(lead)
-        return record_arrival(lead=lead, by=by, note=note, at=at)
+        if invited is None:
+            intake = create_lead(
+                dealer=dealer,
+                phone=number,
+                channel=channel,
+                by=by,
+                name=name,
+                car_model=car_model,
+                note=note,
+                owner=receiver,
+                at=at,
+            )
+            if not intake.created:
+                return intake.lead  # already in the showroom's hands: the visit is a touch
+            invited = Lead.objects.select_for_update().get(pk=intake.lead.pk)
+        if car_model and not invited.car_model:
+            invited.car_model = car_model[:100]
+        if invited.owner_id != receiver.pk:
+            _transfer(invited, by=by, to=receiver, reason=HandoffReason.ARRIVAL, note="", at=at)
+        to_stage = check_stage(
+            Action.ARRIVE, stage=invited.stage, defeat_pending=invited.defeat_pending
+        )
+        _arrive(invited, by=by, to_stage=to_stage, note=note, at=at)
+        return invited
 
 
 def record_test_drive(
@@ -851,7 +950,7 @@ def record_delivery(*, lead: Lead, by: Staff, note: str = "", at: datetime | Non
         followups.schedule(
             lead,
             TaskKind.RETURN_VISIT,
-            due_at=at + followups.RETURN_VISIT_AFTER,
+            due_at=followups.return_visit_due(lead.dealer, at),
             assignee=followups.return_visit_specialist(lead.dealer, fallback=lead.owner),
         )
         _save(lead)
@@ -994,17 +1093,28 @@ def record_return_visit(
 
 
 def settle_imported_history(*, lead: Lead, now: datetime | None = None) -> Lead:
-    """After a backdated history import, what fell due long ago is nobody's work today: tasks
-    due before now close as superseded (old return visits included), and an open lead that
-    had one overdue gets a single follow-up due now, so it surfaces in its owner's queue."""
+    """After a backdated import, what fell due long ago is nobody's work today: tasks due
+    before now close as superseded (old return visits included), and an open lead that had one
+    overdue gets a single follow-up due now, so it surfaces in its owner's queue. Its
+    first-response SLA is judged from its history alone (leads.sla.settled_deadline)."""
     now = now or timezone.now()
     with transaction.atomic():
         lead = Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
+        deadline = settled_deadline(
+            created_at=lead.created_at,
+            deadline=lead.sla_deadline,
+            first_response_at=lead.first_response_at,
+            now=now,
+        )
+        changed = ["sla_deadline"] if deadline != lead.sla_deadline else []
+        lead.sla_deadline = deadline
         overdue = followups.open_tasks(lead).filter(due_at__lt=now)
         had_overdue = overdue.update(closed_at=now, outcome=TaskOutcome.SUPERSEDED) > 0
         if had_overdue and lead.is_open:
             followups.schedule_follow_up(lead, due_at=now)
-            lead.save(update_fields=["next_follow_up_at"])
+            changed.append("next_follow_up_at")
+        if changed:
+            lead.save(update_fields=changed)
         return lead
 
 

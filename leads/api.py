@@ -31,7 +31,7 @@ from leads.permissions import (
     visible_tasks,
 )
 from leads.phone import mask_phone
-from leads.sla import breached
+from leads.sla import breached, is_breached
 from leads.stages import Grade, Stage
 
 router = Router(tags=["leads"])
@@ -207,7 +207,7 @@ def lead_out(lead: Lead, viewer: Staff, now: datetime | None = None) -> dict:
         "owner": _person(lead.owner),
         "created_at": lead.created_at,
         "sla_deadline": lead.sla_deadline,
-        "sla_breached": (first or now) > lead.sla_deadline,
+        "sla_breached": is_breached(lead, now),
         "first_response_at": first,
         "appointment_at": lead.appointment_at,
         "next_follow_up_at": lead.next_follow_up_at,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -173,6 +173,40 @@ def pool_holder(dealer: Dealer, *, team: Team, absent: set[int]) -> Staff:
     )
 
 
+def on_duty(dealer: Dealer, *, team: Team, at: datetime | None = None) -> QuerySet[Staff]:
+    """The team's workers at work now: active, not on leave."""
+    return (
+        Staff.objects.filter(
+            memberships__dealer=dealer,
+            memberships__role=TEAM_WORKER[team],
+            memberships__is_active=True,
+            is_active=True,
+        )
+        .exclude(pk__in=absent_staff_ids(dealer, at))
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+def showroom_receiver(
+    dealer: Dealer,
+    *,
+    by: Staff,
+    owner: Staff | None = None,
+    channel: Channel | None = None,
+    car_model: str = "",
+    at: datetime | None = None,
+) -> Staff:
+    """Who receives a visitor when reception names nobody: the customer's own consultant when
+    on duty, else the consultant at reception, else the next consultant on duty in turn (the
+    showroom's rules; its manager holds the customer only when no consultant is at work)."""
+    present = set(on_duty(dealer, team=Team.SHOWROOM, at=at).values_list("pk", flat=True))
+    for candidate in (owner, by):
+        if candidate is not None and candidate.pk in present:
+            return candidate
+    return pick_owner(dealer, team=Team.SHOWROOM, channel=channel, car_model=car_model, at=at)
+
+
 def is_pool_lead(lead: Lead) -> bool:
     """A new lead held by someone who is not a DCC agent waits in the pool to be claimed."""
     return not Membership.objects.filter(
@@ -180,13 +214,21 @@ def is_pool_lead(lead: Lead) -> bool:
     ).exists()
 
 
+# Who can be handed leads: the line and those who hold its pool, not headquarters, audit or
+# marketing.
+OWNER_ROLES = frozenset(
+    {*TEAM_WORKER.values(), *TEAM_HOLDERS[Team.DCC], *TEAM_HOLDERS[Team.SHOWROOM], Role.OWNER_OPS}
+)
+
+
+def lead_owners(dealer: Dealer) -> QuerySet[Staff]:
+    """The people who can be handed leads at `dealer`, by name."""
+    members = Membership.objects.filter(dealer=dealer, role__in=OWNER_ROLES, is_active=True)
+    return Staff.objects.filter(pk__in=members.values("staff_id"), is_active=True).order_by(
+        "display_name", "username"
+    )
+
+
 def may_own(staff: Staff, dealer: Dealer) -> bool:
-    """Whether `staff` can be handed leads at `dealer` (works the line, not HQ or audit)."""
-    return Membership.objects.filter(
-        Q(role__in=[*TEAM_WORKER.values(), *TEAM_HOLDERS[Team.DCC], *TEAM_HOLDERS[Team.SHOWROOM]])
-        | Q(role=Role.OWNER_OPS),
-        dealer=dealer,
-        staff=staff,
-        is_active=True,
-        staff__is_active=True,
-    ).exists()
+    """Whether `staff` can be handed leads at `dealer`."""
+    return lead_owners(dealer).filter(pk=staff.pk).exists()

@@ -38,6 +38,8 @@ NAME_MAX_LENGTH = 100
 SLA_MINUTES_RANGE = (1, 24 * 60)
 MAX_MONTHLY_SPEND = Decimal("9999999999.99")
 FOLLOW_UP_DAYS_RANGE = (1, 365)
+# How far ahead appointments and follow-ups may be set: up to the two years dcc.dates accepts.
+HORIZON_DAYS_RANGE = (1, 730)
 PRIORITY_RANGE = (0, 32767)
 
 
@@ -245,6 +247,20 @@ def set_follow_up_days(*, dealer: Dealer, by: Staff, days: Mapping[str, int]) ->
             )
     record_change(
         dealer=dealer, by=by, what="follow_up_days_set", subject="grades", detail=dict(checked)
+    )
+
+
+def set_horizon_days(*, dealer: Dealer, by: Staff, days: int) -> None:
+    """Appointments and follow-ups are set at most this many days ahead (those already set
+    keep their date)."""
+    _check_editor(by, dealer)
+    days = _int_in(days, HORIZON_DAYS_RANGE, field="horizon_days")
+    if days == dealer.horizon_days:
+        return
+    dealer.horizon_days = days
+    dealer.save(update_fields=["horizon_days"])
+    record_change(
+        dealer=dealer, by=by, what="horizon_days_set", subject="dealer", detail={"days": days}
     )
 
 

@@ -1,4 +1,6 @@
-"""Follow-up tasks: what each person owes each lead and by when. Only actions call these."""
+"""Follow-up tasks: what each person owes each lead and by when. Only actions call these.
+Due times worked out here fall in the dealer's business hours, as the SLA clock does; a time
+a person names is kept as named."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from leads.assignment import absent_staff_ids
 from leads.models import GradePolicy, Lead, Task, TaskKind, TaskOutcome
+from leads.sla import in_business_hours
 from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Grade
 
 RETURN_VISIT_AFTER = timedelta(days=3)
@@ -27,7 +30,14 @@ def follow_up_days(dealer: Dealer, grade: str) -> int:
 
 
 def next_follow_up(dealer: Dealer, grade: str, after: datetime) -> datetime:
-    return after + timedelta(days=follow_up_days(dealer, grade))
+    """The grade's interval after `after`, in the dealer's business hours (nobody follows up at
+    03:14: a time outside them moves to the next opening)."""
+    return in_business_hours(dealer, after + timedelta(days=follow_up_days(dealer, grade)))
+
+
+def return_visit_due(dealer: Dealer, delivered_at: datetime) -> datetime:
+    """The return visit after a delivery, in the dealer's business hours."""
+    return in_business_hours(dealer, delivered_at + RETURN_VISIT_AFTER)
 
 
 def open_tasks(lead: Lead, *kinds: TaskKind):

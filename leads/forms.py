@@ -7,11 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Dealer, Staff
+from accounts.models import Dealer, Membership, Staff
+from accounts.roles import Role
 from leads import actions
-from leads.assignment import may_own
+from leads.assignment import OWNER_ROLES, lead_owners, may_own, on_duty
 from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind, Team
 from leads.stages import Action, Grade
 
@@ -117,8 +120,29 @@ class DefeatForm(ReasonForm):
     reason_kind = ReasonKind.DEFEAT
 
 
+class OwnerChoiceField(forms.ModelChoiceField):
+    """A person who can take leads, shown with their roles at the dealer ("王芳 · DCC agent")."""
+
+    def label_from_instance(self, obj: Staff) -> str:
+        roles = sorted(str(Role(m.role).label) for m in getattr(obj, "owner_memberships", []))
+        return " · ".join([str(obj), ", ".join(roles)]) if roles else str(obj)
+
+
+def with_owner_roles(people: QuerySet[Staff], dealer: Dealer) -> QuerySet[Staff]:
+    """`people` with the roles that let each take leads at `dealer`, read in one more query."""
+    return people.prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.filter(
+                dealer=dealer, role__in=OWNER_ROLES, is_active=True
+            ).order_by("role"),
+            to_attr="owner_memberships",
+        )
+    )
+
+
 class HandoffForm(ActionForm):
-    to = forms.ModelChoiceField(label=_("Hand to"), queryset=Staff.objects.none(), required=False)
+    to = OwnerChoiceField(label=_("Hand to"), queryset=Staff.objects.none(), required=False)
     team = forms.ChoiceField(
         label=_("or let the rules pick in"), required=False, choices=[("", "—"), *Team.choices]
     )
@@ -126,11 +150,9 @@ class HandoffForm(ActionForm):
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, lead=lead, **kwargs)
-        self.fields["to"].queryset = (
-            Staff.objects.filter(memberships__dealer_id=lead.dealer_id, memberships__is_active=True)
-            .exclude(pk=lead.owner_id)
-            .distinct()
-            .order_by("display_name", "username")
+        # Only people who can take leads: nobody is offered to be refused afterwards.
+        self.fields["to"].queryset = with_owner_roles(
+            lead_owners(lead.dealer).exclude(pk=lead.owner_id), lead.dealer
         )
 
     def clean(self):
@@ -159,6 +181,12 @@ class ReturnVisitForm(ActionForm):
 
 
 def _call(lead: Lead, by: Staff, data: dict) -> Lead:
+    """A call, and the visit booked in it: both or, when either is refused, neither."""
+    with transaction.atomic():
+        return _call_and_book(lead, by, data)
+
+
+def _call_and_book(lead: Lead, by: Staff, data: dict) -> Lead:
     lead = actions.log_call(
         lead=lead,
         by=by,
@@ -300,13 +328,24 @@ class LeadEntryForm(StyledForm):
 
 
 class CheckInForm(StyledForm):
-    """Showroom reception: a visitor by mobile number."""
+    """Showroom reception: a visitor by mobile number, and the consultant who receives them."""
 
     mobile = forms.CharField(label=_("Mobile"), max_length=40)
     name = forms.CharField(label=_("Name"), required=False, max_length=100)
     car_model = forms.CharField(label=_("Model of interest"), required=False, max_length=100)
+    consultant = forms.ModelChoiceField(
+        label=_("Received by"),
+        queryset=Staff.objects.none(),
+        required=False,
+        empty_label=_("Next consultant on duty"),
+        help_text=_(
+            "Empty: the customer's own consultant if on duty, else you if you are a "
+            "consultant, else the next consultant in turn."
+        ),
+    )
     note = NOTE
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, dealer: Dealer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mobile"].widget.attrs.update(inputmode="tel", autocomplete="off")
+        self.fields["consultant"].queryset = on_duty(dealer, team=Team.SHOWROOM)

@@ -13,6 +13,7 @@ from accounts.models import Dealer, Staff
 from accounts.roles import Role
 from leads.configuration import (
     FOLLOW_UP_DAYS_RANGE,
+    HORIZON_DAYS_RANGE,
     PRIORITY_RANGE,
     SLA_MINUTES_RANGE,
     GradeInterval,
@@ -20,6 +21,7 @@ from leads.configuration import (
 )
 from leads.forms import StyledForm
 from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team
+from leads.stages import Grade
 
 CHECKBOX = {"class": "form-check-input"}
 CODE_HELP = _("Lower-case letters, digits, “_” or “-”. Cannot be changed later.")
@@ -92,9 +94,10 @@ class ChannelForm(StyledForm):
 
 
 class GradeIntervalsForm(StyledForm):
-    """One field per grade, named by the grade, prefilled with the dealer's interval."""
+    """One field per grade, named by the grade, prefilled with the dealer's interval; and how
+    far ahead appointments and follow-ups may be set."""
 
-    def __init__(self, *args, intervals: list[GradeInterval], **kwargs):
+    def __init__(self, *args, intervals: list[GradeInterval], horizon_days: int, **kwargs):
         super().__init__(*args, **kwargs)
         low, high = FOLLOW_UP_DAYS_RANGE
         for interval in intervals:
@@ -112,8 +115,20 @@ class GradeIntervalsForm(StyledForm):
                 {"class": "form-control", "inputmode": "numeric"}
             )
 
+        low, high = HORIZON_DAYS_RANGE
+        self.fields["horizon_days"] = forms.IntegerField(
+            label=_("Appointments and follow-ups at most this many days ahead"),
+            min_value=low,
+            max_value=high,
+            initial=horizon_days,
+            help_text=_("Default: 180 days. A date further ahead is refused as a typo."),
+        )
+        self.fields["horizon_days"].widget.attrs.update(
+            {"class": "form-control", "inputmode": "numeric"}
+        )
+
     def days(self) -> dict[str, int]:
-        return dict(self.cleaned_data)
+        return {grade: days for grade, days in self.cleaned_data.items() if grade in Grade.values}
 
 
 class MemberChoiceField(forms.ModelMultipleChoiceField):

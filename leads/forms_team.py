@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer, Staff
 from leads import selectors_team
-from leads.forms import DATETIME_WIDGET, NOTE, StyledForm
+from leads.forms import DATETIME_WIDGET, NOTE, OwnerChoiceField, StyledForm, with_owner_roles
 from leads.models import Lead
 from leads.permissions import visible_leads
 from leads.stages import OPEN_STAGES, Stage
@@ -45,7 +45,7 @@ class ReassignForm(StyledForm):
         queryset=Lead.objects.none(),
         error_messages={"required": gettext_lazy("Tick the leads to move.")},
     )
-    to = forms.ModelChoiceField(
+    to = OwnerChoiceField(
         label=gettext_lazy("Move to"), queryset=Staff.objects.none(), empty_label=CHOOSE
     )
     note = NOTE
@@ -55,7 +55,9 @@ class ReassignForm(StyledForm):
         self.fields["leads"].queryset = visible_leads(staff, dealer_id=dealer.pk).select_related(
             "customer"
         )
-        self.fields["to"].queryset = selectors_team.available_people(dealer)
+        self.fields["to"].queryset = with_owner_roles(
+            selectors_team.available_people(dealer), dealer
+        )
         self.fields["to"].help_text = _("People on leave now are not offered.")
 
 

@@ -32,7 +32,7 @@ from dcc.errors import InvalidInput, NotPermitted
 from leads import ledger, tallies
 from leads.actions import Intake, IntakeOutcome
 from leads.assignment import Assigner, absent_staff_ids, may_own
-from leads.followups import REMIND_BEFORE_APPOINTMENT, RETURN_VISIT_AFTER
+from leads.followups import REMIND_BEFORE_APPOINTMENT, return_visit_due
 from leads.models import (
     CallOutcome,
     Channel,
@@ -51,7 +51,7 @@ from leads.models import (
 from leads.permissions import authorize_create, roles_at
 from leads.phone import NormalisedPhone, normalise_phone
 from leads.search import name_initials
-from leads.sla import first_response_deadline
+from leads.sla import first_response_deadline, in_business_hours, settled_deadline
 from leads.stages import (
     DEFAULT_FOLLOW_UP_DAYS,
     OPEN_STAGES,
@@ -691,7 +691,9 @@ class Replayer:
         self._schedule(lead, TaskKind.FOLLOW_UP, due_at=due_at)
 
     def _next_follow_up(self, grade: str, after: datetime) -> datetime:
-        return after + timedelta(days=self.follow_up_days[grade or Grade.N])
+        return in_business_hours(
+            self.dealer, after + timedelta(days=self.follow_up_days[grade or Grade.N])
+        )
 
     def _close(self, lead: Draft, at: datetime, outcome: TaskOutcome) -> None:
         """The lead left the funnel: no longer its customer's open lead, nor its owner's load."""
@@ -841,7 +843,10 @@ class Replayer:
         self._close(lead, at, TaskOutcome.DONE)
         specialist = self._return_visit_specialist(fallback=lead.owner_id)
         self._schedule(
-            lead, TaskKind.RETURN_VISIT, due_at=at + RETURN_VISIT_AFTER, assignee_id=specialist
+            lead,
+            TaskKind.RETURN_VISIT,
+            due_at=return_visit_due(self.dealer, at),
+            assignee_id=specialist,
         )
         self._specialist_load(specialist, +1)
         lead.version += 1
@@ -887,7 +892,20 @@ class Replayer:
         return lead
 
     def settle_imported_history(self, *, lead: Draft) -> Draft:
-        """As actions.settle_imported_history: what fell due before now is nobody's work."""
+        """As actions.settle_imported_history: what fell due before now is nobody's work, and
+        the first-response SLA is judged from the history alone."""
+        deadline = lead.sla_deadline
+        lead.sla_deadline = settled_deadline(
+            created_at=lead.created_at,
+            deadline=deadline,
+            first_response_at=lead.first_response_at,
+            now=self.now,
+        )
+
+        def unsettle() -> None:
+            lead.sla_deadline = deadline
+
+        self._on_undo(unsettle)
         overdue = [t for t in lead.tasks if t.closed_at is None and t.due_at < self.now]
         for task in overdue:
             task.closed_at, task.outcome = self.now, TaskOutcome.SUPERSEDED

@@ -28,6 +28,7 @@ from leads.permissions import (
 )
 from leads.phone import mask_phone
 from leads.selectors import search_leads
+from leads.sla import lead_has_sla
 from leads.stages import Action, Grade, Stage
 from leads.views.common import is_htmx, workbench
 
@@ -83,6 +84,7 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
         "action_forms": forms,
         "refusals": refusals,
         "may_reveal": full_phone is False and may_reveal(request.user, lead),
+        "has_sla": lead_has_sla(lead),
     }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,7 +50,10 @@ SECTIONS = [
     (
         "settings_grades",
         gettext_lazy("Follow-up by grade"),
-        gettext_lazy("How often leads of each intent grade are followed up."),
+        gettext_lazy(
+            "How often leads of each intent grade are followed up, and how far ahead "
+            "appointments and follow-ups may be set."
+        ),
     ),
     (
         "settings_rules",
@@ -137,8 +141,16 @@ def dealer_settings(request: HttpRequest) -> HttpResponse:
         "settings_channels": _("%(active)d of %(total)d channels active")
         % {"active": channels["active"], "total": channels["total"]},
         "settings_grades": " · ".join(
-            f"{interval.grade.value} {interval.days}"
-            for interval in configuration.grade_intervals(dealer)
+            [
+                *(
+                    f"{interval.grade.value} {interval.days}"
+                    for interval in configuration.grade_intervals(dealer)
+                ),
+                ngettext(
+                    "at most %(days)d day ahead", "at most %(days)d days ahead", dealer.horizon_days
+                )
+                % {"days": dealer.horizon_days},
+            ]
         ),
         "settings_rules": ngettext("%(count)d rule", "%(count)d rules", rules) % {"count": rules},
         "settings_reasons": _("%(invalid)d invalid and %(defeat)d defeat reasons active")
@@ -211,21 +223,27 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
 
 @workbench(SETTINGS_EDITORS)
 def grade_intervals(request: HttpRequest) -> HttpResponse:
-    intervals = configuration.grade_intervals(request.dealer)
-    form = GradeIntervalsForm(request.POST or None, intervals=intervals)
-    if request.method == "POST" and _save(
-        form,
-        lambda: configuration.set_follow_up_days(
-            dealer=request.dealer, by=request.user, days=form.days()
-        ),
-    ):
+    dealer = request.dealer
+    intervals = configuration.grade_intervals(dealer)
+    form = GradeIntervalsForm(
+        request.POST or None, intervals=intervals, horizon_days=dealer.horizon_days
+    )
+
+    def save() -> None:
+        with transaction.atomic():
+            configuration.set_follow_up_days(dealer=dealer, by=request.user, days=form.days())
+            configuration.set_horizon_days(
+                dealer=dealer, by=request.user, days=form.cleaned_data["horizon_days"]
+            )
+
+    if request.method == "POST" and _save(form, save):
         messages.success(request, _("Follow-up intervals saved."))
         return redirect("settings_grades")
     rows = [(form[interval.grade.value], interval) for interval in intervals]
     return _page(
         request,
         "grades.html",
-        {"form": form, "rows": rows},
+        {"form": form, "rows": rows, "horizon": form["horizon_days"]},
         section="settings_grades",
         status=422 if form.errors else 200,
     )

@@ -1,6 +1,6 @@
 """The consultant's showroom: today's appointments and arrivals, open leads by grade, and the
-reception check-in (a known customer's lead is handed over and arrives; anyone else is a
-walk-in)."""
+reception check-in (a known customer's lead is handed to the receiving consultant and
+arrives; anyone else is a walk-in of that consultant)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from accounts.roles import Role
 from dcc.errors import DomainError
 from leads import actions
 from leads.forms import CheckInForm
+from leads.models import Event, EventKind
+from leads.permissions import visible_leads
 from leads.selectors import showroom_day
 from leads.stages import SHOWROOM_WORKERS
 from leads.views.common import workbench
@@ -20,7 +22,7 @@ from leads.views.common import workbench
 
 @workbench(SHOWROOM_WORKERS)
 def showroom(request: HttpRequest) -> HttpResponse:
-    form = CheckInForm(request.POST or None)
+    form = CheckInForm(request.POST or None, dealer=request.dealer)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -28,6 +30,7 @@ def showroom(request: HttpRequest) -> HttpResponse:
                 dealer=request.dealer,
                 phone=data["mobile"],
                 by=request.user,
+                consultant=data["consultant"],
                 name=data["name"],
                 car_model=data["car_model"],
                 note=data["note"],
@@ -36,7 +39,8 @@ def showroom(request: HttpRequest) -> HttpResponse:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             name = lead.customer.name or lead.customer.phone
-            if lead.owner_id != request.user.pk:
+            last = Event.objects.get(lead=lead, seq=lead.last_event_seq)
+            if last.kind == EventKind.TOUCHED:
                 # Already in a colleague's hands past arrival: the visit is a touch on it.
                 messages.warning(
                     request,
@@ -44,8 +48,17 @@ def showroom(request: HttpRequest) -> HttpResponse:
                     % {"name": name, "owner": lead.owner},
                 )
                 return redirect("showroom")
-            messages.success(request, _("%(name)s checked in.") % {"name": name})
-            return redirect("lead_detail", lead_id=lead.pk)
+            if lead.owner_id == request.user.pk:
+                messages.success(request, _("%(name)s checked in.") % {"name": name})
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s checked in and handed to %(owner)s.")
+                    % {"name": name, "owner": lead.owner},
+                )
+            if visible_leads(request.user, dealer_id=request.dealer.pk).filter(pk=lead.pk):
+                return redirect("lead_detail", lead_id=lead.pk)
+            return redirect("showroom")
     day = showroom_day(
         staff=request.user,
         dealer=request.dealer,

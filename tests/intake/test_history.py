@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -14,10 +15,16 @@ from accounts.roles import Role
 from dcc.errors import NotPermitted
 from intake.history import RowRejected, replay
 from intake.rows import LeadRow
+from kpi.daily import build_daily_report
+from kpi.dashboard import lapses
+from kpi.measures import Window
 from leads import actions, ledger
 from leads.actions import IntakeOutcome
 from leads.models import Customer, Event, EventKind, Lead, Task
 from leads.phone import normalise_phone
+from leads.replay import Replayer
+from leads.selectors_team import team_board
+from leads.sla import breached
 from leads.stages import Stage
 from tests.factories import channel, fresh_mobile, make_lead, member
 
@@ -48,6 +55,12 @@ def run(team, row: LeadRow, *, importer=None, via: str = "autohome") -> actions.
         channel=channel(team.dealer, via),
         importer=importer or team.gm,
     )
+
+
+def login(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client
 
 
 def history(lead: Lead) -> list[tuple[str, int | None, datetime]]:
@@ -442,3 +455,85 @@ def test_history_leaves_no_overdue_flood_only_one_follow_up_for_an_open_lead(tea
     ).lead
     assert not Task.objects.filter(lead=delivered, closed_at=None).exists()
     assert ledger.verify().ok
+
+
+# ---------------------------------------------------------------- first-response SLA
+
+
+def this_morning(hour: int, minute: int = 0) -> datetime:
+    """Today at `hour` in Shanghai: the clock stands at 10:00, autohome gives 15 minutes."""
+    return timezone.localtime().replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def import_both_ways(team, row: LeadRow) -> list[Lead]:
+    """The row imported one by one through the actions and in a batch through the replayer
+    (with another number): both leads."""
+    made = [run(team, row).lead]
+    again = LeadRow(**{**row.__dict__, "phone": normalise_phone(fresh_mobile())})
+    replayer = Replayer(team.dealer)
+    replayer.begin(phones=[again.phone.number], external_ids=[], size=1)
+    replay(
+        row=again,
+        dealer=team.dealer,
+        channel=channel(team.dealer, "autohome"),
+        importer=team.gm,
+        replayer=replayer,
+    )
+    replayer.write()
+    made.append(Lead.objects.get(customer__phone=again.phone.number))
+    return made
+
+
+def late_for(team, lead: Lead) -> dict[str, int]:
+    """Each place that says who is behind on first responses, for the lead's owner."""
+    now = timezone.now()
+    start = this_morning(0)
+    window = Window((team.dealer.pk,), start, start + timedelta(days=1))
+    board = {row.staff.pk: row.breached_today for row in team_board(dealer=team.dealer).rows}
+    behind = {row.person: row.late for row in lapses(dealer=team.dealer, window=window)}
+    report = build_daily_report(dealer=team.dealer, day=start.date(), now=now)
+    return {
+        "breached": Lead.objects.filter(pk=lead.pk).filter(breached(now)).count(),
+        "board": board.get(lead.owner_id, 0),
+        "lapses": behind.get(str(lead.owner), 0),
+        "daily": int(lead.pk in report["sla_breaches"]),
+    }
+
+
+NOT_LATE = {"breached": 0, "board": 0, "lapses": 0, "daily": 0}
+
+
+def test_an_imported_lead_past_its_deadline_without_a_first_response_is_nobodys_breach(team):
+    for lead in import_both_ways(team, lead_row(created_at=this_morning(9), grade="B")):
+        assert lead.owner in (team.dcc_agent, team.dcc_agent_2)  # received today, by the rules
+        assert late_for(team, lead) == NOT_LATE
+        # Nor when its new owner calls the customer now.
+        called = actions.log_call(lead=lead, by=lead.owner, outcome="reached")
+        assert late_for(team, called) == NOT_LATE
+        page = login(lead.owner).get(f"/leads/{lead.pk}/").content.decode()
+        assert 'data-testid="no-sla"' in page
+
+
+def test_a_plain_imported_lead_past_its_deadline_is_nobodys_breach(team):
+    for lead in import_both_ways(team, lead_row(created_at=this_morning(9))):
+        assert late_for(team, lead) == NOT_LATE
+        assert not Task.objects.filter(lead=lead, closed_at=None, due_at__lt=this_morning(9, 30))
+
+
+def test_an_imported_lead_is_judged_by_the_first_response_in_its_history(team):
+    on_time_row = lead_row(created_at=this_morning(9), contacted_at=this_morning(9, 10))
+    for lead in import_both_ways(team, on_time_row):
+        assert late_for(team, lead) == NOT_LATE
+    late_row = lead_row(created_at=this_morning(9), contacted_at=this_morning(9, 40))
+    for lead in import_both_ways(team, late_row):
+        assert late_for(team, lead)["breached"] == 1
+        assert late_for(team, lead)["daily"] == 1
+
+
+def test_an_imported_lead_still_within_its_deadline_keeps_its_sla(team):
+    for lead in import_both_ways(team, lead_row(created_at=timezone.now() - timedelta(minutes=5))):
+        assert lead.sla_deadline > timezone.now()
+        assert late_for(team, lead) == NOT_LATE
+    # A lead that came in live at nine and was never called is late, for whoever has it.
+    live = make_lead(team.dealer, owner=team.dcc_agent, at=this_morning(9))
+    assert late_for(team, live)["breached"] == 1

@@ -4,7 +4,7 @@ someone else, reactivation against a newer open lead, and backdated history."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Absence, Staff
 from accounts.roles import Role
 from dcc.errors import Conflict, InvalidInput, NotPermitted
-from leads import actions
+from leads import actions, followups
 from leads.followups import RETURN_VISIT_AFTER
 from leads.models import (
     Event,
@@ -186,6 +186,72 @@ def test_the_first_call_closes_the_first_call_task_and_stops_the_clock(team):
     assert open_tasks(lead, FIRST_CALL) == []
 
 
+# ---------------------------------------------------------------- business hours
+
+
+def in_hours(moment: datetime) -> bool:
+    local = timezone.localtime(moment).time()
+    return time(9, 0) <= local < time(18, 0)
+
+
+def first_opening_from(moment: datetime) -> datetime:
+    """The first moment of the 09:00-18:00 day at or after `moment`."""
+    local = timezone.localtime(moment)
+    if in_hours(local):
+        return local
+    day = local if local.time() < time(9, 0) else local + timedelta(days=1)
+    return day.replace(hour=9, minute=0, second=0, microsecond=0)
+
+
+@pytest.mark.parametrize("grade", ["H", "B"])
+def test_a_follow_up_falls_due_in_business_hours_at_any_hour(team, calendar_day, grade):
+    lead = new_lead(team)
+    now = timezone.now()
+    lead = actions.log_call(lead=lead, by=team.dcc_agent, outcome="reached", grade=grade)
+    [(_kind, _who, due)] = open_tasks(lead, FOLLOW_UP)
+    days = {"H": 1, "B": 7}[grade]
+    assert in_hours(due)
+    assert due == fresh(lead).next_follow_up_at
+    assert abs(due - first_opening_from(now + timedelta(days=days))) < timedelta(seconds=1)
+
+
+def test_a_call_at_night_is_followed_up_after_opening_not_at_night(team, fixed_clock):
+    fixed_clock.move_to(datetime(2026, 11, 18, 3, 14, tzinfo=timezone.get_current_timezone()))
+    lead = actions.log_call(lead=new_lead(team), by=team.dcc_agent, outcome="reached", grade="A")
+    [(_kind, _who, due)] = open_tasks(lead, FOLLOW_UP)
+    assert timezone.localtime(due).strftime("%Y-%m-%d %H:%M") == "2026-11-21 09:00"
+
+
+def test_a_return_visit_falls_due_in_business_hours(team, calendar_day):
+    lead = appointed(team)
+    lead = actions.record_arrival(lead=lead, by=team.showroom_manager)
+    lead = actions.record_order(lead=lead, by=team.showroom_manager)
+    now = timezone.now()
+    lead = actions.record_delivery(lead=lead, by=team.showroom_manager)
+    [(_kind, _who, due)] = open_tasks(lead, RETURN_VISIT)
+    assert in_hours(due)
+    assert abs(due - first_opening_from(now + RETURN_VISIT_AFTER)) < timedelta(seconds=1)
+
+
+def test_a_follow_up_time_the_person_names_is_kept(team):
+    evening = timezone.localtime() + timedelta(days=1)
+    evening = evening.replace(hour=19, minute=30, second=0, microsecond=0)
+    lead = actions.log_call(
+        lead=new_lead(team), by=team.dcc_agent, outcome="reached", next_follow_up_at=evening
+    )
+    assert open_tasks(lead, FOLLOW_UP)[0][2] == evening  # "call me after work"
+
+
+def test_a_dealer_open_around_the_clock_follows_up_at_any_hour(team, fixed_clock):
+    team.dealer.opens_at = team.dealer.closes_at = time(0, 0)
+    team.dealer.save()
+    fixed_clock.move_to(datetime(2026, 11, 18, 3, 14, tzinfo=timezone.get_current_timezone()))
+    now = timezone.now()
+    lead = actions.log_call(lead=new_lead(team), by=team.dcc_agent, outcome="reached", grade="H")
+    due = open_tasks(lead, FOLLOW_UP)[0][2]
+    assert abs(due - (now + timedelta(days=1))) < timedelta(seconds=1)
+
+
 # ---------------------------------------------------------------- appointments
 
 
@@ -230,6 +296,97 @@ def test_cancelling_an_appointment_cancels_its_reminder_and_keeps_the_stage(team
     with pytest.raises(Conflict) as caught:
         actions.cancel_appointment(lead=lead, by=team.dcc_agent)
     assert caught.value.code == "no_appointment"
+
+
+# ---------------------------------------------------------------- dates within limits
+
+FAR = [
+    pytest.param(datetime(9999, 12, 31, 10, 0), "beyond_horizon", id="9999-12-31 naive"),
+    pytest.param(datetime(9999, 12, 31, tzinfo=UTC), "beyond_horizon", id="9999-12-31"),
+    pytest.param(timedelta(days=181), "beyond_horizon", id="181 days ahead"),
+    pytest.param(datetime(2019, 5, 1, 10, 0, tzinfo=UTC), "in_past", id="2019"),
+    pytest.param(datetime(1, 1, 1), "in_past", id="year 1"),
+    pytest.param(timedelta(hours=-1), "in_past", id="an hour ago"),
+]
+
+
+def when(value: datetime | timedelta) -> datetime:
+    return timezone.now() + value if isinstance(value, timedelta) else value
+
+
+@pytest.mark.parametrize(("value", "problem"), FAR)
+def test_an_appointment_is_in_the_future_and_within_the_horizon(team, calendar_day, value, problem):
+    lead = contacted(team)
+    before = state(lead)
+    with pytest.raises(InvalidInput) as refused:
+        actions.book_appointment(lead=lead, by=team.dcc_agent, appointment_at=when(value))
+    assert (refused.value.code, refused.value.field) == (f"appointment_{problem}", "appointment_at")
+    assert "appointment" in refused.value.message
+    assert state(lead) == before
+    visit = timezone.now() + timedelta(days=179)
+    assert (
+        fresh(
+            actions.book_appointment(lead=lead, by=team.dcc_agent, appointment_at=visit)
+        ).appointment_at
+        == visit
+    )
+
+
+@pytest.mark.parametrize(("value", "problem"), FAR)
+def test_a_next_follow_up_is_in_the_future_and_within_the_horizon(team, value, problem):
+    lead = new_lead(team)
+    before = state(lead)
+    with pytest.raises(InvalidInput) as refused:
+        actions.log_call(
+            lead=lead, by=team.dcc_agent, outcome="reached", next_follow_up_at=when(value)
+        )
+    assert (refused.value.code, refused.value.field) == (
+        f"follow_up_{problem}",
+        "next_follow_up_at",
+    )
+    assert "follow-up" in refused.value.message
+    assert state(lead) == before
+
+
+def test_the_horizon_is_the_dealers(team):
+    team.dealer.horizon_days = 30
+    team.dealer.save()
+    lead = contacted(team)
+    with pytest.raises(InvalidInput) as refused:
+        actions.book_appointment(
+            lead=lead, by=team.dcc_agent, appointment_at=timezone.now() + timedelta(days=31)
+        )
+    assert "more than 30 days ahead" in refused.value.message
+    with pytest.raises(InvalidInput):
+        actions.log_call(
+            lead=lead,
+            by=team.dcc_agent,
+            outcome="reached",
+            next_follow_up_at=timezone.now() + timedelta(days=31),
+        )
+    actions.book_appointment(
+        lead=lead, by=team.dcc_agent, appointment_at=timezone.now() + timedelta(days=29)
+    )
+
+
+def test_backdated_history_keeps_its_own_dates(team):
+    """Imports replay the past: the limits are for live actions."""
+    at = timezone.now() - timedelta(days=400)
+    lead = new_lead(team, at=at)
+    lead = actions.log_call(
+        lead=lead,
+        by=team.dcc_agent,
+        outcome="reached",
+        next_follow_up_at=at + timedelta(days=2),
+        at=at + timedelta(hours=1),
+    )
+    lead = actions.book_appointment(
+        lead=lead,
+        by=team.dcc_agent,
+        appointment_at=at + timedelta(days=3),
+        at=at + timedelta(hours=2),
+    )
+    assert fresh(lead).appointment_at == at + timedelta(days=3)
 
 
 def test_arrival_closes_the_reminder(team):
@@ -584,7 +741,8 @@ def test_backdated_actions_record_when_things_happened(team):
     assert (lead.created_at, lead.first_response_at, lead.closed_at) == (at[0], at[1], at[11])
     first_call = tasks_of(lead, FIRST_CALL)[0]
     assert first_call.closed_at == at[1]
-    assert open_tasks(lead) == [(RETURN_VISIT, team.owner_ops.pk, at[11] + RETURN_VISIT_AFTER)]
+    due = followups.return_visit_due(team.dealer, at[11])
+    assert open_tasks(lead) == [(RETURN_VISIT, team.owner_ops.pk, due)]
 
 
 def test_backdated_exits_and_reactivation_record_when_they_happened(team):

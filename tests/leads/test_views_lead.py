@@ -23,7 +23,7 @@ from leads import actions
 from leads.models import CallOutcome, Customer, Event, EventKind, Lead, Task, TaskKind
 from leads.stages import Stage
 from tests.conftest import Team, grant
-from tests.factories import channel, make_lead
+from tests.factories import channel, make_lead, member
 
 pytestmark = pytest.mark.django_db
 
@@ -379,6 +379,33 @@ def test_appointment_in_the_past_is_explained_on_its_field(team: Team, lead: Lea
     assert snapshot(lead) == before
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("appointment_at", "9999-12-31T10:00", "The appointment is more than 180 days ahead"),
+        ("next_follow_up_at", "2019-05-01T10:00", "The next follow-up is in the past."),
+        ("next_follow_up_at", "9999-12-31T10:00", "The next follow-up is more than 180 days"),
+    ],
+)
+def test_a_call_with_a_date_out_of_limits_is_refused_whole(
+    team: Team, lead: Lead, field, value, message
+):
+    before = snapshot(lead)
+
+    response = act(
+        login(team.dcc_agent),
+        lead,
+        "log_call",
+        {"outcome": "reached", "duration_seconds": "60", field: value},
+        htmx=True,
+    )
+
+    assert response.status_code == 422
+    [error] = action_form(response, "log_call").errors[field]
+    assert error.startswith(message)
+    assert snapshot(lead) == before  # not even the call
+
+
 def test_appointment_booked(team: Team, lead: Lead):
     when = timezone.now() + timedelta(days=2)
 
@@ -443,7 +470,7 @@ def test_hand_off_without_person_or_team_is_explained(team: Team, lead: Lead):
     assert snapshot(lead) == before
 
 
-@pytest.mark.parametrize("role", ["auditor", "headquarters"])
+@pytest.mark.parametrize("role", ["auditor", "headquarters", "marketing_manager"])
 def test_hand_off_to_someone_who_cannot_take_leads_is_explained(team: Team, lead: Lead, role):
     before = snapshot(lead)
     target = team.by_role(Role(role))
@@ -453,6 +480,44 @@ def test_hand_off_to_someone_who_cannot_take_leads_is_explained(team: Team, lead
     assert response.status_code == 422
     assert action_form(response, "hand_off").errors["to"]
     assert snapshot(lead) == before
+
+
+CAN_TAKE_LEADS = [
+    "dcc_agent_2",
+    "dcc_supervisor",
+    "consultant",
+    "consultant_2",
+    "showroom_manager",
+    "owner_ops",
+    "sales_manager",
+    "gm",
+]
+
+
+def test_the_hand_off_list_offers_only_people_who_can_take_leads_with_their_roles(
+    team: Team, lead: Lead
+):
+    member(team.dealer, Role.CONSULTANT, is_active=False)  # left the dealer
+    response = login(team.dcc_agent).get(f"/leads/{lead.pk}/")
+    field = action_form(response, "hand_off").fields["to"]
+
+    assert set(field.queryset) == {getattr(team, name) for name in CAN_TAKE_LEADS}
+    labels = dict((choice.value, label) for choice, label in field.choices if choice)
+    assert labels[team.consultant.pk] == f"{team.consultant} · Sales consultant"
+    assert labels[team.owner_ops.pk] == f"{team.owner_ops} · Owner-operations specialist"
+    html = response.content.decode()
+    for refused in ("auditor", "headquarters", "marketing_manager", "platform_specialist"):
+        assert f'value="{getattr(team, refused).pk}"' not in html.split('data-action="hand_off"')[1]
+    # And everyone offered is accepted.
+    client = login(team.dcc_supervisor)
+    for name in CAN_TAKE_LEADS:
+        lead.refresh_from_db()
+        if lead.owner == getattr(team, name):
+            continue
+        response = act(
+            client, lead, "hand_off", {"to": getattr(team, name).pk, "version": lead.version}
+        )
+        assert response.status_code == 302, name
 
 
 @pytest.mark.parametrize("role", ["dcc_agent_2", "auditor", "headquarters"])

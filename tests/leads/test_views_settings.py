@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Staff
+from accounts.models import Membership, SettingsChange, Staff
 from accounts.roles import Role
 from dcc.errors import InvalidInput, NotPermitted
 from leads import actions, configuration
@@ -61,7 +61,7 @@ def channel_data(**changes) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-GRADE_DAYS = {"H": "1", "A": "3", "B": "7", "C": "15", "N": "2"}
+GRADE_DAYS = {"H": "1", "A": "3", "B": "7", "C": "15", "N": "2", "horizon_days": "180"}
 
 
 # ---------------------------------------------------------------- who may see what
@@ -354,6 +354,41 @@ def test_invalid_interval_is_shown_in_place_and_nothing_saved(team: People, bad:
     response = client_for(team.gm).post(reverse("settings_grades"), {**GRADE_DAYS, "B": bad})
     assert response.status_code == 422
     assert "B" in response.context["form"].errors
+    assert not GradePolicy.objects.exists()
+
+
+def test_the_dealers_horizon_is_shown_and_set_with_the_follow_ups(team: People):
+    client = client_for(team.gm)
+    index = client.get(reverse("dealer_settings")).content.decode()
+    assert "at most 180 days ahead" in index
+    assert client.get(reverse("settings_grades")).context["form"]["horizon_days"].value() == 180
+
+    response = client.post(reverse("settings_grades"), {**GRADE_DAYS, "horizon_days": "30"})
+
+    assert response.status_code == 302
+    team.dealer.refresh_from_db()
+    assert team.dealer.horizon_days == 30
+    assert "at most 30 days ahead" in client.get(reverse("dealer_settings")).content.decode()
+    assert SettingsChange.objects.filter(dealer=team.dealer, what="horizon_days_set").exists()
+    lead = actions.log_call(
+        lead=make_lead(team.dealer), by=team.dcc_supervisor, outcome=CallOutcome.REACHED
+    )
+    with pytest.raises(InvalidInput) as refused:
+        actions.book_appointment(
+            lead=lead, by=team.dcc_supervisor, appointment_at=timezone.now() + timedelta(days=31)
+        )
+    assert refused.value.field == "appointment_at"
+
+
+@pytest.mark.parametrize("bad", ["0", "", "731", "half a year"])
+def test_an_invalid_horizon_is_shown_in_place_and_nothing_saved(team: People, bad: str):
+    response = client_for(team.gm).post(
+        reverse("settings_grades"), {**GRADE_DAYS, "horizon_days": bad}
+    )
+    assert response.status_code == 422
+    assert "horizon_days" in response.context["form"].errors
+    team.dealer.refresh_from_db()
+    assert team.dealer.horizon_days == 180
     assert not GradePolicy.objects.exists()
 
 
@@ -739,8 +774,6 @@ def test_staff_page_queries_do_not_grow_with_the_staff(team: People):
 
 def test_every_settings_change_is_recorded_with_who_and_what(team: People):
     """Configuration is traceable to a person, like the leads' ledger."""
-    from accounts.models import SettingsChange
-
     client = Client()
     client.force_login(team.dcc_supervisor)
     response = client.post(

@@ -15,13 +15,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Staff
+from accounts.models import Absence, Staff
 from accounts.roles import Role
+from dcc.errors import InvalidInput
+from kpi import measures
+from kpi.measures import Window
+from kpi.registry import View
 from leads import actions
 from leads.models import CallOutcome, Customer, Event, EventKind, Lead, Task
 from leads.stages import Stage
 from tests.conftest import Team
-from tests.factories import make_lead
+from tests.factories import make_lead, member
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +173,23 @@ def test_checking_in_an_invited_customer_hands_the_lead_over_and_arrives(team: T
     ) <= {team.consultant.pk}
 
 
+def test_checking_in_an_invited_customer_is_an_arrival_not_a_repeat_enquiry(team: Team):
+    lead = invited(team, phone=MOBILE)
+    now = timezone.now()
+    window = Window(
+        (team.dealer.pk,), now - timedelta(days=1), now + timedelta(days=1), View.PERIOD
+    )
+
+    check_in(login(team.consultant), MOBILE, car_model="汉 EV")
+
+    lead.refresh_from_db()
+    assert lead.touch_count == 0
+    assert lead.last_touched_at is None
+    assert EventKind.TOUCHED not in ledger(lead)
+    assert measures.counts("touches", window, None) == {None: 0}
+    assert lead.car_model == "汉 EV"  # what the customer came to see is kept on the lead
+
+
 def test_after_check_in_the_consultant_works_the_lead_and_the_agent_can_still_read_it(
     team: Team,
 ):
@@ -279,10 +300,115 @@ def test_another_dealers_customer_is_a_stranger_here(team: Team, other_team: Tea
     assert theirs.stage == Stage.NEW and theirs.owner != team.consultant
 
 
-def test_a_showroom_manager_checking_in_a_stranger_owns_the_walk_in(team: Team):
-    check_in(login(team.showroom_manager), MOBILE)
+def test_a_showroom_manager_checking_in_a_stranger_hands_the_walk_in_to_a_consultant(team: Team):
+    response = check_in(login(team.showroom_manager), MOBILE, name="李雷")
+
     lead = Lead.objects.get()
-    assert (lead.owner, lead.stage) == (team.showroom_manager, Stage.ARRIVED)
+    assert lead.owner in (team.consultant, team.consultant_2)
+    assert (lead.created_by, lead.stage) == (team.showroom_manager, Stage.ARRIVED)
+    assert texts(response) == [f"李雷 checked in and handed to {lead.owner}."]
+    assert response["Location"] == f"/leads/{lead.pk}/"
+
+
+# ---------------------------------------------------------------- check-in: who receives
+
+
+def away(staff: Staff, team: Team) -> None:
+    now = timezone.now()
+    Absence.objects.create(
+        dealer=team.dealer,
+        staff=staff,
+        cover=team.showroom_manager,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=1),
+        created_by=team.showroom_manager,
+    )
+
+
+def test_reception_hands_invited_customers_to_consultants_in_turn_not_to_itself(team: Team):
+    first, second = invited(team, name="甲"), invited(team, name="乙")
+    reception = login(team.showroom_manager)
+
+    check_in(reception, first.customer.phone)
+    check_in(reception, second.customer.phone)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert {first.owner, second.owner} == {team.consultant, team.consultant_2}
+    for lead in (first, second):
+        assert lead.stage == Stage.ARRIVED
+        handoff = Event.objects.get(lead=lead, kind=EventKind.HANDED_OFF)
+        assert (handoff.actor, handoff.from_owner, handoff.to_owner, handoff.reason) == (
+            team.showroom_manager,
+            team.dcc_agent,
+            lead.owner,
+            "arrival",
+        )
+        assert Event.objects.get(lead=lead, kind=EventKind.ARRIVED).actor == team.showroom_manager
+        assert set(
+            Task.objects.filter(lead=lead, closed_at__isnull=True).values_list(
+                "assignee", flat=True
+            )
+        ) <= {lead.owner.pk}
+
+
+def test_consultants_on_leave_or_gone_do_not_receive_customers(team: Team):
+    away(team.consultant, team)
+    gone = member(team.dealer, Role.CONSULTANT, is_active=False)
+    reception = login(team.showroom_manager)
+
+    leads = [invited(team) for _ in range(3)]
+    for lead in leads:
+        check_in(reception, lead.customer.phone)
+
+    owners = {Lead.objects.get(pk=lead.pk).owner for lead in leads}
+    assert owners == {team.consultant_2}
+    assert gone not in owners
+
+
+def test_the_form_offers_the_consultants_on_duty_and_the_named_one_receives(team: Team):
+    away(team.consultant_2, team)
+    third = member(team.dealer, Role.CONSULTANT)
+    reception = login(team.showroom_manager)
+
+    offered = reception.get("/showroom/").context["form"].fields["consultant"].queryset
+    assert set(offered) == {team.consultant, third}
+
+    lead = invited(team, phone=MOBILE)
+    response = check_in(reception, MOBILE, consultant=third.pk)
+
+    lead.refresh_from_db()
+    assert (lead.owner, lead.stage) == (third, Stage.ARRIVED)
+    assert texts(response) == [f"{lead.customer.name or MOBILE} checked in and handed to {third}."]
+
+
+def test_a_consultant_on_leave_cannot_be_named(team: Team):
+    away(team.consultant_2, team)
+    lead = invited(team, phone=MOBILE)
+
+    response = check_in(login(team.showroom_manager), MOBILE, consultant=team.consultant_2.pk)
+
+    assert response.status_code == 422
+    assert response.context["form"].errors["consultant"]
+    lead.refresh_from_db()
+    assert (lead.owner, lead.stage) == (team.dcc_agent, Stage.APPOINTED)
+    with pytest.raises(InvalidInput) as refused:
+        actions.check_in_visitor(
+            dealer=team.dealer, phone=MOBILE, by=team.showroom_manager, consultant=team.dcc_agent
+        )
+    assert refused.value.field == "consultant"
+    lead.refresh_from_db()
+    assert (lead.owner, lead.stage) == (team.dcc_agent, Stage.APPOINTED)
+
+
+def test_a_customer_already_with_a_consultant_on_duty_stays_with_them(team: Team):
+    lead = invited(team, owner=team.consultant_2, phone=MOBILE)
+
+    check_in(login(team.showroom_manager), MOBILE)
+
+    lead.refresh_from_db()
+    assert (lead.owner, lead.stage) == (team.consultant_2, Stage.ARRIVED)
+    assert not Event.objects.filter(lead=lead, kind=EventKind.HANDED_OFF).exists()
 
 
 def test_a_colleagues_customer_returning_is_a_touch_and_no_dead_end(team: Team):
