@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer, Staff
+from dcc import dates
+from dcc.errors import InvalidInput
 from kpi import measures
 from kpi.bottlenecks import brand_dealer_ids
 from kpi.counting import lead_ids
@@ -162,15 +164,36 @@ class BadPeriod(ValueError):
 
 
 def parse_date(text: str | None, *, field: str, label: str) -> date:
-    """A date as <input type="date"> sends it (YYYY-MM-DD)."""
+    """A date as <input type="date"> sends it (YYYY-MM-DD), within the dates the product
+    accepts (dcc.dates)."""
     if not (text or "").strip():
         raise BadPeriod(field, _("“%(field)s” is missing.") % {"field": label})
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise BadPeriod(
             field, _("“%(field)s” is not a date: write it as YYYY-MM-DD.") % {"field": label}
         ) from None
+    _check_in_window(day, field=field, label=label)
+    return day
+
+
+def _check_in_window(day: date, *, field: str, label: str) -> None:
+    try:
+        dates.check_in_window(day, field=field)
+    except InvalidInput as error:
+        raise BadPeriod(
+            field, _("“%(field)s”: %(problem)s") % {"field": label, "problem": error.message}
+        ) from None
+
+
+def parse_month(text: str | None, *, field: str, label: str) -> Month | None:
+    """A month as <input type="month"> sends it, or None when there is none (the page then
+    shows its default); BadPeriod when it is outside the dates the product accepts."""
+    month = Month.parse(text)
+    if month is not None:
+        _check_in_window(month.first, field=field, label=label)
+    return month
 
 
 def parse_period(
@@ -599,7 +622,8 @@ def read_comparison(params: Mapping[str, str], *, today: date) -> Comparison:
     labels = compare_labels()
     periods: list[Period | None] = []
     errors: dict[str, str] = {}
-    if any(params.get(name) for pair in COMPARE_FIELDS for name in pair):
+    dated = any(params.get(name) for pair in COMPARE_FIELDS for name in pair)
+    if dated:
         values = {name: params.get(name, "") for pair in COMPARE_FIELDS for name in pair}
         for pair in COMPARE_FIELDS:
             try:
@@ -630,11 +654,18 @@ def read_comparison(params: Mapping[str, str], *, today: date) -> Comparison:
             "second_from": second.first.isoformat(),
             "second_to": second.last.isoformat(),
         }
-    preset = ""
-    if first and second:
-        for key in PRESETS:
-            if preset_periods(key, today=today) == (first, second):
-                preset = key
+    # The preset marked is the one chosen (carried in the URL and the form) while the dates
+    # are still its own, never one guessed from the dates: on a Sunday "this week" and "the
+    # last 7 days" are the same days. Two months asked by name are the month preset's if they
+    # are this month and the last.
+    preset = params.get("preset", "")
+    if preset not in PRESETS:
+        preset = "" if dated else "month"
+    if not (first and second) or preset_periods(preset or "month", today=today) != (
+        first,
+        second,
+    ):
+        preset = ""
     return Comparison(first, second, preset, values, errors)
 
 
@@ -725,9 +756,15 @@ def parse_group(by: str | None, text: str | None) -> object:
         return None
     try:
         if by in ID_DIMENSIONS:
-            return int(text)
+            key = int(text)
+            if not 0 < key < 2**63:  # no row has it, and the database could not compare it
+                raise NotAGroup(text)
+            return key
         if by in time_dimensions():
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
+            if not dates.in_window(day):
+                raise NotAGroup(text)
+            return day
     except ValueError as error:
         raise NotAGroup(text) from error
     return text

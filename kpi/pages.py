@@ -25,6 +25,7 @@ from kpi.dashboard import (
     Table,
     drill_query,
     month_window,
+    parse_month,
     parse_period,
 )
 from kpi.dashboard import cell as number_cell
@@ -119,7 +120,13 @@ class HqPeriod:
 
 def read_hq_period(params: Mapping[str, str], *, today: date) -> HqPeriod:
     """`range=days` with `from` and `to`: those days; otherwise `month` (default: this one)."""
-    month = Month.parse(params.get("month")) or Month.of(today)
+    try:
+        month = parse_month(params.get("month"), field="month", label=_("Month"))
+    except BadPeriod as error:
+        period = Period.of_month(Month.of(today))
+        values = {"from": params.get("from", ""), "to": params.get("to", "")}
+        return HqPeriod(period, params.get("range") == "days", values, {"month": error.message})
+    month = month or Month.of(today)
     if params.get("range") != "days":
         period = Period.of_month(month)
         return HqPeriod(period, False, _period_values(period), {})
@@ -277,13 +284,13 @@ def yesterday() -> date:
     return timezone.localdate() - timedelta(days=1)
 
 
-def kept_daily_report(*, dealer: Dealer, day: date) -> tuple[DailyReport, bool]:
-    """The report kept for `day`, or one generated now (and kept) when there is none; the
-    flag says it was generated now."""
+def daily_report(*, dealer: Dealer, day: date) -> tuple[DailyReport, bool]:
+    """The report kept for `day`, or, when none was kept (yet), one computed now and not
+    kept: only the evening job keeps reports. The flag says it was kept."""
     report = DailyReport.objects.filter(dealer=dealer, day=day).first()
     if report is not None:
-        return report, False
-    return daily.generate_daily_report(dealer=dealer, day=day), True
+        return report, True
+    return daily.draft_daily_report(dealer=dealer, day=day), False
 
 
 @dataclass(frozen=True)

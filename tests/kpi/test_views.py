@@ -265,10 +265,10 @@ def test_the_drill_down_never_lists_another_dealers_leads(team, other_team, api,
 # ---------------------------------------------------------------- month, view, compare
 
 
-def test_the_month_defaults_to_this_month_and_switches(team, api, ledger):
+def test_the_month_defaults_to_this_month_and_switches(team, api, ledger, calendar_day):
     client = api(team.gm)
     html = page(client)
-    assert f'value="{Month.current()}"' in html
+    assert f'value="{calendar_day.strftime("%Y-%m")}"' in html
     html = page(client, month="2026-04")
     assert "Funnel 2026-04, against 2026-03" in html
     april = section(html, "funnel")
@@ -437,8 +437,14 @@ def test_the_presets_are_pairs_of_months_weeks_and_seven_days():
     assert preset_periods("week", today=date(2026, 5, 10))[1].first == date(2026, 5, 4)
 
 
+def active_preset(html: str) -> str | None:
+    active = re.findall(r'<a class="btn btn-sm btn-secondary active"[^>]*data-preset="(\w+)"', html)
+    assert len(active) <= 1, active
+    return active[0] if active else None
+
+
 @pytest.mark.parametrize("preset", ["month", "week", "7days"])
-def test_a_preset_is_one_click_and_fills_the_form(team, api, ledger, preset):
+def test_a_preset_is_one_click_and_fills_the_form(team, api, ledger, preset, calendar_day):
     client = api(team.gm)
     html = compare_page(client, preset=preset)
     first, second = preset_periods(preset, today=timezone.localdate())
@@ -446,17 +452,42 @@ def test_a_preset_is_one_click_and_fills_the_form(team, api, ledger, preset):
     for field, day in (("first_from", first.first), ("first_to", first.last),
                        ("second_from", second.first), ("second_to", second.last)):  # fmt: skip
         assert f'name="{field}" value="{day.isoformat()}"' in html
-    active = re.search(r'<a class="btn btn-sm btn-secondary active"[^>]*data-preset="(\w+)"', html)
-    assert active.group(1) == preset
+    assert active_preset(html) == preset
     # The other presets are links on the page.
     for other in ("month", "week", "7days"):
         assert f"preset={other}" in html
+    # The form carries the preset: sent again as it is, the same preset stays marked.
+    assert f'name="preset" value="{preset}"' in html
+    dates = {
+        "first_from": first.first.isoformat(),
+        "first_to": first.last.isoformat(),
+        "second_from": second.first.isoformat(),
+        "second_to": second.last.isoformat(),
+    }
+    assert active_preset(compare_page(client, preset=preset, **dates)) == preset
+    # Dates changed by hand are no preset any more.
+    edited = compare_page(client, preset=preset, **{**dates, "first_from": dates["first_to"]})
+    assert active_preset(edited) is None
 
 
-def test_compare_defaults_to_this_month_against_the_last(team, api, ledger):
+def test_on_a_sunday_this_week_is_marked_when_chosen_not_the_last_7_days(
+    team, api, ledger, fixed_clock
+):
+    fixed_clock.move_to(datetime(2026, 12, 6, 10, tzinfo=SHANGHAI))  # a Sunday
+    client = api(team.gm)
+    assert preset_periods("week", today=timezone.localdate()) == preset_periods(
+        "7days", today=timezone.localdate()
+    )
+    assert active_preset(compare_page(client, preset="week")) == "week"
+    assert active_preset(compare_page(client, preset="7days")) == "7days"
+
+
+def test_compare_defaults_to_this_month_against_the_last(team, api, ledger, calendar_day):
     html = compare_page(api(team.gm))
     this = Month.current()
+    assert this.first == calendar_day.date().replace(day=1)
     assert f"{this.previous} and {this} side by side" in html
+    assert active_preset(html) == "month"
 
 
 @pytest.mark.parametrize(
