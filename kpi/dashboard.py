@@ -244,6 +244,12 @@ class Cell:
     drill: str
     parts: tuple[Part, ...] = ()  # numerator and denominator of a rate or a cost
 
+    @property
+    def above_whole(self) -> bool:
+        """A rate above 100 %: its numerator counts leads its denominator does not (in the
+        period view, earlier leads' events in the period; a walk-in without a booking)."""
+        return self.metric.unit == Unit.RATE and (self.value.value or 0) > 1
+
 
 @dataclass(frozen=True)
 class Delta:
@@ -378,6 +384,15 @@ class Funnel:
     previous_month: Month
     view: View
     steps: list[Step]
+    # The month so far when it is this month (else None), and what it is compared with: the
+    # same days of the month before, not the whole of it (which early in a month would make
+    # everything look worse).
+    so_far: Period | None = None
+    previous: Period | None = None
+
+    @property
+    def previous_label(self) -> str:
+        return str(self.previous or self.previous_month)
 
     def chart(self) -> dict:
         """What the chart draws: each step's name, count and drill-down, both months."""
@@ -393,7 +408,7 @@ class Funnel:
                 for step in self.steps
             ],
             "month": str(self.month),
-            "previous_month": str(self.previous_month),
+            "previous_month": self.previous_label,
         }
 
 
@@ -419,11 +434,25 @@ def _funnel_counts(window: Window) -> dict[str, Value]:
     }
 
 
-def funnel(*, dealer_ids: list[int], month: Month, view: View) -> Funnel:
-    """The month's funnel, leads to deliveries, each step against the month before, with the
-    conversion from the step before."""
+def same_days_before(month: Month, *, today: date) -> tuple[Period, Period] | None:
+    """When `month` is the current one: its days so far (today included) and the same days
+    of the month before (to its end, for a 31st after a 30-day month); else None."""
+    if Month.of(today) != month:
+        return None
+    before = month.previous
+    last = min(before.first + timedelta(days=today.day - 1), before.last)
+    return Period(month.first, today), Period(before.first, last)
+
+
+def funnel(*, dealer_ids: list[int], month: Month, view: View, today: date | None = None) -> Funnel:
+    """The month's funnel, leads to deliveries, each step against the month before (the same
+    days of it while the month is under way), with the conversion from the step before."""
+    so_far = same_days_before(month, today=today or timezone.localdate())
     now_window = month_window(dealer_ids=dealer_ids, month=month, view=view)
-    then_window = month_window(dealer_ids=dealer_ids, month=month.previous, view=view)
+    if so_far is None:
+        then_window = month_window(dealer_ids=dealer_ids, month=month.previous, view=view)
+    else:
+        then_window = period_window(dealer_ids=dealer_ids, period=so_far[1], view=view)
     now, then = _funnel_counts(now_window), _funnel_counts(then_window)
     dealer = Dealer.objects.select_related("region").get(pk=dealer_ids[0])
     brand = _funnel_counts(replace(now_window, dealer_ids=tuple(brand_dealer_ids(dealer))))
@@ -465,7 +494,14 @@ def funnel(*, dealer_ids: list[int], month: Month, view: View) -> Funnel:
                 brand_parts=brand_parts,
             )
         )
-    return Funnel(month=month, previous_month=month.previous, view=view, steps=steps)
+    return Funnel(
+        month=month,
+        previous_month=month.previous,
+        view=view,
+        steps=steps,
+        so_far=so_far[0] if so_far else None,
+        previous=so_far[1] if so_far else None,
+    )
 
 
 # ---------------------------------------------------------------- tables by channel and agent

@@ -256,11 +256,16 @@ def heat_chart(heat: HeatMap, lines: list[HeatLine] | None = None) -> dict:
                     "drill": drill,
                 }
             )
+    # The colour scale reaches the widest judged gap (at least 5 points) either side.
+    reach = round(max([5.0, *(abs(c["gap"] or 0) for c in cells if c["judged"])]))
     return {
         "metrics": [str(METRICS[key].name) for key in heat.metrics],
         "dealers": [f"{row.dealer.code} {row.dealer.name}" for row in heat.rows],
         "cells": cells,
+        "reach": reach,
         "labels": {
+            "above": _("%(points)s percentage points above the brand") % {"points": reach},
+            "below": _("%(points)s percentage points below the brand") % {"points": reach},
             "brand": _("Brand average"),
             "gap": _("Against the brand"),
             "low": _("Significantly below the brand average"),
@@ -424,6 +429,20 @@ def scores_by_role(*, dealer: Dealer, month: Month) -> list[RoleScores]:
             )
         )
     return roles
+
+
+def own_scores(*, dealer: Dealer, month: Month, person: Staff) -> list[RoleScores]:
+    """`person`'s own scorecards (one per scored role they hold), ranked among their role
+    but without anyone else's row."""
+    return [
+        RoleScores(
+            role=scores.role,
+            events=scores.events,
+            cards=[card for card in scores.cards if card.person.pk == person.pk],
+        )
+        for scores in scores_by_role(dealer=dealer, month=month)
+        if any(card.person.pk == person.pk for card in scores.cards)
+    ]
 
 
 def talk_time(seconds: int) -> str:

@@ -13,6 +13,7 @@ from functools import wraps
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,7 @@ from leads.permissions import (
     may_see_dcc_board,
     may_see_headquarters,
     may_see_kpis,
+    may_see_own_scorecard,
     may_see_phone,
     may_see_team_board,
     may_set_targets,
@@ -137,6 +139,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         funnel = dashboard.funnel(dealer_ids=dealer_ids, month=month, view=view)
         context |= {
             "funnel": funnel,
+            "arrival_rate": METRICS["arrival_rate"],
             "chart": funnel.chart(),
             "channels": dashboard.channel_table(window=window),
             "agents": dashboard.agent_table(window=window),
@@ -231,6 +234,7 @@ def daily_page(request: HttpRequest) -> HttpResponse:
             "so_far": day == today,
             "evening": daily.EVENING,
             "sections": pages.daily_sections(report),
+            "arrival_rate": METRICS["arrival_rate"],
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1) if day < today else None,
         },
@@ -263,6 +267,43 @@ def scores_page(request: HttpRequest) -> HttpResponse:
         "kpi/scores.html",
         {
             "month": month,
+            "roles": [
+                (
+                    scores,
+                    [
+                        (
+                            card,
+                            [card.counts[event] for event, _points in scores.events],
+                            pages.talk_time(card.talk_seconds),
+                        )
+                        for card in scores.cards
+                    ],
+                )
+                for scores in roles
+            ],
+        },
+    )
+
+
+@workbench()
+def my_scores_page(request: HttpRequest) -> HttpResponse:
+    """A person on the line's own scorecard for a month: their row alone, in each scored
+    role they hold (those who read the dealer's KPIs see everyone's on the scorecards)."""
+    if may_see_kpis(request.user, request.dealer.pk):  # everyone's, theirs among them
+        return HttpResponseRedirect(reverse("dashboard_scores") + "?" + request.GET.urlencode())
+    if not may_see_own_scorecard(request.user, request.dealer.pk):
+        return render(request, "kpi/refused.html", {"own_scorecard": True}, status=403)
+    try:
+        month = _month(request)
+    except dashboard.BadPeriod as error:
+        return _invalid(request, error.message)
+    roles = pages.own_scores(dealer=request.dealer, month=month, person=request.user)
+    return render(
+        request,
+        "kpi/scores.html",
+        {
+            "month": month,
+            "mine": True,
             "roles": [
                 (
                     scores,

@@ -247,6 +247,20 @@ def test_headquarters_ranks_its_dealers_and_maps_their_stages(team, dealers, api
     assert (flagged[0]["rate"], flagged[0]["brand"], flagged[0]["gap"]) == ("10.0%", "37.5%", -27.5)
 
 
+def test_the_heat_maps_legend_is_in_the_readers_words(team, dealers, api, settings):
+    """The colour scale's two ends are worded by the server, in the reader's language (no
+    untranslated "pp")."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    html = get(api(team.headquarters), "/dashboard/hq/", month="2026-05")
+    data = json.loads(re.search(r'id="dcc-heat-data"[^>]*>(.*?)</script>', html, re.S).group(1))
+    # Beijing's arrival rate is 12.5 points above the brand: the scale reaches 28 (-27.5).
+    assert data["reach"] == 28
+    assert data["labels"]["above"] == "高于品牌 28 个百分点"
+    assert data["labels"]["below"] == "低于品牌 28 个百分点"
+    script = (settings.BASE_DIR / "static/js/dashboard.js").read_text()
+    assert '" pp"' not in script and "data.labels.above" in script
+
+
 def test_the_metric_picker_ranks_on_another_metric(team, dealers, api):
     html = get(api(team.headquarters), "/dashboard/hq/", month="2026-05", metric="lead_volume")
     table = section(html, "ranking")
@@ -503,6 +517,51 @@ def test_the_scorecards_rank_each_role_by_points(team, small_may, api):
     # One order (+5), and L1's follow-up handed over to them still open (−1).
     assert con[:3] == ["1", "4", "1"] == ["1", str(cards[team.consultant.username].points), "1"]
     assert agents.index(team.dcc_agent.username) < agents.index(team.dcc_agent_2.username)
+
+
+@pytest.mark.parametrize(
+    ("who", "colleague", "role"),
+    [
+        ("dcc_agent", "dcc_agent_2", "dcc_agent"),
+        ("dcc_agent_2", "dcc_agent", "dcc_agent"),
+        ("consultant", "consultant_2", "consultant"),
+    ],
+)
+def test_people_on_the_line_see_their_own_scorecard_only(team, small_may, api, who, colleague,
+                                                         role):  # fmt: skip
+    person, other = getattr(team, who), getattr(team, colleague)
+    client = api(person)
+    home = client.get("/", follow=True).content.decode()
+    assert 'href="/dashboard/scores/mine/">My scorecard</a>' in home  # from the menu
+    html = get(client, "/dashboard/scores/mine/", month="2026-05")
+    assert "My scorecard 2026-05" in html
+    card = next(
+        c for c in scorecards(dealer=team.dealer, month=MAY.first) if c.person.pk == person.pk
+    )
+    mine = cells(section(html, f"scores-{role}"), f'data-person="{person.username}"')
+    assert mine[:2] == [str(card.rank), str(card.points)]
+    assert f'data-person="{other.username}"' not in html and str(other) not in html
+    assert html.count("data-person=") == 1
+    assert 'href="/dashboard/"' not in html  # the dashboard is not theirs
+    # Everyone's scorecards stay refused.
+    assert client.get("/dashboard/scores/", {"month": "2026-05"}).status_code == 403
+
+
+def test_owner_operations_see_their_own_scorecard(team, api):
+    html = get(api(team.owner_ops), "/dashboard/scores/mine/")
+    assert f'data-person="{team.owner_ops.username}"' in html
+    assert html.count("data-person=") == 1
+
+
+def test_managers_have_everyones_scorecards_not_a_menu_entry_of_their_own(team, api):
+    client = api(team.gm)
+    response = client.get("/dashboard/scores/mine/", {"month": "2026-05"})
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/scores/?month=2026-05"
+    assert "My scorecard" not in client.get("/", follow=True).content.decode()
+    refused = api(team.platform_specialist).get("/dashboard/scores/mine/")
+    assert refused.status_code == 403
+    assert "there is no scorecard of yours" in refused.content.decode()
 
 
 # ---------------------------------------------------------------- who sees the pages

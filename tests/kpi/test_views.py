@@ -21,6 +21,7 @@ from kpi import measures
 from kpi.dashboard import (
     FUNNEL,
     Month,
+    Period,
     dimension_choices,
     dimension_name,
     drill_query,
@@ -164,6 +165,56 @@ def test_the_funnel_shows_the_registrys_numbers_against_the_month_before(team, a
     arrived = row(funnel, 'data-step="arrived"')
     assert arrived[2][1] == "150.0%"
     assert "dcc-funnel-data" in html  # the chart's data, drawn by ECharts
+
+
+def test_a_rate_above_100_percent_says_why_beside_it(team, api, ledger):
+    period = page(api(team.gm), month="2026-05")
+    arrived = section(period, "funnel").split('data-step="arrived"', 1)[1].split("</tr>", 1)[0]
+    assert "150.0%" in arrived
+    assert "Above 100 %: the period's events include leads created before it" in unescape(arrived)
+    # No such note beside a rate of 100 % or less.
+    contacted = section(period, "funnel").split('data-step="contacted"', 1)[1].split("</tr>")[0]
+    assert "dcc-above-whole" not in contacted
+    cohort = page(api(team.gm), month="2026-05", view="cohort")
+    assert "the period's events include leads created before it" not in unescape(cohort)
+
+
+def test_the_funnels_arrival_step_and_the_arrival_rate_say_what_they_are_shares_of(
+    team, api, ledger
+):
+    html = unescape(page(api(team.gm), month="2026-05"))
+    assert "arrivals of appointments. The Arrival rate of the daily report" in html
+    daily = unescape(api(team.gm).get("/dashboard/daily/", {"date": "2026-05-06"}).content.decode())
+    assert "Arrival rate: arrivals of all leads (the dashboard funnel's arrival step" in daily
+
+
+def test_a_month_under_way_is_compared_with_the_same_days_of_the_month_before(
+    team, api, calendar_day
+):
+    today = timezone.localdate()
+    this = Month.of(today)
+    before = this.previous
+    same_last = min(before.first.replace(day=min(today.day, before.last.day)), before.last)
+    zone = timezone.get_current_timezone()
+    # One lead on the first of each month; one late in the month before, after its same days
+    # unless the month before is no longer than the days gone by.
+    for day in (this.first, before.first, before.last):
+        make_lead(team.dealer, by=team.gm, owner=team.dcc_agent,
+                  at=datetime.combine(day, datetime.min.time(), zone))  # fmt: skip
+    html = unescape(page(api(team.gm)))
+    assert f"Funnel {this} so far, against the same days of {before}" in html
+    so_far, same_days = Period(this.first, today), Period(before.first, same_last)
+    assert (
+        f"{so_far} against {same_days}: a month under way is compared with as many days of"
+        " the month before"
+    ) in html
+    leads = row(section(html, "funnel"), 'data-step="leads"')
+    assert leads[0][1] == "1"
+    assert leads[1][1] == ("2" if same_last == before.last else "1")
+    # A past month is compared with the whole month before it.
+    past = unescape(page(api(team.gm), month=str(before)))
+    assert f"Funnel {before}, against {before.previous}" in past
+    assert "so far" not in past
 
 
 def test_the_channel_and_agent_tables_show_the_registrys_numbers(team, api, ledger):
