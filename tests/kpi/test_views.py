@@ -553,6 +553,10 @@ def test_compare_defaults_to_this_month_against_the_last(team, api, ledger, cale
          "“Second period, to” is before “Second period, from”."),
         ({"first_from": "2025-04-27"}, "first_to",
          "From “First period, from” to “First period, to” is 367 days: choose at most 366."),
+        ({"first_from": "0001-01-01"}, "first_from",
+         "“First period, from”: 0001-01-01 is outside the dates accepted (2000-01-01 to"),
+        ({"second_to": "9999-12-31"}, "second_to",
+         "“Second period, to”: 9999-12-31 is outside the dates accepted (2000-01-01 to"),
     ],
 )  # fmt: skip
 def test_bad_dates_are_answered_on_the_page_naming_the_field(team, api, ledger, fields, field,
