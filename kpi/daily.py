@@ -2,7 +2,10 @@
 channels, agents, first-response SLA breaches and overdue tasks. Kept as generated (the
 morning reads what was sent), viewable for any day, exported as a formatted XLSX.
 
-`dcc tick` generates the reports that are due (after EVENING in the dealer's zone).
+Only the evening job (`dcc tick`, after EVENING in the dealer's zone) and `dcc report
+--regenerate` keep a report, and never before the day's evening: a page that shows a day
+without a kept report computes it and keeps nothing (a read never writes, and a morning view
+must not become the day's official report).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer, Staff
+from dcc.errors import InvalidInput
 from kpi.models import DailyReport
 from kpi.registry import METRICS, Unit
 from kpi.selectors import day_window, kpi_report, report_json
@@ -84,8 +88,31 @@ def build_daily_report(*, dealer: Dealer, day: date, now: datetime | None = None
     }
 
 
+def draft_daily_report(*, dealer: Dealer, day: date) -> DailyReport:
+    """The dealer's report for `day` as the ledger stands now, not kept."""
+    now = timezone.now()
+    return DailyReport(
+        dealer=dealer,
+        day=day,
+        content=build_daily_report(dealer=dealer, day=day, now=now),
+        generated_at=now,
+    )
+
+
+def is_final(day: date, now: datetime | None = None) -> bool:
+    """Whether `day`'s report may be kept: the day is over, or its evening has come."""
+    now = timezone.localtime(now or timezone.now())
+    return day < now.date() or (day == now.date() and now.time() >= EVENING)
+
+
 def generate_daily_report(*, dealer: Dealer, day: date) -> DailyReport:
-    """(Re)generate and keep the dealer's report for `day`."""
+    """(Re)generate and keep the dealer's report for `day`, a day whose evening has come."""
+    if not is_final(day):
+        raise InvalidInput(
+            _("The report of %(day)s is kept from %(evening)s on that day, not before.")
+            % {"day": day.isoformat(), "evening": EVENING.strftime("%H:%M")},
+            field="date",
+        )
     report, _created = DailyReport.objects.update_or_create(
         dealer=dealer,
         day=day,

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer, Staff
+from dcc import dates
+from dcc.errors import InvalidInput
 from kpi import measures
 from kpi.bottlenecks import brand_dealer_ids
 from kpi.counting import lead_ids
@@ -162,15 +164,36 @@ class BadPeriod(ValueError):
 
 
 def parse_date(text: str | None, *, field: str, label: str) -> date:
-    """A date as <input type="date"> sends it (YYYY-MM-DD)."""
+    """A date as <input type="date"> sends it (YYYY-MM-DD), within the dates the product
+    accepts (dcc.dates)."""
     if not (text or "").strip():
         raise BadPeriod(field, _("“%(field)s” is missing.") % {"field": label})
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise BadPeriod(
             field, _("“%(field)s” is not a date: write it as YYYY-MM-DD.") % {"field": label}
         ) from None
+    _check_in_window(day, field=field, label=label)
+    return day
+
+
+def _check_in_window(day: date, *, field: str, label: str) -> None:
+    try:
+        dates.check_in_window(day, field=field)
+    except InvalidInput as error:
+        raise BadPeriod(
+            field, _("“%(field)s”: %(problem)s") % {"field": label, "problem": error.message}
+        ) from None
+
+
+def parse_month(text: str | None, *, field: str, label: str) -> Month | None:
+    """A month as <input type="month"> sends it, or None when there is none (the page then
+    shows its default); BadPeriod when it is outside the dates the product accepts."""
+    month = Month.parse(text)
+    if month is not None:
+        _check_in_window(month.first, field=field, label=label)
+    return month
 
 
 def parse_period(
@@ -220,6 +243,12 @@ class Cell:
     text: str
     drill: str
     parts: tuple[Part, ...] = ()  # numerator and denominator of a rate or a cost
+
+    @property
+    def above_whole(self) -> bool:
+        """A rate above 100 %: its numerator counts leads its denominator does not (in the
+        period view, earlier leads' events in the period; a walk-in without a booking)."""
+        return self.metric.unit == Unit.RATE and (self.value.value or 0) > 1
 
 
 @dataclass(frozen=True)
@@ -355,6 +384,15 @@ class Funnel:
     previous_month: Month
     view: View
     steps: list[Step]
+    # The month so far when it is this month (else None), and what it is compared with: the
+    # same days of the month before, not the whole of it (which early in a month would make
+    # everything look worse).
+    so_far: Period | None = None
+    previous: Period | None = None
+
+    @property
+    def previous_label(self) -> str:
+        return str(self.previous or self.previous_month)
 
     def chart(self) -> dict:
         """What the chart draws: each step's name, count and drill-down, both months."""
@@ -370,7 +408,7 @@ class Funnel:
                 for step in self.steps
             ],
             "month": str(self.month),
-            "previous_month": str(self.previous_month),
+            "previous_month": self.previous_label,
         }
 
 
@@ -396,11 +434,25 @@ def _funnel_counts(window: Window) -> dict[str, Value]:
     }
 
 
-def funnel(*, dealer_ids: list[int], month: Month, view: View) -> Funnel:
-    """The month's funnel, leads to deliveries, each step against the month before, with the
-    conversion from the step before."""
+def same_days_before(month: Month, *, today: date) -> tuple[Period, Period] | None:
+    """When `month` is the current one: its days so far (today included) and the same days
+    of the month before (to its end, for a 31st after a 30-day month); else None."""
+    if Month.of(today) != month:
+        return None
+    before = month.previous
+    last = min(before.first + timedelta(days=today.day - 1), before.last)
+    return Period(month.first, today), Period(before.first, last)
+
+
+def funnel(*, dealer_ids: list[int], month: Month, view: View, today: date | None = None) -> Funnel:
+    """The month's funnel, leads to deliveries, each step against the month before (the same
+    days of it while the month is under way), with the conversion from the step before."""
+    so_far = same_days_before(month, today=today or timezone.localdate())
     now_window = month_window(dealer_ids=dealer_ids, month=month, view=view)
-    then_window = month_window(dealer_ids=dealer_ids, month=month.previous, view=view)
+    if so_far is None:
+        then_window = month_window(dealer_ids=dealer_ids, month=month.previous, view=view)
+    else:
+        then_window = period_window(dealer_ids=dealer_ids, period=so_far[1], view=view)
     now, then = _funnel_counts(now_window), _funnel_counts(then_window)
     dealer = Dealer.objects.select_related("region").get(pk=dealer_ids[0])
     brand = _funnel_counts(replace(now_window, dealer_ids=tuple(brand_dealer_ids(dealer))))
@@ -442,7 +494,14 @@ def funnel(*, dealer_ids: list[int], month: Month, view: View) -> Funnel:
                 brand_parts=brand_parts,
             )
         )
-    return Funnel(month=month, previous_month=month.previous, view=view, steps=steps)
+    return Funnel(
+        month=month,
+        previous_month=month.previous,
+        view=view,
+        steps=steps,
+        so_far=so_far[0] if so_far else None,
+        previous=so_far[1] if so_far else None,
+    )
 
 
 # ---------------------------------------------------------------- tables by channel and agent
@@ -599,7 +658,8 @@ def read_comparison(params: Mapping[str, str], *, today: date) -> Comparison:
     labels = compare_labels()
     periods: list[Period | None] = []
     errors: dict[str, str] = {}
-    if any(params.get(name) for pair in COMPARE_FIELDS for name in pair):
+    dated = any(params.get(name) for pair in COMPARE_FIELDS for name in pair)
+    if dated:
         values = {name: params.get(name, "") for pair in COMPARE_FIELDS for name in pair}
         for pair in COMPARE_FIELDS:
             try:
@@ -630,11 +690,18 @@ def read_comparison(params: Mapping[str, str], *, today: date) -> Comparison:
             "second_from": second.first.isoformat(),
             "second_to": second.last.isoformat(),
         }
-    preset = ""
-    if first and second:
-        for key in PRESETS:
-            if preset_periods(key, today=today) == (first, second):
-                preset = key
+    # The preset marked is the one chosen (carried in the URL and the form) while the dates
+    # are still its own, never one guessed from the dates: on a Sunday "this week" and "the
+    # last 7 days" are the same days. Two months asked by name are the month preset's if they
+    # are this month and the last.
+    preset = params.get("preset", "")
+    if preset not in PRESETS:
+        preset = "" if dated else "month"
+    if not (first and second) or preset_periods(preset or "month", today=today) != (
+        first,
+        second,
+    ):
+        preset = ""
     return Comparison(first, second, preset, values, errors)
 
 
@@ -725,9 +792,15 @@ def parse_group(by: str | None, text: str | None) -> object:
         return None
     try:
         if by in ID_DIMENSIONS:
-            return int(text)
+            key = int(text)
+            if not 0 < key < 2**63:  # no row has it, and the database could not compare it
+                raise NotAGroup(text)
+            return key
         if by in time_dimensions():
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
+            if not dates.in_window(day):
+                raise NotAGroup(text)
+            return day
     except ValueError as error:
         raise NotAGroup(text) from error
     return text

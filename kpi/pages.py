@@ -25,6 +25,7 @@ from kpi.dashboard import (
     Table,
     drill_query,
     month_window,
+    parse_month,
     parse_period,
 )
 from kpi.dashboard import cell as number_cell
@@ -119,7 +120,13 @@ class HqPeriod:
 
 def read_hq_period(params: Mapping[str, str], *, today: date) -> HqPeriod:
     """`range=days` with `from` and `to`: those days; otherwise `month` (default: this one)."""
-    month = Month.parse(params.get("month")) or Month.of(today)
+    try:
+        month = parse_month(params.get("month"), field="month", label=_("Month"))
+    except BadPeriod as error:
+        period = Period.of_month(Month.of(today))
+        values = {"from": params.get("from", ""), "to": params.get("to", "")}
+        return HqPeriod(period, params.get("range") == "days", values, {"month": error.message})
+    month = month or Month.of(today)
     if params.get("range") != "days":
         period = Period.of_month(month)
         return HqPeriod(period, False, _period_values(period), {})
@@ -249,11 +256,16 @@ def heat_chart(heat: HeatMap, lines: list[HeatLine] | None = None) -> dict:
                     "drill": drill,
                 }
             )
+    # The colour scale reaches the widest judged gap (at least 5 points) either side.
+    reach = round(max([5.0, *(abs(c["gap"] or 0) for c in cells if c["judged"])]))
     return {
         "metrics": [str(METRICS[key].name) for key in heat.metrics],
         "dealers": [f"{row.dealer.code} {row.dealer.name}" for row in heat.rows],
         "cells": cells,
+        "reach": reach,
         "labels": {
+            "above": _("%(points)s percentage points above the brand") % {"points": reach},
+            "below": _("%(points)s percentage points below the brand") % {"points": reach},
             "brand": _("Brand average"),
             "gap": _("Against the brand"),
             "low": _("Significantly below the brand average"),
@@ -277,13 +289,13 @@ def yesterday() -> date:
     return timezone.localdate() - timedelta(days=1)
 
 
-def kept_daily_report(*, dealer: Dealer, day: date) -> tuple[DailyReport, bool]:
-    """The report kept for `day`, or one generated now (and kept) when there is none; the
-    flag says it was generated now."""
+def daily_report(*, dealer: Dealer, day: date) -> tuple[DailyReport, bool]:
+    """The report kept for `day`, or, when none was kept (yet), one computed now and not
+    kept: only the evening job keeps reports. The flag says it was kept."""
     report = DailyReport.objects.filter(dealer=dealer, day=day).first()
     if report is not None:
-        return report, False
-    return daily.generate_daily_report(dealer=dealer, day=day), True
+        return report, True
+    return daily.draft_daily_report(dealer=dealer, day=day), False
 
 
 @dataclass(frozen=True)
@@ -417,6 +429,20 @@ def scores_by_role(*, dealer: Dealer, month: Month) -> list[RoleScores]:
             )
         )
     return roles
+
+
+def own_scores(*, dealer: Dealer, month: Month, person: Staff) -> list[RoleScores]:
+    """`person`'s own scorecards (one per scored role they hold), ranked among their role
+    but without anyone else's row."""
+    return [
+        RoleScores(
+            role=scores.role,
+            events=scores.events,
+            cards=[card for card in scores.cards if card.person.pk == person.pk],
+        )
+        for scores in scores_by_role(dealer=dealer, month=month)
+        if any(card.person.pk == person.pk for card in scores.cards)
+    ]
 
 
 def talk_time(seconds: int) -> str:

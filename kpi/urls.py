@@ -10,5 +10,6 @@ urlpatterns = [
     path("dashboard/daily/", views.daily_page, name="dashboard_daily"),
     path("dashboard/daily/xlsx/", views.daily_export, name="dashboard_daily_xlsx"),
     path("dashboard/scores/", views.scores_page, name="dashboard_scores"),
+    path("dashboard/scores/mine/", views.my_scores_page, name="dashboard_my_scores"),
     path("dashboard/dcc/", views.dcc_board_page, name="dashboard_dcc"),
 ]

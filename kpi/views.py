@@ -13,11 +13,12 @@ from functools import wraps
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dcc.errors import DomainError
-from kpi import dashboard, pages, supervision
+from kpi import daily, dashboard, pages, supervision
 from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
 from kpi.registry import MEASURES, METRICS, View
@@ -27,6 +28,7 @@ from leads.permissions import (
     may_see_dcc_board,
     may_see_headquarters,
     may_see_kpis,
+    may_see_own_scorecard,
     may_see_phone,
     may_see_team_board,
     may_set_targets,
@@ -54,6 +56,12 @@ def kpi_viewers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 def _view(request: HttpRequest) -> View:
     wanted = request.GET.get("view", "")
     return View(wanted) if wanted in View.values else View.PERIOD
+
+
+def _month(request: HttpRequest, name: str = "month") -> Month:
+    """The month asked for (default: this one); BadPeriod names it when it is out of range."""
+    month = dashboard.parse_month(request.GET.get(name), field=name, label=_("Month"))
+    return month or Month.current()
 
 
 def _xlsx(content: bytes, name: str) -> HttpResponse:
@@ -88,7 +96,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     """One month (default: this one) against the month before, or any two periods side by
     side; POST sets the month's order target."""
     view = _view(request)
-    month = Month.parse(request.GET.get("month")) or Month.current()
+    try:
+        month = _month(request)
+        _month(request, "other")  # the month compared with, read by read_comparison
+    except dashboard.BadPeriod as error:
+        return _invalid(request, error.message)
     compare = request.GET.get("mode") == "compare"
     dealer_ids = [request.dealer.pk]
     target_error: dict[str, str | int] = {}
@@ -127,6 +139,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         funnel = dashboard.funnel(dealer_ids=dealer_ids, month=month, view=view)
         context |= {
             "funnel": funnel,
+            "arrival_rate": METRICS["arrival_rate"],
             "chart": funnel.chart(),
             "channels": dashboard.channel_table(window=window),
             "agents": dashboard.agent_table(window=window),
@@ -146,7 +159,10 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 def table_export(request: HttpRequest) -> HttpResponse:
     """The dashboard's channel or agent table of a month as XLSX."""
     view = _view(request)
-    month = Month.parse(request.GET.get("month")) or Month.current()
+    try:
+        month = _month(request)
+    except dashboard.BadPeriod as error:
+        return _invalid(request, error.message)
     window = dashboard.month_window(dealer_ids=[request.dealer.pk], month=month, view=view)
     if request.GET.get("table") == "agents":
         table, first_column = dashboard.agent_table(window=window), _("Agent")
@@ -186,45 +202,52 @@ def headquarters_page(request: HttpRequest) -> HttpResponse:
     return render(request, "kpi/headquarters.html", context)
 
 
-def _day(request: HttpRequest) -> date | None:
+def _day(request: HttpRequest) -> date:
+    """The day asked for (default: yesterday), not after today; BadPeriod says what is wrong."""
     text = request.GET.get("date")
     if not text:
         return pages.yesterday()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
+    day = dashboard.parse_date(text, field="date", label=_("Day"))
+    if day > timezone.localdate():
+        raise dashboard.BadPeriod("date", _("There is no report for a day still to come."))
+    return day
 
 
 @kpi_viewers
 def daily_page(request: HttpRequest) -> HttpResponse:
-    """The daily report kept for a day (default yesterday), generated now if none was kept."""
-    day = _day(request)
-    if day is None:
-        return _invalid(request, _("Not a date."))
-    if day > timezone.localdate():
-        return _invalid(request, _("There is no report for a day still to come."))
-    report, generated = pages.kept_daily_report(dealer=request.dealer, day=day)
+    """The daily report kept for a day (default yesterday); for a day without one (today,
+    until the evening job keeps it) the figures computed now, kept by nobody: a read never
+    writes."""
+    try:
+        day = _day(request)
+    except dashboard.BadPeriod as error:
+        return _invalid(request, error.message)
+    report, kept = pages.daily_report(dealer=request.dealer, day=day)
+    today = timezone.localdate()
     return render(
         request,
         "kpi/daily.html",
         {
             "report": report,
             "day": day,
-            "generated": generated,
+            "kept": kept,
+            "so_far": day == today,
+            "evening": daily.EVENING,
             "sections": pages.daily_sections(report),
+            "arrival_rate": METRICS["arrival_rate"],
             "previous_day": day - timedelta(days=1),
-            "next_day": day + timedelta(days=1) if day < timezone.localdate() else None,
+            "next_day": day + timedelta(days=1) if day < today else None,
         },
     )
 
 
 @kpi_viewers
 def daily_export(request: HttpRequest) -> HttpResponse:
-    day = _day(request)
-    if day is None or day > timezone.localdate():
-        return _invalid(request, _("Not a date."))
-    report, _generated = pages.kept_daily_report(dealer=request.dealer, day=day)
+    try:
+        day = _day(request)
+    except dashboard.BadPeriod as error:
+        return _invalid(request, error.message)
+    report, _kept = pages.daily_report(dealer=request.dealer, day=day)
     return _xlsx(
         daily_report_xlsx(pages.in_report_order(report)),
         f"{request.dealer.code}-daily-{day.isoformat()}",
@@ -234,13 +257,53 @@ def daily_export(request: HttpRequest) -> HttpResponse:
 @kpi_viewers
 def scores_page(request: HttpRequest) -> HttpResponse:
     """Per role, the month's people ranked by points, with what they are scored on."""
-    month = Month.parse(request.GET.get("month")) or Month.current()
+    try:
+        month = _month(request)
+    except dashboard.BadPeriod as error:
+        return _invalid(request, error.message)
     roles = pages.scores_by_role(dealer=request.dealer, month=month)
     return render(
         request,
         "kpi/scores.html",
         {
             "month": month,
+            "roles": [
+                (
+                    scores,
+                    [
+                        (
+                            card,
+                            [card.counts[event] for event, _points in scores.events],
+                            pages.talk_time(card.talk_seconds),
+                        )
+                        for card in scores.cards
+                    ],
+                )
+                for scores in roles
+            ],
+        },
+    )
+
+
+@workbench()
+def my_scores_page(request: HttpRequest) -> HttpResponse:
+    """A person on the line's own scorecard for a month: their row alone, in each scored
+    role they hold (those who read the dealer's KPIs see everyone's on the scorecards)."""
+    if may_see_kpis(request.user, request.dealer.pk):  # everyone's, theirs among them
+        return HttpResponseRedirect(reverse("dashboard_scores") + "?" + request.GET.urlencode())
+    if not may_see_own_scorecard(request.user, request.dealer.pk):
+        return render(request, "kpi/refused.html", {"own_scorecard": True}, status=403)
+    try:
+        month = _month(request)
+    except dashboard.BadPeriod as error:
+        return _invalid(request, error.message)
+    roles = pages.own_scores(dealer=request.dealer, month=month, person=request.user)
+    return render(
+        request,
+        "kpi/scores.html",
+        {
+            "month": month,
+            "mine": True,
             "roles": [
                 (
                     scores,

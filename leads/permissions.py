@@ -192,6 +192,15 @@ def may_see_kpis(staff: Staff, dealer_id: int) -> bool:
     return bool(roles_at(staff, dealer_id) & KPI_VIEWERS)
 
 
+# Who reads their own scorecard (their row alone, not their colleagues'): the people on the
+# line, who are scored but do not read the dealer's KPIs.
+OWN_SCORECARD_READERS = frozenset({Role.DCC_AGENT, Role.CONSULTANT, Role.OWNER_OPS})
+
+
+def may_see_own_scorecard(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & OWN_SCORECARD_READERS)
+
+
 # Who reads the DCC supervisor's board (each agent's calls, bookings, arrivals, response
 # times): the DCC supervisor, the GM and sales manager, and headquarters for granted dealers.
 DCC_BOARD_VIEWERS = frozenset({Role.DCC_SUPERVISOR, Role.GM, Role.SALES_MANAGER, Role.HEADQUARTERS})

@@ -203,11 +203,11 @@ def test_a_person_whose_only_membership_is_inactive_has_no_workbench(team: Team)
 # ---------------------------------------------------------------- navigation by role
 
 NAV = {
-    "dcc_agent": {"My queue", "Leads", "New lead"},
+    "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
         "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
     },
-    "consultant": {"Showroom", "New lead"},
+    "consultant": {"Showroom", "New lead", "My scorecard"},
     "showroom_manager": {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
     },

@@ -91,8 +91,8 @@
     // A sample too small to judge is drawn grey, outside the scale, its rate still shown.
     const judged = data.cells.filter((cell) => cell.judged);
     const unjudged = data.cells.filter((cell) => !cell.judged);
-    const gaps = judged.map((cell) => Math.abs(cell.gap || 0));
-    const reach = Math.max(5, ...gaps);
+    // The scale's reach (percentage points either side) and its two ends, worded by the server.
+    const reach = data.reach;
     return {
       tooltip: {
         formatter: (item) => {
@@ -131,7 +131,7 @@
         left: "center",
         bottom: 0,
         itemHeight: narrow ? 120 : 200,
-        text: ["+" + Math.round(reach) + " pp", "−" + Math.round(reach) + " pp"],
+        text: [data.labels.above, data.labels.below],
         inRange: { color: ["#c0392b", "#f4d3cf", "#f7f7f7", "#cfe8d5", "#2e8b57"] },
       },
       series: [judged, unjudged].map((cells, index) => ({

@@ -107,7 +107,8 @@ def test_the_daily_report_and_the_scorecards_fit(open_session, demo, width):
     assert tab.evaluate(UNLABELLED_CONTROLS) == []
 
 
-def test_the_gm_sets_the_months_target_and_sees_the_plan(open_session, demo):
+@pytest.mark.parametrize("calendar_day", ["month_end"], indirect=True)
+def test_the_gm_sets_the_months_target_and_sees_the_plan(calendar_day, open_session, demo):
     session = open_session("gm", width=375)
     tab = session.page
     session.goto(f"/dashboard/?month={Month.current()}")
@@ -124,8 +125,11 @@ def test_the_gm_sets_the_months_target_and_sees_the_plan(open_session, demo):
     assert tab.evaluate(FITS), tab.evaluate(STICKING_OUT)
 
 
+# A Sunday in its early hours (UTC still Saturday): "this week" and "the last 7 days" are
+# then the same days, and the preset clicked is the one marked.
+@pytest.mark.parametrize("calendar_day", ["sunday_early"], indirect=True)
 @pytest.mark.parametrize("width", [1440, 375])
-def test_any_two_periods_side_by_side_in_chinese(open_session, demo, width):
+def test_any_two_periods_side_by_side_in_chinese(calendar_day, open_session, demo, width):
     """A preset is one click; any dates are typed; bad dates are named on the page; every
     number still opens its leads."""
     session = open_session("gm", width=width)
@@ -136,6 +140,7 @@ def test_any_two_periods_side_by_side_in_chinese(open_session, demo, width):
     tab.locator("#compare").wait_for()
     tab.locator(".dcc-presets a[data-preset='week']").click()
     tab.locator(".dcc-presets a[data-preset='week'].active").wait_for()
+    assert tab.locator(".dcc-presets a.active").count() == 1
     _first, second = preset_periods("week", today=timezone.localdate())
     assert tab.locator("#f-second_from").input_value() == second.first.isoformat()
 

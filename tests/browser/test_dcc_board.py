@@ -19,7 +19,11 @@ from leads.models import CallOutcome
 from tests.browser.test_pages import FITS, STICKING_OUT, UNLABELLED_CONTROLS
 from tests.factories import make_lead, member
 
-pytestmark = pytest.mark.browser
+# The first hours of a month, when the UTC date is still yesterday, in the month before.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("calendar_day", ["month_start_early"], indirect=True),
+]
 
 
 def today_at(hour: int, minute: int = 0) -> datetime:
@@ -29,7 +33,7 @@ def today_at(hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def working_day(team):
+def working_day(calendar_day, team):
     """Three agents with Chinese names at work today: calls, a few reached, visits booked,
     one customer already in the showroom, one lead still waiting."""
     agents = [team.dcc_agent, team.dcc_agent_2, member(team.dealer, Role.DCC_AGENT)]

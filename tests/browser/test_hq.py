@@ -21,11 +21,15 @@ from tests.browser.test_pages import FITS, STICKING_OUT, UNLABELLED_CONTROLS
 from tests.conftest import build_team, grant
 from tests.factories import DealerFactory, make_lead
 
-pytestmark = pytest.mark.browser
+# The first hours of a month, when the UTC date is still in the month before.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("calendar_day", ["month_start_early"], indirect=True),
+]
 
 
 @pytest.fixture
-def month() -> Month:
+def month(calendar_day) -> Month:
     return Month.current().previous  # the demo's last full month
 
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from kpi.daily import build_daily_report, daily_report_xlsx, generate_due_reports, table_xlsx
 from kpi.models import DailyReport
@@ -76,3 +77,18 @@ def test_text_that_looks_like_a_formula_stays_text():
     sheet = book["t"]
     assert (sheet["A2"].value, sheet["A2"].data_type) == ("=cmd|' /C calc'!A0", "s")
     assert sheet["A3"].value == 3
+
+
+def test_the_report_command_keeps_a_report_only_when_asked(team, day_of_work, tmp_path):
+    out = io.StringIO()
+    call_command("report", dealer=team.dealer.code, day=DAY, stdout=out)
+    assert "lead_volume 3" in out.getvalue()
+    assert not DailyReport.objects.exists()  # shown, not kept
+    call_command("report", dealer=team.dealer.code, day=DAY, regenerate=True, stdout=out)
+    assert DailyReport.objects.get(dealer=team.dealer, day=DAY)
+    with pytest.raises(CommandError, match="outside the dates accepted"):
+        call_command("report", dealer=team.dealer.code, day=date(1, 1, 1), stdout=out)
+    today = timezone.localdate()  # the fixed clock's morning: the day is not over
+    with pytest.raises(CommandError, match="is kept from 21:00"):
+        call_command("report", dealer=team.dealer.code, day=today, regenerate=True, stdout=out)
+    assert DailyReport.objects.count() == 1

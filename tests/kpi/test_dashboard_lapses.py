@@ -68,7 +68,7 @@ def test_lapses_name_who_answered_late_and_who_has_overdue_tasks(team):
     assert list(rows)[-1] == "All"
 
 
-def test_the_dashboard_shows_them_and_links_supervisors_to_the_team_board(team, api):
+def test_the_dashboard_shows_them_and_links_supervisors_to_the_team_board(team, api, calendar_day):
     lead = make_lead(
         team.dealer, by=team.gm, owner=team.dcc_agent, at=timezone.now() - timedelta(days=1)
     )

@@ -21,7 +21,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
+from dcc.errors import InvalidInput
 from kpi.bottlenecks import find_bottlenecks
+from kpi.daily import generate_daily_report, generate_due_reports
 from kpi.dashboard import Month, Period, month_window
 from kpi.headquarters import kpi_dealer_ids, ranking
 from kpi.models import DailyReport, OrderTarget
@@ -245,6 +247,20 @@ def test_headquarters_ranks_its_dealers_and_maps_their_stages(team, dealers, api
     assert (flagged[0]["rate"], flagged[0]["brand"], flagged[0]["gap"]) == ("10.0%", "37.5%", -27.5)
 
 
+def test_the_heat_maps_legend_is_in_the_readers_words(team, dealers, api, settings):
+    """The colour scale's two ends are worded by the server, in the reader's language (no
+    untranslated "pp")."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    html = get(api(team.headquarters), "/dashboard/hq/", month="2026-05")
+    data = json.loads(re.search(r'id="dcc-heat-data"[^>]*>(.*?)</script>', html, re.S).group(1))
+    # Beijing's arrival rate is 12.5 points above the brand: the scale reaches 28 (-27.5).
+    assert data["reach"] == 28
+    assert data["labels"]["above"] == "高于品牌 28 个百分点"
+    assert data["labels"]["below"] == "低于品牌 28 个百分点"
+    script = (settings.BASE_DIR / "static/js/dashboard.js").read_text()
+    assert '" pp"' not in script and "data.labels.above" in script
+
+
 def test_the_metric_picker_ranks_on_another_metric(team, dealers, api):
     html = get(api(team.headquarters), "/dashboard/hq/", month="2026-05", metric="lead_volume")
     table = section(html, "ranking")
@@ -309,37 +325,62 @@ def day_of_work(team):
             )
 
 
-def test_the_daily_report_is_generated_when_none_was_kept_and_then_kept(team, day_of_work, api):
+def test_a_day_without_a_kept_report_is_computed_and_nothing_is_written(team, day_of_work, api):
+    """A read never writes: the figures are computed for the viewer and kept by nobody."""
     client = api(team.gm)
     html = get(client, "/dashboard/daily/", date="2026-05-12")
-    assert "this one was generated now" in html
-    kept = DailyReport.objects.get(dealer=team.dealer, day=date(2026, 5, 12))
+    assert "these figures are computed now" in html
     day = section(html, "day_kpis")
-    total = kept.content["day_kpis"]["total"]["metrics"]
-    assert total["lead_volume"]["value"] == 3
-    assert total["contact_rate"]["numerator"] == 2
     assert cells(day, '<th scope="row">Lead volume') == ["3", "3"]  # the day, the month
     assert cells(day, '<th scope="row">Contact rate') == ["66.7%", "66.7%"]  # 2 of 3
     agents = section(html, "agents")
     assert cells(agents, str(team.dcc_agent))[0] == "3"
     assert "1 lead of the day missed its first-response SLA." in html
+    for day_asked in ("2026-05-12", "2026-05-11", "2000-01-01"):
+        get(client, "/dashboard/daily/", date=day_asked)
+        assert client.get("/dashboard/daily/xlsx/", {"date": day_asked}).status_code == 200
+    assert not DailyReport.objects.exists()
+    # What the ledger says now, the next time too: a lead entered since counts.
+    make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 12, 15))
+    again = section(get(client, "/dashboard/daily/", date="2026-05-12"), "day_kpis")
+    assert cells(again, '<th scope="row">Lead volume') == ["4", "4"]
 
-    again = get(client, "/dashboard/daily/", date="2026-05-12")
-    assert "this one was generated now" not in again
-    assert "As generated on" in again
-    assert DailyReport.objects.filter(dealer=team.dealer).count() == 1
 
-
-def test_the_daily_report_shows_what_was_kept(team, day_of_work, api):
-    """Kept as sent: a lead entered afterwards does not change it."""
+def test_todays_report_is_the_days_final_one_kept_in_the_evening(team, api, fixed_clock):
+    """Opened in the morning, today's report shows the figures so far and is not kept; the
+    evening job keeps the day's final figures, leads of the afternoon included."""
+    fixed_clock.move_to(at(5, 12, 9))
+    make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 12, 8))
     client = api(team.gm)
-    get(client, "/dashboard/daily/", date="2026-05-12")
+    morning = get(client, "/dashboard/daily/", date="2026-05-12")
+    assert "The day is not over: these are its figures so far, as of 09:00." in morning
+    assert cells(section(morning, "day_kpis"), '<th scope="row">Lead volume')[0] == "1"
+    assert not DailyReport.objects.exists()
+    with pytest.raises(InvalidInput):  # nor can anything else keep it before the evening
+        generate_daily_report(dealer=team.dealer, day=date(2026, 5, 12))
+    make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 12, 15))
+    fixed_clock.move_to(at(5, 12, 21).replace(minute=5))
+    assert generate_due_reports() == 1
+    kept = DailyReport.objects.get(dealer=team.dealer, day=date(2026, 5, 12))
+    assert kept.content["day_kpis"]["total"]["metrics"]["lead_volume"]["value"] == 2
+    evening = get(client, "/dashboard/daily/", date="2026-05-12")
+    assert "As generated on 2026-05-12 21:05." in evening
+    assert cells(section(evening, "day_kpis"), '<th scope="row">Lead volume')[0] == "2"
+
+
+def test_the_daily_report_shows_what_was_kept(team, day_of_work, api, fixed_clock):
+    """Kept as sent: a lead entered afterwards does not change it."""
+    fixed_clock.move_to(at(5, 12, 22))
+    assert generate_due_reports() == 1
+    fixed_clock.move_to(at(5, 13, 9))
+    client = api(team.gm)
     make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 12, 15))
     day = section(get(client, "/dashboard/daily/", date="2026-05-12"), "day_kpis")
     assert cells(day, '<th scope="row">Lead volume') == ["3", "3"]
+    assert DailyReport.objects.count() == 1
 
 
-def test_the_daily_report_defaults_to_yesterday(team, api):
+def test_the_daily_report_defaults_to_yesterday(team, api, calendar_day):
     html = get(api(team.gm), "/dashboard/daily/")
     yesterday = timezone.localdate() - timedelta(days=1)
     assert f"Daily report {yesterday.isoformat()}" in html
@@ -352,9 +393,9 @@ def test_a_day_it_cannot_show_says_so(team, api, when):
 
 def test_the_daily_report_downloads_as_xlsx(team, day_of_work, api):
     client = api(team.gm)
-    html = get(client, "/dashboard/daily/", date="2026-05-12")  # generated and kept
+    html = get(client, "/dashboard/daily/", date="2026-05-12")
     link = re.search(r'href="(/dashboard/daily/xlsx/\?[^"]+)"', html).group(1)
-    response = client.get(unescape(link))  # the kept one, read back from the database
+    response = client.get(unescape(link))
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX
     assert f"{team.dealer.code}-daily-2026-05-12.xlsx" in response["Content-Disposition"]
@@ -369,9 +410,67 @@ def test_each_dealer_reads_its_own_daily_report(team, other_team, day_of_work, a
     html = get(api(other_team.gm), "/dashboard/daily/", date="2026-05-12")
     assert cells(section(html, "day_kpis"), '<th scope="row">Lead volume') == ["0", "0"]
     assert str(team.dcc_agent) not in html
-    assert DailyReport.objects.get(dealer=other_team.dealer).content["dealer"] == (
-        other_team.dealer.code
-    )
+    generate_daily_report(dealer=team.dealer, day=date(2026, 5, 12))
+    html = get(api(other_team.gm), "/dashboard/daily/", date="2026-05-12")
+    assert cells(section(html, "day_kpis"), '<th scope="row">Lead volume') == ["0", "0"]
+    assert "As generated on" not in html  # the other dealer's kept report is not theirs
+
+
+# ---------------------------------------------------------------- dates out of range
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "message"),
+    [
+        ("/dashboard/daily/", {"date": "0001-01-01"}, "“Day”: 0001-01-01 is outside"),
+        ("/dashboard/daily/", {"date": "9999-12-31"}, "“Day”: 9999-12-31 is outside"),
+        ("/dashboard/daily/xlsx/", {"date": "0001-01-01"}, "“Day”: 0001-01-01 is outside"),
+        ("/dashboard/", {"month": "0001-01"}, "“Month”: 0001-01-01 is outside"),
+        ("/dashboard/", {"month": "9999-12"}, "“Month”: 9999-12-01 is outside"),
+        ("/dashboard/", {"mode": "compare", "other": "0001-01"}, "“Month”: 0001-01-01 is"),
+        ("/dashboard/", {"mode": "compare", "month": "9999-12"}, "“Month”: 9999-12-01 is"),
+        ("/dashboard/export/", {"table": "agents", "month": "0001-01"}, "“Month”: 0001-01-01"),
+        ("/dashboard/scores/", {"month": "9999-12"}, "“Month”: 9999-12-01 is outside"),
+        ("/dashboard/leads/", {"measure": "leads", "from": "0001-01-01", "to": "0001-01-02"},
+         "“From”: 0001-01-01 is outside"),
+        ("/dashboard/leads/", {"measure": "leads", "from": "2026-05-01", "to": "9999-12-31"},
+         "“To”: 9999-12-31 is outside"),
+    ],
+)  # fmt: skip
+def test_dates_out_of_range_are_named_on_the_page(team, api, path, params, message):
+    response = api(team.gm).get(path, params)
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert message in html
+    assert "the dates accepted (2000-01-01 to" in html
+    assert not DailyReport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"month": "0001-01"}, "“Month”: 0001-01-01 is outside"),
+        ({"month": "9999-12"}, "“Month”: 9999-12-01 is outside"),
+        ({"range": "days", "from": "0001-01-01", "to": "0001-01-31"},
+         "“From”: 0001-01-01 is outside"),
+        ({"range": "days", "from": "2026-05-01", "to": "9999-12-31"},
+         "“To”: 9999-12-31 is outside"),
+    ],
+)  # fmt: skip
+def test_headquarters_names_a_date_out_of_range(team, dealers, api, params, message):
+    response = api(team.headquarters).get("/dashboard/hq/", params)
+    assert response.status_code == 422
+    assert message in unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("group", ["0001-01-01", "9999-12-31"])
+def test_a_drill_down_group_out_of_range_is_no_group(team, api, group):
+    query = {"measure": "leads", "from": "2026-05-01", "to": "2026-05-31", "by": "day"}
+    response = api(team.gm).get("/dashboard/leads/", {**query, "group": group})
+    assert response.status_code == 400
+    assert "Not a group of this dimension." in response.content.decode()
+    huge = {**query, "by": "agent", "group": "9223372036854775808"}
+    assert api(team.gm).get("/dashboard/leads/", huge).status_code == 400
 
 
 # ---------------------------------------------------------------- the dashboard's tables as XLSX
@@ -418,6 +517,51 @@ def test_the_scorecards_rank_each_role_by_points(team, small_may, api):
     # One order (+5), and L1's follow-up handed over to them still open (−1).
     assert con[:3] == ["1", "4", "1"] == ["1", str(cards[team.consultant.username].points), "1"]
     assert agents.index(team.dcc_agent.username) < agents.index(team.dcc_agent_2.username)
+
+
+@pytest.mark.parametrize(
+    ("who", "colleague", "role"),
+    [
+        ("dcc_agent", "dcc_agent_2", "dcc_agent"),
+        ("dcc_agent_2", "dcc_agent", "dcc_agent"),
+        ("consultant", "consultant_2", "consultant"),
+    ],
+)
+def test_people_on_the_line_see_their_own_scorecard_only(team, small_may, api, who, colleague,
+                                                         role):  # fmt: skip
+    person, other = getattr(team, who), getattr(team, colleague)
+    client = api(person)
+    home = client.get("/", follow=True).content.decode()
+    assert 'href="/dashboard/scores/mine/">My scorecard</a>' in home  # from the menu
+    html = get(client, "/dashboard/scores/mine/", month="2026-05")
+    assert "My scorecard 2026-05" in html
+    card = next(
+        c for c in scorecards(dealer=team.dealer, month=MAY.first) if c.person.pk == person.pk
+    )
+    mine = cells(section(html, f"scores-{role}"), f'data-person="{person.username}"')
+    assert mine[:2] == [str(card.rank), str(card.points)]
+    assert f'data-person="{other.username}"' not in html and str(other) not in html
+    assert html.count("data-person=") == 1
+    assert 'href="/dashboard/"' not in html  # the dashboard is not theirs
+    # Everyone's scorecards stay refused.
+    assert client.get("/dashboard/scores/", {"month": "2026-05"}).status_code == 403
+
+
+def test_owner_operations_see_their_own_scorecard(team, api):
+    html = get(api(team.owner_ops), "/dashboard/scores/mine/")
+    assert f'data-person="{team.owner_ops.username}"' in html
+    assert html.count("data-person=") == 1
+
+
+def test_managers_have_everyones_scorecards_not_a_menu_entry_of_their_own(team, api):
+    client = api(team.gm)
+    response = client.get("/dashboard/scores/mine/", {"month": "2026-05"})
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/scores/?month=2026-05"
+    assert "My scorecard" not in client.get("/", follow=True).content.decode()
+    refused = api(team.platform_specialist).get("/dashboard/scores/mine/")
+    assert refused.status_code == 403
+    assert "there is no scorecard of yours" in refused.content.decode()
 
 
 # ---------------------------------------------------------------- who sees the pages

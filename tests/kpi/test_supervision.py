@@ -306,7 +306,7 @@ def part_links(html: str, agent: str) -> list[str]:
     return [unescape(href) for href in re.findall(r'<a href="([^"]+)"', chunk)]
 
 
-def test_the_page_shows_each_agent_today_and_this_month(team, api, today):
+def test_the_page_shows_each_agent_today_and_this_month(team, api, calendar_day, today):
     response = api(team.dcc_supervisor).get("/dashboard/dcc/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -318,7 +318,7 @@ def test_the_page_shows_each_agent_today_and_this_month(team, api, today):
     assert 'hx-trigger="every 60s"' in html
 
 
-def test_the_first_response_opens_the_leads_behind_it(team, api, today):
+def test_the_first_response_opens_the_leads_behind_it(team, api, calendar_day, today):
     client = api(team.dcc_supervisor)
     html = client.get("/dashboard/dcc/").content.decode()
     on_time, leads = part_links(html, team.dcc_agent.username)[:2]  # today's

@@ -21,6 +21,7 @@ from kpi import measures
 from kpi.dashboard import (
     FUNNEL,
     Month,
+    Period,
     dimension_choices,
     dimension_name,
     drill_query,
@@ -166,6 +167,56 @@ def test_the_funnel_shows_the_registrys_numbers_against_the_month_before(team, a
     assert "dcc-funnel-data" in html  # the chart's data, drawn by ECharts
 
 
+def test_a_rate_above_100_percent_says_why_beside_it(team, api, ledger):
+    period = page(api(team.gm), month="2026-05")
+    arrived = section(period, "funnel").split('data-step="arrived"', 1)[1].split("</tr>", 1)[0]
+    assert "150.0%" in arrived
+    assert "Above 100 %: the period's events include leads created before it" in unescape(arrived)
+    # No such note beside a rate of 100 % or less.
+    contacted = section(period, "funnel").split('data-step="contacted"', 1)[1].split("</tr>")[0]
+    assert "dcc-above-whole" not in contacted
+    cohort = page(api(team.gm), month="2026-05", view="cohort")
+    assert "the period's events include leads created before it" not in unescape(cohort)
+
+
+def test_the_funnels_arrival_step_and_the_arrival_rate_say_what_they_are_shares_of(
+    team, api, ledger
+):
+    html = unescape(page(api(team.gm), month="2026-05"))
+    assert "arrivals of appointments. The Arrival rate of the daily report" in html
+    daily = unescape(api(team.gm).get("/dashboard/daily/", {"date": "2026-05-06"}).content.decode())
+    assert "Arrival rate: arrivals of all leads (the dashboard funnel's arrival step" in daily
+
+
+def test_a_month_under_way_is_compared_with_the_same_days_of_the_month_before(
+    team, api, calendar_day
+):
+    today = timezone.localdate()
+    this = Month.of(today)
+    before = this.previous
+    same_last = min(before.first.replace(day=min(today.day, before.last.day)), before.last)
+    zone = timezone.get_current_timezone()
+    # One lead on the first of each month; one late in the month before, after its same days
+    # unless the month before is no longer than the days gone by.
+    for day in (this.first, before.first, before.last):
+        make_lead(team.dealer, by=team.gm, owner=team.dcc_agent,
+                  at=datetime.combine(day, datetime.min.time(), zone))  # fmt: skip
+    html = unescape(page(api(team.gm)))
+    assert f"Funnel {this} so far, against the same days of {before}" in html
+    so_far, same_days = Period(this.first, today), Period(before.first, same_last)
+    assert (
+        f"{so_far} against {same_days}: a month under way is compared with as many days of"
+        " the month before"
+    ) in html
+    leads = row(section(html, "funnel"), 'data-step="leads"')
+    assert leads[0][1] == "1"
+    assert leads[1][1] == ("2" if same_last == before.last else "1")
+    # A past month is compared with the whole month before it.
+    past = unescape(page(api(team.gm), month=str(before)))
+    assert f"Funnel {before}, against {before.previous}" in past
+    assert "so far" not in past
+
+
 def test_the_channel_and_agent_tables_show_the_registrys_numbers(team, api, ledger):
     html = page(api(team.gm), month="2026-05")
     autohome = row(section(html, "channels"), '<th scope="row">Autohome</th>')
@@ -265,10 +316,10 @@ def test_the_drill_down_never_lists_another_dealers_leads(team, other_team, api,
 # ---------------------------------------------------------------- month, view, compare
 
 
-def test_the_month_defaults_to_this_month_and_switches(team, api, ledger):
+def test_the_month_defaults_to_this_month_and_switches(team, api, ledger, calendar_day):
     client = api(team.gm)
     html = page(client)
-    assert f'value="{Month.current()}"' in html
+    assert f'value="{calendar_day.strftime("%Y-%m")}"' in html
     html = page(client, month="2026-04")
     assert "Funnel 2026-04, against 2026-03" in html
     april = section(html, "funnel")
@@ -437,8 +488,14 @@ def test_the_presets_are_pairs_of_months_weeks_and_seven_days():
     assert preset_periods("week", today=date(2026, 5, 10))[1].first == date(2026, 5, 4)
 
 
+def active_preset(html: str) -> str | None:
+    active = re.findall(r'<a class="btn btn-sm btn-secondary active"[^>]*data-preset="(\w+)"', html)
+    assert len(active) <= 1, active
+    return active[0] if active else None
+
+
 @pytest.mark.parametrize("preset", ["month", "week", "7days"])
-def test_a_preset_is_one_click_and_fills_the_form(team, api, ledger, preset):
+def test_a_preset_is_one_click_and_fills_the_form(team, api, ledger, preset, calendar_day):
     client = api(team.gm)
     html = compare_page(client, preset=preset)
     first, second = preset_periods(preset, today=timezone.localdate())
@@ -446,17 +503,42 @@ def test_a_preset_is_one_click_and_fills_the_form(team, api, ledger, preset):
     for field, day in (("first_from", first.first), ("first_to", first.last),
                        ("second_from", second.first), ("second_to", second.last)):  # fmt: skip
         assert f'name="{field}" value="{day.isoformat()}"' in html
-    active = re.search(r'<a class="btn btn-sm btn-secondary active"[^>]*data-preset="(\w+)"', html)
-    assert active.group(1) == preset
+    assert active_preset(html) == preset
     # The other presets are links on the page.
     for other in ("month", "week", "7days"):
         assert f"preset={other}" in html
+    # The form carries the preset: sent again as it is, the same preset stays marked.
+    assert f'name="preset" value="{preset}"' in html
+    dates = {
+        "first_from": first.first.isoformat(),
+        "first_to": first.last.isoformat(),
+        "second_from": second.first.isoformat(),
+        "second_to": second.last.isoformat(),
+    }
+    assert active_preset(compare_page(client, preset=preset, **dates)) == preset
+    # Dates changed by hand are no preset any more.
+    edited = compare_page(client, preset=preset, **{**dates, "first_from": dates["first_to"]})
+    assert active_preset(edited) is None
 
 
-def test_compare_defaults_to_this_month_against_the_last(team, api, ledger):
+def test_on_a_sunday_this_week_is_marked_when_chosen_not_the_last_7_days(
+    team, api, ledger, fixed_clock
+):
+    fixed_clock.move_to(datetime(2026, 12, 6, 10, tzinfo=SHANGHAI))  # a Sunday
+    client = api(team.gm)
+    assert preset_periods("week", today=timezone.localdate()) == preset_periods(
+        "7days", today=timezone.localdate()
+    )
+    assert active_preset(compare_page(client, preset="week")) == "week"
+    assert active_preset(compare_page(client, preset="7days")) == "7days"
+
+
+def test_compare_defaults_to_this_month_against_the_last(team, api, ledger, calendar_day):
     html = compare_page(api(team.gm))
     this = Month.current()
+    assert this.first == calendar_day.date().replace(day=1)
     assert f"{this.previous} and {this} side by side" in html
+    assert active_preset(html) == "month"
 
 
 @pytest.mark.parametrize(
@@ -471,6 +553,10 @@ def test_compare_defaults_to_this_month_against_the_last(team, api, ledger):
          "“Second period, to” is before “Second period, from”."),
         ({"first_from": "2025-04-27"}, "first_to",
          "From “First period, from” to “First period, to” is 367 days: choose at most 366."),
+        ({"first_from": "0001-01-01"}, "first_from",
+         "“First period, from”: 0001-01-01 is outside the dates accepted (2000-01-01 to"),
+        ({"second_to": "9999-12-31"}, "second_to",
+         "“Second period, to”: 9999-12-31 is outside the dates accepted (2000-01-01 to"),
     ],
 )  # fmt: skip
 def test_bad_dates_are_answered_on_the_page_naming_the_field(team, api, ledger, fields, field,
