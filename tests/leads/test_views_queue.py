@@ -126,6 +126,39 @@ def test_new_leads_show_the_countdown_and_the_customer(team: Team):
     assert f"/leads/{lead.pk}/" in html
 
 
+@pytest.mark.parametrize(
+    ("late", "english", "chinese"),
+    [
+        (timedelta(hours=18, minutes=3, seconds=16), "18 h overdue", "逾期 18 小时"),
+        (timedelta(minutes=42, seconds=5), "42 min overdue", "逾期 42 分钟"),
+        (timedelta(days=1, hours=2), "1 day overdue", "逾期 1 天"),
+        (timedelta(days=3, hours=23), "3 days overdue", "逾期 3 天"),
+    ],
+)
+def test_an_overdue_countdown_says_how_long_overdue(team: Team, late, english, chinese):
+    lead = make_lead(team.dealer, owner=team.dcc_agent)
+    Lead.objects.filter(pk=lead.pk).update(sla_deadline=timezone.now() - late)
+    client = login(team.dcc_agent)
+
+    for language, said in (("en", english), ("zh-hans", chinese)):
+        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+        html = section(client.get("/queue/"), "new-leads")
+        clock = re.search(r'<span class="dcc-countdown[^>]*>([^<]*)</span>', html)
+        assert clock and clock.group(1) == said, html
+        assert "dcc-overdue" in clock.group(0)
+        # The live script gets the same phrases to say it again every second.
+        assert "{n}" in clock.group(0)
+
+
+def test_time_left_is_a_clock_from_the_first_paint(team: Team):
+    lead = make_lead(team.dealer, owner=team.dcc_agent)
+    Lead.objects.filter(pk=lead.pk).update(
+        sla_deadline=timezone.now() + timedelta(hours=1, minutes=5, seconds=30)
+    )
+    html = section(login(team.dcc_agent).get("/queue/"), "new-leads")
+    assert re.search(r'<span class="dcc-countdown[^>]*>1:05:(29|30)</span>', html), html
+
+
 def test_only_my_new_leads_at_this_dealer(team: Team, other_team: Team):
     mine = make_lead(team.dealer, owner=team.dcc_agent)
     colleagues = make_lead(team.dealer, owner=team.dcc_agent_2)
