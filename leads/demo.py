@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import Brand, Dealer, Membership, Region, Staff
 from accounts.roles import Role
 from leads import actions
-from leads.defaults import set_up_dealer
+from leads.defaults import DEFAULT_CHANNELS, set_up_dealer
 from leads.models import Channel, HandoffReason, Lead
 from leads.stages import Grade
 
@@ -89,6 +90,7 @@ def load_demo(*, leads_per_dealer: int = 300, seed: int = 2026) -> DemoResult:
         logins: list[tuple[str, str]] = []
         for index, dealer in enumerate(dealers):
             set_up_dealer(dealer)
+            _name_channels_in_chinese(dealer)
             suffix = "" if index == 0 else f"_{dealer.code.lower()}"
             for username, name, roles in DEMO_STAFF:
                 staff = _staff(username + suffix, name if index == 0 else name + "(苏)")
@@ -105,6 +107,16 @@ def load_demo(*, leads_per_dealer: int = 300, seed: int = 2026) -> DemoResult:
         with transaction.atomic():  # one commit per dealer, not one per action
             total += _demo_history(dealer, rng, leads_per_dealer)
     return DemoResult(dealers=dealers, leads=total, logins=logins)
+
+
+def _name_channels_in_chinese(dealer: Dealer) -> None:
+    """The demo dealers are Chinese and name their channels as they say them (汽车之家, 400热线),
+    as a real dealer keeps its own names; a channel the dealer renamed keeps its name."""
+    with translation.override("zh-hans"):
+        for code, default, *_rest in DEFAULT_CHANNELS:
+            Channel.objects.filter(dealer=dealer, code=code, name=default).update(
+                name=gettext(default)
+            )
 
 
 def _demo_history(dealer: Dealer, rng: random.Random, leads_per_dealer: int) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
@@ -285,6 +286,8 @@ class LeadEntryForm(StyledForm):
     def __init__(self, *args, dealer: Dealer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["channel"].queryset = Channel.objects.filter(dealer=dealer, is_active=True)
+        # Default names are stored as their English source and shown translated.
+        self.fields["channel"].label_from_instance = lambda channel: gettext(channel.name)
         self.fields["mobile"].widget.attrs.update(inputmode="tel", autocomplete="off")
 
     def action_kwargs(self) -> dict:
