@@ -277,7 +277,17 @@ class LeadEntryForm(StyledForm):
     """Manual entry by marketing (or anyone who may enter leads)."""
 
     mobile = forms.CharField(label=_("Mobile"), max_length=40)
-    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=100,
+        help_text=_("Up to 100 characters."),
+        error_messages={
+            "max_length": _(
+                "The name is too long: at most %(limit_value)d characters (it has %(show_value)d)."
+            )
+        },
+    )
     channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.none())
     car_model = forms.CharField(label=_("Model of interest"), required=False, max_length=100)
     city = forms.CharField(label=_("City"), required=False, max_length=64)

@@ -226,3 +226,13 @@ def test_an_overdue_countdown_says_how_long_overdue(open_session, team, language
     agent.goto(f"/leads/{lead.pk}/")
     agent.page.clock.run_for(2000)
     assert agent.page.locator("#lead-body .dcc-countdown").text_content() == said
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_a_very_long_search_keeps_the_page_to_the_screens_width(open_session, team, width):
+    manager = open_session(team.sales_manager.username, width=width)
+    manager.goto("/search/?q=" + "x" * 3000)
+    heading = manager.page.get_by_role("heading", level=1)
+    assert "xxx" in heading.inner_text()
+    assert manager.page.evaluate(FITS), manager.page.evaluate(STICKING_OUT)
+    manager.screenshot(f"search-long-{width}")
