@@ -203,6 +203,34 @@ def test_overdue_and_due_today_sections(team: Team):
     assert 'data-testid="overdue-count">1<' in response.content.decode()
 
 
+def test_the_coming_week_is_shown_below_today(team: Team, calendar_day):
+    """Owner operations plans the week's return visits: today's, then the next seven days',
+    nothing later."""
+    now = timezone.now()
+    ops = team.owner_ops
+    due = {
+        "yesterday": now - timedelta(days=1),
+        "today": end_of_day() - timedelta(seconds=1),
+        "tomorrow": end_of_day() + timedelta(hours=10),
+        "in_six_days": now + timedelta(days=6),
+        "in_nine_days": now + timedelta(days=9),
+    }
+    leads = {}
+    for label, at in due.items():
+        lead = make_lead(team.dealer, owner=team.consultant, name=label)
+        Task.objects.create(
+            dealer=team.dealer, lead=lead, assignee=ops, kind=TaskKind.RETURN_VISIT, due_at=at
+        )
+        leads[label] = lead.pk
+    response = login(ops).get("/queue/")
+
+    assert lead_ids(section(response, "overdue")) == [leads["yesterday"]]
+    assert lead_ids(section(response, "due-today")) == [leads["today"]]
+    coming = section(response, "coming")
+    assert lead_ids(coming) == [leads["tomorrow"], leads["in_six_days"]]
+    assert "Return visit" in coming
+
+
 def test_overdue_tasks_are_ordered_oldest_first(team: Team):
     now = timezone.now()
     recent = contacted(team, follow_up_at=now - timedelta(hours=1))
