@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     roles = request.roles
     if roles & {Role.DCC_AGENT, Role.OWNER_OPS}:
         return redirect("queue")
-    if Role.CONSULTANT in roles:
+    if roles & {Role.CONSULTANT, Role.SHOWROOM_MANAGER}:  # the manager runs the floor
         return redirect("showroom")
     if roles & SUPERVISORS:
         return redirect("team")

@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -28,6 +29,7 @@ from accounts.models import Dealer, Staff
 from dcc.errors import Conflict, InvalidInput
 from intake import imports
 from intake.history import check_importer
+from intake.mapping import PRESETS
 from intake.models import ImportJob, ImportStatus
 from leads.models import Channel
 
@@ -157,6 +159,23 @@ def job_path(job: ImportJob) -> Path:
     return Path(settings.DCC_IMPORT_DIR) / job.upload
 
 
+def lacks_channel(upload: Upload, columns: Collection[str]) -> bool:
+    """Whether no row can have a channel: the file's mapped `columns` hold none, none was
+    chosen with the upload and its preset names none. Every row would then be rejected."""
+    preset = PRESETS.get(upload.preset) if upload.preset else None
+    return (
+        upload.channel_id is None and not (preset and preset.channel) and "channel" not in columns
+    )
+
+
+def no_channel_message() -> str:
+    return _(
+        "The file has no channel column and no channel was chosen for the import: every row "
+        "would be rejected. Choose the column that holds the channel, or upload the file again "
+        "and choose its channel."
+    )
+
+
 def start_upload(
     *,
     upload: Upload,
@@ -164,12 +183,16 @@ def start_upload(
     by: Staff,
     dry_run: bool,
     saved_mapping: str | None = None,
+    columns: Collection[str] | None = None,
 ) -> ImportJob:
     """Start importing a stored upload (a dry run or for real) in the background.
-    `saved_mapping` overrides the one chosen at upload (the person edited the mapping)."""
+    `saved_mapping` overrides the one chosen at upload (the person edited the mapping);
+    `columns`, the fields the file's columns fill, refuse an import that could create nothing."""
     channel = Channel.objects.filter(pk=upload.channel_id, dealer=dealer).first()
     if upload.channel_id and channel is None:
         raise InvalidInput(_("Unknown channel."), code="unknown_channel", field="channel")
+    if not dry_run and columns is not None and lacks_channel(upload, columns):
+        raise InvalidInput(no_channel_message(), code="no_channel", field="channel")
     with transaction.atomic():
         job = imports.start_import(
             dealer=dealer,
@@ -187,11 +210,21 @@ def start_upload(
     return job
 
 
+def writes_anything(job: ImportJob) -> bool:
+    """Whether a finished run created or updated a lead (a dry run: would have)."""
+    return job.created + job.touched > 0
+
+
 def import_for_real(*, job: ImportJob, by: Staff) -> ImportJob:
     """A new, real import of a finished dry run's file, with the same choices."""
     check_importer(by, job.dealer)
     if not job.dry_run or job.status != ImportStatus.DONE:
         raise Conflict(_("Only a finished dry run can be imported for real."), code="not_dry_run")
+    if not writes_anything(job):
+        raise Conflict(
+            _("The dry run would write no lead: there is nothing to import."),
+            code="nothing_to_import",
+        )
     path = job_path(job)
     if not job.upload or not path.is_file():
         raise InvalidInput(_("The uploaded file is no longer kept; upload it again."))

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -101,6 +102,12 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     saved = selectors.saved_mapping(request.dealer, upload.saved_mapping)
     preview = selectors.preview_file(upload.path, preset=upload.preset, saved=saved)
     form = MappingForm(request.POST or None, headers=preview.headers, detected=preview.detected)
+    no_channel = preview.mapping is not None and uploads.lacks_channel(upload, preview.detected)
+    if no_channel:
+        for row in preview.rows:
+            row.error = row.error or _(
+                "No channel: name one in the channel column or choose the import's channel."
+            )
     if request.method == "POST" and preview.headers and form.is_valid():
         try:
             job = _start(request, upload, form)
@@ -114,7 +121,13 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "intake/preview.html",
-        {"upload": upload, "preview": preview, "form": form},
+        {
+            "upload": upload,
+            "preview": preview,
+            "form": form,
+            "no_channel": no_channel,
+            "no_channel_message": uploads.no_channel_message(),
+        },
         status=422 if form.errors else 200,
     )
 
@@ -134,6 +147,7 @@ def _start(request: HttpRequest, upload: uploads.Upload, form: MappingForm) -> I
         by=request.user,
         dry_run=request.POST.get("run") != "import",
         saved_mapping=saved_mapping,
+        columns=form.chosen().keys(),
     )
 
 
@@ -158,6 +172,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
         if finished
         else None,
         "file_kept": bool(job.upload) and uploads.job_path(job).is_file(),
+        "writes_anything": uploads.writes_anything(job),
     }
     return render(request, "intake/job.html", context)
 

@@ -9,14 +9,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import Brand, Dealer, Membership, Region, Staff
 from accounts.roles import Role
 from leads import actions
-from leads.defaults import set_up_dealer
+from leads.assignment import is_pool_lead
+from leads.defaults import DEFAULT_CHANNELS, set_up_dealer
 from leads.models import Channel, HandoffReason, Lead
-from leads.stages import Grade
+from leads.stages import Grade, Stage
 
 DEMO_PASSWORD = "dcc-demo-2026"
 
@@ -47,14 +49,29 @@ GIVEN = (
 )
 CAR_MODELS = ["星途 S7", "星途 SUV X5", "星途 EV3", "星途 MPV M8"]
 FRESH_LEADS = 12
+# Of the fresh leads, the first few came in while every agent was busy: the DCC supervisor
+# holds them in the pool, for an agent to claim from the queue.
+POOL_LEADS = 3
 MOBILE_PREFIXES = ["138", "139", "136", "150", "151", "186", "187", "158", "177", "199"]
 
 
 @dataclass
 class DemoResult:
     dealers: list[Dealer]
-    leads: int
+    leads: int  # loaded by this run (none when the dealers were already full)
     logins: list[tuple[str, str]]
+    total: int = 0  # the demo dealers' leads in all
+    still_new: int = 0  # of those, waiting for their first call
+    in_pool: int = 0  # of those, held for an agent to claim
+
+    def summary(self) -> str:
+        """What was loaded, in numbers that match what the screens then show."""
+        codes = ", ".join(dealer.code for dealer in self.dealers)
+        return (
+            f"Demo: {codes}; {self.leads} leads loaded ({self.total} in all), "
+            f"{self.still_new} still new (waiting for their first call), "
+            f"{self.in_pool} of them in the pool for agents to claim."
+        )
 
 
 def _staff(username: str, name: str) -> Staff:
@@ -89,6 +106,7 @@ def load_demo(*, leads_per_dealer: int = 300, seed: int = 2026) -> DemoResult:
         logins: list[tuple[str, str]] = []
         for index, dealer in enumerate(dealers):
             set_up_dealer(dealer)
+            _name_channels_in_chinese(dealer)
             suffix = "" if index == 0 else f"_{dealer.code.lower()}"
             for username, name, roles in DEMO_STAFF:
                 staff = _staff(username + suffix, name if index == 0 else name + "(苏)")
@@ -104,7 +122,25 @@ def load_demo(*, leads_per_dealer: int = 300, seed: int = 2026) -> DemoResult:
     for dealer in dealers:
         with transaction.atomic():  # one commit per dealer, not one per action
             total += _demo_history(dealer, rng, leads_per_dealer)
-    return DemoResult(dealers=dealers, leads=total, logins=logins)
+    waiting = Lead.objects.filter(dealer__in=dealers, stage=Stage.NEW)
+    return DemoResult(
+        dealers=dealers,
+        leads=total,
+        logins=logins,
+        total=Lead.objects.filter(dealer__in=dealers).count(),
+        still_new=waiting.count(),
+        in_pool=sum(is_pool_lead(lead) for lead in waiting.filter(first_response_at__isnull=True)),
+    )
+
+
+def _name_channels_in_chinese(dealer: Dealer) -> None:
+    """The demo dealers are Chinese and name their channels as they say them (汽车之家, 400热线),
+    as a real dealer keeps its own names; a channel the dealer renamed keeps its name."""
+    with translation.override("zh-hans"):
+        for code, default, *_rest in DEFAULT_CHANNELS:
+            Channel.objects.filter(dealer=dealer, code=code, name=default).update(
+                name=gettext(default)
+            )
 
 
 def _demo_history(dealer: Dealer, rng: random.Random, leads_per_dealer: int) -> int:
@@ -118,7 +154,8 @@ def _demo_history(dealer: Dealer, rng: random.Random, leads_per_dealer: int) -> 
             if fresh
             else timedelta(days=rng.triangular(0.2, 90, 5))
         )
-        _demo_lead(dealer, rng, age=age, untouched=fresh)
+        pooled = index < POOL_LEADS
+        _demo_lead(dealer, rng, age=age, untouched=fresh, pooled=pooled)
     return missing
 
 
@@ -128,8 +165,11 @@ def _people(dealer: Dealer, role: Role) -> list[Staff]:
     )
 
 
-def _demo_lead(dealer: Dealer, rng: random.Random, *, age: timedelta, untouched: bool) -> None:
-    """One lead taken through a plausible history, each step a real action, backdated."""
+def _demo_lead(
+    dealer: Dealer, rng: random.Random, *, age: timedelta, untouched: bool, pooled: bool = False
+) -> None:
+    """One lead taken through a plausible history, each step a real action, backdated.
+    A `pooled` lead is held by the DCC supervisor and waits in the pool."""
     now = timezone.now()
     channels = list(Channel.objects.filter(dealer=dealer).exclude(code="walk_in"))
     platform = _people(dealer, Role.PLATFORM_SPECIALIST)[0]
@@ -149,9 +189,12 @@ def _demo_lead(dealer: Dealer, rng: random.Random, *, age: timedelta, untouched:
         name=rng.choice(SURNAMES)
         + rng.choice(["先生", "女士", rng.choice(GIVEN) + rng.choice(GIVEN)]),
         car_model=rng.choice(CAR_MODELS),
+        owner=supervisor if pooled else None,
         at=at,
     )
     lead = intake.lead
+    if pooled:
+        return
     if not intake.created or ((now - at) < timedelta(hours=2) and rng.random() < 0.7):
         return  # still waiting for its first call
     agent = lead.owner

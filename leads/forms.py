@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django import forms
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Membership, Staff
@@ -304,7 +305,17 @@ class LeadEntryForm(StyledForm):
     """Manual entry by marketing (or anyone who may enter leads)."""
 
     mobile = forms.CharField(label=_("Mobile"), max_length=40)
-    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=100,
+        help_text=_("Up to 100 characters."),
+        error_messages={
+            "max_length": _(
+                "The name is too long: at most %(limit_value)d characters (it has %(show_value)d)."
+            )
+        },
+    )
     channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.none())
     car_model = forms.CharField(label=_("Model of interest"), required=False, max_length=100)
     city = forms.CharField(label=_("City"), required=False, max_length=64)
@@ -313,6 +324,8 @@ class LeadEntryForm(StyledForm):
     def __init__(self, *args, dealer: Dealer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["channel"].queryset = Channel.objects.filter(dealer=dealer, is_active=True)
+        # Default names are stored as their English source and shown translated.
+        self.fields["channel"].label_from_instance = lambda channel: gettext(channel.name)
         self.fields["mobile"].widget.attrs.update(inputmode="tel", autocomplete="off")
 
     def action_kwargs(self) -> dict:

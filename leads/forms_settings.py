@@ -35,7 +35,7 @@ def _keep_stored(value: str, stored: str) -> str:
 
 class ChannelForm(StyledForm):
     code = forms.CharField(label=_("Code"), max_length=32, help_text=CODE_HELP)
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Channel name"), max_length=100)
     group = forms.ChoiceField(label=_("Group"), choices=[("", "—"), *ChannelGroup.choices])
     sla_minutes = forms.IntegerField(
         label=_("First-response SLA (minutes)"),

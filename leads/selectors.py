@@ -90,6 +90,10 @@ class WorkQueue:
     overdue: list[Task]
     due_today: list[Task]
     pool: list[Lead]  # new leads nobody on the team holds yet: claimable
+    coming: list[Task]  # due in the next COMING_DAYS days, to plan the week
+
+
+COMING_DAYS = 7
 
 
 def _end_of_day(now: datetime) -> datetime:
@@ -107,13 +111,15 @@ def work_queue(*, staff: Staff, dealer: Dealer, now: datetime | None = None) -> 
         .order_by("sla_deadline", "pk")[:200]
     )
     waiting_ids = {lead.pk for lead in new_leads}
+    today_ends = _end_of_day(now)
+    week_ends = _end_of_day(now + timedelta(days=COMING_DAYS))
     tasks = list(
         Task.objects.filter(
-            dealer=dealer, assignee=staff, closed_at__isnull=True, due_at__lte=_end_of_day(now)
+            dealer=dealer, assignee=staff, closed_at__isnull=True, due_at__lte=week_ends
         )
         .exclude(lead_id__in=waiting_ids, kind=TaskKind.FIRST_CALL)
         .select_related("lead__customer", "lead__channel")
-        .order_by("due_at", "pk")[:200]
+        .order_by("due_at", "pk")[:300]
     )
     pool: list[Lead] = []
     if Membership.objects.filter(
@@ -129,8 +135,9 @@ def work_queue(*, staff: Staff, dealer: Dealer, now: datetime | None = None) -> 
     return WorkQueue(
         new_leads=new_leads,
         overdue=[task for task in tasks if task.due_at < now],
-        due_today=[task for task in tasks if task.due_at >= now],
+        due_today=[task for task in tasks if now <= task.due_at <= today_ends],
         pool=pool,
+        coming=[task for task in tasks if task.due_at > today_ends],
     )
 
 

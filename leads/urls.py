@@ -1,10 +1,11 @@
 from django.urls import path
 
-from leads.views import lead, queue, settings, showroom, team
+from leads.views import lead, lists, queue, settings, showroom, team
 
 urlpatterns = [
     path("search/", lead.search, name="search"),
-    path("leads/", lead.lead_list, name="lead_list"),
+    path("leads/", lists.lead_list, name="lead_list"),
+    path("leads/export/", lists.lead_export, name="lead_export"),
     path("leads/new/", lead.lead_new, name="lead_new"),
     path("leads/<int:lead_id>/", lead.lead_detail, name="lead_detail"),
     path("leads/<int:lead_id>/act/<str:action>/", lead.lead_action, name="lead_action"),

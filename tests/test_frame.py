@@ -159,7 +159,7 @@ WORKBENCH = {
     "consultant": "/showroom/",
     "gm": "/team/",
     "sales_manager": "/team/",
-    "showroom_manager": "/team/",
+    "showroom_manager": "/showroom/",
     "marketing_manager": "/leads/new/",
     "platform_specialist": "/leads/new/",
     "auditor": "/leads/",

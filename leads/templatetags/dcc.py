@@ -7,7 +7,9 @@ from datetime import datetime
 from django import template
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from leads.models import CallOutcome, Event, EventKind, HandoffReason, TaskKind
 from leads.stages import Grade, Stage
@@ -92,3 +94,46 @@ def event_summary(event: Event, channels: dict[str, str]) -> str:
 @register.filter
 def overdue(moment: datetime | None) -> bool:
     return bool(moment and moment < timezone.now())
+
+
+def countdown_text(deadline: datetime, now: datetime) -> str:
+    """Time left as a clock (1:05:09, 4:30), or how long overdue in words: minutes under an
+    hour, hours under a day, then days. static/js/dcc.js says the same every second."""
+    left = int((deadline - now).total_seconds())
+    if left >= 0:
+        hours, rest = divmod(left, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    late = -left
+    if late < 3600:
+        return _("%(n)s min overdue") % {"n": max(1, late // 60)}
+    if late < 86400:
+        return _("%(n)s h overdue") % {"n": late // 3600}
+    days = late // 86400
+    return ngettext("%(n)s day overdue", "%(n)s days overdue", days) % {"n": days}
+
+
+@register.simple_tag
+def countdown(deadline: datetime | None, css: str = "", label: str = "") -> str:
+    """A live countdown to a deadline, its first paint already in words. The overdue phrases
+    ride along as data attributes ({n} in place of the number) for the script."""
+    if deadline is None:
+        return ""
+    now = timezone.now()
+    phrases = {
+        "late-min": _("%(n)s min overdue"),
+        "late-h": _("%(n)s h overdue"),
+        "late-day": ngettext("%(n)s day overdue", "%(n)s days overdue", 1),
+        "late-days": ngettext("%(n)s day overdue", "%(n)s days overdue", 2),
+    }
+    return format_html(
+        '<span class="dcc-countdown{}{}" data-deadline="{}"{}{}>{}</span>',
+        " dcc-overdue" if deadline < now else "",
+        f" {css}" if css else "",
+        deadline.isoformat(),
+        format_html(' title="{}"', label) if label else "",
+        format_html_join(
+            "", ' data-{}="{}"', ((key, text % {"n": "{n}"}) for key, text in phrases.items())
+        ),
+        countdown_text(deadline, now),
+    )

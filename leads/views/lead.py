@@ -1,11 +1,10 @@
 """The lead page (customer card, stage, owner, SLA clock, next task, timeline, the actions
-this person may take now), search, the lead list and manual entry."""
+this person may take now), search and manual entry (the lead list is in views.lists)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +12,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.roles import DCC_TEAM, DEALER_MANAGERS, Role
 from dcc.errors import DomainError, NotFound, NotPermitted
 from leads import actions
 from leads.forms import ACTION_UI, ActionForm, LeadEntryForm
@@ -171,45 +169,6 @@ def search(request: HttpRequest) -> HttpResponse:
         for lead in results
     ]
     return render(request, "leads/search.html", {"query": query, "rows": rows})
-
-
-@workbench(DEALER_MANAGERS | DCC_TEAM | {Role.HEADQUARTERS})
-def lead_list(request: HttpRequest) -> HttpResponse:
-    """The dealer's leads the person may see, filterable by stage, grade, owner and channel."""
-    leads = visible_leads(request.user, dealer_id=request.dealer.pk)
-    stage, grade = request.GET.get("stage", ""), request.GET.get("grade", "")
-    if stage in Stage.values:
-        leads = leads.filter(stage=stage)
-    if grade in Grade.values:
-        leads = leads.filter(grade=grade)
-    # Page through ids only, then load the 50 rows: deep pages stay fast.
-    page = Paginator(
-        leads.order_by("-created_at", "-pk").values_list("pk", flat=True), 50
-    ).get_page(request.GET.get("page"))
-    ids = list(page.object_list)
-    on_page = Lead.objects.select_related("customer", "channel", "owner").in_bulk(ids)
-    page.object_list = [on_page[pk] for pk in ids]
-    rows = [
-        (
-            lead,
-            lead.customer.phone
-            if may_see_phone(request.user, lead)
-            else mask_phone(lead.customer.phone),
-        )
-        for lead in page
-    ]
-    return render(
-        request,
-        "leads/lead_list.html",
-        {
-            "page": page,
-            "rows": rows,
-            "stages": Stage.choices,
-            "grades": Grade.choices,
-            "stage": stage,
-            "grade": grade,
-        },
-    )
 
 
 @workbench(LEAD_CREATORS)

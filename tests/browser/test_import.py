@@ -111,3 +111,34 @@ def test_supervisor_imports_a_csv_through_the_wizard_in_chinese(
     boss.goto("/imports/")
     assert "三月线索.csv" in page.get_by_test_id("imports").inner_text()
     boss.screenshot("import-list-zh-hans-375")
+
+
+def test_a_file_without_channels_is_named_in_the_preview_and_not_imported(
+    open_session, team, worker, tmp_path
+):
+    path = tmp_path / "无渠道.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["客户姓名", "手机号", "意向车型"])
+        writer.writerows([["王小明", fresh_mobile(), "S7"], ["李四", fresh_mobile(), "S5"]])
+
+    boss = open_session(team.dcc_supervisor.username)
+    boss.context.add_cookies(
+        [{"name": django_settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": boss.base_url}]
+    )
+    page = boss.page
+    boss.goto("/imports/")
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_role("button", name="上传并检查").click()  # no channel chosen
+
+    page.get_by_role("heading", name="无渠道.csv").wait_for()
+    assert "文件没有渠道列" in page.get_by_test_id("no-channel").inner_text()
+    assert page.get_by_role("button", name="导入", exact=True).count() == 0
+    boss.screenshot("import-preview-no-channel-zh-hans-1440")
+    page.get_by_role("button", name="试运行").click()
+
+    page.get_by_role("heading", name="逐行结果").wait_for(timeout=20_000)
+    assert page.get_by_test_id("nothing-to-import").is_visible()
+    assert page.get_by_role("button", name="正式导入").count() == 0
+    boss.screenshot("import-dry-run-nothing-zh-hans-1440")
+    assert not Lead.objects.exists()

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from leads import actions
-from leads.models import CallOutcome, Channel
+from leads.models import CallOutcome, Channel, Lead
 from tests.factories import make_lead
 
 pytestmark = pytest.mark.browser
@@ -204,3 +204,35 @@ def test_main_pages_at_both_widths_in_both_languages(open_session, team, width):
             if not agent.page.evaluate(FITS):
                 problems.append(f"menu [{language}, {width}px]: scrolls sideways")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"), [("zh-hans", "逾期 18 小时"), ("en", "18 h overdue")]
+)
+def test_an_overdue_countdown_says_how_long_overdue(open_session, team, language, said):
+    lead = make_lead(team.dealer, by=team.platform_specialist, owner=team.dcc_agent)
+    late = timezone.now() - timedelta(hours=18, minutes=3, seconds=16)
+    Lead.objects.filter(pk=lead.pk).update(sla_deadline=late)
+    agent = open_session(team.dcc_agent.username)
+    agent.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": agent.base_url}]
+    )
+    agent.goto("/queue/")
+    countdown = agent.page.locator("[data-testid=new-leads] .dcc-countdown")
+    first_paint = countdown.text_content()
+    agent.page.clock.run_for(2000)  # the script's ticks
+    assert first_paint == countdown.text_content() == said
+    agent.screenshot(f"queue-overdue-{language}")
+    agent.goto(f"/leads/{lead.pk}/")
+    agent.page.clock.run_for(2000)
+    assert agent.page.locator("#lead-body .dcc-countdown").text_content() == said
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_a_very_long_search_keeps_the_page_to_the_screens_width(open_session, team, width):
+    manager = open_session(team.sales_manager.username, width=width)
+    manager.goto("/search/?q=" + "x" * 3000)
+    heading = manager.page.get_by_role("heading", level=1)
+    assert "xxx" in heading.inner_text()
+    assert manager.page.evaluate(FITS), manager.page.evaluate(STICKING_OUT)
+    manager.screenshot(f"search-long-{width}")

@@ -150,6 +150,33 @@ def test_a_file_without_a_mobile_column_is_told_which_column_is_missing(boss):
     assert not ImportJob.objects.exists()
 
 
+def test_a_file_without_channels_is_told_so_and_not_offered_as_an_import(boss):
+    preview = upload(boss, csv_bytes(people(3)))  # no channel column, none chosen
+    page = boss.get(preview)
+    html = page.content.decode()
+    assert "The file has no channel column and no channel was chosen" in html
+    assert all("No channel" in row.error for row in page.context["preview"].rows)
+    assert 'value="dry_run"' in html and 'value="import"' not in html
+    refused = run(boss, preview)  # posted anyway
+    assert refused.status_code == 422
+    assert "no channel was chosen" in refused.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("headers", "row", "fields"),
+    [
+        ([*HEADERS, "渠道"], ["李四", "13900000001", "S7", "", "autohome"], {}),
+        (HEADERS, ["李四", "13900000001", "S7", ""], {"preset": "autohome"}),
+    ],
+)
+def test_a_channel_column_or_a_preset_channel_is_enough(boss, team, headers, row, fields):
+    channel(team.dealer)
+    html = boss.get(upload(boss, csv_bytes([row], headers=headers), **fields)).content.decode()
+    assert "no channel was chosen" not in html
+    assert 'value="import"' in html
+
+
 def test_an_unreadable_file_is_explained_before_anything_starts(boss):
     preview = upload(boss, b"%PDF-1.7 binary", name="leads.csv")
     html = boss.get(preview).content.decode()
@@ -210,6 +237,17 @@ def test_a_dry_run_writes_no_lead_but_reports_the_counts(imported, boss, team):
     html = boss.get(f"/imports/{job.pk}/").content.decode()
     assert "Dry run: nothing was written." in html
     assert "Import for real" in html
+
+
+def test_a_dry_run_that_would_write_nothing_offers_no_import(imported, boss):
+    job = imported(csv_bytes(people(2)), dry_run=True)  # every row has no channel
+    assert (job.status, job.created, job.rejected) == (ImportStatus.DONE, 0, 2)
+    html = boss.get(f"/imports/{job.pk}/").content.decode()
+    assert "An import would write no lead" in html
+    assert "Import for real" not in html
+    refused = boss.post(f"/imports/{job.pk}/import/", follow=True)
+    assert "there is nothing to import" in refused.content.decode()
+    assert ImportJob.objects.count() == 1
 
 
 def test_a_dry_run_imports_for_real_from_the_same_file(

@@ -126,6 +126,39 @@ def test_new_leads_show_the_countdown_and_the_customer(team: Team):
     assert f"/leads/{lead.pk}/" in html
 
 
+@pytest.mark.parametrize(
+    ("late", "english", "chinese"),
+    [
+        (timedelta(hours=18, minutes=3, seconds=16), "18 h overdue", "逾期 18 小时"),
+        (timedelta(minutes=42, seconds=5), "42 min overdue", "逾期 42 分钟"),
+        (timedelta(days=1, hours=2), "1 day overdue", "逾期 1 天"),
+        (timedelta(days=3, hours=23), "3 days overdue", "逾期 3 天"),
+    ],
+)
+def test_an_overdue_countdown_says_how_long_overdue(team: Team, late, english, chinese):
+    lead = make_lead(team.dealer, owner=team.dcc_agent)
+    Lead.objects.filter(pk=lead.pk).update(sla_deadline=timezone.now() - late)
+    client = login(team.dcc_agent)
+
+    for language, said in (("en", english), ("zh-hans", chinese)):
+        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+        html = section(client.get("/queue/"), "new-leads")
+        clock = re.search(r'<span class="dcc-countdown[^>]*>([^<]*)</span>', html)
+        assert clock and clock.group(1) == said, html
+        assert "dcc-overdue" in clock.group(0)
+        # The live script gets the same phrases to say it again every second.
+        assert "{n}" in clock.group(0)
+
+
+def test_time_left_is_a_clock_from_the_first_paint(team: Team):
+    lead = make_lead(team.dealer, owner=team.dcc_agent)
+    Lead.objects.filter(pk=lead.pk).update(
+        sla_deadline=timezone.now() + timedelta(hours=1, minutes=5, seconds=30)
+    )
+    html = section(login(team.dcc_agent).get("/queue/"), "new-leads")
+    assert re.search(r'<span class="dcc-countdown[^>]*>1:05:(29|30)</span>', html), html
+
+
 def test_only_my_new_leads_at_this_dealer(team: Team, other_team: Team):
     mine = make_lead(team.dealer, owner=team.dcc_agent)
     colleagues = make_lead(team.dealer, owner=team.dcc_agent_2)
@@ -168,6 +201,34 @@ def test_overdue_and_due_today_sections(team: Team):
         assert tomorrow.pk not in lead_ids(html)
         assert someone_elses.pk not in lead_ids(html)
     assert 'data-testid="overdue-count">1<' in response.content.decode()
+
+
+def test_the_coming_week_is_shown_below_today(team: Team, calendar_day):
+    """Owner operations plans the week's return visits: today's, then the next seven days',
+    nothing later."""
+    now = timezone.now()
+    ops = team.owner_ops
+    due = {
+        "yesterday": now - timedelta(days=1),
+        "today": end_of_day() - timedelta(seconds=1),
+        "tomorrow": end_of_day() + timedelta(hours=10),
+        "in_six_days": now + timedelta(days=6),
+        "in_nine_days": now + timedelta(days=9),
+    }
+    leads = {}
+    for label, at in due.items():
+        lead = make_lead(team.dealer, owner=team.consultant, name=label)
+        Task.objects.create(
+            dealer=team.dealer, lead=lead, assignee=ops, kind=TaskKind.RETURN_VISIT, due_at=at
+        )
+        leads[label] = lead.pk
+    response = login(ops).get("/queue/")
+
+    assert lead_ids(section(response, "overdue")) == [leads["yesterday"]]
+    assert lead_ids(section(response, "due-today")) == [leads["today"]]
+    coming = section(response, "coming")
+    assert lead_ids(coming) == [leads["tomorrow"], leads["in_six_days"]]
+    assert "Return visit" in coming
 
 
 def test_overdue_tasks_are_ordered_oldest_first(team: Team):

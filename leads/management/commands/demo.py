@@ -12,9 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, leads: int, seed: int, **options):
         result = load_demo(leads_per_dealer=leads, seed=seed)
-        self.stdout.write(
-            f"Demo: {', '.join(d.code for d in result.dealers)}; {result.leads} new leads."
-        )
+        self.stdout.write(result.summary())
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, roles in result.logins:
             self.stdout.write(f"  {username:<15} {roles}")

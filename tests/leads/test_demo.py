@@ -1,0 +1,50 @@
+"""The demo world: what `demo` (and `serve --demo`) says it loaded is what the screens then
+show, and the agents' queue has leads waiting in the pool to claim."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from accounts.models import Staff
+from leads.models import Lead
+from leads.stages import Stage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def demo(leads: int) -> str:
+    out = io.StringIO()
+    call_command("demo", leads=leads, stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_says_truthfully_what_it_loaded():
+    said = demo(30).splitlines()[0]
+    new = Lead.objects.filter(stage=Stage.NEW).count()
+    assert 0 < new < 60
+    assert said.startswith("Demo: SH001, SZ001; 60 leads loaded (60 in all), ")
+    assert f"{new} still new" in said
+    again = demo(30).splitlines()[0]
+    assert "; 0 leads loaded (60 in all), " in again
+
+
+def test_the_demo_leaves_leads_in_the_pool_for_agents_to_claim():
+    said = demo(30)
+    pooled = int(re.search(r"(\d+) of them in the pool", said).group(1))
+    assert pooled == 6  # three at each dealer
+    agent = Client()
+    agent.force_login(Staff.objects.get(username="agent1"))
+    html = agent.get("/queue/").content.decode()
+    pool = html.split('data-testid="pool"', 1)[1].split("</ul>", 1)[0]
+    assert len(re.findall(r'href="/leads/(\d+)/"', pool)) == 3
+    assert "Claim" in pool
