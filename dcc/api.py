@@ -4,7 +4,6 @@ shape for everything: {"code": machine-readable, "message": human, "field": wher
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -28,7 +27,7 @@ class TokenAuth(HttpBearer):
         if row is None:
             # A token was sent and is wrong: answer 401 now rather than trying the session.
             raise AuthenticationError
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        row.note_use()
         return row.staff
 
 
