@@ -333,3 +333,22 @@ def test_the_upkeep_thread_runs_tick_and_survives_its_failures(monkeypatch):
     with pytest.raises(Stop):
         serve._tick_forever()
     assert calls == ["tick", "tick"]
+
+
+@pytest.mark.django_db
+def test_running_again_an_import_from_the_command_line_says_to_import_its_file_again(
+    team, tmp_path
+):
+    """Its file was read where it lay and is not kept: the job fails saying what to do, not
+    that a folder cannot be read."""
+    path = tmp_path / "leads.csv"
+    path.write_text(f"姓名,手机号\n客户,{fresh_mobile()}\n", encoding="utf-8")
+    job = imports.start_import(
+        dealer=team.dealer, by=team.gm, path=path, channel=channel(team.dealer)
+    )
+    job.status = ImportStatus.QUEUED  # as "Run again" on its page leaves it
+    job.save()
+    assert run_import_task.call(job.pk, "en") == ImportStatus.FAILED
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "import it again with dcc import" in job.error
+    assert not Lead.objects.exists()
