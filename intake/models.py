@@ -72,16 +72,15 @@ class ImportJob(models.Model):
 
     @property
     def is_stalled(self) -> bool:
-        """Running, but its process is gone, or no progress was written for long: its worker
-        (or `dcc import`) was stopped."""
-        from intake.imports import runner_is_gone
+        """Running, but no progress written for long: its worker was stopped. (One whose
+        process is known to be gone is failed by the next `dcc tick`.)"""
         from intake.uploads import STALL_AFTER
 
-        if self.status != ImportStatus.RUNNING:
-            return False
-        if self.heartbeat_at is not None and self.heartbeat_at < timezone.now() - STALL_AFTER:
-            return True
-        return runner_is_gone(self.runner)
+        return (
+            self.status == ImportStatus.RUNNING
+            and self.heartbeat_at is not None
+            and self.heartbeat_at < timezone.now() - STALL_AFTER
+        )
 
     @property
     def percent(self) -> int:
