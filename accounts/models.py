@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import time, timedelta
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -193,3 +195,40 @@ class ApiToken(models.Model):
         """Create a token and return it with the raw value, which is shown once."""
         raw = "dcc_" + secrets.token_urlsafe(32)
         return cls.objects.create(staff=staff, name=name, digest=cls.digest_of(raw)), raw
+
+    def note_use(self) -> None:
+        """Note when the token was last used, at most every few minutes: a request is mostly
+        a read, and a read must never wait for the database's write lock (nor fail on it).
+        When another process holds it, the note is left for a later request."""
+        now = timezone.now()
+        stale = now - NOTE_USE_EVERY
+        if self.last_used_at is not None and self.last_used_at > stale:
+            return
+        not_noted = Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
+        try:
+            with _hardly_waiting(), transaction.atomic():
+                ApiToken.objects.filter(not_noted, pk=self.pk).update(last_used_at=now)
+        except OperationalError:  # SQLite: "database is locked" by a longer writer
+            return
+        self.last_used_at = now
+
+
+NOTE_USE_EVERY = timedelta(minutes=5)
+
+
+@contextmanager
+def _hardly_waiting() -> Iterator[None]:
+    """On SQLite, wait at most a moment for the write lock (its busy timeout, 20 s in
+    settings, is for writes that must happen)."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield  # PostgreSQL locks rows, not the database; an open transaction holds it already
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        waits = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+        cursor.execute("PRAGMA busy_timeout = 50")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {int(waits)}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -34,7 +33,7 @@ class TokenAuth(HttpBearer):
             # Too many from one address and it waits (429, dcc.middleware.TokenThrottleMiddleware).
             throttle.token_failed(throttle.client_address(request))
             raise AuthenticationError
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        row.note_use()
         return row.staff
 
 

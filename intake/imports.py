@@ -14,6 +14,8 @@ import csv
 import dataclasses
 import hashlib
 import json
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, tzinfo
@@ -246,6 +248,7 @@ def _begin(job: ImportJob) -> None:
     for counter in COUNTERS:
         setattr(job, counter, 0)
     job.heartbeat_at = timezone.now()
+    job.runner = this_process()
     if job.dry_run:
         job.rows.all().delete()  # a dry run's rejected rows are redone from scratch
     job.status = ImportStatus.RUNNING
@@ -260,6 +263,35 @@ def _end(job: ImportJob, status: ImportStatus, *, error: str = "") -> None:
     job.error = error
     job.finished_at = timezone.now()
     job.save()
+
+
+def _machine() -> str:
+    """This machine and its process id space (containers on one host each have their own)."""
+    try:
+        space = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        space = ""
+    return f"{socket.gethostname()}/{space}"
+
+
+def this_process() -> str:
+    """Who runs an import, as ImportJob.runner keeps it."""
+    return f"{_machine()}:{os.getpid()}"
+
+
+def runner_is_gone(runner: str) -> bool:
+    """Whether the process that ran an import is known to have stopped: it ran on this
+    machine and no longer exists. Of a process elsewhere only its heartbeat tells."""
+    machine, _sep, pid = runner.rpartition(":")
+    if machine != _machine() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether it exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, as another user's process
+        return False
+    return False
 
 
 def _saved_mapping(job: ImportJob) -> dict[str, str] | None:

@@ -55,6 +55,10 @@ class ImportJob(models.Model):
     # Written with the counters after every batch: a running import whose heartbeat stopped
     # was killed with its worker (intake.uploads.fail_stalled).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The process running it (intake.imports.this_process): the server's worker, a
+    # `db_worker`, or `dcc import` on the command line. On the same machine, a process that is
+    # gone is known at once; elsewhere its heartbeat tells.
+    runner = models.CharField(max_length=200, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
 
@@ -68,7 +72,8 @@ class ImportJob(models.Model):
 
     @property
     def is_stalled(self) -> bool:
-        """Running, but no progress written for long: its worker was stopped."""
+        """Running, but no progress written for long: its worker was stopped. (One whose
+        process is known to be gone is failed by the next `dcc tick`.)"""
         from intake.uploads import STALL_AFTER
 
         return (

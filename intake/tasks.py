@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from dcc.errors import DomainError
@@ -24,6 +25,15 @@ def run_import_task(job_id: int, language: str = "") -> str:
     if job is None or job.status == ImportStatus.DONE:
         return job.status if job else "missing"
     with translation.override(language or settings.LANGUAGE_CODE):
+        if not job.upload:  # `dcc import` reads the file where it lies: none is kept here
+            uploads.fail(
+                job,
+                _(
+                    "This file was imported on the command line and is not kept here: import "
+                    "it again with dcc import (rows already imported are skipped)."
+                ),
+            )
+            return job.status
         try:
             imports.run_import(job, path=uploads.job_path(job))
         except DomainError as error:

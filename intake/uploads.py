@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,7 @@ from accounts.models import Dealer, Staff
 from dcc.errors import Conflict, InvalidInput
 from intake import imports
 from intake.history import check_importer
+from intake.imports import runner_is_gone
 from intake.mapping import PRESETS
 from intake.models import ImportJob, ImportStatus
 from leads.models import Channel
@@ -266,11 +268,17 @@ def fail(job: ImportJob, message: str) -> None:
     job.save(update_fields=["status", "error", "finished_at"])
 
 
+def _runner_gone() -> list[int]:
+    """Running imports whose process on this machine is gone (intake.imports.runner_is_gone)."""
+    running = ImportJob.objects.filter(status=ImportStatus.RUNNING).exclude(runner="")
+    return [pk for pk, runner in running.values_list("pk", "runner") if runner_is_gone(runner)]
+
+
 def fail_interrupted() -> int:
     """Imports left running by a process that stopped (the embedded worker ends with the
-    server) are failed, so that their page offers “Run again”. Only for a worker that is
-    alone: never while other workers may be running imports. Returns how many."""
-    return ImportJob.objects.filter(status=ImportStatus.RUNNING).update(
+    server) are failed, so that their page offers “Run again”; imports still running in
+    another process (`dcc import`, a `db_worker`) go on. Returns how many."""
+    return ImportJob.objects.filter(status=ImportStatus.RUNNING, pk__in=_runner_gone()).update(
         status=ImportStatus.FAILED,
         error=_("The server stopped during the import. Run it again to finish it."),
         finished_at=timezone.now(),
@@ -288,11 +296,12 @@ def enqueue(job: ImportJob) -> None:
 
 
 def fail_stalled() -> int:
-    """Imports whose worker stopped writing progress (killed with it) are failed, so that
-    their page offers “Run again”. Safe beside running workers: a live import writes its
-    heartbeat every batch, within seconds. Returns how many."""
-    stalled = ImportJob.objects.filter(
-        status=ImportStatus.RUNNING, heartbeat_at__lt=timezone.now() - STALL_AFTER
+    """Imports whose process is gone (killed: the server's worker, a `db_worker`, `dcc
+    import`), or that wrote no progress for long, are failed, so that they can be run
+    again. Safe beside running workers: a live import writes its heartbeat every batch,
+    within seconds. Returns how many."""
+    stalled = ImportJob.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=timezone.now() - STALL_AFTER) | Q(pk__in=_runner_gone())
     )
     return stalled.update(
         status=ImportStatus.FAILED,

@@ -9,7 +9,8 @@ dealer's month one row per lead, never the ledger itself.
   `Lead.save`) moves the tallies by the difference a save made, and `count_touch` adds a
   repeat enquiry. Bulk writers (`leads.replay`) hand their sums to `apply`.
 - `rebuild` recomputes both from the ledger (the migration that added them, `dcc ledger
-  tallies --rebuild`); `drift` says where the stored ones differ from a rebuild.
+  tallies --rebuild`) in short transactions; `drift` says, reading only, where the stored
+  ones differ from what the ledger gives.
 
 kpi.measures computes the same numbers straight from the ledger; tests hold the two equal
 after any sequence of writes.
@@ -18,7 +19,8 @@ after any sequence of writes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -55,6 +57,8 @@ TALLY_COLUMNS = tuple(
 )
 
 Deltas = dict[tuple[int, date], Counter]  # (dealer, day) → column → change
+# Leads whose milestones a rebuild writes in one transaction.
+REBUILD_BATCH = 2000
 
 
 def milestone_q(measure: str, prefix: str = "") -> Q:
@@ -179,51 +183,69 @@ def apply(deltas: Deltas) -> None:
         )
 
 
-def rebuild(dealer_ids: Iterable[int] | None = None, *, models: Any = None) -> int:
-    """Recompute the milestone columns and the tallies of `dealer_ids` (default: all) from the
-    ledger; returns the leads counted. `models` (Lead, Event, DailyTally) lets a migration pass
-    its historical models."""
-    lead_model, event_model, tally_model = models or (Lead, Event, DailyTally)
-    leads = lead_model.objects.all()
-    events = event_model.objects.all()
-    tallies = tally_model.objects.all()
-    if dealer_ids is not None:
-        dealer_ids = list(dealer_ids)
-        leads, events = (
-            leads.filter(dealer_id__in=dealer_ids),
-            events.filter(dealer_id__in=dealer_ids),
-        )
-        tallies = tallies.filter(dealer_id__in=dealer_ids)
+def _from_ledger(event_model: Any) -> dict[str, Subquery]:
+    """The milestone columns (and first owner, receiving consultant) as the ledger gives them,
+    as expressions on a lead. Correlated on the lead alone: a dealer filter here would lead
+    the database to scan the dealer's events for every lead."""
 
     def earliest(condition: Q, column: str) -> Subquery:
-        found = events.filter(condition, lead_id=OuterRef("pk")).order_by("occurred_at", "seq")
-        return Subquery(found.values(column)[:1])
+        found = event_model.objects.filter(condition, lead_id=OuterRef("pk"))
+        return Subquery(found.order_by("occurred_at", "seq").values(column)[:1])
 
-    with transaction.atomic():
-        updates = {
-            column: earliest(milestone_q(measure), "occurred_at")
-            for measure, column in MILESTONE_COLUMNS.items()
-        }
-        updates["first_owner_id"] = earliest(Q(seq=1), "to_owner_id")
-        updates["consultant_id"] = earliest(milestone_q("arrived"), "actor_id")
-        leads.update(**updates)
-        deltas: Deltas = {}
-        for values in leads.values(*COUNTED_FIELDS).iterator(chunk_size=5000):
-            merge(deltas, values["dealer_id"], contributions(values))
-        touches = events.filter(kind=EventKind.TOUCHED).values_list(
-            "dealer_id", "lead__created_at", "occurred_at"
-        )
-        for dealer_id, created_at, at in touches.iterator(chunk_size=5000):
-            merge(deltas, dealer_id, touch_contributions(created_at, at))
-        tallies.delete()
-        tally_model.objects.bulk_create(
-            (
-                tally_model(dealer_id=dealer_id, day=day, **counted)
-                for (dealer_id, day), counted in sorted(deltas.items())
-            ),
-            batch_size=2000,
-        )
-        return sum(c["leads"] for c in deltas.values())
+    expressions = {
+        column: earliest(milestone_q(measure), "occurred_at")
+        for measure, column in MILESTONE_COLUMNS.items()
+    }
+    expressions["first_owner_id"] = earliest(Q(seq=1), "to_owner_id")
+    expressions["consultant_id"] = earliest(milestone_q("arrived"), "actor_id")
+    return expressions
+
+
+def _touches(event_model: Any, dealer_id: int) -> Iterable[tuple[datetime, datetime]]:
+    """(lead created, enquired) of each repeat enquiry at the dealer."""
+    found = event_model.objects.filter(dealer_id=dealer_id, kind=EventKind.TOUCHED)
+    return found.values_list("lead__created_at", "occurred_at").iterator(chunk_size=5000)
+
+
+def rebuild(
+    dealer_ids: Iterable[int] | None = None, *, models: Any = None, batch: int = REBUILD_BATCH
+) -> int:
+    """Recompute the milestone columns and the tallies of `dealer_ids` (default: all) from the
+    ledger; returns the leads counted. `models` (Lead, Event, DailyTally) lets a migration pass
+    its historical models.
+
+    It writes in short transactions, so that the product goes on meanwhile: the milestones
+    `batch` leads at a time, then each dealer's tallies in one transaction (counted there, so
+    that no lead saved meanwhile is missed or counted twice)."""
+    lead_model, event_model, tally_model = models or (Lead, Event, DailyTally)
+    if dealer_ids is None:
+        dealer_ids = set(lead_model.objects.values_list("dealer_id", flat=True).distinct())
+        dealer_ids |= set(tally_model.objects.values_list("dealer_id", flat=True).distinct())
+    counted = 0
+    for dealer_id in sorted(set(dealer_ids)):
+        leads = lead_model.objects.filter(dealer_id=dealer_id)
+        pks = list(leads.order_by("pk").values_list("pk", flat=True))
+        expressions = _from_ledger(event_model)
+        for start in range(0, len(pks), batch):
+            chunk = pks[start : start + batch]
+            with transaction.atomic():
+                leads.filter(pk__gte=chunk[0], pk__lte=chunk[-1]).update(**expressions)
+        with transaction.atomic():
+            deltas: Deltas = {}
+            for values in leads.values(*COUNTED_FIELDS).iterator(chunk_size=5000):
+                merge(deltas, dealer_id, contributions(values))
+            for created_at, at in _touches(event_model, dealer_id):
+                merge(deltas, dealer_id, touch_contributions(created_at, at))
+            tally_model.objects.filter(dealer_id=dealer_id).delete()
+            tally_model.objects.bulk_create(
+                (
+                    tally_model(dealer_id=dealer_id, day=day, **changes)
+                    for (_dealer, day), changes in sorted(deltas.items())
+                ),
+                batch_size=2000,
+            )
+        counted += sum(c["leads"] for c in deltas.values())
+    return counted
 
 
 def stored_tallies(dealer_ids: Iterable[int]) -> dict[tuple[int, date], dict[str, int]]:
@@ -238,29 +260,62 @@ def stored_tallies(dealer_ids: Iterable[int]) -> dict[tuple[int, date], dict[str
     }
 
 
-def drift(dealer_ids: Iterable[int]) -> list[str]:
-    """Where the stored milestones and tallies of `dealer_ids` differ from what a rebuild from
-    the ledger gives (nothing is changed: the rebuild is rolled back)."""
-    dealer_ids = list(dealer_ids)
-    columns = ["pk", "first_owner_id", "consultant_id", *MILESTONE_COLUMNS.values()]
-
-    def milestones() -> dict[int, dict[str, Any]]:
-        leads = Lead.objects.filter(dealer_id__in=dealer_ids).values(*columns)
-        return {row.pop("pk"): row for row in leads.iterator(chunk_size=5000)}
-
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """One consistent view of the database for a read-only check, without the write lock
+    (SQLite's IMMEDIATE transactions take it at BEGIN): a deferred transaction on SQLite,
+    which in WAL mode lets writers go on; a read-only repeatable-read one on PostgreSQL."""
+    if connection.in_atomic_block:  # the caller's transaction is the view
+        yield
+        return
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("ROLLBACK")
+        return
     with transaction.atomic():
-        stored, stored_tallies_ = milestones(), stored_tallies(dealer_ids)
-        rebuild(dealer_ids)
-        fresh, fresh_tallies = milestones(), stored_tallies(dealer_ids)
-        transaction.set_rollback(True)
-    found = [
-        f"lead {pk}: {name} is {stored[pk][name]}, the ledger says {value}"
-        for pk, row in fresh.items()
-        for name, value in row.items()
-        if stored[pk][name] != value
-    ]
-    for key in sorted(stored_tallies_.keys() | fresh_tallies.keys()):
-        kept, counted = stored_tallies_.get(key, {}), fresh_tallies.get(key, {})
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def drift(dealer_ids: Iterable[int]) -> list[str]:
+    """Where the stored milestones and tallies of `dealer_ids` differ from what the ledger
+    gives. Read only: the fresh values are selected beside the stored ones and counted in
+    memory, so a check never holds the write lock (nor waits for it)."""
+    dealer_ids = list(dealer_ids)
+    expressions = _from_ledger(Event)
+    fresh_names = {f"ledger_{name}": expression for name, expression in expressions.items()}
+    found: list[str] = []
+    deltas: Deltas = {}
+    with _snapshot():
+        stored = stored_tallies(dealer_ids)
+        for dealer_id in dealer_ids:
+            leads = Lead.objects.filter(dealer_id=dealer_id).annotate(**fresh_names)
+            rows = leads.order_by("pk").values("pk", *COUNTED_FIELDS, *expressions, *fresh_names)
+            for row in rows.iterator(chunk_size=5000):
+                for name in expressions:
+                    if row[name] != row[f"ledger_{name}"]:
+                        found.append(
+                            f"lead {row['pk']}: {name} is {row[name]}, "
+                            f"the ledger says {row[f'ledger_{name}']}"
+                        )
+                values = {name: row.get(f"ledger_{name}", row[name]) for name in COUNTED_FIELDS}
+                merge(deltas, dealer_id, contributions(values))
+            for created_at, at in _touches(Event, dealer_id):
+                merge(deltas, dealer_id, touch_contributions(created_at, at))
+    fresh = {
+        key: {name: value for name, value in changes.items() if value}
+        for key, changes in deltas.items()
+        if any(changes.values())
+    }
+    for key in sorted(stored.keys() | fresh.keys()):
+        kept, counted = stored.get(key, {}), fresh.get(key, {})
         if kept != counted:
             found.append(f"dealer {key[0]}, {key[1]}: tallied {kept}, the ledger says {counted}")
     return found

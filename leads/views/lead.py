@@ -27,7 +27,7 @@ from leads.permissions import (
 from leads.phone import mask_phone
 from leads.selectors import search_leads
 from leads.sla import lead_has_sla
-from leads.stages import Action, Grade, Stage
+from leads.stages import Action, Stage
 from leads.views.common import is_htmx, workbench
 
 

@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from dcc.management.commands import serve
-from intake import uploads
+from intake import imports, uploads
 from intake.models import ImportJob, ImportStatus
 from intake.tasks import run_import_task
 from leads.models import Lead
+from tests.conftest import FIXED_NOW
 from tests.factories import channel, fresh_mobile
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 
@@ -118,12 +127,89 @@ def test_a_finished_job_is_not_run_twice(team, django_capture_on_commit_callback
     assert ImportJob.objects.get().created == 3
 
 
+def ended_process() -> str:
+    """The runner of an import whose process (on this machine) has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait(timeout=30)
+    return imports.this_process().rpartition(":")[0] + f":{process.pid}"
+
+
 @pytest.mark.django_db
 def test_imports_cut_off_by_a_stopped_server_can_be_run_again(team):
     job = ImportJob.objects.create(
-        dealer=team.dealer, created_by=team.dcc_supervisor, status=ImportStatus.RUNNING
+        dealer=team.dealer,
+        created_by=team.dcc_supervisor,
+        status=ImportStatus.RUNNING,
+        runner=ended_process(),
     )
     assert uploads.fail_interrupted() == 1
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "Run it again" in job.error
+
+
+def database_url() -> str:
+    """The test database, for another process."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+# `dcc import ...` in a process of its own, at the suite's fixed time.
+COMMAND_LINE = """
+import sys
+from datetime import datetime
+
+import time_machine
+
+with time_machine.travel(datetime.fromisoformat(sys.argv[1]), tick=True):
+    from dcc.cli import main
+
+    main(["dcc", *sys.argv[2:]])
+"""
+
+
+@pytest.mark.usefixtures("transactional_ledger")
+def test_an_import_killed_on_the_command_line_is_failed_by_the_next_tick(team, tmp_path):
+    """`dcc import` killed half-way: the next `dcc tick` fails its job (its process is
+    gone), not ten minutes later; while it runs, neither the upkeep nor a server starting
+    up touches it."""
+    path = tmp_path / "leads.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["姓名", "手机号"])
+        writer.writerows([f"客户{i}", fresh_mobile()] for i in range(30_000))
+    env = os.environ | {
+        "DATABASE_URL": database_url(),
+        "DCC_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "dcc.settings",
+    }
+    command = [sys.executable, "-c", COMMAND_LINE, FIXED_NOW.isoformat(), "import", str(path)]
+    command += ["--dealer", team.dealer.code, "--channel", channel(team.dealer).code]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not ImportJob.objects.filter(rows_done__gt=0).exists():
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "the import did not get going"
+            time.sleep(0.2)
+        job = ImportJob.objects.get()
+        assert job.status == ImportStatus.RUNNING and not job.is_stalled
+        assert uploads.fail_interrupted() == 0  # a server starting: not its import
+        assert uploads.fail_stalled() == 0
+        assert ImportJob.objects.get().status == ImportStatus.RUNNING
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+        process.stderr.close()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.RUNNING
+    out = io.StringIO()
+    call_command("tick", stdout=out)
+    assert "1 stalled import(s) failed" in out.getvalue()
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED and "Run it again" in job.error
 
@@ -247,3 +333,22 @@ def test_the_upkeep_thread_runs_tick_and_survives_its_failures(monkeypatch):
     with pytest.raises(Stop):
         serve._tick_forever()
     assert calls == ["tick", "tick"]
+
+
+@pytest.mark.django_db
+def test_running_again_an_import_from_the_command_line_says_to_import_its_file_again(
+    team, tmp_path
+):
+    """Its file was read where it lay and is not kept: the job fails saying what to do, not
+    that a folder cannot be read."""
+    path = tmp_path / "leads.csv"
+    path.write_text(f"姓名,手机号\n客户,{fresh_mobile()}\n", encoding="utf-8")
+    job = imports.start_import(
+        dealer=team.dealer, by=team.gm, path=path, channel=channel(team.dealer)
+    )
+    job.status = ImportStatus.QUEUED  # as "Run again" on its page leaves it
+    job.save()
+    assert run_import_task.call(job.pk, "en") == ImportStatus.FAILED
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "import it again with dcc import" in job.error
+    assert not Lead.objects.exists()

@@ -1,22 +1,26 @@
 """Real concurrent transactions (threads, each with its own database connection): two agents
 claiming one pool lead, two handoffs of one version, enquiries racing for one new mobile, for
-a returning customer and with one external id. SQLite (file database, IMMEDIATE
-transactions) and PostgreSQL alike."""
+a returning customer and with one external id; requests answered while a check, a rebuild or
+a long write runs. SQLite (file database, IMMEDIATE transactions) and PostgreSQL alike."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import threading
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db import connection, transaction
 
-from accounts.models import Staff
+from accounts.models import ApiToken, Staff
 from dcc.errors import Conflict
-from leads import actions, ledger
-from leads.models import Customer, Event, EventKind, Lead, Task, TaskKind
+from leads import actions, ledger, tallies
+from leads.models import CallOutcome, Customer, DailyTally, Event, EventKind, Lead, Task, TaskKind
 from tests.factories import channel, fresh_mobile, make_lead
 
 pytestmark = pytest.mark.usefixtures("transactional_ledger")
@@ -261,3 +265,137 @@ def test_two_concurrent_deliveries_of_one_external_id_make_one_lead(team, overla
     lead = Lead.objects.get(external_id="AH-RETRY-1")
     assert lead.events.count() == 1
     assert ledger.verify().ok
+
+
+# ---------------------------------------------------- checks never take the product down
+
+
+def in_background(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    """Start `call` in a thread of its own (own connection); its result or error lands in the
+    list returned."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except Exception as error:  # judged by the test
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def timed_read(client) -> tuple[int, float]:
+    started = time.monotonic()
+    response = client.get("/api/v1/leads")
+    return response.status_code, time.monotonic() - started
+
+
+def test_a_read_api_call_answers_at_once_while_the_tallies_check_of_a_dealer_runs(
+    team, api, monkeypatch
+):
+    """The check reads only: a client's request (whose token notes its use) neither waits
+    for it nor fails with "database is locked"."""
+    for _ in range(3):
+        make_lead(team.dealer, owner=team.dcc_agent)
+    client = api(team.platform_specialist, token=True)
+    checking, answered = threading.Event(), threading.Event()
+    counted = tallies.contributions
+
+    def held(values):  # the check stops half-way until the request has been answered
+        checking.set()
+        answered.wait(timeout=30)
+        return counted(values)
+
+    monkeypatch.setattr(tallies, "contributions", held)
+    out = io.StringIO()
+    check, outcome = in_background(
+        lambda: call_command("ledger", "tallies", "--dealer", team.dealer.code, stdout=out)
+    )
+    try:
+        assert checking.wait(timeout=10), "the check did not start"
+        status, took = timed_read(client)
+    finally:
+        answered.set()
+        check.join(timeout=60)
+    assert status == 200 and took < 5, (status, took)
+    assert outcome == [None] and out.getvalue().startswith("OK"), outcome
+    assert ApiToken.objects.get(staff=team.platform_specialist).last_used_at is not None
+
+
+def test_a_read_api_call_does_not_wait_for_a_writer_to_note_its_token(team, api, fixed_clock):
+    """A long write (an import's batch, a rebuild) holds SQLite's write lock: a read
+    request answers at once and leaves the note of its token's use for a later request."""
+    lead = make_lead(team.dealer, owner=team.dcc_agent)
+    client = api(team.platform_specialist, token=True)
+    writing, done = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with transaction.atomic():
+            Lead.objects.filter(pk=lead.pk).update(car_model="being written")
+            writing.set()
+            done.wait(timeout=30)
+
+    writer, _outcome = in_background(long_write)
+    try:
+        assert writing.wait(timeout=10), "the writer did not start"
+        status, took = timed_read(client)
+    finally:
+        done.set()
+        writer.join(timeout=60)
+    assert status == 200 and took < 5, (status, took)
+    token = ApiToken.objects.get(staff=team.platform_specialist)
+    if connection.vendor == "sqlite":
+        assert token.last_used_at is None  # left for a later request
+    assert client.get("/api/v1/leads").status_code == 200
+    token.refresh_from_db()
+    noted = token.last_used_at
+    assert noted is not None
+    # Noted at most every few minutes: most requests write nothing.
+    fixed_clock.shift(timedelta(minutes=2))
+    client.get("/api/v1/leads")
+    token.refresh_from_db()
+    assert token.last_used_at == noted
+    fixed_clock.shift(timedelta(minutes=4))
+    client.get("/api/v1/leads")
+    token.refresh_from_db()
+    assert token.last_used_at > noted
+
+
+def test_a_tallies_rebuild_lets_other_writers_in_between_dealers(team, other_team, monkeypatch):
+    """A rebuild writes one dealer (or batch of leads) per transaction: an action taken
+    meanwhile goes through, and is counted."""
+    lead = make_lead(team.dealer, owner=team.dcc_agent)
+    make_lead(other_team.dealer, owner=other_team.dcc_agent)
+    between, acted = threading.Event(), threading.Event()
+    dealers_started: list[int] = []
+    real = tallies._from_ledger
+
+    def next_dealer(event_model):
+        dealers_started.append(1)
+        if len(dealers_started) == 2:  # the first dealer is written and committed
+            between.set()
+            acted.wait(timeout=30)
+        return real(event_model)
+
+    monkeypatch.setattr(tallies, "_from_ledger", next_dealer)
+    out = io.StringIO()
+    rebuild, outcome = in_background(
+        lambda: call_command("ledger", "tallies", "--rebuild", stdout=out)
+    )
+    try:
+        assert between.wait(timeout=10), "the rebuild did not reach the second dealer"
+        agent = fresh(team.dcc_agent)
+        started = time.monotonic()
+        actions.log_call(lead=Lead.objects.get(pk=lead.pk), by=agent, outcome=CallOutcome.REACHED)
+        took = time.monotonic() - started
+    finally:
+        acted.set()
+        rebuild.join(timeout=60)
+    assert took < 5, took
+    assert outcome == [None] and "Rebuilt from the ledger: 2 leads" in out.getvalue()
+    assert tallies.drift([team.dealer.pk, other_team.dealer.pk]) == []
+    assert DailyTally.objects.filter(dealer=team.dealer, contacted=1).exists()
