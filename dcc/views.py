@@ -96,8 +96,7 @@ def refusal(request: HttpRequest, status: int, detail: str = "") -> HttpResponse
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = ""
-    context = {"status": status, "title": title, "message": message, "detail": detail}
-    context["back"] = back
+    context = {"status": status, "title": title, "message": message, "detail": detail, "back": back}
     # htmx swaps a refused form's answer into the page: send the notice, not a second page.
     template = "includes/refusal.html" if request.headers.get("HX-Request") else "refused.html"
     return render(request, template, context, status=status)
