@@ -184,7 +184,7 @@ def available_actions(staff: Staff, lead: Lead) -> list[Action]:
 
 
 # Who reads a dealer's KPIs: its managers and supervisors, and headquarters for the dealers
-# it is granted. (Everyone's own scorecard comes later, with the dashboards.)
+# it is granted. (People on the line read their own scorecard: may_see_own_scorecard.)
 KPI_VIEWERS = DEALER_MANAGERS | SUPERVISORS | {Role.HEADQUARTERS}
 
 
