@@ -25,7 +25,7 @@ from dcc.api import api
 from intake.webhooks import SIGNATURE_HEADER, rotate_webhook_secret, sign
 from leads import actions
 from leads.actions import CallOutcome
-from tests.factories import channel, make_lead
+from tests.factories import channel, fresh_mobile, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,9 @@ def world(request, team) -> dict:
     actions.log_call(lead=called, by=agent, outcome=CallOutcome.REACHED)
     someone_elses = make_lead(team.dealer, owner=team.dcc_agent_2)
     autohome = channel(team.dealer)
+    # Every example is let through the rate limit, so that the fuzzing reaches the parser.
+    autohome.webhook_rate_per_minute = 1_000_000
+    autohome.save(update_fields=["webhook_rate_per_minute"])
     _row, token = ApiToken.issue(staff=getattr(team, request.param), name="fuzz")
     return {
         "lead_ids": [new.pk, called.pk, someone_elses.pk],
@@ -104,7 +107,10 @@ def _webhook(case, world: dict, data) -> int:
     path = dict(case.path_parameters or {})
     if data.draw(st.booleans(), label="real channel"):
         path = {"dealer_code": world["dealer"], "channel_code": world["channel"].code}
-    body = _raw(case.body) if case.body is not None else b""
+    body = case.body
+    if isinstance(body, dict) and data.draw(st.booleans(), label="real mobile"):
+        body = {**body, "mobile": fresh_mobile()}  # so that more enquiries become leads
+    body = _raw(body) if body is not None else b""
     response = Client().generic(
         "POST",
         WEBHOOK.format(**path),
