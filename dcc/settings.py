@@ -140,8 +140,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers work while one writer commits; IMMEDIATE makes writers queue for the
-    # lock at BEGIN instead of failing half-way through a transaction.
+    # WAL lets readers work while one writer holds the lock (a read never waits for it);
+    # IMMEDIATE makes writers queue for the lock at BEGIN instead of failing half-way through
+    # a transaction, for up to `timeout` seconds. Long jobs (imports, `ledger tallies
+    # --rebuild`) write in short transactions, so that no writer waits that long.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

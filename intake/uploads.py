@@ -30,7 +30,6 @@ from accounts.models import Dealer, Staff
 from dcc.errors import Conflict, InvalidInput
 from intake import imports
 from intake.history import check_importer
-from intake.imports import runner_is_gone
 from intake.mapping import PRESETS
 from intake.models import ImportJob, ImportStatus
 from leads.models import Channel
@@ -271,14 +270,18 @@ def fail(job: ImportJob, message: str) -> None:
 def _runner_gone() -> list[int]:
     """Running imports whose process on this machine is gone (intake.imports.runner_is_gone)."""
     running = ImportJob.objects.filter(status=ImportStatus.RUNNING).exclude(runner="")
-    return [pk for pk, runner in running.values_list("pk", "runner") if runner_is_gone(runner)]
+    runners = running.values_list("pk", "runner")
+    return [pk for pk, runner in runners if imports.runner_is_gone(runner)]
 
 
 def fail_interrupted() -> int:
     """Imports left running by a process that stopped (the embedded worker ends with the
     server) are failed, so that their page offers “Run again”; imports still running in
-    another process (`dcc import`, a `db_worker`) go on. Returns how many."""
-    return ImportJob.objects.filter(status=ImportStatus.RUNNING, pk__in=_runner_gone()).update(
+    another process (`dcc import`, a `db_worker`) go on. One that names this very process
+    as its runner was run by an earlier server with the same process id (in a container,
+    often 1). Returns how many."""
+    interrupted = Q(pk__in=_runner_gone()) | Q(runner=imports.this_process())
+    return ImportJob.objects.filter(interrupted, status=ImportStatus.RUNNING).update(
         status=ImportStatus.FAILED,
         error=_("The server stopped during the import. Run it again to finish it."),
         finished_at=timezone.now(),

@@ -208,19 +208,22 @@ def verify(*, dealer_id: int | None = None) -> VerifyReport:
     """Recompute every chain; report the first broken link of each broken chain, and leads
     whose recorded chain head does not match their last event (events deleted at the end)."""
     report = VerifyReport()
-    heads = dict(
-        (Lead.objects.filter(dealer_id=dealer_id) if dealer_id else Lead.objects.all())
-        .values_list("pk", "last_event_hash")
-        .iterator(chunk_size=5000)
-    )
-    seen: set[int] = set()
-    for lead_id, chain in _chains(dealer_id):
-        seen.add(lead_id)
-        report.leads += 1
-        report.events += len(chain)
-        problem = _first_break(lead_id, chain, heads.get(lead_id))
-        if problem:
-            report.broken.append(problem)
+    # One view of the database, read only: events written meanwhile are neither taken for
+    # a broken chain nor kept waiting.
+    with tallies.read_snapshot():
+        heads = dict(
+            (Lead.objects.filter(dealer_id=dealer_id) if dealer_id else Lead.objects.all())
+            .values_list("pk", "last_event_hash")
+            .iterator(chunk_size=5000)
+        )
+        seen: set[int] = set()
+        for lead_id, chain in _chains(dealer_id):
+            seen.add(lead_id)
+            report.leads += 1
+            report.events += len(chain)
+            problem = _first_break(lead_id, chain, heads.get(lead_id))
+            if problem:
+                report.broken.append(problem)
     for lead_id, head in heads.items():
         if lead_id not in seen and head:
             report.broken.append(BrokenLink(lead_id, 1, None, "events missing"))

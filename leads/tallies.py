@@ -261,7 +261,7 @@ def stored_tallies(dealer_ids: Iterable[int]) -> dict[tuple[int, date], dict[str
 
 
 @contextmanager
-def _snapshot() -> Iterator[None]:
+def read_snapshot() -> Iterator[None]:
     """One consistent view of the database for a read-only check, without the write lock
     (SQLite's IMMEDIATE transactions take it at BEGIN): a deferred transaction on SQLite,
     which in WAL mode lets writers go on; a read-only repeatable-read one on PostgreSQL."""
@@ -293,7 +293,7 @@ def drift(dealer_ids: Iterable[int]) -> list[str]:
     fresh_names = {f"ledger_{name}": expression for name, expression in expressions.items()}
     found: list[str] = []
     deltas: Deltas = {}
-    with _snapshot():
+    with read_snapshot():
         stored = stored_tallies(dealer_ids)
         for dealer_id in dealer_ids:
             leads = Lead.objects.filter(dealer_id=dealer_id).annotate(**fresh_names)

@@ -399,3 +399,27 @@ def test_a_tallies_rebuild_lets_other_writers_in_between_dealers(team, other_tea
     assert outcome == [None] and "Rebuilt from the ledger: 2 leads" in out.getvalue()
     assert tallies.drift([team.dealer.pk, other_team.dealer.pk]) == []
     assert DailyTally.objects.filter(dealer=team.dealer, contacted=1).exists()
+
+
+def test_ledger_verify_reads_one_view_while_leads_are_worked(team, monkeypatch):
+    """An agent logs a call while the chains are checked: the check neither waits for it
+    nor takes the lead's new event for a broken chain."""
+    lead = make_lead(team.dealer, owner=team.dcc_agent)
+    agent = fresh(team.dcc_agent)
+    read_chains = ledger._chains
+
+    def chains_after_a_call(dealer_id):  # the heads are read; the chains are next
+        call = lambda: actions.log_call(  # noqa: E731
+            lead=Lead.objects.get(pk=lead.pk), by=agent, outcome=CallOutcome.REACHED
+        )
+        thread, outcome = in_background(call)
+        thread.join(timeout=30)
+        assert outcome and not isinstance(outcome[0], Exception), outcome
+        return read_chains(dealer_id)
+
+    monkeypatch.setattr(ledger, "_chains", chains_after_a_call)
+    report = ledger.verify()
+    assert report.ok, report.broken
+    monkeypatch.setattr(ledger, "_chains", read_chains)
+    after = ledger.verify()
+    assert after.ok and after.events == report.events + 1
