@@ -1,11 +1,13 @@
-"""Template filters for lead pages: labels of stored codes and event summaries."""
+"""Template filters for lead pages: labels of stored codes, event summaries, and money as
+every page shows it."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
-from django.utils import formats, timezone
+from django.utils import formats, numberformat, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -52,6 +54,36 @@ def reason_label(code: str, reasons: dict) -> str:
     return _label(HandoffReason, code)
 
 
+CENT = Decimal("0.01")
+
+
+def format_money(value: Decimal | float | int | str | None) -> str:
+    """Yuan as every page shows them: "¥185,000", "¥23.81" (cents only when there are any),
+    in the reader's decimal mark; thousands grouped in threes, with a comma where the locale
+    sets none (Chinese prices are written ¥185,000)."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return str(value)
+    separator = formats.get_format("THOUSAND_SEPARATOR")
+    text = numberformat.format(
+        amount,
+        decimal_sep=formats.get_format("DECIMAL_SEPARATOR"),
+        decimal_pos=0 if amount == amount.to_integral_value() else 2,
+        grouping=formats.get_format("NUMBER_GROUPING") if separator else 3,
+        thousand_sep=separator or ",",
+        force_grouping=True,
+    )
+    return f"¥{text}"
+
+
+@register.filter
+def money(value: Decimal | float | int | str | None) -> str:
+    return format_money(value)
+
+
 def _when(iso: str | None) -> str:
     moment = parse_datetime(iso) if iso else None
     return (
@@ -75,7 +107,7 @@ def event_summary(event: Event, channels: dict[str, str]) -> str:
     if event.kind in (EventKind.APPOINTMENT_SET, EventKind.APPOINTMENT_MOVED):
         return _("visit at %(when)s") % {"when": _when(data.get("appointment_at"))}
     if event.kind in (EventKind.QUOTED, EventKind.ORDERED) and data.get("amount"):
-        return f"{data.get('car_model') or ''} ¥{data['amount']}".strip()
+        return f"{data.get('car_model') or ''} {format_money(data['amount'])}".strip()
     if event.kind in (EventKind.CREATED, EventKind.TOUCHED):
         channel = data.get("channel")
         channel = _(channels[channel]) if channel in channels else channel

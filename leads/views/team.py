@@ -76,7 +76,8 @@ def defeats(request: HttpRequest) -> HttpResponse:
 @require_POST
 def defeat_decide(request: HttpRequest, lead_id: int, decision: str) -> HttpResponse:
     """Approve or reject one defeat request. With htmx the row turns into its outcome (or shows
-    why it could not); without, back to the queue with a message."""
+    why it could not) and the tab's count of waiting requests follows; without, back to the
+    queue with a message."""
     decide = DECISIONS.get(decision)
     lead = visible_leads(request.user, dealer_id=request.dealer.pk).filter(pk=lead_id).first()
     if decide is None or lead is None:
@@ -107,6 +108,12 @@ def defeat_decide(request: HttpRequest, lead_id: int, decision: str) -> HttpResp
             staff=request.user, dealer=request.dealer, lead_ids=[lead.pk]
         )
         context["req"] = pending[0] if pending else None
+    # The tab's count is outside the swapped row: it comes along out of band, as it stands now
+    # (others may have decided meanwhile too).
+    context["count_changed"] = True
+    context["pending_count"] = selectors_team.pending_defeat_count(
+        staff=request.user, dealer=request.dealer
+    )
     status = error.status if error else 200
     return render(request, "leads/team/_defeat_row.html", context, status=status)
 

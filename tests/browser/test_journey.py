@@ -59,7 +59,7 @@ def test_lead_journey_from_entry_to_delivery(open_session, team):
     agent.page.get_by_test_id("stage").get_by_text("Appointed").wait_for()
 
     handoff = _act(agent.page, "hand_off")
-    handoff.get_by_label("Hand to").select_option(label=str(team.consultant))
+    handoff.get_by_label("Hand to").select_option(label=f"{team.consultant} · Sales consultant")
     handoff.get_by_role("button", name="Hand off").click()
     agent.page.get_by_test_id("owner").get_by_text(str(team.consultant)).wait_for()
     agent.screenshot("lead-after-handoff")

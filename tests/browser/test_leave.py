@@ -26,12 +26,19 @@ def _open_leads(row) -> int:
 def test_supervisor_records_absence_and_cover_takes_the_work(open_session, team):
     away, cover, supervisor = team.dcc_agent, team.dcc_agent_2, team.dcc_supervisor
     new = make_lead(team.dealer, by=team.platform_specialist, owner=away, name="钱多多")
-    overdue = make_lead(team.dealer, by=team.platform_specialist, owner=away, name="孙悟空")
+    overdue = make_lead(
+        team.dealer,
+        by=team.platform_specialist,
+        owner=away,
+        name="孙悟空",
+        at=timezone.now() - timedelta(hours=4),
+    )
     overdue = actions.log_call(
         lead=overdue,
         by=away,
         outcome=CallOutcome.REACHED,
         next_follow_up_at=timezone.now() - timedelta(hours=2),
+        at=timezone.now() - timedelta(hours=3),  # set before it fell due
     )
     closed = make_lead(team.dealer, by=team.platform_specialist, owner=away, name="周芷若")
     closed = actions.invalidate_lead(lead=closed, by=away, reason="wrong_number")

@@ -73,13 +73,20 @@ def _prepare(team) -> dict[str, int]:
     now = timezone.now()
     agent, consultant = team.dcc_agent, team.consultant
     make_lead(team.dealer, by=team.platform_specialist, owner=agent, name="王一鸣", car_model="S7")
-    follow = make_lead(team.dealer, by=team.platform_specialist, owner=agent, name="王二小")
+    follow = make_lead(
+        team.dealer,
+        by=team.platform_specialist,
+        owner=agent,
+        name="王二小",
+        at=now - timedelta(hours=3),
+    )
     actions.log_call(
         lead=follow,
         by=agent,
         outcome=CallOutcome.REACHED,
         grade="B",
         next_follow_up_at=now - timedelta(hours=1),
+        at=now - timedelta(hours=2),  # set before it fell due
         note="客户说下周再联系，想先比较几家4S店的报价和金融方案。",
     )
     booked = make_lead(

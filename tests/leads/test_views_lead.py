@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings as django_settings
@@ -15,13 +16,14 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Staff
 from accounts.roles import Role
 from leads import actions
 from leads.models import CallOutcome, Customer, Event, EventKind, Lead, Task, TaskKind
 from leads.stages import Stage
+from leads.templatetags.dcc import format_money
 from tests.conftest import Team, grant
 from tests.factories import channel, make_lead, member
 
@@ -1025,3 +1027,58 @@ def test_search_queries_do_not_grow_with_the_matches(team: Team):
         make_lead(team.dealer, owner=owners[i % 3], name="张伟")
     large = count_queries(client, "/search/", q="zw")
     assert large == small
+
+
+# ---------------------------------------------------------------- the card: appointment, money
+
+
+def test_the_appointment_shows_on_the_card_only_until_the_customer_arrives(team: Team, lead: Lead):
+    visit = timezone.now() + timedelta(days=2)
+    lead = actions.log_call(lead=lead, by=team.dcc_agent, outcome="reached")
+    lead = actions.book_appointment(lead=lead, by=team.dcc_agent, appointment_at=visit)
+    manager = login(team.showroom_manager)
+    card = manager.get(f"/leads/{lead.pk}/").content.decode()
+    assert 'data-testid="appointment"' in card
+
+    lead = actions.record_arrival(lead=lead, by=team.showroom_manager)
+    assert 'data-testid="appointment"' not in manager.get(f"/leads/{lead.pk}/").content.decode()
+    lead = actions.record_order(lead=lead, by=team.showroom_manager)
+    lead = actions.record_delivery(lead=lead, by=team.showroom_manager)
+    page = manager.get(f"/leads/{lead.pk}/").content.decode()
+    assert 'data-testid="appointment"' not in page
+    assert "visit at" in page  # still in the timeline
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_prices_read_the_same_way_everywhere(team: Team, lead: Lead, language: str):
+    lead = actions.log_call(lead=lead, by=team.dcc_agent, outcome="reached")
+    lead = actions.record_arrival(lead=lead, by=team.showroom_manager)
+    lead = actions.record_quote(lead=lead, by=team.showroom_manager, amount=Decimal("185000"))
+    lead = actions.record_order(lead=lead, by=team.showroom_manager, amount=Decimal("1000.5"))
+    client = login(team.gm)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+
+    timeline = client.get(f"/leads/{lead.pk}/").content.decode()
+    channels = client.get("/settings/channels/").content.decode()
+
+    assert re.search(r"¥185,000\b(?![.,]\d)", timeline)
+    assert "¥1,000.50" in timeline
+    assert "¥185000" not in timeline and "185,000.00" not in timeline
+    assert "¥30,000<" in channels  # autohome's monthly spend
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("185000"), "¥185,000"),
+        (Decimal("1000.00"), "¥1,000"),
+        (Decimal("23.805"), "¥23.81"),
+        (1234567.5, "¥1,234,567.50"),
+        (0, "¥0"),
+        (None, "—"),
+    ],
+)
+def test_one_money_format(value, shown, language):
+    with translation.override(language):
+        assert format_money(value) == shown

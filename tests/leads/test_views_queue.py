@@ -70,8 +70,10 @@ def later_today():
 def contacted(team: Team, *, follow_up_at, owner: Staff | None = None, name="") -> Lead:
     owner = owner or team.dcc_agent
     lead = make_lead(team.dealer, owner=owner, name=name)
+    # An overdue follow-up was set by a call before it fell due (live ones must be ahead).
+    at = min(timezone.now(), follow_up_at - timedelta(minutes=1))
     return actions.log_call(
-        lead=lead, by=owner, outcome=CallOutcome.REACHED, next_follow_up_at=follow_up_at
+        lead=lead, by=owner, outcome=CallOutcome.REACHED, next_follow_up_at=follow_up_at, at=at
     )
 
 

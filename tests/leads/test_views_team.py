@@ -4,6 +4,7 @@ shows at another; and query counts that stay flat as the team grows."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -286,6 +287,33 @@ def test_approving_closes_the_lead_as_defeated_and_writes_the_event(team: Team):
     [approved] = events(lead, EventKind.DEFEAT_APPROVED)
     assert (approved.actor, approved.note) == (team.dcc_supervisor, "confirmed by phone")
     assert client.get("/team/defeats/").context["requests"] == []
+
+
+def pending_badge(html: str) -> str:
+    """The out-of-band count of waiting requests in an htmx answer ("" when none wait)."""
+    found = re.search(
+        r'<template><span id="pending-defeats" hx-swap-oob="true">(.*?)</template>', html, re.S
+    )
+    assert found, "the answer carries no count for the tab"
+    number = re.search(r'data-testid="pending-count">(\d+)<', found.group(1))
+    return number.group(1) if number else ""
+
+
+def test_a_decision_updates_the_tabs_count_of_waiting_requests_at_once(team: Team):
+    first = defeat_requested(team.dealer, team.dcc_agent)
+    second = defeat_requested(team.dealer, team.dcc_agent_2)
+    third = defeat_requested(team.dealer, team.consultant)
+    client = login(team.dcc_supervisor)
+    page = client.get("/team/defeats/").content.decode()
+    assert '<span id="pending-defeats">' in page and 'data-testid="pending-count">3<' in page
+
+    assert pending_badge(htmx(client, f"/team/defeats/{first.pk}/approve/").content.decode()) == "2"
+    assert pending_badge(htmx(client, f"/team/defeats/{second.pk}/reject/").content.decode()) == "1"
+    # Decided by someone else meanwhile: the refusal brings the count as it stands too.
+    actions.approve_defeat(lead=third, by=team.gm)
+    refused = htmx(client, f"/team/defeats/{third.pk}/approve/")
+    assert refused.status_code == 409
+    assert pending_badge(refused.content.decode()) == ""
 
 
 def test_rejecting_without_javascript_keeps_the_lead_and_returns_to_the_queue(team: Team):
