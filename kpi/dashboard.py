@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Dealer, Staff
 from dcc import dates
 from dcc.errors import InvalidInput
+from dcc.formats import format_money
 from kpi import measures
 from kpi.bottlenecks import brand_dealer_ids
 from kpi.counting import lead_ids
@@ -293,7 +294,7 @@ def _count(number: Number) -> str:
 
 
 def _money(number: Number) -> str:
-    return f"¥{Decimal(number):,.2f}"
+    return format_money(Decimal(number))
 
 
 def _points(ratio: float | Decimal) -> str:

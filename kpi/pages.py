@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Staff
 from accounts.roles import Role
+from dcc.formats import format_money
 from kpi import daily
 from kpi.bottlenecks import MIN_SAMPLE, STAGE_METRICS, Finding, find_bottlenecks
 from kpi.dashboard import (
@@ -96,7 +97,7 @@ def value_text(metric_key: str, value: Value) -> str:
     if unit == Unit.RATE:
         return percent_text(float(value.value))
     if unit == Unit.MONEY:
-        return f"¥{value.value:,.2f}"
+        return format_money(value.value)
     if METRICS[metric_key].denominator is None:
         return f"{value.value:,}"
     return f"{value.value:,.1f}"
@@ -313,7 +314,7 @@ def _shown(value: Any) -> str:
     if isinstance(value, daily.Percent):
         return percent_text(value.value)
     if isinstance(value, daily.Money):
-        return f"¥{value.value:,.2f}"
+        return format_money(value.value)
     if isinstance(value, int | float):
         return f"{value:,}"
     return str(value)

@@ -4,15 +4,16 @@ every page shows it."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import template
-from django.utils import formats, numberformat, timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from dcc.formats import format_money
 from leads.models import CallOutcome, Event, EventKind, HandoffReason, TaskKind
 from leads.stages import Grade, Stage
 
@@ -52,31 +53,6 @@ def reason_label(code: str, reasons: dict) -> str:
     if code in reasons:
         return _(reasons[code])
     return _label(HandoffReason, code)
-
-
-CENT = Decimal("0.01")
-
-
-def format_money(value: Decimal | float | int | str | None) -> str:
-    """Yuan as every page shows them: "¥185,000", "¥23.81" (cents only when there are any),
-    in the reader's decimal mark; thousands grouped in threes, with a comma where the locale
-    sets none (Chinese prices are written ¥185,000)."""
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        return str(value)
-    separator = formats.get_format("THOUSAND_SEPARATOR")
-    text = numberformat.format(
-        amount,
-        decimal_sep=formats.get_format("DECIMAL_SEPARATOR"),
-        decimal_pos=0 if amount == amount.to_integral_value() else 2,
-        grouping=formats.get_format("NUMBER_GROUPING") if separator else 3,
-        thousand_sep=separator or ",",
-        force_grouping=True,
-    )
-    return f"¥{text}"
 
 
 @register.filter

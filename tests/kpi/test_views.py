@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
+from dcc.formats import format_money
 from kpi import measures
 from kpi.dashboard import (
     FUNNEL,
@@ -225,15 +226,15 @@ def test_the_channel_and_agent_tables_show_the_registrys_numbers(team, api, ledg
         "3",  # M1, M2 and A3 arrived in May
         "1",
         "50.0%",
-        "¥15,500.00",
+        "¥15,500",
         "¥10,333.33",
-        "¥31,000.00",
+        "¥31,000",
     ]
     report = kpi_report(window=may_window(team), by="channel")
     group = next(group for group in report.groups if group.label == "Autohome")
     assert autohome[0][1] == str(group.values["lead_volume"].numerator) == "2"
     assert autohome[1][1] == str(group.values["arrivals"].numerator) == "3"
-    assert autohome[4][1] == "¥15,500.00" == f"¥{group.values['cost_per_lead'].value:,}"
+    assert autohome[4][1] == "¥15,500" == format_money(group.values["cost_per_lead"].value)
 
     agents = section(html, "agents")
     one = row(agents, f'<th scope="row">{team.dcc_agent}</th>')
@@ -358,7 +359,7 @@ def test_the_compare_mode_puts_two_months_side_by_side(team, api, ledger):
     assert [text for _href, text in NUMBER.findall(arrival)] == ["0.0%", "75.0%"]
     assert "+75.0 pp" in arrival
     cost = html.split('data-metric="cost_per_lead"', 1)[1].split("</tr>", 1)[0]
-    assert [text for _href, text in NUMBER.findall(cost)] == ["¥10,333.33", "¥7,750.00"]
+    assert [text for _href, text in NUMBER.findall(cost)] == ["¥10,333.33", "¥7,750"]
     assert "dcc-better" in cost  # cheaper leads are the good news
     first_arrivals = NUMBER.findall(html.split('data-metric="arrivals"', 1)[1].split("</tr>")[0])
     assert listed(client, unescape(first_arrivals[0][0])) == set()

@@ -20,10 +20,10 @@ from django.utils import timezone, translation
 
 from accounts.models import Staff
 from accounts.roles import Role
+from dcc.formats import format_money
 from leads import actions
 from leads.models import CallOutcome, Customer, Event, EventKind, Lead, Task, TaskKind
 from leads.stages import Stage
-from leads.templatetags.dcc import format_money
 from tests.conftest import Team, grant
 from tests.factories import channel, make_lead, member
 
