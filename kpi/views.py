@@ -267,22 +267,27 @@ def scores_page(request: HttpRequest) -> HttpResponse:
         "kpi/scores.html",
         {
             "month": month,
-            "roles": [
-                (
-                    scores,
-                    [
-                        (
-                            card,
-                            [card.counts[event] for event, _points in scores.events],
-                            pages.talk_time(card.talk_seconds),
-                        )
-                        for card in scores.cards
-                    ],
-                )
-                for scores in roles
-            ],
+            "roles": _score_rows(roles),
         },
     )
+
+
+def _score_rows(roles: list) -> list:
+    """Each role's scorecards as the table shows them: counts in the scored events' order."""
+    return [
+        (
+            scores,
+            [
+                (
+                    card,
+                    [card.counts[event] for event, _points in scores.events],
+                    pages.talk_time(card.talk_seconds),
+                )
+                for card in scores.cards
+            ],
+        )
+        for scores in roles
+    ]
 
 
 @workbench()
@@ -304,20 +309,7 @@ def my_scores_page(request: HttpRequest) -> HttpResponse:
         {
             "month": month,
             "mine": True,
-            "roles": [
-                (
-                    scores,
-                    [
-                        (
-                            card,
-                            [card.counts[event] for event, _points in scores.events],
-                            pages.talk_time(card.talk_seconds),
-                        )
-                        for card in scores.cards
-                    ],
-                )
-                for scores in roles
-            ],
+            "roles": _score_rows(roles),
         },
     )
 

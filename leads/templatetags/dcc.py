@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dcc.formats import format_money
-from leads.models import CallOutcome, Event, EventKind, HandoffReason, TaskKind
+from leads.models import CallOutcome, Event, EventKind, HandoffReason, Lead, TaskKind
+from leads.sla import lead_has_sla
 from leads.stages import Grade, Stage
 
 register = template.Library()
@@ -102,6 +103,23 @@ def event_summary(event: Event, channels: dict[str, str]) -> str:
 @register.filter
 def overdue(moment: datetime | None) -> bool:
     return bool(moment and moment < timezone.now())
+
+
+@register.filter
+def has_sla(lead: Lead) -> bool:
+    """False for a lead imported after its deadline without a first response (leads.sla)."""
+    return lead_has_sla(lead)
+
+
+@register.filter
+def clock_or_day(moment: datetime | None) -> str:
+    """The time alone today ("14:05"), with its day on any other day."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate():
+        return formats.time_format(local, "H:i")
+    return formats.date_format(local, "SHORT_DATETIME_FORMAT")
 
 
 def countdown_text(deadline: datetime, now: datetime) -> str:

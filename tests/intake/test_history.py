@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from accounts.models import Membership
 from accounts.roles import Role
@@ -518,6 +518,29 @@ def test_a_plain_imported_lead_past_its_deadline_is_nobodys_breach(team):
     for lead in import_both_ways(team, lead_row(created_at=this_morning(9))):
         assert late_for(team, lead) == NOT_LATE
         assert not Task.objects.filter(lead=lead, closed_at=None, due_at__lt=this_morning(9, 30))
+
+
+def test_the_queue_shows_an_imported_lead_past_its_deadline_without_a_countdown(team):
+    """Its owner still has to call it, but no clock runs red for a deadline nobody could meet."""
+    for lead in import_both_ways(team, lead_row(created_at=this_morning(9))):
+        page = login(lead.owner).get("/queue/").content.decode()
+        new_leads = page.split('data-testid="new-leads"', 1)[1].split("</ul>", 1)[0]
+        item = next(part for part in new_leads.split("<li")[1:] if f"/leads/{lead.pk}/" in part)
+        assert 'data-testid="no-sla"' in item
+        assert "dcc-countdown" not in item
+        assert "row-overdue" not in item
+
+
+def test_the_lead_page_names_the_day_of_a_deadline_that_was_not_today(team):
+    def due(lead: Lead) -> str:
+        page = " ".join(login(team.dcc_agent).get(f"/leads/{lead.pk}/").content.decode().split())
+        return page.split("First response", 1)[1].split("</dd>", 1)[0]
+
+    today = make_lead(team.dealer, owner=team.dcc_agent, at=this_morning(9))
+    assert f"due {timezone.localtime(today.sla_deadline):%H:%M} ·" in due(today)
+    yesterday = make_lead(team.dealer, owner=team.dcc_agent, at=this_morning(9) - timedelta(days=1))
+    deadline = timezone.localtime(yesterday.sla_deadline)
+    assert f"due {formats.date_format(deadline, 'SHORT_DATETIME_FORMAT')} ·" in due(yesterday)
 
 
 def test_an_imported_lead_is_judged_by_the_first_response_in_its_history(team):
