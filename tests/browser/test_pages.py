@@ -217,8 +217,10 @@ def test_main_pages_at_both_widths_in_both_languages(open_session, team, width):
     ("language", "said"), [("zh-hans", "逾期 18 小时"), ("en", "18 h overdue")]
 )
 def test_an_overdue_countdown_says_how_long_overdue(open_session, team, language, said):
-    lead = make_lead(team.dealer, by=team.platform_specialist, owner=team.dcc_agent)
     late = timezone.now() - timedelta(hours=18, minutes=3, seconds=16)
+    lead = make_lead(
+        team.dealer, by=team.platform_specialist, owner=team.dcc_agent, at=late - timedelta(hours=1)
+    )
     Lead.objects.filter(pk=lead.pk).update(sla_deadline=late)
     agent = open_session(team.dcc_agent.username)
     agent.context.add_cookies(

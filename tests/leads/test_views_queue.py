@@ -138,7 +138,9 @@ def test_new_leads_show_the_countdown_and_the_customer(team: Team):
     ],
 )
 def test_an_overdue_countdown_says_how_long_overdue(team: Team, late, english, chinese):
-    lead = make_lead(team.dealer, owner=team.dcc_agent)
+    lead = make_lead(
+        team.dealer, owner=team.dcc_agent, at=timezone.now() - late - timedelta(hours=1)
+    )
     Lead.objects.filter(pk=lead.pk).update(sla_deadline=timezone.now() - late)
     client = login(team.dcc_agent)
 
