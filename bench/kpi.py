@@ -709,7 +709,8 @@ LEAD_CONDITIONS = {
     "leads": "TRUE",
     "valid": "stage <> 'invalid'",
     "invalid": "stage = 'invalid'",
-    "on_time": "first_response_at <= sla_deadline",
+    "with_sla": "sla_deadline > created_at",
+    "on_time": "sla_deadline > created_at AND first_response_at <= sla_deadline",
 }
 
 

@@ -4,8 +4,8 @@ leads (or events, or money) it takes in a window, and how they group by a dimens
 A window is some dealers, a time range and a view. In the **period** view an event measure
 counts the leads whose first such event is in the range (so days add up to their month); in
 the **cohort** view it counts the leads created in the range that have such an event up to
-`as_of` (today). Lead measures (leads, valid, on time) always take the leads created in the
-range.
+`as_of` (today). Lead measures (leads, valid, with an SLA, on time) always take the leads
+created in the range.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from kpi.registry import MEASURES, View
+from leads import sla
 from leads.models import Channel, Event, EventKind, Lead, Task, TaskKind, TaskOutcome
 from leads.stages import Stage
 from leads.tallies import EVENT_MILESTONES, milestone_q
@@ -44,7 +45,10 @@ LEAD_MEASURES: dict[str, Q] = {
     "leads": Q(),
     "valid": ~Q(stage=Stage.INVALID),
     "invalid": Q(stage=Stage.INVALID),
-    "on_time": Q(first_response_at__lte=F("sla_deadline")),
+    # Leads with a first-response SLA (not those imported past their deadline unanswered),
+    # and of those, the ones first answered within it: leads.sla holds the rule.
+    "with_sla": sla.has_sla(),
+    "on_time": sla.on_time(),
 }
 
 

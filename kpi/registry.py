@@ -55,9 +55,17 @@ MEASURES: dict[str, Measure] = {
         Measure("valid", _("Valid leads"), _("Leads not marked invalid.")),
         Measure("invalid", _("Invalid leads"), _("Leads marked invalid.")),
         Measure(
+            "with_sla",
+            _("Leads with an SLA"),
+            _(
+                "Leads with a first-response SLA: all but those imported after their deadline "
+                "with no first response in their history."
+            ),
+        ),
+        Measure(
             "on_time",
             _("Answered in time"),
-            _("Leads whose first response came within their channel's SLA."),
+            _("Leads with an SLA whose first response came within it."),
         ),
         Measure("contacted", _("Contacted"), _("Leads with a call that reached the customer.")),
         Measure("appointed", _("Appointments"), _("Leads with a showroom visit booked.")),
@@ -89,8 +97,10 @@ METRICS: dict[str, Metric] = {
                _("Repeat enquiries from customers who already had an open lead.")),
         Metric("valid_lead_rate", _("Valid-lead rate"), "valid", "leads", Unit.RATE,
                _("Leads not marked invalid, of all leads.")),
-        Metric("first_response_on_time", _("First response on time"), "on_time", "leads",
-               Unit.RATE, _("Leads first contacted within their channel's SLA, of all leads.")),
+        Metric("first_response_on_time", _("First response on time"), "on_time", "with_sla",
+               Unit.RATE, _("Leads first contacted within their SLA, of leads with an SLA "
+                            "(a lead imported after its deadline with no first response in its "
+                            "history has none).")),
         Metric("contact_rate", _("Contact rate"), "contacted", "leads", Unit.RATE,
                _("Leads whose customer was reached by phone, of all leads.")),
         Metric("invitation_rate", _("Invitation rate"), "appointed", "valid", Unit.RATE,

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
@@ -30,6 +30,7 @@ from kpi.dashboard import drill_query
 from kpi.measures import Window, group_expression, rows
 from kpi.scorecards import arrival_credited_to
 from kpi.selectors import day_window
+from leads import sla
 from leads.models import CallOutcome, Event, EventKind
 
 PERIODS = ("today", "month")
@@ -45,6 +46,7 @@ class Figures:
     arrivals: int = 0  # customers who came to a visit this agent booked
     leads: int = 0  # leads first assigned to the agent, created in the period
     unanswered: int = 0  # of those, without a first response yet
+    with_sla: int = 0  # of those, with a first-response SLA (leads.sla.has_sla)
     on_time: int = 0  # of those, answered by their SLA deadline
     response_minutes: list[float] = field(default_factory=list, repr=False)
 
@@ -65,6 +67,7 @@ class Figures:
         self.arrivals += other.arrivals
         self.leads += other.leads
         self.unanswered += other.unanswered
+        self.with_sla += other.with_sla
         self.on_time += other.on_time
         self.response_minutes += other.response_minutes
 
@@ -175,26 +178,31 @@ def _count_arrivals(board: dict[int, AgentRow], dealer: Dealer, windows: dict[st
 
 def _count_first_responses(board: dict[int, AgentRow], windows: dict[str, Window]) -> None:
     """The month's leads by the agent first assigned, as the registry counts "leads" by agent:
-    one query, a row per lead (the median needs each lead's minutes)."""
+    one query, a row per lead (the median needs each lead's minutes). Whether a lead has an SLA
+    and met it is leads.sla's to say, as for the registry's "with_sla" and "on_time"."""
     leads = rows("leads", windows["month"])
     found = (
-        leads.queryset.annotate(agent=group_expression(leads, "agent"))
+        leads.queryset.annotate(
+            agent=group_expression(leads, "agent"),
+            has_sla=ExpressionWrapper(sla.has_sla(), output_field=BooleanField()),
+            on_time=ExpressionWrapper(sla.on_time(), output_field=BooleanField()),
+        )
         .filter(agent__in=list(board))
-        .values_list("agent", "created_at", "first_response_at", "sla_deadline")
+        .values_list("agent", "created_at", "first_response_at", "has_sla", "on_time")
         .order_by()
     )
     today_start = windows["today"].start
-    for agent, created_at, first_response_at, sla_deadline in found:
+    for agent, created_at, first_response_at, has_sla, on_time in found:
         row = board[agent]
         periods = [row.month, row.today] if created_at >= today_start else [row.month]
         for figures in periods:
             figures.leads += 1
+            figures.with_sla += bool(has_sla)
+            figures.on_time += bool(on_time)
             if first_response_at is None:
                 figures.unanswered += 1
                 continue
             figures.response_minutes.append((first_response_at - created_at).total_seconds() / 60)
-            if first_response_at <= sla_deadline:
-                figures.on_time += 1
 
 
 # ---------------------------------------------------------------- laid out for the page
@@ -212,12 +220,13 @@ class Shown:
 @dataclass(frozen=True)
 class PeriodCells:
     """One period of a row: calls, contacts, appointments, arrivals; the median first response
-    with its parts (answered on time, of the leads first assigned); the unanswered leads."""
+    with its parts (answered on time, of the leads first assigned that have an SLA); the
+    unanswered leads."""
 
     counts: list[Shown]
     first_response: Shown
     on_time: Shown
-    leads: Shown
+    with_sla: Shown
     unanswered: Shown
 
 
@@ -264,7 +273,7 @@ def _line(row: AgentRow, windows: dict[str, Window]) -> Line:
                 ],
                 first_response=Shown(minutes_text(figures.median_response_minutes)),
                 on_time=Shown(f"{figures.on_time:,}", drill(period, "on_time")),
-                leads=Shown(f"{figures.leads:,}", drill(period, "leads")),
+                with_sla=Shown(f"{figures.with_sla:,}", drill(period, "with_sla")),
                 unanswered=Shown(f"{figures.unanswered:,}"),
             )
         )

@@ -386,14 +386,15 @@ class DailyTally(models.Model):
     leads change, so a month across every dealer reads a row per dealer per day rather than
     every lead. Period columns count leads on the day of their first such event; `cohort_`
     columns count them on the day they were created (followed to now); lead columns (leads,
-    valid, invalid, on_time) by the day of creation."""
+    valid, invalid, with_sla, on_time) by the day of creation."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     leads = models.IntegerField(default=0)
     valid = models.IntegerField(default=0)
     invalid = models.IntegerField(default=0)
-    on_time = models.IntegerField(default=0)
+    with_sla = models.IntegerField(default=0)  # leads with a first-response SLA
+    on_time = models.IntegerField(default=0)  # of those, first answered within it
     touches = models.IntegerField(default=0)
     contacted = models.IntegerField(default=0)
     appointed = models.IntegerField(default=0)

@@ -67,7 +67,12 @@ def has_sla() -> Q:
 
 
 def lead_has_sla(lead: Lead) -> bool:
-    return lead.sla_deadline > lead.created_at
+    return sets_an_sla(created_at=lead.created_at, deadline=lead.sla_deadline)
+
+
+def sets_an_sla(*, created_at: datetime, deadline: datetime) -> bool:
+    """`has_sla` for a lead's values in hand (the tallies count leads as values)."""
+    return deadline > created_at
 
 
 def settled_deadline(

@@ -29,6 +29,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from leads.models import CallOutcome, DailyTally, Event, EventKind, Lead
+from leads.sla import sets_an_sla
 from leads.stages import Stage
 
 # The milestones: the events that reach each (kinds, and what their data must say), and the
@@ -108,8 +109,11 @@ def contributions(values: Mapping[str, Any]) -> Counter:
     counted[(created, "leads")] += 1
     counted[(created, "invalid" if values["stage"] == Stage.INVALID else "valid")] += 1
     answered, deadline = values["first_response_at"], values["sla_deadline"]
-    if answered is not None and deadline is not None and answered <= deadline:
-        counted[(created, "on_time")] += 1
+    # A lead imported past its deadline unanswered has no SLA: it is neither on time nor not.
+    if deadline is not None and sets_an_sla(created_at=values["created_at"], deadline=deadline):
+        counted[(created, "with_sla")] += 1
+        if answered is not None and answered <= deadline:
+            counted[(created, "on_time")] += 1
     for measure, column in MILESTONE_COLUMNS.items():
         reached = values[column]
         if reached is not None:
@@ -237,9 +241,15 @@ def rebuild(
             for created_at, at in _touches(event_model, dealer_id):
                 merge(deltas, dealer_id, touch_contributions(created_at, at))
             tally_model.objects.filter(dealer_id=dealer_id).delete()
+            # A migration's model has the columns of its day: a later one fills the rest.
+            kept = {field.name for field in tally_model._meta.concrete_fields}
             tally_model.objects.bulk_create(
                 (
-                    tally_model(dealer_id=dealer_id, day=day, **changes)
+                    tally_model(
+                        dealer_id=dealer_id,
+                        day=day,
+                        **{name: n for name, n in changes.items() if name in kept},
+                    )
                     for (_dealer, day), changes in sorted(deltas.items())
                 ),
                 batch_size=2000,

@@ -18,6 +18,8 @@ from intake.rows import LeadRow
 from kpi.daily import build_daily_report
 from kpi.dashboard import lapses
 from kpi.measures import Window
+from kpi.selectors import day_window, kpi_report
+from kpi.supervision import dcc_board
 from leads import actions, ledger
 from leads.actions import IntakeOutcome
 from leads.models import Customer, Event, EventKind, Lead, Task
@@ -560,3 +562,43 @@ def test_an_imported_lead_still_within_its_deadline_keeps_its_sla(team):
     # A lead that came in live at nine and was never called is late, for whoever has it.
     live = make_lead(team.dealer, owner=team.dcc_agent, at=this_morning(9))
     assert late_for(team, live)["breached"] == 1
+
+
+def first_response_on_time(team) -> dict[int, tuple[int, int]]:
+    """Each DCC agent's leads answered in time, of those with an SLA, today: as the KPI report
+    by agent counts them, checked against the DCC board."""
+    window = day_window(
+        dealer_ids=[team.dealer.pk], first=timezone.localdate(), last=timezone.localdate()
+    )
+    report = kpi_report(window=window, by="agent", metrics=["first_response_on_time"])
+    rates = {
+        group.key: (value.numerator, value.denominator)
+        for group in report.groups
+        if (value := group.values["first_response_on_time"]).denominator
+    }
+    board = {
+        row.agent.pk: (row.today.on_time, row.today.with_sla)
+        for row in dcc_board(dealer=team.dealer).agents
+    }
+    assert {agent: rates.get(agent, (0, 0)) for agent in board} == board
+    # The dealer's whole day reads the daily tallies: the same leads.
+    total = kpi_report(window=window, metrics=["first_response_on_time"]).total
+    on_time = total.values["first_response_on_time"]
+    on_time_total = sum(numerator for numerator, _ in rates.values())
+    with_sla_total = sum(denominator for _, denominator in rates.values())
+    assert (on_time.numerator, on_time.denominator) == (on_time_total, with_sla_total)
+    return rates
+
+
+def test_an_imported_lead_past_its_deadline_leaves_its_agents_first_response_rate_alone(team):
+    agents = (team.dcc_agent, team.dcc_agent_2)
+    for agent in agents:  # each answered a live lead in time this morning
+        lead = make_lead(team.dealer, owner=agent, at=this_morning(9, 30))
+        actions.log_call(lead=lead, by=agent, outcome="reached", at=this_morning(9, 35))
+    for lead in import_both_ways(team, lead_row(created_at=this_morning(9))):
+        assert lead.owner in agents  # received today, with nobody's answer in its history
+    assert first_response_on_time(team) == {agent.pk: (1, 1) for agent in agents}
+    # A live lead its agent left uncalled past its deadline does lower the rate.
+    make_lead(team.dealer, owner=team.dcc_agent, at=this_morning(9))
+    rates = first_response_on_time(team)
+    assert rates == {team.dcc_agent.pk: (1, 2), team.dcc_agent_2.pk: (1, 1)}

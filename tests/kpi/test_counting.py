@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dcc.errors import DomainError
@@ -64,8 +64,8 @@ def apply_step(team: Any, leads: list[Lead], step: tuple, at: datetime) -> None:
         )
         leads.append(lead)
         return
-    if op == "import":
-        replayer = Replayer(team.dealer, now=timezone.now())
+    if op == "import":  # one by one through the actions, or replayed in bulk
+        replayer = Replayer(team.dealer, now=timezone.now()) if pick % 2 else None
         import_rows(team, lead_rows(specs, team), replayer=replayer)
         leads[:] = Lead.objects.filter(dealer=team.dealer).order_by("pk")
         return
@@ -126,6 +126,35 @@ steps = st.lists(
 moments = st.lists(st.integers(0, 60 * 24), min_size=25, max_size=25)
 
 
+def imported(days_ago: int, phone: str, **steps: timedelta) -> dict[str, Any]:
+    """A row of history created `days_ago`, as `history_rows` draws them."""
+    created_at = NOW - timedelta(days=days_ago)
+    return {
+        "phone": phone,
+        "created_at": created_at,
+        "grade": "",
+        "owner": "dcc_agent",
+        "name": "",
+        "external_id": "",
+        "channel": "autohome",
+        **{step: created_at + gap for step, gap in steps.items()},
+    }
+
+
+# Leads imported past their deadline with no first response in their history have no SLA
+# (through the actions, and replayed): one is called afterwards. One is imported with its
+# first response; a live lead is answered a day late.
+NO_SLA_PLAN = [
+    ("create", 1, 0, []),
+    ("import", 0, 0, [imported(50, "13800000001")]),
+    ("import", 0, 1, [imported(49, "13800000002", contacted_at=timedelta(minutes=5))]),
+    ("import", 0, 1, [imported(48, "13800000003")]),
+    ("reached", 1, 0, []),
+    ("reached", 0, 0, []),
+]
+NO_SLA_HOURS = [24 * 11] * 5 + [24 * 12] * 20
+
+
 def windows(dealer_id: int, first_day: int, length: int) -> list[Window]:
     """Whole days (the tallies answer by dealer and time), a window starting at noon (the
     milestone columns answer), each in both views, and a cohort seen from a past day."""
@@ -169,6 +198,7 @@ def check_counts_equal_the_ledger(windows_: list[Window]) -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@example(plan=NO_SLA_PLAN, hours=NO_SLA_HOURS, first_day=5, length=10)
 @given(
     plan=steps,
     hours=moments,

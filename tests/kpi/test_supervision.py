@@ -193,7 +193,8 @@ def test_first_responses_count_the_registrys_leads_by_agent(team, may):
         for row in board.agents:
             figures = row.period(period)
             assert figures.leads == registry[row.agent.pk]["lead_volume"].numerator
-            assert figures.on_time == registry[row.agent.pk]["first_response_on_time"].numerator
+            on_time = registry[row.agent.pk]["first_response_on_time"]
+            assert (figures.on_time, figures.with_sla) == (on_time.numerator, on_time.denominator)
 
 
 def test_agents_are_listed_by_the_pinyin_of_their_names(team):
@@ -260,12 +261,13 @@ def test_the_pages_rows_link_the_first_response_to_its_leads(team, may):
     one_today = lines[team.dcc_agent.username].periods[0]
     assert [shown.text for shown in one_today.counts] == ["1", "1", "1", "0"]
     assert (one_today.first_response.text, one_today.unanswered.text) == ("20 min", "1")
-    assert "measure=leads" in one_today.leads.drill and "by=agent" in one_today.leads.drill
+    assert "measure=with_sla" in one_today.with_sla.drill
+    assert "by=agent" in one_today.with_sla.drill
     assert "measure=on_time" in one_today.on_time.drill
     team_month = lines[""].periods[1]
     assert team_month.first_response.text == "30 min"
     # The drill-down has no group for the team: its numbers link nowhere.
-    assert (team_month.leads.drill, team_month.on_time.drill) == ("", "")
+    assert (team_month.with_sla.drill, team_month.on_time.drill) == ("", "")
 
 
 # ---------------------------------------------------------------- the page
@@ -321,8 +323,8 @@ def test_the_page_shows_each_agent_today_and_this_month(team, api, calendar_day,
 def test_the_first_response_opens_the_leads_behind_it(team, api, calendar_day, today):
     client = api(team.dcc_supervisor)
     html = client.get("/dashboard/dcc/").content.decode()
-    on_time, leads = part_links(html, team.dcc_agent.username)[:2]  # today's
-    assert "measure=on_time" in on_time and "measure=leads" in leads
+    on_time, with_sla = part_links(html, team.dcc_agent.username)[:2]  # today's
+    assert "measure=on_time" in on_time and "measure=with_sla" in with_sla
 
     def listed(href: str) -> set[int]:
         page = client.get(href)
@@ -330,7 +332,7 @@ def test_the_first_response_opens_the_leads_behind_it(team, api, calendar_day, t
         return {int(pk) for pk in LEAD_LINK.findall(page.content.decode())}
 
     assert listed(on_time) == {today["first"].pk}
-    assert listed(leads) == {today["first"].pk, today["waiting"].pk}
+    assert listed(with_sla) == {today["first"].pk, today["waiting"].pk}
     assert part_links(html, "") == []  # the team is no group the drill-down knows
 
 

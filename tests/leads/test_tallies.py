@@ -4,15 +4,18 @@ and rebuilt from it when they drifted."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from importlib import import_module
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from leads import actions
 from leads.models import CallOutcome, DailyTally, Lead
 from tests.factories import make_lead
+from tests.intake.test_history import import_both_ways, lead_row, this_morning
 
 pytestmark = pytest.mark.django_db
 
@@ -66,4 +69,26 @@ def test_an_invalidated_lead_moves_from_valid_to_invalid_on_its_creation_day(tea
     day = DailyTally.objects.get(dealer=team.dealer, day="2026-04-01")
     assert (day.leads, day.valid, day.invalid, day.cohort_closed) == (1, 0, 1, 1)
     assert DailyTally.objects.get(dealer=team.dealer, day="2026-04-04").closed == 1
+    assert run().startswith("OK")
+
+
+def test_leads_with_an_sla_are_tallied_and_the_migration_counts_those_already_there(team):
+    """A lead imported past its deadline with no first response in its history has no SLA:
+    it is a lead of its day, not one with an SLA, nor on time even once called."""
+    imported = import_both_ways(team, lead_row(created_at=this_morning(9)))
+    actions.log_call(lead=imported[0], by=team.gm, outcome=CallOutcome.REACHED)
+    answered = make_lead(team.dealer, owner=team.dcc_agent, at=this_morning(9, 30))
+    actions.log_call(
+        lead=answered, by=team.dcc_agent, outcome=CallOutcome.REACHED, at=this_morning(9, 35)
+    )
+    make_lead(team.dealer, owner=team.dcc_agent, at=this_morning(9))  # left uncalled
+    today = DailyTally.objects.get(dealer=team.dealer, day=timezone.localdate())
+    assert (today.leads, today.with_sla, today.on_time) == (4, 2, 1)
+    assert run().startswith("OK")
+
+    # Tallies written before the column: the migration fills it from the leads.
+    DailyTally.objects.update(with_sla=0)
+    assert "FAILED" in run()
+    migration = import_module("leads.migrations.0009_daily_tally_with_sla")
+    migration.count_leads_with_sla(apps, None)
     assert run().startswith("OK")
