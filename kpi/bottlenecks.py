@@ -101,13 +101,21 @@ class Rate:
         return self.numerator / self.denominator if self.denominator else None
 
     @property
+    def proportion(self) -> bool:
+        """A share of its denominator. In the period view a rate can exceed 100 % (orders this
+        month of customers who arrived last month): then it is no sample to judge."""
+        return 0 <= self.numerator <= self.denominator
+
+    @property
     def interval(self) -> Interval:
+        if not self.proportion:
+            return Interval(0.0, 1.0)
         return wilson(self.numerator, self.denominator)
 
     @property
     def judged(self) -> bool:
-        """Large enough a sample to be judged, or to judge by."""
-        return self.denominator >= MIN_SAMPLE
+        """A share, with a large enough a sample to be judged, or to judge by."""
+        return self.proportion and self.denominator >= MIN_SAMPLE
 
 
 def significantly_low(rate: Rate, benchmark: Rate) -> bool:

@@ -16,6 +16,7 @@ from kpi.bottlenecks import (
     BRAND,
     MIN_SAMPLE,
     TRAILING,
+    Interval,
     Rate,
     find_bottlenecks,
     significantly_low,
@@ -91,6 +92,14 @@ def test_the_rule_needs_a_sample_and_a_benchmark_of_min_sample():
     assert not significantly_low(Rate(0, 20), Rate(8, 19))  # too few to judge by
     assert not significantly_low(Rate(6, 20), Rate(40, 100))  # 30 %, but upper 52 %
     assert not significantly_low(Rate(40, 100), Rate(40, 100))
+
+
+def test_a_rate_above_100_percent_is_neither_judged_nor_judged_by():
+    """The period view counts this month's orders of last month's arrivals: 30 of 20."""
+    assert not Rate(30, 20).judged
+    assert Rate(30, 20).interval == Interval(0.0, 1.0)
+    assert not significantly_low(Rate(30, 20), Rate(40, 100))
+    assert not significantly_low(Rate(0, 20), Rate(130, 100))
 
 
 # Against the brand ---------------------------------------------------------------------------
