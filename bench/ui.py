@@ -440,7 +440,7 @@ class Simulator:
     def __init__(self, dealer: Any, channels: dict[str, Any]) -> None:
         from leads.ledger import GENESIS, event_digest
         from leads.models import EventKind, TaskKind, TaskOutcome
-        from leads.sla import first_response_deadline
+        from leads.sla import first_response_deadline, in_business_hours
         from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Stage
         from leads.tallies import note_event
 
@@ -450,6 +450,7 @@ class Simulator:
         self.digest = event_digest
         self.note_event = note_event
         self.deadline = first_response_deadline
+        self.open_hours = in_business_hours
         self.follow_up_days = {str(grade): n for grade, n in DEFAULT_FOLLOW_UP_DAYS.items()}
         self.E, self.T, self.O, self.S = EventKind, TaskKind, TaskOutcome, Stage
 
@@ -538,7 +539,7 @@ class Simulator:
         )
 
     def _follow_up(self, lead: LeadState, at: datetime) -> None:
-        due = at + days(self.follow_up_days[lead.grade or "N"])
+        due = self.open_hours(self.dealer, at + days(self.follow_up_days[lead.grade or "N"]))
         lead.next_follow_up_at = due
         self._schedule(lead, self.T.FOLLOW_UP, due_at=due, at=at)
 
@@ -797,7 +798,9 @@ class Simulator:
         )
         self._close(lead, self.S.DELIVERED, at, self.O.DONE)
         # No owner-operations specialist here: the return visit falls to the owner.
-        self._schedule(lead, self.T.RETURN_VISIT, due_at=at + days(3), at=at)
+        self._schedule(
+            lead, self.T.RETURN_VISIT, due_at=self.open_hours(self.dealer, at + days(3)), at=at
+        )
         lead.version += 1
 
     def return_visit(
