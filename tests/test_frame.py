@@ -465,3 +465,21 @@ def test_no_template_has_inline_script_or_event_handlers():
             if "javascript:" in html or "<style" in html:
                 offences.append(f"{path}: javascript: URL or <style>")
     assert not offences, "\n".join(offences)
+
+
+def test_no_template_comment_runs_over_a_line():
+    """Django's {# … #} ends with its line: a comment over several lines is printed on every
+    page that uses the template ({% comment %} is for those)."""
+    offences = []
+    for folder in TEMPLATE_DIRS:
+        for path in folder.rglob("*.html"):
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                for opened in line.split("{#")[1:]:
+                    if "#}" not in opened:
+                        offences.append(f"{path}:{number}")
+    assert not offences, "\n".join(offences)
+
+
+def test_no_page_shows_template_syntax(team: Team):
+    html = login(team.dcc_agent).get("/queue/").content.decode()
+    assert "{#" not in html and "#}" not in html
