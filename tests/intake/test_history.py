@@ -505,6 +505,7 @@ def late_for(team, lead: Lead) -> dict[str, int]:
 NOT_LATE = {"breached": 0, "board": 0, "lapses": 0, "daily": 0}
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_an_imported_lead_past_its_deadline_without_a_first_response_is_nobodys_breach(team):
     for lead in import_both_ways(team, lead_row(created_at=this_morning(9), grade="B")):
         assert lead.owner in (team.dcc_agent, team.dcc_agent_2)  # received today, by the rules
@@ -516,12 +517,14 @@ def test_an_imported_lead_past_its_deadline_without_a_first_response_is_nobodys_
         assert 'data-testid="no-sla"' in page
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_a_plain_imported_lead_past_its_deadline_is_nobodys_breach(team):
     for lead in import_both_ways(team, lead_row(created_at=this_morning(9))):
         assert late_for(team, lead) == NOT_LATE
         assert not Task.objects.filter(lead=lead, closed_at=None, due_at__lt=this_morning(9, 30))
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_the_queue_shows_an_imported_lead_past_its_deadline_without_a_countdown(team):
     """Its owner still has to call it, but no clock runs red for a deadline nobody could meet."""
     for lead in import_both_ways(team, lead_row(created_at=this_morning(9))):
@@ -533,6 +536,7 @@ def test_the_queue_shows_an_imported_lead_past_its_deadline_without_a_countdown(
         assert "row-overdue" not in item
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_the_lead_page_names_the_day_of_a_deadline_that_was_not_today(team):
     def due(lead: Lead) -> str:
         page = " ".join(login(team.dcc_agent).get(f"/leads/{lead.pk}/").content.decode().split())
@@ -545,6 +549,7 @@ def test_the_lead_page_names_the_day_of_a_deadline_that_was_not_today(team):
     assert f"due {formats.date_format(deadline, 'SHORT_DATETIME_FORMAT')} ·" in due(yesterday)
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_an_imported_lead_is_judged_by_the_first_response_in_its_history(team):
     on_time_row = lead_row(created_at=this_morning(9), contacted_at=this_morning(9, 10))
     for lead in import_both_ways(team, on_time_row):
@@ -555,6 +560,7 @@ def test_an_imported_lead_is_judged_by_the_first_response_in_its_history(team):
         assert late_for(team, lead)["daily"] == 1
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_an_imported_lead_still_within_its_deadline_keeps_its_sla(team):
     for lead in import_both_ways(team, lead_row(created_at=timezone.now() - timedelta(minutes=5))):
         assert lead.sla_deadline > timezone.now()
@@ -590,6 +596,7 @@ def first_response_on_time(team) -> dict[int, tuple[int, int]]:
     return rates
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_an_imported_lead_past_its_deadline_leaves_its_agents_first_response_rate_alone(team):
     agents = (team.dcc_agent, team.dcc_agent_2)
     for agent in agents:  # each answered a live lead in time this morning

@@ -93,6 +93,7 @@ def kinds(lead: Lead) -> list[str]:
 # ---------------------------------------------------------------- follow-up by grade
 
 
+@pytest.mark.usefixtures("office_hours")
 @pytest.mark.parametrize(("grade", "days"), [("H", 1), ("A", 3), ("B", 7), ("C", 15)])
 def test_a_call_schedules_the_next_follow_up_by_grade(team, grade, days):
     lead = new_lead(team)
@@ -103,6 +104,7 @@ def test_a_call_schedules_the_next_follow_up_by_grade(team, grade, days):
     assert open_tasks(lead, FOLLOW_UP) == [(FOLLOW_UP, team.dcc_agent.pk, due)]
 
 
+@pytest.mark.usefixtures("office_hours")
 @pytest.mark.parametrize(("grade", "days"), [("H", 1), ("A", 3), ("B", 7), ("C", 15)])
 def test_grading_moves_the_follow_up_to_the_grades_interval(team, grade, days):
     lead = contacted(team)
@@ -117,6 +119,7 @@ def test_grading_moves_the_follow_up_to_the_grades_interval(team, grade, days):
     assert before.outcome == TaskOutcome.SUPERSEDED
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_a_dealers_grade_policy_overrides_the_default(team):
     GradePolicy.objects.create(dealer=team.dealer, grade="A", follow_up_days=2)
     GradePolicy.objects.create(dealer=DealerFactory(), grade="H", follow_up_days=9)
@@ -140,6 +143,7 @@ def test_an_explicit_next_follow_up_wins_over_the_grade(team):
     assert open_tasks(lead, FOLLOW_UP) == [(FOLLOW_UP, team.dcc_agent.pk, wanted)]
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_every_call_leaves_exactly_one_open_follow_up_for_the_owner(team):
     lead = new_lead(team)
     t1 = timezone.now()
@@ -429,6 +433,7 @@ def ordered(team: People) -> Lead:
     return actions.record_order(lead=lead, by=team.consultant, amount=Decimal("189000"))
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_delivery_closes_the_lead_and_owes_owner_ops_a_return_visit(team):
     lead = ordered(team)
     assert open_tasks(lead, FOLLOW_UP)  # still following up until the car is handed over

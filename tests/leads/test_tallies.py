@@ -72,6 +72,7 @@ def test_an_invalidated_lead_moves_from_valid_to_invalid_on_its_creation_day(tea
     assert run().startswith("OK")
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_leads_with_an_sla_are_tallied_and_the_migration_counts_those_already_there(team):
     """A lead imported past its deadline with no first response in its history has no SLA:
     it is a lead of its day, not one with an SLA, nor on time even once called."""
