@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts import throttle
@@ -67,6 +68,31 @@ class RefusalPageMiddleware:
                 refused["Allow"] = response["Allow"]
             return refused
         return response
+
+
+class NulRefusalMiddleware:
+    """A page's query or form holding a NUL character is refused (400) before any view reads
+    it: PostgreSQL cannot store or compare such text, and no person types one. The API
+    answers it field by field in its own schemas."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/") and _holds_nul(request):
+            from dcc.views import refusal  # the views import this module
+
+            return refusal(request, 400, _("The request holds a NUL character."))
+        return self.get_response(request)
+
+
+def _holds_nul(request: HttpRequest) -> bool:
+    if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path:
+        return True
+    # Urlencoded forms only: multipart ones (import files) are left to their own checks.
+    return request.content_type == "application/x-www-form-urlencoded" and (
+        b"%00" in request.body or b"\x00" in request.body
+    )
 
 
 class TokenThrottleMiddleware:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer, Staff
-from dcc.dates import EARLIEST, in_window, latest
+from dcc.dates import in_window, outside_window
 from leads.forms import StyledForm
 from leads.models import Channel, Lead
 from leads.sla import breached
@@ -75,11 +75,7 @@ class LeadFilterForm(StyledForm):
         for name in ("created_from", "created_to"):
             day = data.get(name)
             if day and not in_window(day):
-                self.add_error(
-                    name,
-                    _("Choose a day from %(first)s to %(last)s.")
-                    % {"first": EARLIEST.isoformat(), "last": latest().isoformat()},
-                )
+                self.add_error(name, outside_window(day))
         start, end = data.get("created_from"), data.get("created_to")
         if start and end and start > end and not self.errors:
             self.add_error("created_to", _("The last day comes before the first."))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings as django_settings
@@ -15,6 +16,7 @@ from django.utils import translation
 
 from accounts.models import Staff
 from accounts.roles import Role
+from leads.models import Lead
 from tests.conftest import Team, grant
 from tests.factories import DealerFactory, make_lead, member
 
@@ -483,3 +485,24 @@ def test_no_template_comment_runs_over_a_line():
 def test_no_page_shows_template_syntax(team: Team):
     html = login(team.dcc_agent).get("/queue/").content.decode()
     assert "{#" not in html and "#}" not in html
+
+
+@pytest.mark.parametrize(
+    "path", ["/search/?q=a%00b", "/leads/?created_from=%00", "/dashboard/daily/?date=%00"]
+)
+def test_a_nul_character_in_a_pages_query_is_a_refusal_not_a_server_error(team: Team, path):
+    response = login(team.gm).get(path)
+    assert response.status_code == 400
+    assert "The request holds a NUL character." in response.content.decode()
+
+
+def test_a_nul_character_in_a_form_is_refused_and_nothing_is_written(team: Team):
+    before = Lead.objects.count()
+    client = login(team.marketing_manager)
+    form = urlencode({"name": "王\x00明", "mobile": "13800138000"})
+    response = client.post("/leads/new/", form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    # Sent as multipart (as a file upload form would be), the form itself refuses it.
+    response = client.post("/leads/new/", {"name": "王\x00明", "mobile": "13800138000"})
+    assert response.status_code < 500
+    assert Lead.objects.count() == before
