@@ -6,7 +6,7 @@ A fresh database (by default a SQLite file under $DCC_VAR_DIR/bench/, else var/b
 PostgreSQL URL is dropped and created here, and its database name must contain "bench") gets
 one brand, D dealers in a few cities, each with its people (8 DCC agents among them) and the
 default channels, and L leads per dealer over the last twelve months with the history the
-real actions leave: the leads are replayed through leads.replay.Replayer (the same checks,
+real actions leave: the leads are replayed through leads.batch.Batch (the same checks,
 hash-chained events and tasks as leads.actions) and written a batch at a time.
 
 Four reads are timed (a warm-up, then the median of --runs):
@@ -117,10 +117,10 @@ def child_load(args: argparse.Namespace) -> dict[str, Any]:
     from django.utils import timezone
 
     from accounts.models import Brand, Dealer, Membership, Region, Staff
+    from leads.batch import Batch
     from leads.defaults import set_up_dealer
     from leads.demo import CAR_MODELS, GIVEN, SURNAMES
     from leads.models import Channel, Event, Lead, ReasonCode, ReasonKind, Task
-    from leads.replay import Replayer
 
     clock = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -182,7 +182,7 @@ def child_load(args: argparse.Namespace) -> dict[str, Any]:
             for kind in (ReasonKind.INVALID, ReasonKind.DEFEAT)
         }
         staff_by_id = {s.pk: s for group in people.values() for s in group}
-        replayer = Replayer(dealer, now=now)
+        replayer = Batch(dealer, now=now)
         offsets = sorted((rng.uniform(60, DAYS * 86_400) for _ in range(args.leads)), reverse=True)
         for start in range(0, args.leads, BATCH):
             chunk = offsets[start : start + BATCH]

@@ -6,11 +6,11 @@ A fresh database (by default a SQLite file under $DCC_VAR_DIR/bench/, else var/b
 PostgreSQL URL is dropped and created here, and its database name must contain "bench") gets
 one dealer with its staff and N customers and leads spread over twelve months. Each lead's
 history is planned step by step (calls, grades, appointments, handoffs, arrivals, orders,
-defeats …) and written in bulk batches exactly as leads.actions would have written it: the
-same ledger events with a valid hash chain, the same tasks, the same lead fields (milestones
-included), the same daily tallies. To prove that, about fifty leads are taken through the real
-actions as well, and their rows and the dealer's tallies are compared with what the bulk
-generator makes of the same plans. leads.ledger.verify() checks the whole dealer afterwards.
+defeats …) and taken through the batch executor (leads.batch): the same decisions as the live
+actions, written in bulk batches, so the ledger events (hash chains included), tasks, lead
+fields, milestones and daily tallies are what the actions would have written
+(tests/leads/test_executors.py holds the two executors equal). leads.ledger.verify() and the
+tallies are checked afterwards.
 
 Each page is then requested with django.test.Client as the person who uses it: one warm-up,
 one run under CaptureQueriesContext (how many queries, which was slowest), then --runs timed
@@ -48,7 +48,7 @@ from support import (  # bench/support, beside this script
 )
 
 if TYPE_CHECKING:
-    from leads.tallies import Deltas
+    pass
 
 ROOT = Path(__file__).resolve().parent.parent
 # The databases' folder: $DCC_VAR_DIR/bench (as bench/kpi.py), else var/bench.
@@ -56,7 +56,6 @@ VAR_DIR = Path(os.environ.get("DCC_VAR_DIR") or ROOT / "var") / "bench"
 DEFAULT_LEADS = 100_000
 SLOW_MS = 200.0
 BATCH = 2_000  # leads per bulk transaction: bounds memory whatever N is
-ACTION_LEADS = 50
 LONG_TIMELINE_CALLS = 300
 SEED = 2026
 DEALER_CODE = "SH001"
@@ -104,57 +103,6 @@ STAFF_PLAN = [
     ("showroom", "赵强", "showroom_manager", 1),
     ("consultant", "顾问", "consultant", 6),
 ]
-
-# What the generator writes and the comparison with the real actions checks.
-LEAD_FIELDS = (
-    "customer_id",
-    "channel_id",
-    "car_model",
-    "grade",
-    "stage",
-    "owner_id",
-    "created_by_id",
-    "created_at",
-    "sla_deadline",
-    "first_response_at",
-    "appointment_at",
-    "next_follow_up_at",
-    "defeat_pending",
-    "exit_reason",
-    "closed_at",
-    "touch_count",
-    "last_touched_at",
-    "version",
-    "last_event_seq",
-    "last_event_hash",
-    # the milestones (leads.tallies.note_event sets them, as the ledger writes each event)
-    "first_owner_id",
-    "consultant_id",
-    "first_contacted_at",
-    "first_appointed_at",
-    "first_arrived_at",
-    "first_ordered_at",
-    "first_delivered_at",
-    "first_defeated_at",
-    "first_closed_at",
-)
-EVENT_FIELDS = (
-    "lead_id",
-    "seq",
-    "kind",
-    "actor_id",
-    "occurred_at",
-    "from_stage",
-    "to_stage",
-    "from_owner_id",
-    "to_owner_id",
-    "reason",
-    "note",
-    "data",
-    "prev_hash",
-    "hash",
-)
-PEOPLE_ARGS = frozenset({"by", "owner", "to"})
 
 
 def minutes(value: float) -> timedelta:
@@ -387,483 +335,6 @@ def _plan_defeat(
         plan.add("approve_defeat", by=approver, note="")
 
 
-# ---------------------------------------------------------------- the bulk generator
-
-
-@dataclass
-class LeadState:
-    """A lead, its events and its tasks as leads.actions would leave them."""
-
-    pk: int
-    dealer_id: int
-    customer_id: int
-    channel_id: int
-    car_model: str
-    owner_id: int
-    created_by_id: int | None
-    created_at: datetime
-    sla_deadline: datetime
-    grade: str = ""
-    stage: str = "new"
-    first_response_at: datetime | None = None
-    appointment_at: datetime | None = None
-    next_follow_up_at: datetime | None = None
-    defeat_pending: bool = False
-    exit_reason: str = ""
-    closed_at: datetime | None = None
-    touch_count: int = 0
-    last_touched_at: datetime | None = None
-    version: int = 0
-    last_event_seq: int = 0
-    last_event_hash: str = ""
-    first_owner_id: int | None = None
-    consultant_id: int | None = None
-    first_contacted_at: datetime | None = None
-    first_appointed_at: datetime | None = None
-    first_arrived_at: datetime | None = None
-    first_ordered_at: datetime | None = None
-    first_delivered_at: datetime | None = None
-    first_defeated_at: datetime | None = None
-    first_closed_at: datetime | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-
-
-class Simulator:
-    """Replays a plan the way leads.actions (with leads.ledger and leads.followups) writes it,
-    but into memory, so that thousands of leads can be written with bulk_create. The one
-    deliberate difference: a superseded task is closed at the action's time, where the actions
-    stamp the wall clock (they are not meant to be backdated). Each event sets the lead's
-    milestones through leads.tallies.note_event, as leads.ledger.append does. When an action
-    changes, the comparison with the real actions in acted_leads() fails until this follows."""
-
-    def __init__(self, dealer: Any, channels: dict[str, Any]) -> None:
-        from leads.ledger import GENESIS, event_digest
-        from leads.models import EventKind, TaskKind, TaskOutcome
-        from leads.sla import first_response_deadline, in_business_hours
-        from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Stage
-        from leads.tallies import note_event
-
-        self.dealer = dealer
-        self.channels = channels
-        self.genesis = GENESIS
-        self.digest = event_digest
-        self.note_event = note_event
-        self.deadline = first_response_deadline
-        self.open_hours = in_business_hours
-        self.follow_up_days = {str(grade): n for grade, n in DEFAULT_FOLLOW_UP_DAYS.items()}
-        self.E, self.T, self.O, self.S = EventKind, TaskKind, TaskOutcome, Stage
-
-    def run(self, ops: list[Op], *, pk: int, customer_id: int) -> LeadState:
-        lead: LeadState | None = None
-        for op, kwargs in ops:
-            if op == "create":
-                lead = self.create(pk=pk, customer_id=customer_id, **kwargs)
-            elif op == "walk_in":
-                lead = self.create(
-                    pk=pk,
-                    customer_id=customer_id,
-                    owner=kwargs["by"],
-                    by_rules=False,
-                    channel="walk_in",
-                    **kwargs,
-                )
-                self.arrive(lead, at=kwargs["at"], by=kwargs["by"], note=kwargs["note"])
-            else:
-                assert lead is not None, "a plan starts with its lead"
-                getattr(self, op)(lead, **kwargs)
-        assert lead is not None
-        return lead
-
-    # the ledger and the tasks
-
-    def _append(
-        self,
-        lead: LeadState,
-        kind: str,
-        *,
-        actor: int | None,
-        at: datetime,
-        from_stage: str = "",
-        to_stage: str = "",
-        from_owner: int | None = None,
-        to_owner: int | None = None,
-        reason: str = "",
-        note: str = "",
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        values = {
-            "lead_id": lead.pk,
-            "seq": lead.last_event_seq + 1,
-            "kind": str(kind),
-            "actor_id": actor,
-            "occurred_at": at,
-            "from_stage": str(from_stage),
-            "to_stage": str(to_stage),
-            "from_owner_id": from_owner,
-            "to_owner_id": to_owner,
-            "reason": reason,
-            "note": note,
-            "data": data or {},
-            "prev_hash": lead.last_event_hash or self.genesis,
-        }
-        values["hash"] = self.digest(**values)
-        lead.events.append(values)
-        lead.last_event_seq, lead.last_event_hash = values["seq"], values["hash"]
-        self.note_event(lead, **values)
-
-    def _close_tasks(self, lead: LeadState, *kinds: str, outcome: str, at: datetime) -> None:
-        for task in lead.tasks:
-            if task["closed_at"] is None and (not kinds or task["kind"] in kinds):
-                task["closed_at"], task["outcome"] = at, str(outcome)
-
-    def _schedule(
-        self,
-        lead: LeadState,
-        kind: str,
-        *,
-        due_at: datetime,
-        at: datetime,
-        assignee: int | None = None,
-    ) -> None:
-        self._close_tasks(lead, kind, outcome=self.O.SUPERSEDED, at=at)
-        lead.tasks.append(
-            {
-                "kind": str(kind),
-                "assignee_id": assignee or lead.owner_id,
-                "due_at": due_at,
-                "created_at": at,
-                "closed_at": None,
-                "outcome": "",
-            }
-        )
-
-    def _follow_up(self, lead: LeadState, at: datetime) -> None:
-        due = self.open_hours(self.dealer, at + days(self.follow_up_days[lead.grade or "N"]))
-        lead.next_follow_up_at = due
-        self._schedule(lead, self.T.FOLLOW_UP, due_at=due, at=at)
-
-    def _close(self, lead: LeadState, stage: str, at: datetime, outcome: str) -> None:
-        lead.stage, lead.closed_at, lead.next_follow_up_at = str(stage), at, None
-        if stage != self.S.DELIVERED:
-            lead.appointment_at = None  # an exit drops the appointment
-        self._close_tasks(lead, outcome=outcome, at=at)
-
-    # the actions
-
-    def create(
-        self,
-        *,
-        pk: int,
-        customer_id: int,
-        at: datetime,
-        by: int | None,
-        owner: int,
-        by_rules: bool,
-        channel: str,
-        car_model: str,
-        note: str,
-    ) -> LeadState:
-        chosen = self.channels[channel]
-        lead = LeadState(
-            pk=pk,
-            dealer_id=self.dealer.pk,
-            customer_id=customer_id,
-            channel_id=chosen.pk,
-            car_model=car_model[:100],
-            owner_id=owner,
-            created_by_id=by,
-            created_at=at,
-            sla_deadline=self.deadline(self.dealer, chosen, at),
-        )
-        self._append(
-            lead,
-            self.E.CREATED,
-            actor=by,
-            at=at,
-            to_stage=self.S.NEW,
-            to_owner=owner,
-            note=note,
-            data={"channel": channel, "car_model": lead.car_model, "by_rules": by_rules},
-        )
-        self._schedule(lead, self.T.FIRST_CALL, due_at=lead.sla_deadline, at=at)
-        return lead
-
-    def touch(
-        self, lead: LeadState, *, at: datetime, channel: str, car_model: str, note: str
-    ) -> None:
-        lead.touch_count += 1
-        lead.last_touched_at = at
-        self._append(
-            lead,
-            self.E.TOUCHED,
-            actor=None,
-            at=at,
-            note=note,
-            data={"channel": channel, "car_model": car_model},
-        )
-        lead.version += 1
-
-    def log_call(
-        self,
-        lead: LeadState,
-        *,
-        at: datetime,
-        by: int,
-        outcome: str,
-        duration_seconds: int,
-        note: str,
-        grade: str | None,
-    ) -> None:
-        before = lead.stage
-        if lead.first_response_at is None:
-            lead.first_response_at = at
-        if outcome == "reached" and lead.stage == self.S.NEW:
-            lead.stage = str(self.S.CONTACTED)
-        moved = lead.stage != before
-        self._append(
-            lead,
-            self.E.CALLED,
-            actor=by,
-            at=at,
-            from_stage=before if moved else "",
-            to_stage=lead.stage if moved else "",
-            note=note,
-            data={
-                "outcome": outcome,
-                "direction": "outbound",
-                "duration_seconds": duration_seconds,
-                "recording_url": "",
-            },
-        )
-        self._close_tasks(lead, self.T.FIRST_CALL, self.T.FOLLOW_UP, outcome=self.O.DONE, at=at)
-        if grade and grade != lead.grade:
-            self._grade(lead, by, grade, at=at, note="")
-        self._follow_up(lead, at)
-        lead.version += 1
-
-    def _grade(self, lead: LeadState, by: int, grade: str, *, at: datetime, note: str) -> None:
-        self._append(
-            lead,
-            self.E.GRADED,
-            actor=by,
-            at=at,
-            note=note,
-            data={"from": lead.grade, "to": grade},
-        )
-        lead.grade = grade
-
-    def appoint(
-        self, lead: LeadState, *, at: datetime, by: int, appointment_at: datetime, note: str
-    ) -> None:
-        moved = lead.stage == self.S.APPOINTED and lead.appointment_at is not None
-        self._append(
-            lead,
-            self.E.APPOINTMENT_MOVED if moved else self.E.APPOINTMENT_SET,
-            actor=by,
-            at=at,
-            from_stage="" if moved else lead.stage,
-            to_stage="" if moved else self.S.APPOINTED,
-            note=note,
-            data={
-                "appointment_at": appointment_at.isoformat(),
-                "previous": lead.appointment_at.isoformat() if moved else None,
-            },
-        )
-        if lead.first_response_at is None:
-            lead.first_response_at = at
-        lead.stage = str(self.S.APPOINTED)
-        lead.appointment_at = appointment_at
-        self._close_tasks(lead, self.T.FIRST_CALL, outcome=self.O.DONE, at=at)
-        self._schedule(
-            lead,
-            self.T.APPOINTMENT_REMINDER,
-            due_at=max(appointment_at - days(1), at),
-            at=at,
-        )
-        lead.version += 1
-
-    def cancel_appointment(self, lead: LeadState, *, at: datetime, by: int, note: str) -> None:
-        assert lead.appointment_at is not None
-        self._append(
-            lead,
-            self.E.APPOINTMENT_CANCELLED,
-            actor=by,
-            at=at,
-            note=note,
-            data={"appointment_at": lead.appointment_at.isoformat()},
-        )
-        lead.appointment_at = None
-        self._close_tasks(lead, self.T.APPOINTMENT_REMINDER, outcome=self.O.CANCELLED, at=at)
-        self._follow_up(lead, at)
-        lead.version += 1
-
-    def invalidate(self, lead: LeadState, *, at: datetime, by: int, reason: str, note: str) -> None:
-        self._append(
-            lead,
-            self.E.INVALIDATED,
-            actor=by,
-            at=at,
-            from_stage=lead.stage,
-            to_stage=self.S.INVALID,
-            reason=reason,
-            note=note,
-        )
-        lead.exit_reason = reason
-        self._close(lead, self.S.INVALID, at, self.O.CANCELLED)
-        lead.version += 1
-
-    def hand_off(
-        self, lead: LeadState, *, at: datetime, by: int, to: int, reason: str, note: str
-    ) -> None:
-        previous = lead.owner_id
-        self._append(
-            lead,
-            self.E.HANDED_OFF,
-            actor=by,
-            at=at,
-            from_owner=previous,
-            to_owner=to,
-            reason=reason,
-            note=note,
-        )
-        for task in lead.tasks:
-            if task["closed_at"] is None and task["assignee_id"] == previous:
-                task["assignee_id"] = to
-        lead.owner_id = to
-        lead.version += 1
-
-    def arrive(self, lead: LeadState, *, at: datetime, by: int, note: str) -> None:
-        self._append(
-            lead,
-            self.E.ARRIVED,
-            actor=by,
-            at=at,
-            from_stage=lead.stage,
-            to_stage=self.S.ARRIVED,
-            note=note,
-            data={"with_appointment": lead.appointment_at is not None},
-        )
-        if lead.first_response_at is None:
-            lead.first_response_at = at
-        lead.stage = str(self.S.ARRIVED)
-        self._close_tasks(
-            lead, self.T.FIRST_CALL, self.T.APPOINTMENT_REMINDER, outcome=self.O.DONE, at=at
-        )
-        lead.version += 1
-
-    def _record(
-        self,
-        lead: LeadState,
-        kind: str,
-        *,
-        at: datetime,
-        by: int,
-        data: dict[str, Any],
-        to_stage: str = "",
-    ) -> None:
-        self._append(
-            lead,
-            kind,
-            actor=by,
-            at=at,
-            from_stage=lead.stage if to_stage else "",
-            to_stage=to_stage,
-            data=data,
-        )
-        if to_stage:
-            lead.stage = str(to_stage)
-        lead.version += 1
-
-    def test_drive(self, lead: LeadState, *, at: datetime, by: int, car_model: str) -> None:
-        data = {"car_model": car_model or lead.car_model}
-        self._record(lead, self.E.TEST_DRIVE, at=at, by=by, data=data)
-
-    def quote(self, lead: LeadState, *, at: datetime, by: int, amount: int) -> None:
-        data = {"amount": str(Decimal(amount)), "car_model": lead.car_model}
-        self._record(lead, self.E.QUOTED, at=at, by=by, data=data)
-
-    def order(self, lead: LeadState, *, at: datetime, by: int, amount: int | None) -> None:
-        data = {"car_model": lead.car_model, "amount": str(Decimal(amount)) if amount else None}
-        self._record(lead, self.E.ORDERED, at=at, by=by, data=data, to_stage=self.S.ORDERED)
-
-    def deliver(self, lead: LeadState, *, at: datetime, by: int) -> None:
-        self._append(
-            lead,
-            self.E.DELIVERED,
-            actor=by,
-            at=at,
-            from_stage=lead.stage,
-            to_stage=self.S.DELIVERED,
-        )
-        self._close(lead, self.S.DELIVERED, at, self.O.DONE)
-        # No owner-operations specialist here: the return visit falls to the owner.
-        self._schedule(
-            lead, self.T.RETURN_VISIT, due_at=self.open_hours(self.dealer, at + days(3)), at=at
-        )
-        lead.version += 1
-
-    def return_visit(
-        self,
-        lead: LeadState,
-        *,
-        at: datetime,
-        by: int,
-        reached: bool,
-        satisfaction: int | None,
-        note: str,
-    ) -> None:
-        data = {"reached": reached, "satisfaction": satisfaction}
-        self._append(lead, self.E.RETURN_VISIT, actor=by, at=at, note=note, data=data)
-        if reached:
-            self._close_tasks(lead, self.T.RETURN_VISIT, outcome=self.O.DONE, at=at)
-        lead.version += 1
-
-    def request_defeat(
-        self, lead: LeadState, *, at: datetime, by: int, reason: str, note: str
-    ) -> None:
-        self._append(lead, self.E.DEFEAT_REQUESTED, actor=by, at=at, reason=reason, note=note)
-        lead.defeat_pending, lead.exit_reason = True, reason
-        lead.version += 1
-
-    def approve_defeat(self, lead: LeadState, *, at: datetime, by: int, note: str) -> None:
-        self._append(
-            lead,
-            self.E.DEFEAT_APPROVED,
-            actor=by,
-            at=at,
-            from_stage=lead.stage,
-            to_stage=self.S.DEFEATED,
-            reason=lead.exit_reason,
-            note=note,
-        )
-        lead.defeat_pending = False
-        self._close(lead, self.S.DEFEATED, at, self.O.CANCELLED)
-        lead.version += 1
-
-    def reject_defeat(self, lead: LeadState, *, at: datetime, by: int, note: str) -> None:
-        self._append(
-            lead, self.E.DEFEAT_REJECTED, actor=by, at=at, reason=lead.exit_reason, note=note
-        )
-        lead.defeat_pending, lead.exit_reason = False, ""
-        self._follow_up(lead, at)
-        lead.version += 1
-
-
-def tally(deltas: Deltas, lead: LeadState) -> None:
-    """Add what `lead` counts in its dealer's daily tallies to `deltas`, as
-    leads.replay.Replayer._tallied counts a batch: the lead itself, and its repeat enquiries."""
-    from leads import tallies
-    from leads.models import EventKind
-
-    values = {name: getattr(lead, name) for name in tallies.COUNTED_FIELDS}
-    tallies.merge(deltas, lead.dealer_id, tallies.contributions(values))
-    for event in lead.events:
-        if event["kind"] == EventKind.TOUCHED:
-            touch = tallies.touch_contributions(lead.created_at, event["occurred_at"])
-            tallies.merge(deltas, lead.dealer_id, touch)
-
-
 # ---------------------------------------------------------------- the dealer
 
 
@@ -975,292 +446,94 @@ def creation_times(rng: random.Random, count: int, now: datetime) -> list[dateti
 
 
 def generate(world: World, *, count: int, rng: random.Random, now: datetime) -> int:
-    """Write `count` customers and leads with their events and tasks, and add them to the
-    dealer's daily tallies, BATCH leads per transaction. The earliest lead is the
-    long-timeline one, owned by the first agent."""
-    from django.core.management.color import no_style
-    from django.db import connection, transaction
-    from django.db.models import Max
+    """Write `count` customers and leads, each taken through its plan by the batch executor
+    (leads.batch: the same decisions as the live actions, written in bulk), BATCH leads per
+    transaction. The earliest lead is the long-timeline one, owned by the first agent."""
+    from django.db import transaction
 
-    from leads import tallies
+    from leads.batch import Batch
     from leads.demo import CAR_MODELS
-    from leads.models import Customer, Event, Lead, Task
 
-    sim = Simulator(world.dealer, world.channels)
+    batch = Batch(world.dealer, now=now)
     codes, weights = list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values())
-    next_customer = (Customer.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-    next_lead = (Lead.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
     times = creation_times(rng, count, now)
-    dealer_id = world.dealer.pk
     started = time.perf_counter()
     for start in range(0, count, BATCH):
-        customers, leads, events, tasks = [], [], [], []
-        deltas: tallies.Deltas = {}
-        for index, at in enumerate(times[start : start + BATCH], start):
-            long_timeline = index == 0
-            channel = "autohome" if long_timeline else rng.choices(codes, weights)[0]
-            cast = world.cast(rng, world.people["agent"][0] if long_timeline else None)
-            ops = plan_lead(
-                rng,
-                at=at,
-                now=now,
-                channel=channel,
-                car_model=rng.choice(CAR_MODELS),
-                cast=cast,
-                follow_up_days=sim.follow_up_days,
-                long_timeline=long_timeline,
-            )
-            person = world.new_customer(rng)
-            customers.append(
-                Customer(
-                    pk=next_customer,
-                    dealer_id=dealer_id,
-                    phone=person["phone"],
-                    phone_kind="mobile",
-                    name=person["name"],
-                    name_initials=initials(person["name"]),
-                    city=person["city"],
-                    created_at=at,
-                )
-            )
-            state = sim.run(ops, pk=next_lead, customer_id=next_customer)
-            leads.append(
-                Lead(
-                    pk=state.pk, dealer_id=dealer_id, **{f: getattr(state, f) for f in LEAD_FIELDS}
-                )
-            )
-            events.extend(
-                Event(dealer_id=dealer_id, recorded_at=event["occurred_at"], **event)
-                for event in state.events
-            )
-            tasks.extend(Task(dealer_id=dealer_id, lead_id=state.pk, **t) for t in state.tasks)
-            tally(deltas, state)
-            next_customer += 1
-            next_lead += 1
+        chunk = times[start : start + BATCH]
+        people = [world.new_customer(rng) for _ in chunk]
+        steps = Counter()
         with transaction.atomic():
-            Customer.objects.bulk_create(customers)
-            Lead.objects.bulk_create(leads)
-            Event.objects.bulk_create(events, batch_size=5_000)
-            Task.objects.bulk_create(tasks, batch_size=5_000)
-            tallies.apply(deltas)
-        done = start + len(leads)
+            batch.begin(phones=[p["phone"] for p in people], external_ids=(), size=len(chunk))
+            for index, (at, person) in enumerate(zip(chunk, people, strict=True), start):
+                long_timeline = index == 0
+                channel = "autohome" if long_timeline else rng.choices(codes, weights)[0]
+                cast = world.cast(rng, world.people["agent"][0] if long_timeline else None)
+                ops = plan_lead(
+                    rng,
+                    at=at,
+                    now=now,
+                    channel=channel,
+                    car_model=rng.choice(CAR_MODELS),
+                    cast=cast,
+                    follow_up_days=batch.follow_up_days,
+                    long_timeline=long_timeline,
+                )
+                with batch.row():
+                    act(batch, world, ops, person)
+                steps.update(op for op, _kw in ops)
+            batch.write()
+        done = start + len(chunk)
         if done % 20_000 < BATCH or done == count:
             rate = done / (time.perf_counter() - started)
             print(f"  … {done:,} leads written ({rate:,.0f}/s)", flush=True)
-    # Explicit keys do not move PostgreSQL's sequences (SQLite's AUTOINCREMENT follows them).
-    with connection.cursor() as cursor:
-        for statement in connection.ops.sequence_reset_sql(no_style(), [Customer, Lead]):
-            cursor.execute(statement)
     return count
 
 
-# ---------------------------------------------------------------- the same plans, really acted
-
-
-def act(world: World, ops: list[Op], customer: dict[str, str]) -> tuple[Any, list[Op]]:
-    """Take a plan through leads.actions. The assignment rules may pick another agent than
-    planned: the plan follows them. Returns the lead and the plan as acted."""
-    from leads import actions
-
-    remap: dict[int, int] = {}
-    acted: list[Op] = []
-    lead = None
+def act(batch: Any, world: World, ops: list[Op], customer: dict[str, str]) -> Any:
+    """Take one lead's plan through the executor's actions (the planned agent owns it)."""
     channels, dealer = world.channels, world.dealer
-
-    def person(pk: int | None) -> Any:
-        return world.staff[pk] if pk is not None else None
-
+    lead = None
     for op, planned in ops:
-        kw = {k: remap.get(v, v) if k in PEOPLE_ARGS else v for k, v in planned.items()}
-        at, by = kw["at"], person(kw.get("by"))
-        if op == "create":
-            intake = actions.create_lead(
+        kw = dict(planned)
+        by = world.staff.get(kw.pop("by", None))
+        if op in ("create", "touch"):
+            owner = world.staff[kw.pop("owner")] if op == "create" else None
+            kw.pop("by_rules", None)
+            intake = batch.create_lead(
                 dealer=dealer,
                 phone=customer["phone"],
-                channel=channels[kw["channel"]],
+                channel=channels[kw.pop("channel")],
                 by=by,
-                name=customer["name"],
-                car_model=kw["car_model"],
-                city=customer["city"],
-                note=kw["note"],
-                owner=None if kw["by_rules"] else person(kw["owner"]),
-                at=at,
+                name=customer["name"] if op == "create" else "",
+                city=customer["city"] if op == "create" else "",
+                owner=owner,
+                **kw,
             )
-            assert intake.created
             lead = intake.lead
-            if lead.owner_id != kw["owner"]:
-                remap[kw["owner"]] = lead.owner_id
-                kw["owner"] = lead.owner_id
         elif op == "walk_in":
-            lead = actions.check_in_visitor(
-                dealer=dealer,
-                phone=customer["phone"],
-                by=by,
-                name=customer["name"],
-                car_model=kw["car_model"],
-                note=kw["note"],
-                at=at,
+            lead = batch.check_in_visitor(
+                dealer=dealer, phone=customer["phone"], by=by, name=customer["name"], **kw
             )
-        elif op == "touch":
-            intake = actions.create_lead(
-                dealer=dealer,
-                phone=customer["phone"],
-                channel=channels[kw["channel"]],
-                by=None,
-                car_model=kw["car_model"],
-                note=kw["note"],
-                at=at,
-            )
-            assert not intake.created
-            lead = intake.lead
         else:
-            lead = _act_on(actions, op, lead, by, kw, person)
-        acted.append((op, kw))
-    return lead, acted
+            if "to" in kw:
+                kw["to"] = world.staff[kw["to"]]
+            if op in ("quote", "order") and kw.get("amount"):
+                kw["amount"] = Decimal(kw["amount"])
+            lead = getattr(batch, ACTIONS.get(op, op))(lead=lead, by=by, **kw)
+    return lead
 
 
-def _act_on(actions: Any, op: str, lead: Any, by: Any, kw: dict[str, Any], person: Any) -> Any:
-    at = kw["at"]
-    if op == "log_call":
-        return actions.log_call(
-            lead=lead,
-            by=by,
-            outcome=kw["outcome"],
-            duration_seconds=kw["duration_seconds"],
-            note=kw["note"],
-            grade=kw["grade"],
-            at=at,
-        )
-    if op == "appoint":
-        return actions.book_appointment(
-            lead=lead, by=by, appointment_at=kw["appointment_at"], note=kw["note"], at=at
-        )
-    if op == "hand_off":
-        return actions.hand_off(
-            lead=lead, by=by, to=person(kw["to"]), reason=kw["reason"], note=kw["note"], at=at
-        )
-    if op == "test_drive":
-        return actions.record_test_drive(lead=lead, by=by, car_model=kw["car_model"], at=at)
-    if op == "quote":
-        return actions.record_quote(lead=lead, by=by, amount=Decimal(kw["amount"]), at=at)
-    if op == "order":
-        amount = Decimal(kw["amount"]) if kw["amount"] else None
-        return actions.record_order(lead=lead, by=by, amount=amount, at=at)
-    simple = {
-        "cancel_appointment": actions.cancel_appointment,
-        "arrive": actions.record_arrival,
-        "deliver": actions.record_delivery,
-        "invalidate": actions.invalidate_lead,
-        "request_defeat": actions.request_defeat,
-        "approve_defeat": actions.approve_defeat,
-        "reject_defeat": actions.reject_defeat,
-        "return_visit": actions.record_return_visit,
-    }
-    extra = {k: v for k, v in kw.items() if k not in ("at", "by")}
-    return simple[op](lead=lead, by=by, at=at, **extra)
-
-
-def _task_key(task: dict[str, Any]) -> tuple:
-    # Superseded tasks: the actions stamp the wall clock, the generator the action's time.
-    closed = task["closed_at"] if task["outcome"] != "superseded" else None
-    return (task["kind"], task["assignee_id"], task["due_at"], task["outcome"], closed)
-
-
-def compare(real: Any, state: LeadState) -> list[str]:
-    """Differences between a lead written by the actions and the generator's version of it."""
-    from leads.models import Event, Task
-
-    problems = [
-        f"lead {real.pk} {name}: actions {getattr(real, name)!r}, bulk {getattr(state, name)!r}"
-        for name in LEAD_FIELDS
-        if getattr(real, name) != getattr(state, name)
-    ]
-    events = list(Event.objects.filter(lead_id=real.pk).order_by("seq").values(*EVENT_FIELDS))
-    planned = [{k: e[k] for k in EVENT_FIELDS} for e in state.events]
-    if len(events) != len(planned):
-        problems.append(f"lead {real.pk}: {len(events)} events by actions, {len(planned)} bulk")
-    for mine, theirs in zip(events, planned, strict=False):
-        if mine != theirs:
-            diff = {k: (mine[k], theirs[k]) for k in EVENT_FIELDS if mine[k] != theirs[k]}
-            problems.append(f"lead {real.pk} event {mine['seq']}: {diff}")
-            break
-    fields = ("kind", "assignee_id", "due_at", "outcome", "closed_at")
-    tasks = sorted(map(_task_key, Task.objects.filter(lead_id=real.pk).values(*fields)))
-    if tasks != sorted(map(_task_key, state.tasks)):
-        problems.append(
-            f"lead {real.pk} tasks: actions {tasks}, bulk {sorted(state.tasks, key=_task_key)}"
-        )
-    return problems
-
-
-def compare_tallies(dealer: Any, states: list[LeadState]) -> list[str]:
-    """Differences between the dealer's daily tallies as the actions left them and as the bulk
-    generator writes them for the same leads (stored in a transaction rolled back here)."""
-    from django.db import transaction
-
-    from leads import tallies
-    from leads.models import DailyTally
-
-    by_actions = tallies.stored_tallies([dealer.pk])
-    deltas: tallies.Deltas = {}
-    for state in states:
-        tally(deltas, state)
-    with transaction.atomic():
-        DailyTally.objects.filter(dealer=dealer).delete()
-        tallies.apply(deltas)
-        by_bulk = tallies.stored_tallies([dealer.pk])
-        transaction.set_rollback(True)
-    problems = []
-    for key in sorted(by_actions.keys() | by_bulk.keys()):
-        mine, theirs = by_actions.get(key, {}), by_bulk.get(key, {})
-        diff = {c: (mine.get(c, 0), theirs.get(c, 0)) for c in mine.keys() | theirs.keys()}
-        diff = {c: counts for c, counts in sorted(diff.items()) if counts[0] != counts[1]}
-        if diff:
-            problems.append(f"tallies of {key[1]} (column: actions, bulk): {diff}")
-    return problems
-
-
-def acted_leads(world: World, *, count: int, rng: random.Random, now: datetime) -> Counter:
-    """Take `count` plans through the real actions, chosen so that every kind of step occurs,
-    and check each (and the dealer's daily tallies) against the bulk generator's rendering of
-    the same plan."""
-    from leads.demo import CAR_MODELS
-
-    sim = Simulator(world.dealer, world.channels)
-    candidates = []
-    for at in creation_times(rng, count * 10, now):
-        ops = plan_lead(
-            rng,
-            at=at,
-            now=now,
-            channel=rng.choices(list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values()))[0],
-            car_model=rng.choice(CAR_MODELS),
-            cast=world.cast(rng),
-            follow_up_days=sim.follow_up_days,
-        )
-        candidates.append(ops)
-    chosen, seen = [], set()
-    for ops in sorted(candidates, key=lambda o: -len({op for op, _ in o})):
-        kinds = {op for op, _ in ops}
-        if kinds - seen:
-            chosen.append(ops)
-            seen |= kinds
-    rest = [ops for ops in candidates if all(ops is not c for c in chosen)]
-    chosen += rng.sample(rest, max(count - len(chosen), 0))
-    coverage: Counter = Counter()
-    problems: list[str] = []
-    states: list[LeadState] = []
-    for ops in chosen[:count]:
-        lead, acted = act(world, ops, world.new_customer(rng))
-        lead.refresh_from_db()
-        coverage.update(op for op, _ in acted)
-        states.append(sim.run(acted, pk=lead.pk, customer_id=lead.customer_id))
-        problems += compare(lead, states[-1])
-    problems += compare_tallies(world.dealer, states)
-    if problems:
-        print("\n".join(problems[:20]), file=sys.stderr)
-        raise SystemExit("the bulk generator does not write what leads.actions writes")
-    return coverage
+# Plan steps by the name of the action that takes them.
+ACTIONS = {
+    "appoint": "book_appointment",
+    "arrive": "record_arrival",
+    "test_drive": "record_test_drive",
+    "quote": "record_quote",
+    "order": "record_order",
+    "deliver": "record_delivery",
+    "invalidate": "invalidate_lead",
+    "return_visit": "record_return_visit",
+}
 
 
 # ---------------------------------------------------------------- pages
@@ -1602,7 +875,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build(args: argparse.Namespace, url: str) -> World:
-    """Migrate, then the dealer, its people, the acted and the bulk leads; verify the ledger."""
+    """Migrate, then the dealer, its people and its leads; verify the ledger and the tallies."""
     from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
@@ -1616,15 +889,8 @@ def build(args: argparse.Namespace, url: str) -> World:
     now = timezone.now()
     world = set_up_world()
     clock = time.perf_counter()
-    coverage = acted_leads(world, count=ACTION_LEADS, rng=rng, now=now)
-    print(
-        f"{ACTION_LEADS} leads through leads.actions in {time.perf_counter() - clock:.1f} s, "
-        "identical (daily tallies too) to what the bulk generator writes for the same plans; "
-        "steps: " + ", ".join(f"{op} {n}" for op, n in sorted(coverage.items()))
-    )
-    clock = time.perf_counter()
-    written = generate(world, count=args.leads - ACTION_LEADS, rng=rng, now=now)
-    print(f"bulk: {written:,} leads in {time.perf_counter() - clock:.1f} s")
+    written = generate(world, count=args.leads, rng=rng, now=now)
+    print(f"batch executor: {written:,} leads in {time.perf_counter() - clock:.1f} s")
     if connection.vendor == "postgresql" or args.analyze:
         # PostgreSQL: what autovacuum does soon after a load.
         statement = "VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE"

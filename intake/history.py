@@ -24,11 +24,11 @@ from dcc.errors import DomainError, InvalidInput, NotPermitted
 from intake.mapping import field_label
 from intake.rows import CANONICAL_COLUMNS, LIFECYCLE, LeadRow
 from leads import actions
-from leads.actions import Intake, IntakeOutcome
+from leads.batch import Batch
+from leads.decisions import Intake, IntakeOutcome
 from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind
 from leads.permissions import may_import, roles_at
 from leads.phone import PhoneError, normalise_phone
-from leads.replay import Replayer
 from leads.stages import Action, Grade, may_perform
 
 # Columns that make a row history rather than a plain enquiry.
@@ -125,11 +125,11 @@ def replay(
     channel: Channel,
     importer: Staff,
     lookups: Lookups | None = None,
-    replayer: Replayer | None = None,
+    replayer: Batch | None = None,
 ) -> Intake:
     """Create the row's lead at `created_at` (or now) and replay its history as backdated
     actions, all in one transaction: a row is imported whole or not at all. With a
-    `replayer` the actions are replayed in memory for its batch (leads.replay), else written
+    `replayer` the actions are replayed in memory for its batch (leads.batch), else written
     through leads.actions one by one.
 
     Steps are done by the named owner where the stage machine lets them, else by the importer.
@@ -354,7 +354,7 @@ def _replay_steps(
     invalid_reason: str,
 ) -> Lead:
     """Each lifecycle column as the backdated action it stands for, in the order lived;
-    `steps` is leads.actions or a leads.replay.Replayer (the same names and arguments)."""
+    `steps` is leads.actions or a leads.batch.Batch (the same names and arguments)."""
 
     def by(*wanted: Action) -> Staff:
         if owner is not None and lead.owner_id == owner.pk and _may(owner, lead.dealer_id, *wanted):

@@ -1,7 +1,7 @@
 """File imports: a dealer's spreadsheet of leads, row by row, into the pipeline.
 
 Rows are read in batches. Each batch is replayed in memory (intake.history with a
-leads.replay.Replayer: the same checks and records as the actions) and written, with an
+leads.batch.Batch: the same checks and records as the actions) and written, with an
 ImportRow for every row, in one transaction; so an import killed half-way leaves every
 finished batch complete and nothing half-written, and running the same file again skips what
 is done (already imported) and finishes the rest. Rows are streamed, never collected, so a
@@ -44,9 +44,9 @@ from intake.models import (
     SavedMapping,
 )
 from intake.rows import CANONICAL_COLUMNS, LeadRow, RowError, parse_row, safe_cell
-from leads.actions import IntakeOutcome
+from leads.batch import Batch
+from leads.decisions import IntakeOutcome
 from leads.models import Channel
-from leads.replay import Replayer
 
 # Rows are replayed and written this many at a time, in one transaction; job counters are
 # written (and progress reported) after each batch.
@@ -346,7 +346,7 @@ class _Context:
     tz: tzinfo
     resume_after: int
     default_channel: Channel | None = None
-    replayer: Replayer | None = None
+    replayer: Batch | None = None
     # A dry run writes no lead, so the digests of the rows it would have written are kept
     # here: the same row again further down the file is already imported.
     dry_written: set[str] = dataclasses.field(default_factory=set)
@@ -432,7 +432,7 @@ def _replay_batch(
     if not parsed:
         return outcomes, recorded, rejected
     if context.replayer is None:
-        context.replayer = Replayer(job.dealer, dry_run=job.dry_run)
+        context.replayer = Batch(job.dealer, dry_run=job.dry_run)
     replayer = context.replayer
     channels: dict[int, Channel] = {}
     for row, digest, cells in parsed:

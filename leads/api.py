@@ -22,7 +22,7 @@ from dcc.api import current_staff
 from dcc.errors import InvalidInput, NotFound
 from dcc.schema import MAX_INT, Id, Input, Moment, Text, Version
 from leads import actions
-from leads.models import Channel, Event, IdempotencyKey, Lead, Team
+from leads.models import CallDirection, CallOutcome, Channel, Event, IdempotencyKey, Lead, Team
 from leads.permissions import (
     get_visible_lead,
     may_see_phone,
@@ -128,8 +128,8 @@ class NoteIn(Input):
 
 
 class CallIn(NoteIn):
-    outcome: actions.CallOutcome
-    direction: actions.CallDirection = actions.CallDirection.OUTBOUND
+    outcome: CallOutcome
+    direction: CallDirection = CallDirection.OUTBOUND
     duration_seconds: int = Field(0, ge=0, le=86_400)
     recording_url: str = Field("", max_length=500)
     grade: Grade | None = None

@@ -10,6 +10,7 @@ dealer's managers: no lead is ever without an owner.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db.models import Count, QuerySet
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Absence, Dealer, Membership, Staff
 from accounts.roles import Role
 from dcc.errors import Conflict
-from leads.models import AssignmentRule, Channel, Lead, Team
+from leads.models import AssignmentRule, Lead, Team
 from leads.stages import OPEN_STAGES
 
 TEAM_WORKER = {Team.DCC: Role.DCC_AGENT, Team.SHOWROOM: Role.CONSULTANT}
@@ -88,13 +89,18 @@ class Assigner:
         return None
 
     def pick(
-        self, *, channel: Channel | None = None, car_model: str = "", at: datetime | None = None
+        self,
+        *,
+        channel_id: int | None = None,
+        car_model: str = "",
+        at: datetime | None = None,
+        exclude: frozenset[int] = frozenset(),
     ) -> Staff:
-        """Who gets the next lead; nothing is noted until `assigned`."""
+        """Who gets the next lead; nothing is noted until `assigned` (or `mark`)."""
         at = at or timezone.now()
-        absent = self.absent(at) | self.exclude
+        absent = self.absent(at) | self.exclude | exclude
         present = [m for pk, m in self.workers.items() if pk not in absent]
-        members = self._rule_members(channel.pk if channel else None, car_model)
+        members = self._rule_members(channel_id, car_model)
         if members is not None:
             chosen = [m for m in present if m.staff_id in members]
             present = chosen or present
@@ -114,16 +120,21 @@ class Assigner:
         return self._holders[key]
 
     def assigned(self, staff_id: int) -> None:
-        """Note that `staff_id` was given a lead."""
+        """Note that `staff_id` was given a lead: their turn, and one more open lead."""
+        if self.mark(staff_id):
+            self.loads[staff_id] = self.loads.get(staff_id, 0) + 1
+
+    def mark(self, staff_id: int) -> bool:
+        """Note `staff_id`'s turn in the round-robin; False when they are not in it."""
         member = self.workers.get(staff_id)
         if member is None:
-            return  # a pool holder or a named owner outside the team: no round-robin
+            return False  # a pool holder or a named owner outside the team: no round-robin
         now = timezone.now()
         last = member.last_assigned_at
         # Strictly later than the previous mark, so that ties go round in order.
         member.last_assigned_at = max(now, last + timedelta(microseconds=1)) if last else now
-        self.loads[staff_id] = self.loads.get(staff_id, 0) + 1
         self.marked.add(staff_id)
+        return True
 
     def flush(self) -> None:
         """Write the round-robin marks of those assigned since the last flush."""
@@ -137,14 +148,14 @@ def pick_owner(
     dealer: Dealer,
     *,
     team: Team = Team.DCC,
-    channel: Channel | None = None,
+    channel_id: int | None = None,
     car_model: str = "",
     at: datetime | None = None,
     exclude: set[int] | frozenset[int] = frozenset(),
 ) -> Staff:
     """Choose who gets a lead now, and note the assignment for round-robin."""
     assigner = Assigner(dealer, team=team, exclude=frozenset(exclude))
-    chosen = assigner.pick(channel=channel, car_model=car_model, at=at)
+    chosen = assigner.pick(channel_id=channel_id, car_model=car_model, at=at)
     assigner.assigned(chosen.pk)
     assigner.flush()
     return chosen
@@ -193,18 +204,22 @@ def showroom_receiver(
     *,
     by: Staff,
     owner: Staff | None = None,
-    channel: Channel | None = None,
+    channel_id: int | None = None,
     car_model: str = "",
     at: datetime | None = None,
+    pick: Callable[..., Staff] | None = None,
 ) -> Staff:
     """Who receives a visitor when reception names nobody: the customer's own consultant when
     on duty, else the consultant at reception, else the next consultant on duty in turn (the
-    showroom's rules; its manager holds the customer only when no consultant is at work)."""
+    showroom's rules; its manager holds the customer only when no consultant is at work).
+    `pick` picks that next one (a batch keeps its own turns); by default `pick_owner`."""
     present = set(on_duty(dealer, team=Team.SHOWROOM, at=at).values_list("pk", flat=True))
     for candidate in (owner, by):
         if candidate is not None and candidate.pk in present:
             return candidate
-    return pick_owner(dealer, team=Team.SHOWROOM, channel=channel, car_model=car_model, at=at)
+    if pick is not None:
+        return pick(Team.SHOWROOM, channel_id=channel_id, car_model=car_model, at=at)
+    return pick_owner(dealer, team=Team.SHOWROOM, channel_id=channel_id, car_model=car_model, at=at)
 
 
 def is_pool_lead(lead: Lead) -> bool:

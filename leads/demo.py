@@ -14,10 +14,10 @@ from django.utils.translation import gettext
 
 from accounts.models import Brand, Dealer, Membership, Region, Staff
 from accounts.roles import Role
-from leads import actions
 from leads.assignment import is_pool_lead
+from leads.batch import Batch
 from leads.defaults import DEFAULT_CHANNELS, set_up_dealer
-from leads.models import Channel, HandoffReason, Lead
+from leads.models import CallOutcome, Channel, HandoffReason, Lead
 from leads.stages import Grade, Stage
 
 DEMO_PASSWORD = "dcc-demo-2026"
@@ -146,7 +146,11 @@ def _name_channels_in_chinese(dealer: Dealer) -> None:
 def _demo_history(dealer: Dealer, rng: random.Random, leads_per_dealer: int) -> int:
     """Top the dealer up to `leads_per_dealer` leads; return how many were made."""
     missing = max(leads_per_dealer - Lead.objects.filter(dealer=dealer).count(), 0)
-    for index in range(missing):
+    # Written the way imports are: the batch executor, the actions' own decisions in bulk.
+    batch = Batch(dealer)
+    phones = [_mobile(rng) for _ in range(missing)]
+    batch.begin(phones=phones, external_ids=(), size=missing)
+    for index, phone in enumerate(phones):
         # The first few arrived this morning and wait for their first call.
         fresh = index < FRESH_LEADS
         age = (
@@ -155,7 +159,9 @@ def _demo_history(dealer: Dealer, rng: random.Random, leads_per_dealer: int) -> 
             else timedelta(days=rng.triangular(0.2, 90, 5))
         )
         pooled = index < POOL_LEADS
-        _demo_lead(dealer, rng, age=age, untouched=fresh, pooled=pooled)
+        with batch.row():
+            _demo_lead(batch, phone, rng, age=age, untouched=fresh, pooled=pooled)
+    batch.write()
     return missing
 
 
@@ -166,10 +172,17 @@ def _people(dealer: Dealer, role: Role) -> list[Staff]:
 
 
 def _demo_lead(
-    dealer: Dealer, rng: random.Random, *, age: timedelta, untouched: bool, pooled: bool = False
+    batch: Batch,
+    phone: str,
+    rng: random.Random,
+    *,
+    age: timedelta,
+    untouched: bool,
+    pooled: bool = False,
 ) -> None:
-    """One lead taken through a plausible history, each step a real action, backdated.
+    """One lead taken through a plausible history, each step an action, backdated.
     A `pooled` lead is held by the DCC supervisor and waits in the pool."""
+    dealer = batch.dealer
     now = timezone.now()
     channels = list(Channel.objects.filter(dealer=dealer).exclude(code="walk_in"))
     platform = _people(dealer, Role.PLATFORM_SPECIALIST)[0]
@@ -181,9 +194,9 @@ def _demo_lead(
         at = min(
             timezone.localtime(at).replace(hour=rng.randrange(8, 21)), now - timedelta(hours=1)
         )
-    intake = actions.create_lead(
+    intake = batch.create_lead(
         dealer=dealer,
-        phone=_mobile(rng),
+        phone=phone,
         channel=rng.choice(channels),
         by=platform,
         name=rng.choice(SURNAMES)
@@ -197,7 +210,7 @@ def _demo_lead(
         return
     if not intake.created or ((now - at) < timedelta(hours=2) and rng.random() < 0.7):
         return  # still waiting for its first call
-    agent = lead.owner
+    agent = batch.person(lead.owner_id)
 
     def step(minutes: float) -> datetime | None:
         nonlocal at
@@ -207,16 +220,16 @@ def _demo_lead(
     if (when := step(rng.expovariate(1 / 25))) is None:
         return
     if rng.random() < 0.12:
-        actions.log_call(lead=lead, by=agent, outcome=actions.CallOutcome.NO_ANSWER, at=when)
+        batch.log_call(lead=lead, by=agent, outcome=CallOutcome.NO_ANSWER, at=when)
         if (when := step(60 * 24)) is None:
             return
-        actions.invalidate_lead(lead=lead, by=agent, reason="unreachable", at=when)
+        batch.invalidate_lead(lead=lead, by=agent, reason="unreachable", at=when)
         return
     grade = rng.choices(list(Grade), weights=[10, 20, 30, 25, 15])[0]
-    actions.log_call(
+    batch.log_call(
         lead=lead,
         by=agent,
-        outcome=actions.CallOutcome.REACHED,
+        outcome=CallOutcome.REACHED,
         duration_seconds=rng.randrange(40, 600),
         grade=grade,
         at=when,
@@ -224,43 +237,43 @@ def _demo_lead(
     )
     if grade == Grade.N or rng.random() < 0.35:
         if rng.random() < 0.3 and (when := step(60 * 24 * 5)):
-            actions.request_defeat(
+            batch.request_defeat(
                 lead=lead,
                 by=agent,
                 reason=rng.choice(["price", "postponed", "bought_competitor"]),
                 at=when,
             )
             if rng.random() < 0.8 and (when := step(60 * 6)):
-                actions.approve_defeat(lead=lead, by=supervisor, at=when)
+                batch.approve_defeat(lead=lead, by=supervisor, at=when)
         return
     if (when := step(rng.uniform(30, 60 * 24))) is None:
         return
     visit = when + timedelta(days=rng.uniform(1, 5))
-    actions.book_appointment(lead=lead, by=agent, appointment_at=visit, at=when)
+    batch.book_appointment(lead=lead, by=agent, appointment_at=visit, at=when)
     consultant = rng.choice(consultants)
     if (when := step(rng.uniform(5, 120))) is None:
         return
-    actions.hand_off(lead=lead, by=agent, to=consultant, reason=HandoffReason.APPOINTMENT, at=when)
+    batch.hand_off(lead=lead, by=agent, to=consultant, reason=HandoffReason.APPOINTMENT, at=when)
     if visit > now or rng.random() < 0.35:
         return
     at = visit
-    actions.record_arrival(lead=lead, by=consultant, at=visit)
+    batch.record_arrival(lead=lead, by=consultant, at=visit)
     if (when := step(30)) and rng.random() < 0.7:
-        actions.record_test_drive(lead=lead, by=consultant, at=when)
+        batch.record_test_drive(lead=lead, by=consultant, at=when)
     if (when := step(30)) is None:
         return
-    actions.record_quote(
+    batch.record_quote(
         lead=lead, by=consultant, amount=Decimal(rng.randrange(160, 320) * 1000), at=when
     )
     if rng.random() < 0.55:
         if (when := step(60 * 24 * 3)) and rng.random() < 0.5:
-            actions.request_defeat(lead=lead, by=consultant, reason="price", at=when)
+            batch.request_defeat(lead=lead, by=consultant, reason="price", at=when)
             if rng.random() < 0.5 and (when := step(60 * 3)):
-                actions.approve_defeat(lead=lead, by=showroom, at=when)
+                batch.approve_defeat(lead=lead, by=showroom, at=when)
         return
     if (when := step(rng.uniform(60, 60 * 24 * 4))) is None:
         return
-    actions.record_order(lead=lead, by=consultant, at=when)
+    batch.record_order(lead=lead, by=consultant, at=when)
     if (when := step(rng.uniform(60 * 24 * 3, 60 * 24 * 20))) is None:
         return
-    actions.record_delivery(lead=lead, by=consultant, at=when)
+    batch.record_delivery(lead=lead, by=consultant, at=when)

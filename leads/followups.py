@@ -1,6 +1,6 @@
-"""Follow-up tasks: what each person owes each lead and by when. Only actions call these.
-Due times worked out here fall in the dealer's business hours, as the SLA clock does; a time
-a person names is kept as named."""
+"""Follow-up tasks: what each person owes each lead and by when. leads.actions writes them
+through these; leads.batch keeps them in memory. Due times worked out here fall in the
+dealer's business hours, as the SLA clock does; a time a person names is kept as named."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import Dealer, Membership, Staff
+from accounts.models import Dealer, Membership
 from accounts.roles import Role
 from leads.assignment import absent_staff_ids
 from leads.models import GradePolicy, Lead, Task, TaskKind, TaskOutcome
@@ -45,35 +45,40 @@ def open_tasks(lead: Lead, *kinds: TaskKind):
     return tasks.filter(kind__in=kinds) if kinds else tasks
 
 
-def close(lead: Lead, *kinds: TaskKind, outcome: TaskOutcome, at: datetime | None = None) -> None:
-    open_tasks(lead, *kinds).update(closed_at=at or timezone.now(), outcome=outcome)
+def close(
+    lead: Lead,
+    *kinds: str,
+    outcome: str,
+    at: datetime | None = None,
+    due_before: datetime | None = None,
+) -> None:
+    tasks = open_tasks(lead, *kinds)
+    if due_before is not None:
+        tasks = tasks.filter(due_at__lt=due_before)
+    tasks.update(closed_at=at or timezone.now(), outcome=outcome)
 
 
-def schedule(
-    lead: Lead, kind: TaskKind, *, due_at: datetime, assignee: Staff | None = None
-) -> Task:
+def schedule(lead: Lead, kind: str, *, due_at: datetime, assignee_id: int | None = None) -> Task:
     """Open a task, superseding any open one of the same kind on the lead."""
     close(lead, kind, outcome=TaskOutcome.SUPERSEDED)
     return Task.objects.create(
         dealer_id=lead.dealer_id,
         lead=lead,
-        assignee=assignee or lead.owner,
+        assignee_id=assignee_id or lead.owner_id,
         kind=kind,
         due_at=due_at,
     )
 
 
-def schedule_follow_up(lead: Lead, *, due_at: datetime) -> None:
-    lead.next_follow_up_at = due_at
-    schedule(lead, TaskKind.FOLLOW_UP, due_at=due_at)
+def move_open_tasks(lead: Lead, from_id: int, to_id: int, *, task_id: int | None = None) -> int:
+    tasks = open_tasks(lead).filter(assignee_id=from_id)
+    if task_id is not None:
+        tasks = tasks.filter(pk=task_id)
+    return tasks.update(assignee_id=to_id)
 
 
-def move_open_tasks(lead: Lead, *, from_staff: Staff, to_staff: Staff) -> int:
-    return open_tasks(lead).filter(assignee=from_staff).update(assignee=to_staff)
-
-
-def return_visit_specialist(dealer: Dealer, fallback: Staff) -> Staff:
-    """The owner-ops specialist present with the fewest open tasks, else `fallback`."""
+def return_visit_specialist(dealer: Dealer, fallback_id: int) -> int:
+    """The owner-ops specialist present with the fewest open tasks, else `fallback_id`."""
     absent = absent_staff_ids(dealer)
     staff_ids = list(
         Membership.objects.filter(dealer=dealer, role=Role.OWNER_OPS, is_active=True)
@@ -81,11 +86,10 @@ def return_visit_specialist(dealer: Dealer, fallback: Staff) -> Staff:
         .values_list("staff_id", flat=True)
     )
     if not staff_ids:
-        return fallback
+        return fallback_id
     loads = dict(
         Task.objects.filter(dealer=dealer, assignee_id__in=staff_ids, closed_at__isnull=True)
         .values_list("assignee_id")
         .annotate(n=Count("id"))
     )
-    chosen = min(staff_ids, key=lambda pk: (loads.get(pk, 0), pk))
-    return Staff.objects.get(pk=chosen)
+    return min(staff_ids, key=lambda pk: (loads.get(pk, 0), pk))

@@ -16,9 +16,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.utils import timezone
 
-from accounts.models import Staff
 from leads import tallies
 from leads.models import Event, EventKind, Lead
 
@@ -128,43 +126,57 @@ def compose(
     return values
 
 
-def append(
-    lead: Lead,
-    kind: EventKind,
-    *,
-    actor: Staff | None,
-    at: datetime | None = None,
-    from_stage: str = "",
-    to_stage: str = "",
-    from_owner: Staff | None = None,
-    to_owner: Staff | None = None,
-    reason: str = "",
-    note: str = "",
-    data: dict[str, Any] | None = None,
-) -> Event:
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An event still to be written: what an action says happened (leads.decisions)."""
+
+    kind: str
+    actor_id: int | None
+    at: datetime
+    from_stage: str = ""
+    to_stage: str = ""
+    from_owner_id: int | None = None
+    to_owner_id: int | None = None
+    reason: str = ""
+    note: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def compose_entry(*, dealer_id: int, lead_id: int, last_seq: int, last_hash: str, entry: Entry):
+    """`compose` for an Entry."""
+    return compose(
+        dealer_id=dealer_id,
+        lead_id=lead_id,
+        last_seq=last_seq,
+        last_hash=last_hash,
+        kind=entry.kind,
+        actor_id=entry.actor_id,
+        occurred_at=entry.at,
+        from_stage=entry.from_stage,
+        to_stage=entry.to_stage,
+        from_owner_id=entry.from_owner_id,
+        to_owner_id=entry.to_owner_id,
+        reason=entry.reason,
+        note=entry.note,
+        data=entry.data,
+    )
+
+
+def append(lead: Lead, entry: Entry) -> Event:
     """Write the next event of `lead`. The caller holds the lead locked in a transaction and
     saves the lead afterwards (its chain head fields change here)."""
-    values = compose(
+    values = compose_entry(
         dealer_id=lead.dealer_id,
         lead_id=lead.pk,
         last_seq=lead.last_event_seq,
         last_hash=lead.last_event_hash,
-        kind=kind,
-        actor_id=actor.pk if actor else None,
-        occurred_at=at or timezone.now(),
-        from_stage=from_stage,
-        to_stage=to_stage,
-        from_owner_id=from_owner.pk if from_owner else None,
-        to_owner_id=to_owner.pk if to_owner else None,
-        reason=reason,
-        note=note,
-        data=data,
+        entry=entry,
     )
     event = Event.objects.create(**values)
     lead.last_event_seq = event.seq
     lead.last_event_hash = event.hash
     tallies.note_event(lead, **values)
-    if kind == EventKind.TOUCHED:
+    if entry.kind == EventKind.TOUCHED:
         tallies.count_touch(lead, values["occurred_at"])
     return event
 

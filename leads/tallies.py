@@ -4,10 +4,10 @@ dealer's month one row per lead, never the ledger itself.
 
 - `note_event` sets the milestone columns an event reaches on its lead (the first time it was
   contacted, appointed, arrived …; its first owner; who received it at its first arrival).
-  Every event passes through it: `leads.ledger.append` and `leads.replay` call it.
+  Every event passes through it: `leads.ledger.append` and `leads.batch` call it.
 - `contributions` is what one lead adds to its dealer's tallies; `count_change` (called by
   `Lead.save`) moves the tallies by the difference a save made, and `count_touch` adds a
-  repeat enquiry. Bulk writers (`leads.replay`) hand their sums to `apply`.
+  repeat enquiry. Bulk writers (`leads.batch`) hand their sums to `apply`.
 - `rebuild` recomputes both from the ledger (the migration that added them, `dcc ledger
   tallies --rebuild`) in short transactions; `drift` says, reading only, where the stored
   ones differ from what the ledger gives.

@@ -24,7 +24,7 @@ from accounts.models import ApiToken
 from dcc.api import api
 from intake.webhooks import SIGNATURE_HEADER, rotate_webhook_secret, sign
 from leads import actions
-from leads.actions import CallOutcome
+from leads.models import CallOutcome
 from tests.factories import channel, fresh_mobile, make_lead
 
 pytestmark = pytest.mark.django_db

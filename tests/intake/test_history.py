@@ -21,10 +21,10 @@ from kpi.measures import Window
 from kpi.selectors import day_window, kpi_report
 from kpi.supervision import dcc_board
 from leads import actions, ledger
-from leads.actions import IntakeOutcome
+from leads.batch import Batch
+from leads.decisions import IntakeOutcome
 from leads.models import Customer, Event, EventKind, Lead, Task
 from leads.phone import normalise_phone
-from leads.replay import Replayer
 from leads.selectors_team import team_board
 from leads.sla import breached
 from leads.stages import Stage
@@ -472,7 +472,7 @@ def import_both_ways(team, row: LeadRow) -> list[Lead]:
     (with another number): both leads."""
     made = [run(team, row).lead]
     again = LeadRow(**{**row.__dict__, "phone": normalise_phone(fresh_mobile())})
-    replayer = Replayer(team.dealer)
+    replayer = Batch(team.dealer)
     replayer.begin(phones=[again.phone.number], external_ids=[], size=1)
     replay(
         row=again,

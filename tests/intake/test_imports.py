@@ -193,14 +193,14 @@ def test_a_batch_the_database_refuses_is_imported_again_row_by_row(team, tmp_pat
     lost or written twice."""
     from django.db import IntegrityError
 
-    from leads import replay
+    from leads import batch as replay
 
     taken = make_lead(team.dealer, by=team.dcc_agent)
     path = write_csv(
         tmp_path / "leads.csv",
         [*plain_rows(3), line(mobile=taken.customer.phone, created_at=stamp(9))],
     )
-    real_write = replay.Replayer.write
+    real_write = replay.Batch.write
     refused = []
 
     def refuse_once(self):
@@ -209,7 +209,7 @@ def test_a_batch_the_database_refuses_is_imported_again_row_by_row(team, tmp_pat
             raise IntegrityError("lead_one_open_per_customer")
         return real_write(self)
 
-    monkeypatch.setattr(replay.Replayer, "write", refuse_once)
+    monkeypatch.setattr(replay.Batch, "write", refuse_once)
     before = counts()
     job = do_import(team, path)
     assert refused

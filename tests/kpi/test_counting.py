@@ -18,8 +18,8 @@ from kpi import counting, measures
 from kpi.measures import DIMENSIONS, Window
 from kpi.registry import View
 from leads import actions, tallies
+from leads.batch import Batch
 from leads.models import CallOutcome, Lead
-from leads.replay import Replayer
 from leads.stages import Grade
 from tests.factories import make_lead
 from tests.leads.test_replay import import_rows, lead_rows
@@ -65,7 +65,7 @@ def apply_step(team: Any, leads: list[Lead], step: tuple, at: datetime) -> None:
         leads.append(lead)
         return
     if op == "import":  # one by one through the actions, or replayed in bulk
-        replayer = Replayer(team.dealer, now=timezone.now()) if pick % 2 else None
+        replayer = Batch(team.dealer, now=timezone.now()) if pick % 2 else None
         import_rows(team, lead_rows(specs, team), replayer=replayer)
         leads[:] = Lead.objects.filter(dealer=team.dealer).order_by("pk")
         return

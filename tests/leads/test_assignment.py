@@ -16,6 +16,7 @@ from leads import actions
 from leads.assignment import absent_staff_ids, pick_owner
 from leads.models import (
     AssignmentRule,
+    CallOutcome,
     Customer,
     Event,
     EventKind,
@@ -326,7 +327,7 @@ def test_only_dcc_agents_claim(team, role):
 
 def test_a_lead_past_new_cannot_be_claimed(team):
     lead = make_lead(team.dealer, owner=team.dcc_supervisor)
-    actions.log_call(lead=lead, by=team.dcc_supervisor, outcome=actions.CallOutcome.REACHED)
+    actions.log_call(lead=lead, by=team.dcc_supervisor, outcome=CallOutcome.REACHED)
     with pytest.raises(TransitionNotAllowed):
         actions.claim_lead(lead=lead, by=team.dcc_agent)
 
@@ -515,7 +516,7 @@ def test_pick_owner_always_returns_someone_who_may_own(team):
     staff_here = set(Membership.objects.filter(dealer=dealer).values_list("staff_id", flat=True))
     picked = [pick_owner(dealer)]
     away(team.dcc_agent, cover=team.dcc_supervisor)
-    picked.append(pick_owner(dealer, channel=channel(dealer, "douyin"), car_model="S7"))
+    picked.append(pick_owner(dealer, channel_id=channel(dealer, "douyin").pk, car_model="S7"))
     away(team.dcc_agent_2, cover=team.dcc_supervisor)
     picked.append(pick_owner(dealer))
     picked.append(pick_owner(dealer, team=Team.SHOWROOM))

@@ -16,8 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from leads import actions, ledger
-from leads.actions import CallOutcome
-from leads.models import Event, EventKind, Lead, Team
+from leads.models import CallOutcome, Event, EventKind, Lead, Team
 from leads.stages import Grade
 from tests.factories import channel, make_lead
 

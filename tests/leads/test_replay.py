@@ -1,4 +1,4 @@
-"""leads.replay writes what leads.actions writes: the same rows of history, imported once
+"""leads.batch writes what leads.actions writes: the same rows of history, imported once
 through the actions one by one and once replayed in memory and written in bulk, leave the
 same customers, leads, events (hash chains included) and tasks, and the same rejections."""
 
@@ -19,9 +19,9 @@ from intake import history
 from intake.history import Lookups
 from intake.rows import LeadRow
 from leads import ledger
+from leads.batch import Batch
 from leads.models import Customer, Event, Lead, Task
 from leads.phone import normalise_phone
-from leads.replay import Replayer
 from leads.stages import Grade
 from tests.factories import channel, make_lead
 
@@ -82,7 +82,7 @@ def lead_rows(specs: list[dict[str, Any]], team: Any) -> list[LeadRow]:
     return made
 
 
-def import_rows(team: Any, rows: list[LeadRow], *, replayer: Replayer | None) -> list[str]:
+def import_rows(team: Any, rows: list[LeadRow], *, replayer: Batch | None) -> list[str]:
     """Each row's outcome ("created", "touched", "duplicate" or the rejection's message)."""
     lookups = Lookups(team.dealer)
     if replayer is not None:
@@ -186,7 +186,7 @@ def test_a_batch_replayed_in_memory_writes_what_the_actions_write(team, specs, o
         rows_ = lead_rows(specs, team)
         since = high_water()
         shots = []
-        for replayer in (None, Replayer(team.dealer, now=timezone.now())):
+        for replayer in (None, Batch(team.dealer, now=timezone.now())):
             with transaction.atomic():
                 outcomes = import_rows(team, rows_, replayer=replayer)
                 assert ledger.verify(dealer_id=team.dealer.pk).ok
@@ -213,7 +213,7 @@ def test_an_import_batch_writes_valid_chains_on_any_database(team):
          "contacted_at": BASE + timedelta(days=1), "defeated_at": BASE + timedelta(days=2),
          "defeat_reason": "price"},
     ]  # fmt: skip
-    outcomes = import_rows(team, lead_rows(specs, team), replayer=Replayer(team.dealer))
+    outcomes = import_rows(team, lead_rows(specs, team), replayer=Batch(team.dealer))
     assert outcomes[:3] == ["created", "created", "touched"]
     assert outcomes[3].startswith("owner: A defeat is requested by the lead's owner")
     assert ledger.verify(dealer_id=team.dealer.pk).ok

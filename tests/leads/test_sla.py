@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Dealer
 from leads import actions
-from leads.actions import CallOutcome
-from leads.models import Channel, Lead
+from leads.models import CallOutcome, Channel, Lead
 from leads.sla import breached, first_response_deadline, on_time
 from tests.factories import make_lead
 
