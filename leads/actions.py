@@ -27,7 +27,6 @@ from leads.assignment import (
     is_pool_lead,
     may_own,
     pick_owner,
-    showroom_receiver,
 )
 from leads.decisions import (
     Change,
@@ -53,7 +52,7 @@ from leads.models import (
     Team,
 )
 from leads.permissions import roles_at
-from leads.phone import NormalisedPhone, normalise_phone
+from leads.phone import NormalisedPhone
 from leads.search import name_initials
 from leads.stages import INVITE_STAGES, OPEN_STAGES
 
@@ -332,55 +331,40 @@ def check_in_visitor(
     note: str = "",
     at: datetime | None = None,
 ) -> Lead:
-    """A customer at the showroom reception, received by `consultant` (by default the
-    assignment rules' showroom receiver: their own consultant, the consultant at reception,
-    else the next one on duty). When the number has an open lead in the invite stages (the
-    DCC's invitation), it is handed to that consultant and arrives, so the arrival counts for
-    the agent who invited. Anyone without an open lead is a walk-in: a new lead of the walk-in
-    channel, owned by that consultant, arrived. A customer already past arrival coming back is
-    a touch on the lead, left with its consultant."""
+    """leads.decisions.check_in, live."""
     now = timezone.now()
-    at = at or now
-    channel = decisions.check_visit(dealer, by=by, consultant=consultant, at=at)
-    number = normalise_phone(phone)
     with transaction.atomic():
-        customer = _customer(
-            dealer, number.number, number.kind, name=name.strip()[:100], city="", at=at
-        )
-        invited = _open_lead_of(customer, INVITE_STAGES)
-        receiver = consultant or showroom_receiver(
-            dealer,
-            by=by,
-            owner=invited.owner if invited else None,
-            channel_id=invited.channel_id if invited else channel.pk,
-            car_model=car_model or (invited.car_model if invited else ""),
-            at=at,
-        )
-        if invited is None:
-            intake = create_lead(
-                dealer=dealer,
-                phone=number,
-                channel=channel,
-                by=by,
-                name=name,
-                car_model=car_model,
-                note=note,
-                owner=receiver,
-                at=at,
-            )
-            if not intake.created:
-                return intake.lead  # already in the showroom's hands: the visit is a touch
-            invited = _lock(intake.lead, None)
-        change = decisions.receive_visitor(
-            invited,
+        return decisions.check_in(
+            _Reception(dealer, now),
             LiveContext(dealer, now=now),
+            dealer=dealer,
+            phone=phone,
             by=by,
-            receiver=receiver,
+            consultant=consultant,
+            name=name,
             car_model=car_model,
             note=note,
-            at=at,
+            at=at or now,
         )
-        return carry_out(invited, change, now=now)
+
+
+class _Reception:
+    """What decisions.check_in asks of the live executor."""
+
+    create_lead = staticmethod(create_lead)
+
+    def __init__(self, dealer: Dealer, now: datetime) -> None:
+        self.dealer, self.now = dealer, now
+
+    def invited_lead(self, number: NormalisedPhone, *, name: str, at: datetime) -> Lead | None:
+        customer = _customer(self.dealer, number.number, number.kind, name=name, city="", at=at)
+        return _open_lead_of(customer, INVITE_STAGES)
+
+    def relock(self, lead: Lead) -> Lead:
+        return _lock(lead, None)
+
+    def carry(self, lead: Lead, change: Change) -> Lead:
+        return carry_out(lead, change, now=self.now)
 
 
 # ---------------------------------------------------------------- many leads, absences

@@ -36,7 +36,6 @@ from leads.assignment import (
     TEAM_WORKER,
     Assigner,
     lead_owners,
-    showroom_receiver,
 )
 from leads.decisions import (
     Change,
@@ -60,7 +59,7 @@ from leads.models import (
     Task,
     Team,
 )
-from leads.phone import NormalisedPhone, normalise_phone
+from leads.phone import NormalisedPhone
 from leads.search import name_initials
 from leads.sla import in_business_hours
 from leads.stages import DEFAULT_FOLLOW_UP_DAYS, INVITE_STAGES, OPEN_STAGES, Grade, Stage
@@ -512,42 +511,31 @@ class Batch:
         note: str = "",
         at: datetime | None = None,
     ) -> Draft:
-        """As actions.check_in_visitor, for customers of this batch."""
-        at = at or timezone.now()
-        channel = decisions.check_visit(dealer, by=by, consultant=consultant, at=at)
-        number = normalise_phone(phone)
-        customer = self._customer(number, name=name.strip()[:100], city="", at=at)
-        invited = self.open_leads.get(customer.id)
-        if invited is not None and invited.stage not in INVITE_STAGES:
-            invited = None
-        receiver = consultant or showroom_receiver(
-            dealer,
+        """leads.decisions.check_in, for customers of this batch."""
+        return decisions.check_in(
+            self,
+            self,
+            dealer=dealer,
+            phone=phone,
             by=by,
-            owner=self.person(invited.owner_id) if invited else None,
-            channel_id=invited.channel_id if invited else channel.pk,
-            car_model=car_model or (invited.car_model if invited else ""),
-            at=at,
-            pick=self.pick_owner,
+            consultant=consultant,
+            name=name,
+            car_model=car_model,
+            note=note,
+            at=at or timezone.now(),
         )
-        if invited is None:
-            intake = self.create_lead(
-                dealer=dealer,
-                phone=number,
-                channel=channel,
-                by=by,
-                name=name,
-                car_model=car_model,
-                note=note,
-                owner=receiver,
-                at=at,
-            )
-            if not intake.created:
-                return intake.lead
-            invited = intake.lead
-        change = decisions.receive_visitor(
-            invited, self, by=by, receiver=receiver, car_model=car_model, note=note, at=at
-        )
-        return self._carry_out(invited, change)
+
+    def invited_lead(self, number: NormalisedPhone, *, name: str, at: datetime) -> Draft | None:
+        """The customer's open lead in the invite stages (the customer noted)."""
+        customer = self._customer(number, name=name, city="", at=at)
+        lead = self.open_leads.get(customer.id)
+        return lead if lead is not None and lead.stage in INVITE_STAGES else None
+
+    def relock(self, lead: Draft) -> Draft:
+        return lead
+
+    def carry(self, lead: Draft, change: Change) -> Draft:
+        return self._carry_out(lead, change)
 
     # ------------------------------------------------------------ carrying a change out
 

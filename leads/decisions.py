@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Dealer, Staff
 from dcc import dates
 from dcc.errors import Conflict, InvalidInput, NotPermitted
-from leads.assignment import on_duty
+from leads.assignment import on_duty, showroom_receiver
 from leads.followups import REMIND_BEFORE_APPOINTMENT, return_visit_due
 from leads.ledger import Entry
 from leads.models import (
@@ -451,6 +451,60 @@ def receive_visitor(
     to_stage = check_stage(Action.ARRIVE, stage=lead.stage, defeat_pending=lead.defeat_pending)
     _arrive(change, by=by, to_stage=to_stage, note=note, at=at)
     return change
+
+
+def check_in(
+    executor: Any,
+    ctx: Context,
+    *,
+    dealer: Dealer,
+    phone: str,
+    by: Staff,
+    consultant: Staff | None,
+    name: str,
+    car_model: str,
+    note: str,
+    at: datetime,
+) -> Any:
+    """A customer at the showroom reception, received by `consultant` (by default the
+    assignment rules' showroom receiver: their own consultant, the consultant at reception,
+    else the next one on duty). When the number has an open lead in the invite stages (the
+    DCC's invitation), it is handed to that consultant and arrives, so the arrival counts for
+    the agent who invited. Anyone without an open lead is a walk-in: a new lead of the walk-in
+    channel, owned by that consultant, arrived. A customer already past arrival coming back is
+    a touch on the lead, left with its consultant. Both executors' check_in_visitor: the
+    executor finds the invited lead, enters the walk-in and carries the change out."""
+    channel = check_visit(dealer, by=by, consultant=consultant, at=at)
+    number = normalise_phone(phone)
+    invited = executor.invited_lead(number, name=name.strip()[:100], at=at)
+    receiver = consultant or showroom_receiver(
+        dealer,
+        by=by,
+        owner=ctx.person(invited.owner_id) if invited else None,
+        channel_id=invited.channel_id if invited else channel.pk,
+        car_model=car_model or (invited.car_model if invited else ""),
+        at=at,
+        pick=ctx.pick_owner,
+    )
+    if invited is None:
+        intake = executor.create_lead(
+            dealer=dealer,
+            phone=number,
+            channel=channel,
+            by=by,
+            name=name,
+            car_model=car_model,
+            note=note,
+            owner=receiver,
+            at=at,
+        )
+        if not intake.created:
+            return intake.lead  # already in the showroom's hands: the visit is a touch
+        invited = executor.relock(intake.lead)
+    change = receive_visitor(
+        invited, ctx, by=by, receiver=receiver, car_model=car_model, note=note, at=at
+    )
+    return executor.carry(invited, change)
 
 
 # ---------------------------------------------------------------- invite
