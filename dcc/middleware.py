@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from accounts import throttle
 from accounts.models import Dealer
-from leads.permissions import roles_by_dealer
+from accounts.roles import roles_by_dealer
 
 SESSION_KEY = "dcc_dealer_id"
 

@@ -19,9 +19,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import throttle
-from accounts.roles import SUPERVISORS, Role
+from accounts.roles import SUPERVISORS, Role, roles_by_dealer
 from dcc.middleware import SESSION_KEY
-from leads.permissions import LEAD_CREATORS, roles_by_dealer
+from leads.permissions import LEAD_CREATORS
 
 
 @login_required

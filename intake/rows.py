@@ -16,8 +16,8 @@ from django.utils.translation import ngettext
 
 from accounts.models import Staff
 from dcc.errors import InvalidInput
+from dcc.phone import NormalisedPhone, PhoneError, normalise_phone
 from leads.models import Channel, Customer, Lead, ReasonCode
-from leads.phone import NormalisedPhone, PhoneError, normalise_phone
 from leads.stages import Grade
 
 if TYPE_CHECKING:

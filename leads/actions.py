@@ -21,6 +21,7 @@ from accounts.models import Absence, Dealer, Staff
 from accounts.roles import SUPERVISORS
 from dcc import dates
 from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted
+from dcc.phone import NormalisedPhone, normalise_phone
 from leads import followups, ledger
 from leads.assignment import (
     absent_staff_ids,
@@ -47,7 +48,6 @@ from leads.models import (
     Team,
 )
 from leads.permissions import authorize, authorize_create, authorize_reveal, roles_at
-from leads.phone import NormalisedPhone, normalise_phone
 from leads.search import name_initials
 from leads.sla import first_response_deadline, settled_deadline
 from leads.stages import (

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
+from accounts.roles import may_configure
 from dcc.errors import InvalidInput, NotPermitted
 from leads.assignment import TEAM_WORKER
 from leads.models import (
@@ -29,7 +30,6 @@ from leads.models import (
     ReasonKind,
     Team,
 )
-from leads.permissions import may_configure
 from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Grade
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

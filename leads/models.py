@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
+from dcc.phone import PhoneKind
 from leads.stages import OPEN_STAGES, Grade, Stage
 
 
@@ -55,11 +56,6 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class PhoneKind(models.TextChoices):
-    MOBILE = "mobile", _("Mobile")
-    LANDLINE = "landline", _("Landline")
 
 
 class Customer(models.Model):

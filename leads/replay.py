@@ -29,6 +29,7 @@ from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from dcc.bulk import insert_rows, reserve_ids, update_rows
 from dcc.errors import InvalidInput, NotPermitted
+from dcc.phone import NormalisedPhone, normalise_phone
 from leads import ledger, tallies
 from leads.actions import Intake, IntakeOutcome
 from leads.assignment import Assigner, absent_staff_ids, may_own
@@ -49,7 +50,6 @@ from leads.models import (
     Team,
 )
 from leads.permissions import authorize_create, roles_at
-from leads.phone import NormalisedPhone, normalise_phone
 from leads.search import name_initials
 from leads.sla import first_response_deadline, in_business_hours, settled_deadline
 from leads.stages import (
