@@ -13,9 +13,9 @@ from ninja import Query, Router
 from pydantic import Field
 
 from accounts.models import Dealer
+from accounts.requests import current_staff
 from accounts.roles import roles_at
 from dcc import dates
-from dcc.api import current_staff
 from dcc.errors import InvalidInput, NotFound, NotPermitted
 from dcc.schema import MAX_INT, Day, Input
 from kpi.bottlenecks import bottlenecks_json, find_bottlenecks

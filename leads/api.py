@@ -18,8 +18,8 @@ from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
 from accounts.models import Dealer, Staff
+from accounts.requests import current_staff
 from accounts.roles import roles_by_dealer
-from dcc.api import current_staff
 from dcc.errors import InvalidInput, NotFound
 from dcc.phone import mask_phone
 from dcc.schema import MAX_INT, Id, Input, Moment, Text, Version

@@ -18,7 +18,7 @@ from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from dcc.management.commands import serve
+from dcc_site.management.commands import serve
 from intake import imports, uploads
 from intake.models import ImportJob, ImportStatus
 from intake.tasks import run_import_task
@@ -172,7 +172,7 @@ from datetime import datetime
 import time_machine
 
 with time_machine.travel(datetime.fromisoformat(sys.argv[1]), tick=True):
-    from dcc.cli import main
+    from dcc_site.cli import main
 
     main(["dcc", *sys.argv[2:]])
 """
