@@ -160,16 +160,12 @@ class Lead(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.customer}"
 
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        from leads import tallies  # it reads the models of this module
-
-        tallies.count_change(self)
-
     @classmethod
     def from_db(cls, db, field_names, values):
         lead = super().from_db(db, field_names, values)
-        lead._as_counted = lead.__dict__.copy()  # what the daily tallies count of it now
+        # What the daily tallies count of it now: every save moves them by the difference
+        # (leads.tallies.count_saved, connected in leads.apps).
+        lead._as_counted = lead.__dict__.copy()
         return lead
 
     @property
