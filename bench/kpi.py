@@ -117,10 +117,10 @@ def child_load(args: argparse.Namespace) -> dict[str, Any]:
     from django.utils import timezone
 
     from accounts.models import Brand, Dealer, Membership, Region, Staff
-    from leads.defaults import set_up_dealer
     from leads.demo import CAR_MODELS, GIVEN, SURNAMES
     from leads.models import Channel, Event, Lead, ReasonCode, ReasonKind, Task
     from leads.replay import Replayer
+    from leads.setup.defaults import set_up_dealer
 
     clock = time.perf_counter()
     call_command("migrate", verbosity=0)

@@ -899,8 +899,8 @@ class World:
 def set_up_world() -> World:
     """One brand, region and dealer with its defaults, and the people of its line."""
     from accounts.models import Brand, Dealer, Membership, Region, Staff
-    from leads.defaults import set_up_dealer
     from leads.models import Channel
+    from leads.setup.defaults import set_up_dealer
 
     brand = Brand.objects.create(code="xingtu", name="星途汽车")
     region = Region.objects.create(brand=brand, code="east", name="华东区")

@@ -83,8 +83,8 @@ class Customer(models.Model):
 
 
 class Lead(models.Model):
-    """One buying intent of a customer. Changed only through leads.actions, which writes the
-    matching ledger event in the same transaction."""
+    """One buying intent of a customer. Its changes are written with their ledger events in the
+    same transaction (leads.actions one lead at a time, leads.replay in bulk for imports)."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="leads")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
@@ -198,7 +198,7 @@ class EventKind(models.TextChoices):
 
 class Event(models.Model):
     """The ledger: append-only (database triggers reject UPDATE and DELETE) and hash-chained
-    per lead. Written only by leads.ledger.append."""
+    per lead (leads.ledger; leads.replay writes imported history in bulk)."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="+")
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")

@@ -1,6 +1,6 @@
 """The dealer's settings, for supervisors and managers: channels, follow-up interval per grade,
 assignment rules, reason codes, staff and roles. The views parse and show; the functions in
-leads.configuration and accounts.actions check, decide and write."""
+leads.setup.configuration and accounts.actions check, decide and write."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ from accounts import actions as staff_actions
 from accounts.models import Membership, Staff
 from accounts.roles import SETTINGS_EDITORS, Role, may_edit_staff
 from dcc.errors import DomainError, NotPermitted
-from leads import configuration, staffing
+from leads import staffing
 from leads.assignment import TEAM_WORKER
-from leads.forms_settings import (
+from leads.models import AssignmentRule, Channel, Lead, ReasonCode, ReasonKind, Team
+from leads.setup import configuration
+from leads.setup.forms import (
     AssignmentRuleForm,
     ChannelForm,
     GradeIntervalsForm,
@@ -35,7 +37,6 @@ from leads.forms_settings import (
     StaffForm,
     WeightForm,
 )
-from leads.models import AssignmentRule, Channel, Lead, ReasonCode, ReasonKind, Team
 from leads.stages import OPEN_STAGES
 from leads.views.common import is_htmx, workbench
 
