@@ -1,5 +1,6 @@
-"""Normalise, validate and mask customer phone numbers (mainland China only) via `phonenumbers`.
-The one owner of what a customer's phone number is, how it is stored and how it is shown."""
+"""Normalise, validate and mask phone numbers (mainland China only) via `phonenumbers`.
+The one owner of what a customer's (or a staff member's) phone number is, how it is stored and
+how it is shown."""
 
 from __future__ import annotations
 

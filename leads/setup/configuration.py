@@ -2,7 +2,7 @@
 reason codes. Every change goes through one of these functions, which checks that the person
 may configure the dealer, validates, writes and logs who changed what.
 
-Staff and roles are changed in accounts.actions.
+Staff and roles are changed in accounts.actions (revoking one: leads.staffing).
 """
 
 from __future__ import annotations
