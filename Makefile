@@ -49,9 +49,10 @@ test-deps: venv ## Install what the browser and translation tests need (Debian c
 		apt-get update -qq && apt-get install -y -qq $$pkgs >/dev/null; \
 	fi
 
-lint: venv ## Check style: ruff check and ruff format --check
+lint: venv ## Check style (ruff check, ruff format --check) and that imports point down (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 fmt: venv ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .

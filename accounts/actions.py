@@ -1,6 +1,7 @@
-"""Who works at a dealer and in which roles: add a person, grant and revoke roles, set the
-share of new leads. Only the general manager and the sales manager change these; each change
-is checked, written and logged here.
+"""Who works at a dealer and in which roles: add a person, grant roles, set the share of new
+leads. Only the general manager and the sales manager change these; each change is checked,
+written and logged here. Revoking a role also depends on the person's open leads:
+leads.staffing.revoke_role.
 """
 
 from __future__ import annotations
@@ -11,17 +12,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
-from accounts.roles import Role
+from accounts.roles import Role, may_edit_staff, roles_at
 from dcc.errors import InvalidInput, NotPermitted
-from leads.assignment import may_own
-from leads.models import Lead, PhoneKind
-from leads.permissions import STAFF_EDITORS, may_edit_staff, roles_at
-from leads.phone import normalise_phone
-from leads.stages import OPEN_STAGES
+from dcc.phone import PhoneKind, normalise_phone
 
 # Headquarters access is granted by the carmaker, not by a dealer.
 DEALER_ROLES = tuple(role for role in Role if role is not Role.HEADQUARTERS)
@@ -38,7 +34,8 @@ def grantable_roles(by: Staff, dealer: Dealer) -> list[Role]:
     return [role for role in DEALER_ROLES if role is not Role.GM or Role.GM in roles]
 
 
-def _check_role(by: Staff, dealer: Dealer, role: str, *, field: str) -> Role:
+def check_role(by: Staff, dealer: Dealer, role: str, *, field: str) -> Role:
+    """The role `by` asks to grant or revoke at `dealer`, or why they may not."""
     if not may_edit_staff(by, dealer):
         raise NotPermitted(_("Only the general manager and the sales manager change staff."))
     if role not in Role.values or role == Role.HEADQUARTERS:
@@ -94,7 +91,7 @@ def add_staff(
     if len(display_name) > Staff._meta.get_field("display_name").max_length:
         raise InvalidInput(_("This name is too long."), code="name_too_long", field="display_name")
     mobile = _mobile(mobile)
-    chosen = [_check_role(by, dealer, role, field="roles") for role in dict.fromkeys(roles)]
+    chosen = [check_role(by, dealer, role, field="roles") for role in dict.fromkeys(roles)]
     if not chosen:
         raise InvalidInput(_("Choose at least one role."), code="roles_required", field="roles")
     taken = InvalidInput(
@@ -130,7 +127,7 @@ def add_staff(
 
 def grant_role(*, dealer: Dealer, by: Staff, username: str, role: str) -> Membership:
     """Give an existing login a role here (again, if it was revoked)."""
-    role = _check_role(by, dealer, role, field="role")
+    role = check_role(by, dealer, role, field="role")
     staff = Staff.objects.filter(username=(username or "").strip()).first()
     if staff is None:
         raise InvalidInput(
@@ -159,55 +156,6 @@ def grant_role(*, dealer: Dealer, by: Staff, username: str, role: str) -> Member
             membership.save(update_fields=["is_active"])
     record_change(
         dealer=dealer, by=by, what="role_granted", subject=staff.username, detail={"role": role}
-    )
-    return membership
-
-
-def revoke_role(*, membership: Membership, by: Staff) -> Membership:
-    """Take a role away (the row stays, inactive, so history keeps its meaning). Refused while
-    the person would keep open leads they could no longer work, and for the dealer's last
-    person who manages staff."""
-    dealer, staff = membership.dealer, membership.staff
-    _check_role(by, dealer, membership.role, field="role")
-    if not membership.is_active:
-        raise InvalidInput(_("This role is already revoked."), code="already_revoked")
-    with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
-        if locked.role in STAFF_EDITORS:
-            editors = Membership.objects.filter(
-                dealer=dealer, role__in=STAFF_EDITORS, is_active=True, staff__is_active=True
-            ).exclude(pk=locked.pk)
-            if not editors.exists():
-                raise InvalidInput(
-                    _(
-                        "%(name)s is the last person here who manages staff; "
-                        "grant that role to someone else first."
-                    )
-                    % {"name": staff},
-                    code="last_staff_editor",
-                )
-        locked.is_active = False
-        locked.save(update_fields=["is_active"])
-        open_leads = Lead.objects.filter(dealer=dealer, owner=staff, stage__in=OPEN_STAGES).count()
-        if open_leads and not may_own(staff, dealer):
-            raise InvalidInput(
-                ngettext(
-                    "%(name)s still owns %(count)d open lead. Reassign it first "
-                    "(hand it off, or record an absence with a cover), then revoke the role.",
-                    "%(name)s still owns %(count)d open leads. Reassign them first "
-                    "(hand them off, or record an absence with a cover), then revoke the role.",
-                    open_leads,
-                )
-                % {"name": staff, "count": open_leads},
-                code="owns_open_leads",
-            )
-    membership.is_active = False
-    record_change(
-        dealer=dealer,
-        by=by,
-        what="role_revoked",
-        subject=staff.username,
-        detail={"role": membership.role},
     )
     return membership
 

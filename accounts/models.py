@@ -14,8 +14,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import Role
-
 
 class Brand(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
@@ -82,6 +80,20 @@ class Staff(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class Role(models.TextChoices):
+    GM = "gm", _("General manager")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    MARKETING_MANAGER = "marketing_manager", _("Marketing manager")
+    PLATFORM_SPECIALIST = "platform_specialist", _("Platform specialist")
+    DCC_SUPERVISOR = "dcc_supervisor", _("DCC supervisor")
+    DCC_AGENT = "dcc_agent", _("DCC agent")
+    SHOWROOM_MANAGER = "showroom_manager", _("Showroom manager")
+    CONSULTANT = "consultant", _("Sales consultant")
+    OWNER_OPS = "owner_ops", _("Owner-operations specialist")
+    AUDITOR = "auditor", _("Customer auditor")
+    HEADQUARTERS = "headquarters", _("Headquarters")
 
 
 class Membership(models.Model):

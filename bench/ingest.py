@@ -4,7 +4,7 @@
 
 A fresh database (by default a SQLite file under var/bench/; a PostgreSQL URL is dropped and
 created here, and its database name must contain "bench") gets one dealer with its staff
-(`leads.defaults.set_up_dealer`, twelve channels) and M customers, written with bulk_create.
+(`leads.setup.defaults.set_up_dealer`, twelve channels) and M customers, written with bulk_create.
 A canonical CSV of N rows is generated: Chinese names, created_at spread over six months,
 twelve channels, about 10 % of the rows a repeat enquiry of a number seen earlier in the file,
 a few of the numbers already customers, the rest new; a third of the first enquiries carry a
@@ -133,10 +133,10 @@ def child_setup(args: argparse.Namespace) -> dict[str, Any]:
     from django.utils import timezone
 
     from accounts.models import Brand, Dealer, Membership, Region, Staff
-    from leads.defaults import set_up_dealer
     from leads.demo import CAR_MODELS, GIVEN, SURNAMES
     from leads.models import Channel, Customer
     from leads.search import name_initials
+    from leads.setup.defaults import set_up_dealer
 
     clock = time.perf_counter()
     call_command("migrate", verbosity=0)

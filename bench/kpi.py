@@ -118,9 +118,9 @@ def child_load(args: argparse.Namespace) -> dict[str, Any]:
 
     from accounts.models import Brand, Dealer, Membership, Region, Staff
     from leads.batch import Batch
-    from leads.defaults import set_up_dealer
     from leads.demo import CAR_MODELS, GIVEN, SURNAMES
     from leads.models import Channel, Event, Lead, ReasonCode, ReasonKind, Task
+    from leads.setup.defaults import set_up_dealer
 
     clock = time.perf_counter()
     call_command("migrate", verbosity=0)

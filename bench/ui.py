@@ -370,8 +370,8 @@ class World:
 def set_up_world() -> World:
     """One brand, region and dealer with its defaults, and the people of its line."""
     from accounts.models import Brand, Dealer, Membership, Region, Staff
-    from leads.defaults import set_up_dealer
     from leads.models import Channel
+    from leads.setup.defaults import set_up_dealer
 
     brand = Brand.objects.create(code="xingtu", name="星途汽车")
     region = Region.objects.create(brand=brand, code="east", name="华东区")
@@ -388,7 +388,7 @@ def set_up_world() -> World:
         people.setdefault(key, []).append(staff)
     channels = {channel.code: channel for channel in Channel.objects.filter(dealer=dealer)}
     missing = set(CHANNEL_WEIGHTS) - set(channels)
-    assert not missing, f"channels missing from leads.defaults: {missing}"
+    assert not missing, f"channels missing from leads.setup.defaults: {missing}"
     staff_by_id = {s.pk: s for group in people.values() for s in group}
     return World(dealer=dealer, channels=channels, staff=staff_by_id, people=people)
 

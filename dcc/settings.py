@@ -60,7 +60,7 @@ if DCC_BEHIND_PROXY:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-# Content-Security-Policy of every answer (dcc.middleware.ContentSecurityPolicyMiddleware).
+# Content-Security-Policy of every answer (dcc_site.middleware.ContentSecurityPolicyMiddleware).
 # Scripts come only from our own static files (vendored, no CDN; no inline script, no eval:
 # htmx runs with allowEval off). Style sheets likewise; style *attributes* are allowed
 # (style-src-attr) because widths drawn from data (progress bars) are written as attributes,
@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs page from its own static files, not a CDN
     "django_tasks",
     "django_tasks_db",
-    "dcc",
+    "dcc_site",
     "accounts",
     "leads",
     "intake",
@@ -98,24 +98,24 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "dcc.middleware.ContentSecurityPolicyMiddleware",
+    "dcc_site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "dcc.middleware.ChineseFirstMiddleware",
+    "dcc_site.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "dcc.middleware.TokenThrottleMiddleware",
+    "dcc_site.middleware.TokenThrottleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "dcc.middleware.CurrentDealerMiddleware",
-    "dcc.middleware.NulRefusalMiddleware",
+    "dcc_site.middleware.CurrentDealerMiddleware",
+    "dcc_site.middleware.NulRefusalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "dcc.middleware.RefusalPageMiddleware",
+    "dcc_site.middleware.RefusalPageMiddleware",
 ]
 
-ROOT_URLCONF = "dcc.urls"
-WSGI_APPLICATION = "dcc.wsgi.application"
+ROOT_URLCONF = "dcc_site.urls"
+WSGI_APPLICATION = "dcc_site.wsgi.application"
 
 TEMPLATES = [
     {
@@ -128,7 +128,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "dcc.context_processors.workbench",
+                "dcc_site.context_processors.workbench",
             ],
         },
     },
@@ -199,7 +199,7 @@ DCC_TASK_WORKER = os.environ.get("DCC_TASK_WORKER", "embedded").strip().lower()
 DCC_IMPORT_DIR = VAR_DIR / "imports"
 DCC_IMPORT_MAX_MB = int(os.environ.get("DCC_IMPORT_MAX_MB", "200"))
 # The largest request body held in memory (API calls, webhooks, forms): beyond it the answer is
-# 413 stating this limit (dcc.views.bad_request). Import files stream to disk and are not
+# 413 stating this limit (dcc_site.refusals.bad_request). Import files stream to disk and are not
 # counted here.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
 

@@ -31,8 +31,8 @@ from defusedxml import DefusedXmlException, ElementTree
 from django.utils.translation import gettext as _
 
 from dcc.errors import InvalidInput
+from dcc.phone import PhoneError, normalise_phone
 from intake.mapping import column_letter
-from leads.phone import PhoneError, normalise_phone
 
 MAX_FILE_BYTES = 1024**3  # what an upload may weigh
 MAX_UNPACKED_BYTES = 1024**3  # what the parts of an XLSX may declare, unpacked, together

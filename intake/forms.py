@@ -9,9 +9,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer
 from intake import uploads
-from intake.mapping import IGNORE, field_label, preset_choices
+from intake.mapping import CANONICAL_COLUMNS, IGNORE, field_label, preset_choices
 from intake.models import SavedMapping
-from intake.rows import CANONICAL_COLUMNS
 from leads.forms import StyledForm
 from leads.models import Channel
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Dealer, Staff
 from accounts.roles import Role
 from dcc.errors import DomainError, InvalidInput, NotPermitted
+from dcc.phone import PhoneError, normalise_phone
 from intake.mapping import field_label
 from intake.rows import CANONICAL_COLUMNS, LIFECYCLE, LeadRow
 from leads import actions
@@ -28,7 +29,6 @@ from leads.batch import Batch
 from leads.decisions import Intake, IntakeOutcome
 from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind
 from leads.permissions import may_import, roles_at
-from leads.phone import PhoneError, normalise_phone
 from leads.stages import Action, Grade, may_perform
 
 # Columns that make a row history rather than a plain enquiry.

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -34,7 +35,7 @@ from dcc.errors import Conflict, DomainError, InvalidInput
 from intake import history
 from intake.files import FileError, Table, open_table
 from intake.history import Lookups, RowRejected, check_importer
-from intake.mapping import ColumnMapping, field_label
+from intake.mapping import CANONICAL_COLUMNS, ColumnMapping, field_label
 from intake.models import (
     WRITTEN,
     ImportJob,
@@ -43,7 +44,7 @@ from intake.models import (
     RowOutcome,
     SavedMapping,
 )
-from intake.rows import CANONICAL_COLUMNS, LeadRow, RowError, parse_row, safe_cell
+from intake.rows import LeadRow, RowError, parse_row, safe_cell
 from leads.batch import Batch
 from leads.decisions import IntakeOutcome
 from leads.models import Channel
@@ -263,6 +264,19 @@ def _end(job: ImportJob, status: ImportStatus, *, error: str = "") -> None:
     job.error = error
     job.finished_at = timezone.now()
     job.save()
+
+
+def job_path(job: ImportJob) -> Path:
+    """Where the job's uploaded file is kept (intake.uploads stores it)."""
+    return Path(settings.DCC_IMPORT_DIR) / job.upload
+
+
+def fail(job: ImportJob, message: str) -> None:
+    """Record that a job could not even start (its file is gone, its importer lost the role)."""
+    job.status = ImportStatus.FAILED
+    job.error = message
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
 
 
 def _machine() -> str:

@@ -1,4 +1,4 @@
-"""Which column of an export holds which canonical field (intake.rows.CANONICAL_COLUMNS).
+"""Which column of an export holds which canonical field (CANONICAL_COLUMNS).
 
 Every platform and every dealer names columns differently: 手机号, 联系电话, Mobile, “客户手机
 (必填)”. A dealer's saved mapping wins, then the platform preset, then the known names
@@ -16,7 +16,28 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from dcc.errors import InvalidInput
-from intake.rows import CANONICAL_COLUMNS
+
+# The canonical import format; only `mobile` is required.
+CANONICAL_COLUMNS = (
+    "external_id",
+    "name",
+    "mobile",
+    "channel",
+    "model",
+    "city",
+    "created_at",
+    "grade",
+    "owner",
+    "contacted_at",
+    "appointed_at",
+    "arrived_at",
+    "ordered_at",
+    "delivered_at",
+    "defeated_at",
+    "defeat_reason",
+    "invalid_reason",
+    "note",
+)
 
 # Known column names per canonical field, most specific first: when two columns of a file
 # match the same field, the one matching the earlier name is taken. Compared normalised

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -16,6 +18,11 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+# A running import writes its heartbeat after every batch (seconds apart): this long without
+# one, its worker is gone.
+STALL_AFTER = timedelta(minutes=10)
 
 
 class ImportJob(models.Model):
@@ -74,8 +81,6 @@ class ImportJob(models.Model):
     def is_stalled(self) -> bool:
         """Running, but no progress written for long: its worker was stopped. (One whose
         process is known to be gone is failed by the next `dcc tick`.)"""
-        from intake.uploads import STALL_AFTER
-
         return (
             self.status == ImportStatus.RUNNING
             and self.heartbeat_at is not None

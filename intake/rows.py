@@ -16,36 +16,14 @@ from django.utils.translation import ngettext
 
 from accounts.models import Staff
 from dcc.errors import InvalidInput
+from dcc.phone import NormalisedPhone, PhoneError, normalise_phone
+from intake.mapping import CANONICAL_COLUMNS, ColumnMapping, field_label
 from leads.models import Channel, Customer, Lead, ReasonCode
-from leads.phone import NormalisedPhone, PhoneError, normalise_phone
 from leads.stages import Grade
 
 if TYPE_CHECKING:
     from django.db.models import Model
 
-    from intake.mapping import ColumnMapping
-
-# The canonical import format; only `mobile` is required.
-CANONICAL_COLUMNS = (
-    "external_id",
-    "name",
-    "mobile",
-    "channel",
-    "model",
-    "city",
-    "created_at",
-    "grade",
-    "owner",
-    "contacted_at",
-    "appointed_at",
-    "arrived_at",
-    "ordered_at",
-    "delivered_at",
-    "defeated_at",
-    "defeat_reason",
-    "invalid_reason",
-    "note",
-)
 # The lifecycle columns, in the order a lead lives them.
 LIFECYCLE = (
     "created_at",
@@ -279,8 +257,6 @@ def _text_limits() -> dict[str, int]:
 
 
 def _too_long(name: str, count: int, limit: int) -> str:
-    from intake.mapping import field_label
-
     return ngettext(
         "%(field)s is too long: %(count)d characters, at most %(limit)d is allowed.",
         "%(field)s is too long: %(count)d characters, at most %(limit)d are allowed.",

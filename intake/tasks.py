@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from dcc.errors import DomainError
-from intake import imports, uploads
+from intake import imports
 from intake.models import ImportJob, ImportStatus
 
 
@@ -26,7 +26,7 @@ def run_import_task(job_id: int, language: str = "") -> str:
         return job.status if job else "missing"
     with translation.override(language or settings.LANGUAGE_CODE):
         if not job.upload:  # `dcc import` reads the file where it lies: none is kept here
-            uploads.fail(
+            imports.fail(
                 job,
                 _(
                     "This file was imported on the command line and is not kept here: import "
@@ -35,10 +35,10 @@ def run_import_task(job_id: int, language: str = "") -> str:
             )
             return job.status
         try:
-            imports.run_import(job, path=uploads.job_path(job))
+            imports.run_import(job, path=imports.job_path(job))
         except DomainError as error:
             # Refused before it began (the file is gone, the importer lost the role): the
             # runner had no chance to record it.
             if job.status != ImportStatus.FAILED:
-                uploads.fail(job, error.message)
+                imports.fail(job, error.message)
     return job.status

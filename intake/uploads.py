@@ -31,13 +31,11 @@ from dcc.errors import Conflict, InvalidInput
 from intake import imports
 from intake.history import check_importer
 from intake.mapping import PRESETS
-from intake.models import ImportJob, ImportStatus
+from intake.models import STALL_AFTER, ImportJob, ImportStatus
+from intake.tasks import run_import_task
 from leads.models import Channel
 
 _TOKEN = re.compile(r"[0-9a-f]{32}")
-# A running import writes its heartbeat after every batch (seconds apart): this long without
-# one, its worker is gone.
-STALL_AFTER = timedelta(minutes=10)
 KEEP_UPLOADS = timedelta(days=30)
 
 
@@ -155,11 +153,6 @@ def find_upload(*, dealer: Dealer, token: str) -> Upload | None:
     return upload if upload.path.is_file() else None
 
 
-def job_path(job: ImportJob) -> Path:
-    """Where the job's file is kept."""
-    return Path(settings.DCC_IMPORT_DIR) / job.upload
-
-
 def lacks_channel(upload: Upload, columns: Collection[str]) -> bool:
     """Whether no row can have a channel: the file's mapped `columns` hold none, none was
     chosen with the upload and its preset names none. Every row would then be rejected."""
@@ -226,7 +219,7 @@ def import_for_real(*, job: ImportJob, by: Staff) -> ImportJob:
             _("The dry run would write no lead: there is nothing to import."),
             code="nothing_to_import",
         )
-    path = job_path(job)
+    path = imports.job_path(job)
     if not job.upload or not path.is_file():
         raise InvalidInput(_("The uploaded file is no longer kept; upload it again."))
     with transaction.atomic():
@@ -259,14 +252,6 @@ def run_again(*, job: ImportJob, by: Staff) -> ImportJob:
     return job
 
 
-def fail(job: ImportJob, message: str) -> None:
-    """Record that a job could not even start (its file is gone, its importer lost the role)."""
-    job.status = ImportStatus.FAILED
-    job.error = message
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "finished_at"])
-
-
 def _runner_gone() -> list[int]:
     """Running imports whose process on this machine is gone (intake.imports.runner_is_gone)."""
     running = ImportJob.objects.filter(status=ImportStatus.RUNNING).exclude(runner="")
@@ -292,8 +277,6 @@ def enqueue(job: ImportJob) -> None:
     """Hand the job to the task queue once the transaction that made it commits: a worker
     must never look for a job it can't see yet. Messages are written in the language of the
     person who started it."""
-    from intake.tasks import run_import_task
-
     language = translation.get_language() or settings.LANGUAGE_CODE
     transaction.on_commit(lambda: run_import_task.enqueue(job.pk, language))
 

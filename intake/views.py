@@ -171,7 +171,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
         "report": selectors.report_page(job, page=request.GET.get("page"), outcome=outcome)
         if finished
         else None,
-        "file_kept": bool(job.upload) and uploads.job_path(job).is_file(),
+        "file_kept": bool(job.upload) and imports.job_path(job).is_file(),
         "writes_anything": uploads.writes_anything(job),
     }
     return render(request, "intake/job.html", context)

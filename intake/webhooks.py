@@ -26,12 +26,12 @@ from pydantic import ValidationError as PydanticError
 
 from accounts.audit import record_change
 from accounts.models import Staff
+from accounts.roles import may_configure
 from dcc.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from dcc.schema import Input, Moment
 from intake import adf
 from leads import actions
 from leads.models import Channel
-from leads.permissions import may_configure
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,9 @@ from ninja import Query, Router
 from pydantic import Field
 
 from accounts.models import Dealer
+from accounts.requests import current_staff
+from accounts.roles import roles_at
 from dcc import dates
-from dcc.api import current_staff
 from dcc.errors import InvalidInput, NotFound, NotPermitted
 from dcc.schema import MAX_INT, Day, Input
 from kpi.bottlenecks import bottlenecks_json, find_bottlenecks
@@ -23,7 +24,7 @@ from kpi.headquarters import heat_map, heat_map_json, kpi_dealer_ids, ranking, r
 from kpi.measures import DIMENSIONS
 from kpi.registry import MEASURES, METRICS, View
 from kpi.selectors import day_window, kpi_report, report_json
-from leads.permissions import may_see_kpis, roles_at, visible_leads
+from leads.permissions import may_see_kpis, visible_leads
 
 router = Router(tags=["kpi"])
 DRILL_LIMIT = 1000

@@ -17,11 +17,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Dealer, Staff
+from accounts.roles import roles_by_dealer
 from kpi.bottlenecks import STAGE_METRICS, Rate, rate_json, significantly_low
 from kpi.measures import Window
 from kpi.registry import METRICS, Metric, Unit, View
 from kpi.selectors import Group, Number, Value, day_window, kpi_report
-from leads.permissions import may_see_kpis, roles_by_dealer
+from leads.permissions import may_see_kpis
 
 # Metrics where less is better: their rank 1 is the lowest value.
 LOWER_IS_BETTER = frozenset({"defeat_rate", "cost_per_lead", "cost_per_arrival", "cost_per_order"})

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dcc.errors import DomainError
+from dcc.phone import mask_phone
 from kpi import daily, dashboard, pages, supervision
 from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
@@ -33,7 +34,6 @@ from leads.permissions import (
     may_see_team_board,
     may_set_targets,
 )
-from leads.phone import mask_phone
 from leads.views.common import is_htmx, workbench
 
 PAGE_SIZE = 50

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Absence, Dealer, Staff
 from accounts.roles import SUPERVISORS
 from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted
+from dcc.phone import NormalisedPhone
 from leads import decisions, followups, ledger
 from leads.assignment import (
     absent_staff_ids,
@@ -52,7 +53,6 @@ from leads.models import (
     Team,
 )
 from leads.permissions import roles_at
-from leads.phone import NormalisedPhone
 from leads.search import name_initials
 from leads.stages import INVITE_STAGES, OPEN_STAGES
 

@@ -18,19 +18,14 @@ from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
 from accounts.models import Dealer, Staff
-from dcc.api import current_staff
+from accounts.requests import current_staff
+from accounts.roles import roles_by_dealer
 from dcc.errors import InvalidInput, NotFound
+from dcc.phone import mask_phone
 from dcc.schema import MAX_INT, Id, Input, Moment, Text, Version
 from leads import actions
 from leads.models import CallDirection, CallOutcome, Channel, Event, IdempotencyKey, Lead, Team
-from leads.permissions import (
-    get_visible_lead,
-    may_see_phone,
-    roles_by_dealer,
-    visible_leads,
-    visible_tasks,
-)
-from leads.phone import mask_phone
+from leads.permissions import get_visible_lead, may_see_phone, visible_leads, visible_tasks
 from leads.sla import breached, is_breached
 from leads.stages import Grade, Stage
 

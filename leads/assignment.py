@@ -39,10 +39,6 @@ def absent_staff_ids(dealer: Dealer, at: datetime | None = None) -> set[int]:
     )
 
 
-def is_absent(staff: Staff, dealer: Dealer, at: datetime | None = None) -> bool:
-    return staff.pk in absent_staff_ids(dealer, at)
-
-
 class Assigner:
     """Picks owners for a team of one dealer: the team, its rules, absences and open loads are
     read once and kept up to date in memory, so an import can assign thousands of leads

@@ -31,6 +31,7 @@ from django.utils import timezone
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from dcc.bulk import insert_rows, reserve_ids, update_rows
+from dcc.phone import NormalisedPhone
 from leads import decisions, ledger, tallies
 from leads.assignment import (
     TEAM_WORKER,
@@ -59,7 +60,6 @@ from leads.models import (
     Task,
     Team,
 )
-from leads.phone import NormalisedPhone
 from leads.search import name_initials
 from leads.sla import in_business_hours
 from leads.stages import DEFAULT_FOLLOW_UP_DAYS, INVITE_STAGES, OPEN_STAGES, Grade, Stage

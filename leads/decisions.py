@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Dealer, Staff
 from dcc import dates
 from dcc.errors import Conflict, InvalidInput, NotPermitted
+from dcc.phone import NormalisedPhone, normalise_phone
 from leads.assignment import on_duty, showroom_receiver
 from leads.followups import REMIND_BEFORE_APPOINTMENT, return_visit_due
 from leads.ledger import Entry
@@ -43,7 +44,6 @@ from leads.models import (
     Team,
 )
 from leads.permissions import authorize, authorize_create, authorize_reveal, roles_at
-from leads.phone import NormalisedPhone, normalise_phone
 from leads.sla import first_response_deadline, settled_deadline
 from leads.stages import SHOWROOM_WORKERS, Action, Grade, Stage, check_stage
 

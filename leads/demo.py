@@ -16,8 +16,8 @@ from accounts.models import Brand, Dealer, Membership, Region, Staff
 from accounts.roles import Role
 from leads.assignment import is_pool_lead
 from leads.batch import Batch
-from leads.defaults import DEFAULT_CHANNELS, set_up_dealer
 from leads.models import CallOutcome, Channel, HandoffReason, Lead
+from leads.setup.defaults import DEFAULT_CHANNELS, set_up_dealer
 from leads.stages import Grade, Stage
 
 DEMO_PASSWORD = "dcc-demo-2026"

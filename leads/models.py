@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
+from dcc.phone import PhoneKind
 from leads.stages import OPEN_STAGES, Grade, Stage
 
 
@@ -57,11 +58,6 @@ class Channel(models.Model):
         return self.name
 
 
-class PhoneKind(models.TextChoices):
-    MOBILE = "mobile", _("Mobile")
-    LANDLINE = "landline", _("Landline")
-
-
 class Customer(models.Model):
     """A person, identified within a dealer by the normalised phone number."""
 
@@ -87,8 +83,8 @@ class Customer(models.Model):
 
 
 class Lead(models.Model):
-    """One buying intent of a customer. Changed only through leads.actions, which writes the
-    matching ledger event in the same transaction."""
+    """One buying intent of a customer. Its changes are written with their ledger events in the
+    same transaction (leads.actions one lead at a time, leads.batch in bulk: imports, demo data)."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="leads")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
@@ -164,16 +160,12 @@ class Lead(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.customer}"
 
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        from leads import tallies  # it reads the models of this module
-
-        tallies.count_change(self)
-
     @classmethod
     def from_db(cls, db, field_names, values):
         lead = super().from_db(db, field_names, values)
-        lead._as_counted = lead.__dict__.copy()  # what the daily tallies count of it now
+        # What the daily tallies count of it now: every save moves them by the difference
+        # (leads.tallies.count_saved, connected in leads.apps).
+        lead._as_counted = lead.__dict__.copy()
         return lead
 
     @property
@@ -206,7 +198,7 @@ class EventKind(models.TextChoices):
 
 class Event(models.Model):
     """The ledger: append-only (database triggers reject UPDATE and DELETE) and hash-chained
-    per lead. Written only by leads.ledger.append."""
+    per lead (leads.ledger; leads.batch writes imported history in bulk)."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="+")
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")

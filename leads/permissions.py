@@ -13,13 +13,19 @@ performer/overseer table (leads.stages.SPECS), checked by `authorize`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import Dealer, Membership, Staff
-from accounts.roles import DCC_TEAM, DEALER_MANAGERS, SUPERVISORS, Role
+from accounts.models import Staff
+from accounts.roles import (
+    DCC_TEAM,
+    DEALER_MANAGERS,
+    SUPERVISORS,
+    Role,
+    member_dealer_ids,
+    roles_at,
+    roles_by_dealer,
+)
 from dcc.errors import NotFound, NotPermitted, TransitionNotAllowed
 from leads.assignment import is_pool_lead
 from leads.models import Event, Lead, Task
@@ -46,34 +52,8 @@ LEAD_CREATORS = frozenset(
         Role.CONSULTANT,
     }
 )
-# Who changes a dealer's settings (channels, grades, rules, reasons), and who its staff and
-# roles.
-SETTINGS_EDITORS = SUPERVISORS
-STAFF_EDITORS = frozenset({Role.GM, Role.SALES_MANAGER})
 # Who sees every customer's full phone number; others see it masked.
 FULL_PHONE_ROLES = DEALER_MANAGERS - {Role.AUDITOR} | SUPERVISORS
-
-
-def roles_by_dealer(staff: Staff) -> dict[int, frozenset[str]]:
-    """Active roles of `staff`, per dealer id (cached on the instance for the request)."""
-    cached = getattr(staff, "_dcc_roles", None)
-    if cached is None:
-        grouped: dict[int, set[str]] = {}
-        for dealer_id, role in Membership.objects.filter(staff=staff, is_active=True).values_list(
-            "dealer_id", "role"
-        ):
-            grouped.setdefault(dealer_id, set()).add(role)
-        cached = {dealer_id: frozenset(roles) for dealer_id, roles in grouped.items()}
-        staff._dcc_roles = cached
-    return cached
-
-
-def roles_at(staff: Staff, dealer_id: int) -> frozenset[str]:
-    return roles_by_dealer(staff).get(dealer_id, frozenset())
-
-
-def dealers_of(staff: Staff) -> QuerySet[Dealer]:
-    return Dealer.objects.filter(pk__in=roles_by_dealer(staff).keys())
 
 
 def _ever_owned(staff: Staff, dealer_id: int) -> Q:
@@ -146,15 +126,6 @@ def authorize_reveal(staff: Staff, lead: Lead) -> None:
 def may_see_phone(staff: Staff, lead: Lead) -> bool:
     """Full number for the lead's current owner and managers; masked for everyone else."""
     return lead.owner_id == staff.pk or bool(roles_at(staff, lead.dealer_id) & FULL_PHONE_ROLES)
-
-
-def member_dealer_ids(staff: Staff, roles: Iterable[str] | None = None) -> list[int]:
-    wanted = set(roles) if roles is not None else None
-    return [
-        dealer_id
-        for dealer_id, held in roles_by_dealer(staff).items()
-        if wanted is None or held & wanted
-    ]
 
 
 def visible_tasks(staff: Staff) -> QuerySet[Task]:
@@ -238,11 +209,3 @@ TARGET_SETTERS = frozenset({Role.GM, Role.SALES_MANAGER})
 
 def may_set_targets(staff: Staff, dealer_id: int) -> bool:
     return bool(roles_at(staff, dealer_id) & TARGET_SETTERS)
-
-
-def may_configure(staff: Staff, dealer: Dealer) -> bool:
-    return bool(roles_at(staff, dealer.pk) & SETTINGS_EDITORS)
-
-
-def may_edit_staff(staff: Staff, dealer: Dealer) -> bool:
-    return bool(roles_at(staff, dealer.pk) & STAFF_EDITORS)

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
+from dcc.phone import PhoneError, normalise_phone
 from leads.models import Event, EventKind, Lead, Task, TaskKind
-from leads.phone import PhoneError, normalise_phone
 from leads.sla import breached
 from leads.stages import Stage
 

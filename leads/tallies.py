@@ -5,9 +5,10 @@ dealer's month one row per lead, never the ledger itself.
 - `note_event` sets the milestone columns an event reaches on its lead (the first time it was
   contacted, appointed, arrived …; its first owner; who received it at its first arrival).
   Every event passes through it: `leads.ledger.append` and `leads.batch` call it.
-- `contributions` is what one lead adds to its dealer's tallies; `count_change` (called by
-  `Lead.save`) moves the tallies by the difference a save made, and `count_touch` adds a
-  repeat enquiry. Bulk writers (`leads.batch`) hand their sums to `apply`.
+- `contributions` is what one lead adds to its dealer's tallies; `count_change` (after every
+  save of a Lead: `count_saved`, connected in leads.apps) moves the tallies by the difference
+  a save made, and `count_touch` adds a repeat enquiry. Bulk writers (`leads.batch`) hand
+  their sums to `apply`.
 - `rebuild` recomputes both from the ledger (the migration that added them, `dcc ledger
   tallies --rebuild`) in short transactions; `drift` says, reading only, where the stored
   ones differ from what the ledger gives.
@@ -138,6 +139,12 @@ def count_change(lead: Lead) -> None:
             change.subtract(contributions(before))
         apply(_by_day(lead.dealer_id, change))
     lead._as_counted = after
+
+
+def count_saved(sender: type[Lead], instance: Lead, raw: bool = False, **_kwargs: Any) -> None:
+    """Lead's post_save: a fixture's raw save is not a change the tallies count."""
+    if not raw:
+        count_change(instance)
 
 
 def count_touch(lead: Lead, at: datetime) -> None:

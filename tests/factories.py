@@ -11,8 +11,8 @@ import factory
 from accounts.models import Brand, Dealer, Membership, Region, Staff
 from accounts.roles import Role
 from leads import actions
-from leads.defaults import set_up_dealer
 from leads.models import Channel, Lead
+from leads.setup.defaults import set_up_dealer
 
 _mobiles = itertools.count(10_000_000)
 

@@ -67,7 +67,7 @@ def explain(sql: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-# Share of leads per channel code (leads.defaults.DEFAULT_CHANNELS), as dealers see them.
+# Share of leads per channel code (leads.setup.defaults.DEFAULT_CHANNELS), as dealers see them.
 CHANNEL_WEIGHTS = {
     "autohome": 24,
     "yiche": 14,

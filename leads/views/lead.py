@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dcc.errors import DomainError, NotFound, NotPermitted
+from dcc.phone import mask_phone
 from leads import actions
 from leads.forms import ACTION_UI, ActionForm, LeadEntryForm
 from leads.models import Channel, Event, Lead, ReasonCode, Task
@@ -24,7 +25,6 @@ from leads.permissions import (
     may_see_phone,
     visible_leads,
 )
-from leads.phone import mask_phone
 from leads.selectors import search_leads
 from leads.sla import lead_has_sla
 from leads.stages import Action, Stage

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Staff
 from accounts.roles import DCC_TEAM, DEALER_MANAGERS, Role
+from dcc.phone import mask_phone
 from leads.filtersets import LeadFilterForm
 from leads.models import Lead
 from leads.permissions import may_see_phone, visible_leads
-from leads.phone import mask_phone
 from leads.sla import breached
 from leads.stages import Stage
 from leads.views.common import workbench

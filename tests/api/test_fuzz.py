@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from accounts.models import ApiToken
-from dcc.api import api
+from dcc_site.api import api
 from intake.webhooks import SIGNATURE_HEADER, rotate_webhook_secret, sign
 from leads import actions
 from leads.models import CallOutcome

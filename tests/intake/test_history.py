@@ -13,6 +13,7 @@ from django.utils import formats, timezone
 from accounts.models import Membership
 from accounts.roles import Role
 from dcc.errors import NotPermitted
+from dcc.phone import normalise_phone
 from intake.history import RowRejected, replay
 from intake.rows import LeadRow
 from kpi.daily import build_daily_report
@@ -24,7 +25,6 @@ from leads import actions, ledger
 from leads.batch import Batch
 from leads.decisions import IntakeOutcome
 from leads.models import Customer, Event, EventKind, Lead, Task
-from leads.phone import normalise_phone
 from leads.selectors_team import team_board
 from leads.sla import breached
 from leads.stages import Stage

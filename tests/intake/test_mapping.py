@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from dcc.errors import InvalidInput
 from intake.mapping import (
     ALIASES,
+    CANONICAL_COLUMNS,
     IGNORE,
     PRESETS,
     ColumnMapping,
@@ -19,7 +20,6 @@ from intake.mapping import (
     normalise_header,
     preset_choices,
 )
-from intake.rows import CANONICAL_COLUMNS
 
 FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)} | {" ": "\u3000"}
 

@@ -13,6 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from dcc.errors import InvalidInput
+from dcc.phone import PhoneError, PhoneKind, normalise_phone
 from intake.files import open_table
 from intake.mapping import ColumnMapping
 from intake.rows import (
@@ -25,8 +26,6 @@ from intake.rows import (
     parse_row,
     safe_cell,
 )
-from leads.models import PhoneKind
-from leads.phone import PhoneError, normalise_phone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAPPING = ColumnMapping.detect(list(CANONICAL_COLUMNS))

@@ -18,9 +18,9 @@ from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from dcc.management.commands import serve
+from dcc_site.management.commands import serve
 from intake import imports, uploads
-from intake.models import ImportJob, ImportStatus
+from intake.models import STALL_AFTER, ImportJob, ImportStatus
 from intake.tasks import run_import_task
 from leads.models import Lead
 from tests.conftest import FIXED_NOW
@@ -109,7 +109,7 @@ def test_a_job_whose_file_is_gone_fails_saying_so(team, django_capture_on_commit
         job = uploads.start_upload(
             upload=stored(team), dealer=team.dealer, by=team.dcc_supervisor, dry_run=False
         )
-    uploads.job_path(job).unlink()
+    imports.job_path(job).unlink()
     assert run_import_task.call(job.pk, "en") == ImportStatus.FAILED
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED and "Cannot read" in job.error
@@ -172,7 +172,7 @@ from datetime import datetime
 import time_machine
 
 with time_machine.travel(datetime.fromisoformat(sys.argv[1]), tick=True):
-    from dcc.cli import main
+    from dcc_site.cli import main
 
     main(["dcc", *sys.argv[2:]])
 """
@@ -277,7 +277,7 @@ def test_an_import_whose_worker_was_killed_is_failed_by_tick_and_runs_again(
         alive = uploads.start_upload(
             upload=stored(team), dealer=team.dealer, by=team.dcc_supervisor, dry_run=False
         )
-    long_ago = timezone.now() - uploads.STALL_AFTER - timedelta(minutes=1)
+    long_ago = timezone.now() - STALL_AFTER - timedelta(minutes=1)
     ImportJob.objects.filter(pk=killed.pk).update(status="running", heartbeat_at=long_ago)
     ImportJob.objects.filter(pk=alive.pk).update(status="running", heartbeat_at=timezone.now())
     killed.refresh_from_db()

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from dcc.errors import InvalidInput, NotPermitted
+from dcc.phone import PhoneError
 from leads import actions, ledger
 from leads.decisions import IntakeOutcome
 from leads.models import CallOutcome, Customer, Event, EventKind, Lead, PhoneKind, Task, TaskKind
-from leads.phone import PhoneError
 from leads.stages import Stage
 from tests.factories import channel, fresh_mobile, make_lead
 

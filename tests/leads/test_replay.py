@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 from accounts.models import Membership
 from dcc.errors import DomainError
+from dcc.phone import normalise_phone
 from intake import history
 from intake.history import Lookups
 from intake.rows import LeadRow
 from leads import ledger
 from leads.batch import Batch
 from leads.models import Customer, Event, Lead, Task
-from leads.phone import normalise_phone
 from leads.stages import Grade
 from tests.factories import channel, make_lead
 

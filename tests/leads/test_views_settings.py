@@ -17,9 +17,10 @@ from django.utils import timezone
 from accounts.models import Membership, SettingsChange, Staff
 from accounts.roles import Role
 from dcc.errors import InvalidInput, NotPermitted
-from leads import actions, configuration
+from leads import actions
 from leads.forms import LeadEntryForm, ReasonForm
 from leads.models import AssignmentRule, CallOutcome, Channel, GradePolicy, ReasonCode, Team
+from leads.setup import configuration
 from leads.stages import Grade
 from tests.conftest import Team as People
 from tests.factories import channel, make_lead, member
@@ -283,7 +284,7 @@ def test_unchanged_translated_channel_name_stays_translatable(team: People, monk
     """Default names are stored in English and shown translated: saving the form unchanged
     must not store the translation in their place."""
     monkeypatch.setattr(
-        "leads.forms_settings.gettext", lambda text: {"Autohome": "汽车之家"}.get(text, text)
+        "leads.setup.forms.gettext", lambda text: {"Autohome": "汽车之家"}.get(text, text)
     )
     autohome = channel(team.dealer)
     client = client_for(team.gm)

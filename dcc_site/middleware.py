@@ -12,7 +12,8 @@ from django.utils.translation import ngettext
 
 from accounts import throttle
 from accounts.models import Dealer
-from leads.permissions import roles_by_dealer
+from accounts.roles import roles_by_dealer
+from dcc_site.refusals import refusal
 
 SESSION_KEY = "dcc_dealer_id"
 
@@ -61,8 +62,6 @@ class RefusalPageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 405 and not response.content:
-            from dcc.views import refusal  # the views import this module
-
             refused = refusal(request, 405)
             if "Allow" in response:
                 refused["Allow"] = response["Allow"]
@@ -80,8 +79,6 @@ class NulRefusalMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/") and _holds_nul(request):
-            from dcc.views import refusal  # the views import this module
-
             return refusal(request, 400, _("The request holds a NUL character."))
         return self.get_response(request)
 

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
 
-class DccConfig(AppConfig):
-    name = "dcc"
+class DccSiteConfig(AppConfig):
+    name = "dcc_site"
     verbose_name = "DCC"

@@ -1,5 +1,6 @@
-"""Normalise, validate and mask customer phone numbers (mainland China only) via `phonenumbers`.
-The one owner of what a customer's phone number is, how it is stored and how it is shown."""
+"""Normalise, validate and mask phone numbers (mainland China only) via `phonenumbers`.
+The one owner of what a customer's (or a staff member's) phone number is, how it is stored and
+how it is shown."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
+from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from phonenumbers import CountryCodeSource, NumberParseException, PhoneNumberType, ValidationResult
 
 from dcc.errors import InvalidInput
-from leads.models import PhoneKind
 
 _REGION = "CN"
 _COUNTRY_CODE = 86
@@ -27,6 +28,11 @@ _MOBILE_LEADS = frozenset(f"1{d}" for d in range(3, 10))
 _SERVICE_TYPES = frozenset(
     {PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.PREMIUM_RATE}
 )
+
+
+class PhoneKind(models.TextChoices):
+    MOBILE = "mobile", gettext_lazy("Mobile")
+    LANDLINE = "landline", gettext_lazy("Landline")
 
 
 class PhoneError(InvalidInput):

@@ -2,7 +2,7 @@
 reason codes. Every change goes through one of these functions, which checks that the person
 may configure the dealer, validates, writes and logs who changed what.
 
-Staff and roles are changed in accounts.actions.
+Staff and roles are changed in accounts.actions (revoking one: leads.staffing).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
+from accounts.roles import may_configure
 from dcc.errors import InvalidInput, NotPermitted
 from leads.assignment import TEAM_WORKER
 from leads.models import (
@@ -29,7 +30,6 @@ from leads.models import (
     ReasonKind,
     Team,
 )
-from leads.permissions import may_configure
 from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Grade
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

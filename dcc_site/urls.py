@@ -3,8 +3,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from dcc import views
-from dcc.api import api
+from dcc_site import views
+from dcc_site.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,7 +19,7 @@ urlpatterns = [
     path("", include("kpi.urls")),
 ]
 
-# Refusals are pages in the person's language with the menu (JSON under /api/): dcc.views.
-handler400 = "dcc.views.bad_request"
-handler403 = "dcc.views.permission_denied"
-handler404 = "dcc.views.page_not_found"
+# Refusals are pages in the person's language with the menu (JSON under /api/): dcc_site.refusals.
+handler400 = "dcc_site.refusals.bad_request"
+handler403 = "dcc_site.refusals.permission_denied"
+handler404 = "dcc_site.refusals.page_not_found"

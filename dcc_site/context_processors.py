@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import DCC_TEAM, DEALER_MANAGERS, SUPERVISORS, Role
-from leads.permissions import IMPORTERS, KPI_VIEWERS, LEAD_CREATORS, dealers_of
+from accounts.roles import DCC_TEAM, DEALER_MANAGERS, SUPERVISORS, Role, dealers_of
+from leads.permissions import IMPORTERS, KPI_VIEWERS, LEAD_CREATORS
 
 # (url name, label, roles that see it)
 NAVIGATION = [

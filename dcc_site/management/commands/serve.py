@@ -1,7 +1,7 @@
 """`dcc serve`: migrate, collect static files and serve the app with waitress.
 
 This is the embedded way to run DCC (one process, SQLite under var/ by default); production
-may run the same command behind a TLS proxy, or any WSGI server on `dcc.wsgi.application`.
+may run the same command behind a TLS proxy, or any WSGI server on `dcc_site.wsgi.application`.
 """
 
 import threading
@@ -46,7 +46,7 @@ class Command(BaseCommand):
 
         from waitress.server import create_server
 
-        from dcc.wsgi import application
+        from dcc_site.wsgi import application
 
         try:
             server = create_server(application, host=host, port=port, threads=threads, ident="dcc")

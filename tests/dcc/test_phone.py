@@ -1,4 +1,4 @@
-"""leads.phone: normalising, validating and masking customer phone numbers."""
+"""dcc.phone: normalising, validating and masking customer phone numbers."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dcc.errors import InvalidInput
-from leads.models import PhoneKind
-from leads.phone import NormalisedPhone, PhoneError, mask_phone, normalise_phone
+from dcc.phone import NormalisedPhone, PhoneError, PhoneKind, mask_phone, normalise_phone
 
 # 174 is left out: only 1740[0-5] is a mobile range there, so random suffixes would be invalid.
 MOBILE_PREFIXES = [
@@ -220,7 +219,7 @@ def test_a_truncated_mobile_is_rejected(mobile: str, keep: int) -> None:
 @given(st.from_regex(r"1[0-9]{10}", fullmatch=True))
 def test_the_fast_path_for_plain_mobiles_agrees_with_the_full_check(number):
     """Plain 11-digit numbers (most of an import) skip the parser; the answer is the same."""
-    from leads.phone import _full_check
+    from dcc.phone import _full_check
 
     try:
         expected = _full_check(number)

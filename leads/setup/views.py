@@ -1,6 +1,6 @@
 """The dealer's settings, for supervisors and managers: channels, follow-up interval per grade,
 assignment rules, reason codes, staff and roles. The views parse and show; the functions in
-leads.configuration and accounts.actions check, decide and write."""
+leads.setup.configuration and accounts.actions check, decide and write."""
 
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ from django.views.decorators.http import require_POST
 
 from accounts import actions as staff_actions
 from accounts.models import Membership, Staff
-from accounts.roles import Role
+from accounts.roles import SETTINGS_EDITORS, Role, may_edit_staff
 from dcc.errors import DomainError, NotPermitted
-from leads import configuration
+from leads import staffing
 from leads.assignment import TEAM_WORKER
-from leads.forms_settings import (
+from leads.models import AssignmentRule, Channel, Lead, ReasonCode, ReasonKind, Team
+from leads.setup import configuration
+from leads.setup.forms import (
     AssignmentRuleForm,
     ChannelForm,
     GradeIntervalsForm,
@@ -35,8 +37,6 @@ from leads.forms_settings import (
     StaffForm,
     WeightForm,
 )
-from leads.models import AssignmentRule, Channel, Lead, ReasonCode, ReasonKind, Team
-from leads.permissions import SETTINGS_EDITORS
 from leads.stages import OPEN_STAGES
 from leads.views.common import is_htmx, workbench
 
@@ -483,7 +483,7 @@ def _staff_page(
 ) -> HttpResponse:
     """Everyone with a role here, in two queries however many people there are."""
     dealer = request.dealer
-    editor = staff_actions.may_edit_staff(request.user, dealer)
+    editor = may_edit_staff(request.user, dealer)
     grantable = set(staff_actions.grantable_roles(request.user, dealer))
     weight_forms, errors = weight_forms or {}, errors or {}
     memberships = (
@@ -532,7 +532,7 @@ def _staff_page(
 
 
 def _check_staff_editor(request: HttpRequest) -> None:
-    if not staff_actions.may_edit_staff(request.user, request.dealer):
+    if not may_edit_staff(request.user, request.dealer):
         raise PermissionDenied
 
 
@@ -615,7 +615,7 @@ def membership_revoke(request: HttpRequest, membership_id: int) -> HttpResponse:
     _check_staff_editor(request)
     membership = _dealer_membership(request, membership_id)
     try:
-        staff_actions.revoke_role(membership=membership, by=request.user)
+        staffing.revoke_role(membership=membership, by=request.user)
     except NotPermitted as error:
         raise PermissionDenied(error.message) from error
     except DomainError as error:

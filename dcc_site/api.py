@@ -30,7 +30,8 @@ class TokenAuth(HttpBearer):
         )
         if row is None:
             # A token was sent and is wrong: answer 401 now rather than trying the session.
-            # Too many from one address and it waits (429, dcc.middleware.TokenThrottleMiddleware).
+            # Too many from one address and it waits (429,
+            # dcc_site.middleware.TokenThrottleMiddleware).
             throttle.token_failed(throttle.client_address(request))
             raise AuthenticationError
         row.note_use()
@@ -112,10 +113,6 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, {"code": "not_found", "message": _("Not found.")})
-
-
-def current_staff(request: HttpRequest) -> Staff:
-    return request.auth  # both authenticators answer with the Staff
 
 
 api.add_router("/", "leads.api.router")

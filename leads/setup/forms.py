@@ -1,5 +1,5 @@
 """Web forms for the dealer's settings. A form parses the input; the functions in
-leads.configuration and accounts.actions validate and decide, and their InvalidInput lands on
+leads.setup.configuration and accounts.actions validate and decide, and their InvalidInput lands on
 the field it names."""
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.actions import WEIGHT_RANGE
 from accounts.models import Dealer, Staff
 from accounts.roles import Role
-from leads.configuration import (
+from leads.forms import StyledForm
+from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team
+from leads.setup.configuration import (
     FOLLOW_UP_DAYS_RANGE,
     HORIZON_DAYS_RANGE,
     PRIORITY_RANGE,
@@ -19,8 +21,6 @@ from leads.configuration import (
     GradeInterval,
     team_workers,
 )
-from leads.forms import StyledForm
-from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team
 from leads.stages import Grade
 
 CHECKBOX = {"class": "form-check-input"}
