@@ -27,10 +27,10 @@ from leads.permissions import (
     get_visible_lead,
     may_see_phone,
     roles_by_dealer,
+    shown_phone,
     visible_leads,
     visible_tasks,
 )
-from leads.phone import mask_phone
 from leads.sla import breached, is_breached
 from leads.stages import Grade, Stage
 
@@ -196,7 +196,7 @@ def lead_out(lead: Lead, viewer: Staff, now: datetime | None = None) -> dict:
         "dealer": lead.dealer.code,
         "customer": {
             "name": lead.customer.name,
-            "phone": lead.customer.phone if full else mask_phone(lead.customer.phone),
+            "phone": shown_phone(viewer, lead),
             "phone_masked": not full,
             "phone_kind": lead.customer.phone_kind,
         },

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from leads.models import Event, EventKind, Lead, Task, TaskKind
+from leads.permissions import may_claim_from_pool
 from leads.phone import PhoneError, normalise_phone
 from leads.sla import breached
 from leads.stages import Stage
@@ -122,9 +123,7 @@ def work_queue(*, staff: Staff, dealer: Dealer, now: datetime | None = None) -> 
         .order_by("due_at", "pk")[:300]
     )
     pool: list[Lead] = []
-    if Membership.objects.filter(
-        dealer=dealer, staff=staff, role=Role.DCC_AGENT, is_active=True
-    ).exists():
+    if may_claim_from_pool(staff, dealer.pk):
         agents = Membership.objects.filter(dealer=dealer, role=Role.DCC_AGENT, is_active=True)
         pool = list(
             Lead.objects.filter(dealer=dealer, stage=Stage.NEW, first_response_at__isnull=True)

@@ -17,14 +17,14 @@ from leads import actions
 from leads.forms import ACTION_UI, ActionForm, LeadEntryForm
 from leads.models import Channel, Event, Lead, ReasonCode, Task
 from leads.permissions import (
-    LEAD_CREATORS,
     available_actions,
     get_visible_lead,
+    may_enter_leads,
     may_reveal,
     may_see_phone,
+    shown_phone,
     visible_leads,
 )
-from leads.phone import mask_phone
 from leads.selectors import search_leads
 from leads.sla import lead_has_sla
 from leads.stages import Action, Stage
@@ -70,7 +70,7 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
     full_phone = may_see_phone(request.user, lead)
     return {
         "lead": lead,
-        "phone": lead.customer.phone if full_phone else mask_phone(lead.customer.phone),
+        "phone": shown_phone(request.user, lead),
         "phone_masked": not full_phone,
         "events": events,
         "reasons": reasons,
@@ -159,19 +159,11 @@ def search(request: HttpRequest) -> HttpResponse:
     )
     if len(results) == 1 and query:
         return redirect("lead_detail", lead_id=results[0].pk)
-    rows = [
-        (
-            lead,
-            lead.customer.phone
-            if may_see_phone(request.user, lead)
-            else mask_phone(lead.customer.phone),
-        )
-        for lead in results
-    ]
+    rows = [(lead, shown_phone(request.user, lead)) for lead in results]
     return render(request, "leads/search.html", {"query": query, "rows": rows})
 
 
-@workbench(LEAD_CREATORS)
+@workbench(may_enter_leads)
 def lead_new(request: HttpRequest) -> HttpResponse:
     """Manual entry; says at once when the number already has an open lead."""
     form = LeadEntryForm(request.POST or None, dealer=request.dealer)
