@@ -26,7 +26,7 @@ from dcc.errors import InvalidInput, NotPermitted
 from kpi.models import PointRule, ScoreEvent
 from kpi.selectors import day_window
 from kpi.targets import first_of_month
-from leads.models import CallOutcome, Event, EventKind, Task, TaskKind, TaskOutcome
+from leads.models import Event, EventKind, Task, TaskKind, TaskOutcome, reached_calls
 from leads.permissions import may_set_targets
 
 POINTS_RANGE = (-100, 100)
@@ -155,7 +155,7 @@ def _credited(event: ScoreEvent, window) -> dict[int, int]:
     )
     kinds = {
         ScoreEvent.CALL: Q(kind=EventKind.CALLED),
-        ScoreEvent.CONTACT: Q(kind=EventKind.CALLED, data__outcome=CallOutcome.REACHED),
+        ScoreEvent.CONTACT: reached_calls(),
         ScoreEvent.APPOINTMENT: Q(kind=EventKind.APPOINTMENT_SET),
         ScoreEvent.ARRIVAL: Q(kind=EventKind.ARRIVED),
         ScoreEvent.ORDER: Q(kind=EventKind.ORDERED),

@@ -31,7 +31,7 @@ from kpi.measures import Window, group_expression, rows
 from kpi.scorecards import arrival_credited_to
 from kpi.selectors import day_window
 from leads import sla
-from leads.models import CallOutcome, Event, EventKind
+from leads.models import Event, EventKind, reached_calls
 
 PERIODS = ("today", "month")
 
@@ -133,7 +133,7 @@ def _count_calls_and_bookings(
     """Calls, contacts and bookings by their actor: one query for both periods."""
     today = Q(occurred_at__gte=windows["today"].start)
     called = Q(kind=EventKind.CALLED)
-    reached = called & Q(data__outcome=CallOutcome.REACHED)
+    reached = reached_calls()
     booked = Q(kind=EventKind.APPOINTMENT_SET)
     found = (
         _month_events(dealer, windows)

@@ -15,7 +15,7 @@ from accounts.roles import Role
 from leads.models import Event, EventKind, Lead, Task, TaskKind
 from leads.permissions import may_claim_from_pool
 from leads.phone import PhoneError, normalise_phone
-from leads.sla import breached
+from leads.sla import breached, waiting
 from leads.stages import Stage
 
 
@@ -42,7 +42,7 @@ def sla_counts(
         .values("dealer__code", "channel__code")
         .annotate(
             leads=Count("id"),
-            waiting=Count("id", filter=Q(first_response_at__isnull=True, sla_deadline__gte=now)),
+            waiting=Count("id", filter=waiting(now)),
             breached=Count("id", filter=late),
             breached_open=Count("id", filter=late & Q(first_response_at__isnull=True)),
         )

@@ -26,7 +26,7 @@ from leads.permissions import (
     visible_leads,
 )
 from leads.selectors import search_leads
-from leads.sla import lead_has_sla
+from leads.sla import is_on_time, lead_has_sla
 from leads.stages import Action, Stage
 from leads.views.common import is_htmx, workbench
 
@@ -83,6 +83,7 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
         "refusals": refusals,
         "may_reveal": full_phone is False and may_reveal(request.user, lead),
         "has_sla": lead_has_sla(lead),
+        "on_time": is_on_time(lead),
     }
 
 
