@@ -5,21 +5,41 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import DCC_TEAM, DEALER_MANAGERS, SUPERVISORS, Role, dealers_of
-from leads.permissions import IMPORTERS, KPI_VIEWERS, LEAD_CREATORS
+from accounts.roles import Role, dealers_of
+from leads.permissions import (
+    may_change_settings,
+    may_enter_leads,
+    may_import,
+    may_list_leads,
+    may_see_dashboard,
+    may_see_headquarters,
+    may_see_own_scorecard_page,
+    may_see_team_board,
+    may_use_queue,
+    may_use_showroom,
+)
 
-# (url name, label, roles that see it)
+# (url name, label, the page's rule: the one its view asks)
 NAVIGATION = [
-    ("queue", _("My queue"), DCC_TEAM | {Role.OWNER_OPS}),
-    ("showroom", _("Showroom"), frozenset({Role.CONSULTANT, Role.SHOWROOM_MANAGER})),
-    ("team", _("Team board"), SUPERVISORS),
-    ("lead_list", _("Leads"), DEALER_MANAGERS | {Role.HEADQUARTERS} | DCC_TEAM),
-    ("lead_new", _("New lead"), LEAD_CREATORS),
-    ("dashboard", _("Dashboard"), KPI_VIEWERS),
-    ("dashboard_hq", _("Headquarters"), frozenset({Role.HEADQUARTERS})),
-    ("imports", _("Imports"), IMPORTERS),
-    ("dealer_settings", _("Settings"), SUPERVISORS),
+    ("queue", _("My queue"), may_use_queue),
+    ("showroom", _("Showroom"), may_use_showroom),
+    ("team", _("Team board"), may_see_team_board),
+    ("lead_list", _("Leads"), may_list_leads),
+    ("lead_new", _("New lead"), may_enter_leads),
+    ("dashboard", _("Dashboard"), may_see_dashboard),
+    ("dashboard_hq", _("Headquarters"), may_see_headquarters),
+    ("imports", _("Imports"), may_import),
+    ("dealer_settings", _("Settings"), may_change_settings),
+    ("dashboard_my_scores", _("My scorecard"), may_see_own_scorecard_page),
 ]
+
+
+def menu(request: HttpRequest) -> list[tuple[str, str]]:
+    """The pages this person may open at their current dealer, as (url name, label)."""
+    dealer = getattr(request, "dealer", None)
+    if dealer is None:
+        return []
+    return [(name, label) for name, label, may in NAVIGATION if may(request.user, dealer.pk)]
 
 
 def workbench(request: HttpRequest) -> dict:
@@ -27,7 +47,7 @@ def workbench(request: HttpRequest) -> dict:
         return {}
     roles = getattr(request, "roles", frozenset())
     return {
-        "nav_items": [(name, label) for name, label, allowed in NAVIGATION if roles & allowed],
+        "nav_items": menu(request),
         "my_dealers": list(dealers_of(request.user).order_by("code")),
         "current_dealer": getattr(request, "dealer", None),
         "my_roles": sorted(Role(r).label for r in roles),

@@ -16,25 +16,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import throttle
-from accounts.roles import SUPERVISORS, Role, roles_by_dealer
+from accounts.roles import roles_by_dealer
 from dcc_site.middleware import SESSION_KEY
-from leads.permissions import LEAD_CREATORS
+from leads.permissions import home_page
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    roles = request.roles
-    if roles & {Role.DCC_AGENT, Role.OWNER_OPS}:
-        return redirect("queue")
-    if roles & {Role.CONSULTANT, Role.SHOWROOM_MANAGER}:  # the manager runs the floor
-        return redirect("showroom")
-    if roles & SUPERVISORS:
-        return redirect("team")
-    if roles & {Role.MARKETING_MANAGER, Role.PLATFORM_SPECIALIST} and roles & LEAD_CREATORS:
-        return redirect("lead_new")
-    if roles:
-        return redirect("lead_list")
-    return render(request, "no_dealer.html", status=403)
+    dealer = request.dealer
+    page = home_page(request.user, dealer.pk) if dealer is not None else None
+    if page is None:
+        return render(request, "no_dealer.html", status=403)
+    return redirect(page)
 
 
 @login_required

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Staff
-from accounts.roles import Role
+from accounts.roles import Role, roles_at
 from dcc.errors import DomainError, InvalidInput, NotPermitted
 from dcc.phone import PhoneError, normalise_phone
 from intake.mapping import field_label
@@ -28,7 +28,7 @@ from leads import actions
 from leads.batch import Batch
 from leads.decisions import Intake, IntakeOutcome
 from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind
-from leads.permissions import may_import, roles_at
+from leads.permissions import may_import
 from leads.stages import Action, Grade, may_perform
 
 # Columns that make a row history rather than a plain enquiry.

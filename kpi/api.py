@@ -14,7 +14,6 @@ from pydantic import Field
 
 from accounts.models import Dealer
 from accounts.requests import current_staff
-from accounts.roles import roles_at
 from dcc import dates
 from dcc.errors import InvalidInput, NotFound, NotPermitted
 from dcc.schema import MAX_INT, Day, Input
@@ -24,7 +23,7 @@ from kpi.headquarters import heat_map, heat_map_json, kpi_dealer_ids, ranking, r
 from kpi.measures import DIMENSIONS
 from kpi.registry import MEASURES, METRICS, View
 from kpi.selectors import day_window, kpi_report, report_json
-from leads.permissions import may_see_kpis, visible_leads
+from leads.permissions import may_see_kpis, visible_leads, works_at
 
 router = Router(tags=["kpi"])
 DRILL_LIMIT = 1000
@@ -50,7 +49,7 @@ def _dealer(request: HttpRequest, code: str) -> Dealer:
     staff = current_staff(request)
     dealer = Dealer.objects.filter(code=code).first()
     if dealer is None or not may_see_kpis(staff, dealer.pk):
-        if dealer is not None and roles_at(staff, dealer.pk):
+        if dealer is not None and works_at(staff, dealer.pk):
             raise NotPermitted(_("Only managers and supervisors see the dealer's KPIs."))
         raise NotFound(_("Unknown dealer “%(code)s”.") % {"code": code}, field="dealer")
     return dealer

@@ -11,7 +11,7 @@ must not become the day's official report).
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -23,12 +23,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer, Staff
 from dcc.errors import InvalidInput
+from kpi import measures
 from kpi.models import DailyReport
 from kpi.registry import METRICS, Unit
 from kpi.selectors import day_window, kpi_report, report_json
 from kpi.targets import first_of_month
-from leads.models import Lead, Task
-from leads.sla import breached
+from leads.models import Task
 
 EVENING = time(21, 0)
 DAY_METRICS = [
@@ -61,9 +61,10 @@ def build_daily_report(*, dealer: Dealer, day: date, now: datetime | None = None
     ids = [dealer.pk]
     today = day_window(dealer_ids=ids, first=day, last=day)
     month = day_window(dealer_ids=ids, first=first_of_month(day), last=day)
-    late = Lead.objects.filter(
-        dealer=dealer, created_at__gte=today.start, created_at__lt=today.end
-    ).filter(breached(min(now, today.end)))
+    # The day's leads whose first response was late, as the day stands (or now, before its
+    # end): the registry's "breached".
+    judged = replace(today, as_of=min(now, today.end))
+    late = measures.lead_ids("breached", judged, None, None)
     overdue = (
         Task.objects.filter(dealer=dealer, closed_at=None, due_at__lt=now)
         .values("assignee_id")
@@ -80,8 +81,8 @@ def build_daily_report(*, dealer: Dealer, day: date, now: datetime | None = None
         "month_kpis": report_json(kpi_report(window=month, metrics=DAY_METRICS)),
         "channels": report_json(kpi_report(window=today, by="channel", metrics=CHANNEL_METRICS)),
         "agents": report_json(kpi_report(window=today, by="agent", metrics=AGENT_METRICS)),
-        "sla_breaches": list(late.order_by("pk").values_list("pk", flat=True)[:200]),
-        "sla_breach_count": late.count(),
+        "sla_breaches": list(late.order_by("pk")[:200]),
+        "sla_breach_count": measures.counts("breached", judged, None)[None],
         "overdue_tasks": [
             {"person": people.get(row["assignee_id"], ""), "tasks": row["n"]} for row in overdue
         ],

@@ -5,22 +5,47 @@ A window is some dealers, a time range and a view. In the **period** view an eve
 counts the leads whose first such event is in the range (so days add up to their month); in
 the **cohort** view it counts the leads created in the range that have such an event up to
 `as_of` (today). Lead measures (leads, valid, with an SLA, on time) always take the leads
-created in the range.
+created in the range; "breached" judges them as the window's `as_of` (default: now) stands.
+
+Activity measures (calls, visits booked, talk time …) count what people did in the range, in
+either view: each event (or late follow-up) for the person it is credited to (`credited_to`),
+as the supervisor's board and the scorecards show them, person by person (`per_person`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from kpi.registry import MEASURES, View
 from leads import sla
-from leads.models import Channel, Event, EventKind, Lead, Task, TaskKind, TaskOutcome
+from leads.models import (
+    Channel,
+    Event,
+    EventKind,
+    Lead,
+    Task,
+    TaskKind,
+    TaskOutcome,
+    reached_calls,
+)
 from leads.stages import Stage
 from leads.tallies import EVENT_MILESTONES, milestone_q
 
@@ -50,6 +75,23 @@ LEAD_MEASURES: dict[str, Q] = {
     "with_sla": sla.has_sla(),
     "on_time": sla.on_time(),
 }
+# Activity measures: the events each counts, in the range, for the person credited.
+ACTIVITY_EVENTS: dict[str, Q] = {
+    "calls": Q(kind=EventKind.CALLED),
+    "reached_calls": reached_calls(),
+    "talk_seconds": Q(kind=EventKind.CALLED),
+    "bookings": Q(kind=EventKind.APPOINTMENT_SET),
+    "visits": Q(kind=EventKind.ARRIVED),
+    "orders_taken": Q(kind=EventKind.ORDERED),
+    "deliveries_made": Q(kind=EventKind.DELIVERED),
+    "return_visits_reached": Q(kind=EventKind.RETURN_VISIT, data__reached=True),
+    "leads_handled": ~Q(actor=None),
+}
+# A follow-up is late when done after it fell due, or not done at all (yet).
+LATE_FOLLOW_UP = Q(closed_at__gt=F("due_at"), outcome=TaskOutcome.DONE) | Q(closed_at=None)
+ACTIVITY_MEASURES = (*ACTIVITY_EVENTS, "late_follow_ups")
+# What an activity measure adds up per row, when not the rows themselves.
+TALK_SECONDS = Cast(KT("data__duration_seconds"), IntegerField())
 
 
 @dataclass(frozen=True)
@@ -84,6 +126,13 @@ def rows(measure: str, window: Window) -> Rows:
     if measure not in MEASURES or measure == "spend":
         raise KeyError(measure)
     created = Q(created_at__gte=window.start, created_at__lt=window.end)
+    if measure in ACTIVITY_MEASURES:
+        return _activity_rows(measure, window)
+    if measure == "breached":
+        leads = Lead.objects.filter(
+            created, sla.breached(window.as_of), dealer_id__in=window.dealer_ids
+        )
+        return Rows(leads, "", "created_at")
     if measure in LEAD_MEASURES:
         leads = Lead.objects.filter(
             created, LEAD_MEASURES[measure], dealer_id__in=window.dealer_ids
@@ -123,6 +172,121 @@ def rows(measure: str, window: Window) -> Rows:
     return Rows(events, "lead__", dated_by, distinct_leads=measure != "touches")
 
 
+def _activity_rows(measure: str, window: Window) -> Rows:
+    if measure == "late_follow_ups":  # judged up to now: a follow-up still to fall due is not late
+        tasks = Task.objects.filter(
+            LATE_FOLLOW_UP,
+            dealer_id__in=window.dealer_ids,
+            kind=TaskKind.FOLLOW_UP,
+            due_at__gte=window.start,
+            due_at__lt=min(window.end, timezone.now()),
+        )
+        return Rows(tasks, "lead__", "due_at", distinct_leads=False)
+    events = Event.objects.filter(
+        ACTIVITY_EVENTS[measure],
+        dealer_id__in=window.dealer_ids,
+        occurred_at__gte=window.start,
+        occurred_at__lt=window.end,
+    )
+    return Rows(events, "lead__", "occurred_at", distinct_leads=measure == "leads_handled")
+
+
+def arrival_credited_to() -> Coalesce:
+    """Whom an ARRIVED event counts for: whoever booked the visit it followed (the lead's last
+    booking before it: the DCC agent who invited), else whoever recorded it (a walk-in). The
+    one rule for every screen that credits arrivals to people."""
+    booked = Event.objects.filter(
+        dealer_id=OuterRef("dealer_id"),
+        lead_id=OuterRef("lead_id"),
+        kind=EventKind.APPOINTMENT_SET,
+        seq__lt=OuterRef("seq"),
+    ).order_by("-seq")
+    return Coalesce(
+        Subquery(booked.values("actor_id")[:1]), F("actor_id"), output_field=IntegerField()
+    )
+
+
+def credited_to(measure: str):
+    """The person an activity measure's row counts for: the event's actor, except a visit
+    (whoever booked it) and a late follow-up (whoever it was assigned to)."""
+    if measure == "visits":
+        return arrival_credited_to()
+    if measure == "late_follow_ups":
+        return F("assignee_id")
+    return F("actor_id")
+
+
+def _tally(measure: str, rows_: Rows, condition: Q | None = None):
+    """How a group's rows add up for `measure`: seconds for talk time, else rows (or leads)."""
+    if measure == "talk_seconds":
+        return Coalesce(Sum(TALK_SECONDS, filter=condition), 0)
+    if measure in ACTIVITY_MEASURES and not rows_.distinct_leads:
+        return Count("pk", filter=condition)  # every row, whatever its lead
+    return Count(rows_.lead_id(), distinct=rows_.distinct_leads, filter=condition)
+
+
+def per_person(
+    wanted: Iterable[str],
+    windows: Mapping[str, Window],
+    *,
+    people: Iterable[int] | None = None,
+) -> dict[str, dict[str, dict[int, int]]]:
+    """Each activity measure of `wanted` per person credited, in each of `windows` (of the
+    same dealers; one may lie within another, as today within the month): window name →
+    measure → person → n. One query per kind of row and way of crediting (events by their
+    actor, visits by their booker, follow-ups by their assignee), whatever the number of
+    people, measures and windows."""
+    wanted = list(wanted)
+    found: dict[str, dict[str, dict[int, int]]] = {
+        name: {measure: {} for measure in wanted} for name in windows
+    }
+    if not wanted or not windows:
+        return found
+    first = min(windows.values(), key=lambda window: window.start)
+    span = replace(first, end=max(window.end for window in windows.values()))
+    people = None if people is None else list(people)
+    batches: dict[str, list[str]] = {}
+    for measure in wanted:
+        if measure not in ACTIVITY_MEASURES:
+            raise KeyError(measure)
+        kind = measure if measure in ("visits", "late_follow_ups") else "events"
+        batches.setdefault(kind, []).append(measure)
+    for measures_ in batches.values():
+        rows_ = [_activity_rows(measure, span) for measure in measures_]
+        queryset = rows_[0].queryset
+        for more in rows_[1:]:
+            queryset = queryset | more.queryset
+        queryset = queryset.annotate(person=credited_to(measures_[0]))
+        if people is not None:
+            queryset = queryset.filter(person__in=people)
+        sums = {}
+        for measure, measure_rows in zip(measures_, rows_, strict=True):
+            for name, window in windows.items():
+                dated = {
+                    f"{measure_rows.dated_by}__gte": window.start,
+                    f"{measure_rows.dated_by}__lt": window.end,
+                }
+                sums[f"{name}:{measure}"] = _tally(
+                    measure, measure_rows, _condition(measure, window) & Q(**dated)
+                )
+        for row in queryset.values("person").annotate(**sums).order_by():
+            if row["person"] is None:
+                continue
+            for key, n in row.items():
+                if key != "person" and n:
+                    name, measure = key.split(":", 1)
+                    found[name][measure][row["person"]] = n
+    return found
+
+
+def _condition(measure: str, window: Window) -> Q:
+    """What puts a row of the activity measure's kind in `measure` (the range aside)."""
+    if measure == "late_follow_ups":
+        # Judged up to now, as _activity_rows: a follow-up still to fall due is not late.
+        return LATE_FOLLOW_UP & Q(kind=TaskKind.FOLLOW_UP, due_at__lt=timezone.now())
+    return ACTIVITY_EVENTS[measure]
+
+
 def group_expression(rows_: Rows, by: str):
     """The value a row groups under for dimension `by`."""
     lead = rows_.lead
@@ -160,7 +324,7 @@ def adds_up(measure: str, by: str) -> bool:
 def counts(measure: str, window: Window, by: str | None) -> dict[object, int]:
     """How many leads (or rows) `measure` has in `window`, per value of dimension `by`."""
     rows_ = rows(measure, window)
-    counted = Count(rows_.lead_id(), distinct=rows_.distinct_leads)
+    counted = _tally(measure, rows_)
     if by is None:
         return {None: rows_.queryset.aggregate(n=counted)["n"]}
     grouped = (

@@ -85,6 +85,52 @@ MEASURES: dict[str, Measure] = {
             _("Return visits due that were done by their due time."),
         ),
         Measure("spend", _("Spend"), _("Channel spend, pro rata for the days of the period.")),
+        Measure(
+            "breached",
+            _("First response late"),
+            _(
+                "Leads with an SLA answered after their deadline, or not answered when their "
+                "deadline passed (as the window's day stands, or now)."
+            ),
+        ),
+        # What people did (the boards and scorecards): each event counts, for the person it
+        # is credited to (kpi.measures.credited_to).
+        Measure("calls", _("Calls"), _("Calls made, either direction, whatever the outcome.")),
+        Measure("reached_calls", _("Contacts"), _("Calls that reached the customer.")),
+        Measure("talk_seconds", _("Talk time"), _("Seconds on the phone, over the calls made.")),
+        Measure(
+            "bookings",
+            _("Visits booked"),
+            _("Showroom visits booked, each booking (also one after a cancellation)."),
+        ),
+        Measure(
+            "visits",
+            _("Visits"),
+            _(
+                "Customers checked in at the showroom, each credited to whoever booked the "
+                "visit (else whoever checked them in)."
+            ),
+        ),
+        Measure("orders_taken", _("Orders taken"), _("Orders recorded.")),
+        Measure("deliveries_made", _("Deliveries made"), _("Deliveries recorded.")),
+        Measure(
+            "return_visits_reached",
+            _("Return visits made"),
+            _("Return visits after delivery that reached the owner."),
+        ),
+        Measure(
+            "late_follow_ups",
+            _("Late follow-ups"),
+            _(
+                "Follow-ups due in the period (up to now) done late or not at all, each "
+                "counted against the person it was assigned to."
+            ),
+        ),
+        Measure(
+            "leads_handled",
+            _("Leads handled"),
+            _("Leads a person recorded anything on."),
+        ),
     )
 }
 

@@ -4,7 +4,8 @@ within each role.
 
 Credit follows the ledger: an event counts for its actor, except an arrival, which counts
 for whoever booked the visit (the DCC agent who invited), and a late follow-up, which counts
-against the person the task was assigned to.
+against the person the task was assigned to. What counts, and for whom, is the KPI registry's:
+each scored event is one of its activity measures (kpi.measures.per_person).
 """
 
 from __future__ import annotations
@@ -13,20 +14,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from dcc.errors import InvalidInput, NotPermitted
+from kpi.measures import per_person
 from kpi.models import PointRule, ScoreEvent
 from kpi.selectors import day_window
 from kpi.targets import first_of_month
-from leads.models import CallOutcome, Event, EventKind, Task, TaskKind, TaskOutcome
 from leads.permissions import may_set_targets
 
 POINTS_RANGE = (-100, 100)
@@ -39,6 +36,20 @@ DEFAULT_RULES: dict[tuple[Role, ScoreEvent], int] = {
     (Role.CONSULTANT, ScoreEvent.DELIVERY): 3,
     (Role.CONSULTANT, ScoreEvent.OVERDUE_FOLLOW_UP): -1,
     (Role.OWNER_OPS, ScoreEvent.RETURN_VISIT): 1,
+}
+
+
+# The registry's activity measure (kpi.measures) behind each scored event: it says what
+# counts and whom it is credited to (an arrival, whoever booked the visit).
+SCORED: dict[ScoreEvent, str] = {
+    ScoreEvent.CALL: "calls",
+    ScoreEvent.CONTACT: "reached_calls",
+    ScoreEvent.APPOINTMENT: "bookings",
+    ScoreEvent.ARRIVAL: "visits",
+    ScoreEvent.ORDER: "orders_taken",
+    ScoreEvent.DELIVERY: "deliveries_made",
+    ScoreEvent.RETURN_VISIT: "return_visits_reached",
+    ScoreEvent.OVERDUE_FOLLOW_UP: "late_follow_ups",
 }
 
 
@@ -107,85 +118,21 @@ def scorecards(*, dealer: Dealer, month: date) -> list[Scorecard]:
         .select_related("staff")
         .order_by("role", "staff__username")
     )
-    credited = {event: _credited(event, window) for event in ScoreEvent}
-    events = Event.objects.filter(
-        dealer=dealer, occurred_at__gte=window.start, occurred_at__lt=window.end
-    )
-    talk = dict(
-        events.filter(kind=EventKind.CALLED)
-        .values_list("actor_id")
-        .annotate(seconds=Coalesce(Sum(Cast(KT("data__duration_seconds"), IntegerField())), 0))
-    )
-    handled = dict(
-        events.exclude(actor=None)
-        .values_list("actor_id")
-        .annotate(n=Count("lead_id", distinct=True))
-    )
+    done = per_person([*SCORED.values(), "talk_seconds", "leads_handled"], {"month": window})[
+        "month"
+    ]
     cards = []
     for member in members:
         role = Role(member.role)
         card = Scorecard(person=member.staff, role=role)
         for event in ScoreEvent:
-            card.counts[event] = credited[event].get(member.staff_id, 0)
+            card.counts[event] = done[SCORED[event]].get(member.staff_id, 0)
             card.points += rules.get((role, event), 0) * card.counts[event]
-        card.talk_seconds = int(talk.get(member.staff_id) or 0)
-        card.leads_handled = handled.get(member.staff_id, 0)
+        card.talk_seconds = int(done["talk_seconds"].get(member.staff_id) or 0)
+        card.leads_handled = done["leads_handled"].get(member.staff_id, 0)
         cards.append(card)
     for card in cards:  # equal points share a rank (1, 2, 2, 4)
         card.rank = 1 + sum(
             1 for other in cards if other.role == card.role and other.points > card.points
         )
     return sorted(cards, key=lambda card: (card.role, card.rank, card.person.username))
-
-
-def _credited(event: ScoreEvent, window) -> dict[int, int]:
-    """How many of `event` each person is credited with in the window."""
-    if event == ScoreEvent.OVERDUE_FOLLOW_UP:
-        late = Task.objects.filter(
-            dealer_id__in=window.dealer_ids,
-            kind=TaskKind.FOLLOW_UP,
-            due_at__gte=window.start,
-            due_at__lt=min(window.end, timezone.now()),
-        ).filter(Q(closed_at__gt=F("due_at"), outcome=TaskOutcome.DONE) | Q(closed_at=None))
-        return _per_person(late, "assignee_id")
-    events = Event.objects.filter(
-        dealer_id__in=window.dealer_ids,
-        occurred_at__gte=window.start,
-        occurred_at__lt=window.end,
-    )
-    kinds = {
-        ScoreEvent.CALL: Q(kind=EventKind.CALLED),
-        ScoreEvent.CONTACT: Q(kind=EventKind.CALLED, data__outcome=CallOutcome.REACHED),
-        ScoreEvent.APPOINTMENT: Q(kind=EventKind.APPOINTMENT_SET),
-        ScoreEvent.ARRIVAL: Q(kind=EventKind.ARRIVED),
-        ScoreEvent.ORDER: Q(kind=EventKind.ORDERED),
-        ScoreEvent.DELIVERY: Q(kind=EventKind.DELIVERED),
-        ScoreEvent.RETURN_VISIT: Q(kind=EventKind.RETURN_VISIT, data__reached=True),
-    }
-    events = events.filter(kinds[event])
-    if event == ScoreEvent.ARRIVAL:
-        return _per_person(events.annotate(credited=arrival_credited_to()), "credited")
-    return _per_person(events, "actor_id")
-
-
-def arrival_credited_to() -> Coalesce:
-    """Whom an ARRIVED event counts for: whoever booked the visit it followed (the lead's last
-    booking before it: the DCC agent who invited), else whoever recorded it (a walk-in). The
-    one rule for every screen that credits arrivals to people."""
-    booked = Event.objects.filter(
-        dealer_id=OuterRef("dealer_id"),
-        lead_id=OuterRef("lead_id"),
-        kind=EventKind.APPOINTMENT_SET,
-        seq__lt=OuterRef("seq"),
-    ).order_by("-seq")
-    return Coalesce(
-        Subquery(booked.values("actor_id")[:1]), F("actor_id"), output_field=IntegerField()
-    )
-
-
-def _per_person(rows: QuerySet, who: str) -> dict[int, int]:
-    return {
-        person: n
-        for person, n in rows.values_list(who).annotate(n=Count("pk")).order_by()
-        if person is not None
-    }

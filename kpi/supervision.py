@@ -3,7 +3,7 @@ far, the calls made, the customers reached, the visits booked, the arrivals thos
 brought, and how fast the leads first assigned to them were answered; with the team's total.
 
 Credit follows the ledger as on the scorecards: a call or a booking counts for its actor, an
-arrival for whoever booked the visit it followed (kpi.scorecards.arrival_credited_to). The
+arrival for whoever booked the visit it followed (kpi.measures.arrival_credited_to). The
 first response belongs to the agent the lead was first assigned to (the registry's "agent"
 dimension), so that its leads and on-time counts drill down to exactly the leads behind them.
 
@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
@@ -27,13 +27,17 @@ from pypinyin import lazy_pinyin
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from kpi.dashboard import drill_query
-from kpi.measures import Window, group_expression, rows
-from kpi.scorecards import arrival_credited_to
+from kpi.measures import LEAD_MEASURES, Window, group_expression, per_person, rows
 from kpi.selectors import day_window
-from leads import sla
-from leads.models import CallOutcome, Event, EventKind
 
 PERIODS = ("today", "month")
+# Each column of the board and the registry's activity measure it shows (kpi.measures).
+ACTIVITY = {
+    "calls": "calls",
+    "contacts": "reached_calls",
+    "appointments": "bookings",
+    "arrivals": "visits",
+}
 
 
 @dataclass
@@ -105,8 +109,7 @@ def dcc_board(*, dealer: Dealer, now: datetime | None = None) -> Board:
     people = sorted((member.staff for member in members), key=_by_name)
     board = {person.pk: AgentRow(person) for person in people}
     if board:
-        _count_calls_and_bookings(board, dealer, windows)
-        _count_arrivals(board, dealer, windows)
+        _count_activity(board, windows)
         _count_first_responses(board, windows)
     total = AgentRow(None)
     for row in board.values():
@@ -120,72 +123,26 @@ def _by_name(person: Staff) -> tuple[list[str], str]:
     return lazy_pinyin(str(person).lower()), person.username
 
 
-def _month_events(dealer: Dealer, windows: dict[str, Window]) -> QuerySet[Event]:
-    month = windows["month"]
-    return Event.objects.filter(
-        dealer_id=dealer.pk, occurred_at__gte=month.start, occurred_at__lt=month.end
-    )
-
-
-def _count_calls_and_bookings(
-    board: dict[int, AgentRow], dealer: Dealer, windows: dict[str, Window]
-) -> None:
-    """Calls, contacts and bookings by their actor: one query for both periods."""
-    today = Q(occurred_at__gte=windows["today"].start)
-    called = Q(kind=EventKind.CALLED)
-    reached = called & Q(data__outcome=CallOutcome.REACHED)
-    booked = Q(kind=EventKind.APPOINTMENT_SET)
-    found = (
-        _month_events(dealer, windows)
-        .filter(called | booked, actor_id__in=list(board))
-        .values("actor_id")
-        .annotate(
-            calls=Count("pk", filter=called),
-            calls_today=Count("pk", filter=called & today),
-            contacts=Count("pk", filter=reached),
-            contacts_today=Count("pk", filter=reached & today),
-            appointments=Count("pk", filter=booked),
-            appointments_today=Count("pk", filter=booked & today),
-        )
-        .order_by()
-    )
-    for counted in found:
-        row = board[counted["actor_id"]]
-        for name in ("calls", "contacts", "appointments"):
-            setattr(row.month, name, counted[name])
-            setattr(row.today, name, counted[f"{name}_today"])
-
-
-def _count_arrivals(board: dict[int, AgentRow], dealer: Dealer, windows: dict[str, Window]) -> None:
-    """Arrivals by whoever booked the visit: one query for both periods."""
-    found = (
-        _month_events(dealer, windows)
-        .filter(kind=EventKind.ARRIVED)
-        .annotate(credited=arrival_credited_to())
-        .filter(credited__in=list(board))
-        .values("credited")
-        .annotate(
-            arrivals=Count("pk"),
-            arrivals_today=Count("pk", filter=Q(occurred_at__gte=windows["today"].start)),
-        )
-        .order_by()
-    )
-    for counted in found:
-        row = board[counted["credited"]]
-        row.month.arrivals = counted["arrivals"]
-        row.today.arrivals = counted["arrivals_today"]
+def _count_activity(board: dict[int, AgentRow], windows: dict[str, Window]) -> None:
+    """Calls, contacts, bookings and arrivals by the person credited, as the registry counts
+    them: two queries for both periods (events by their actor, arrivals by their booker)."""
+    found = per_person(ACTIVITY.values(), windows, people=list(board))
+    for period, counted in found.items():
+        for name, measure in ACTIVITY.items():
+            for person, n in counted[measure].items():
+                setattr(board[person].period(period), name, n)
 
 
 def _count_first_responses(board: dict[int, AgentRow], windows: dict[str, Window]) -> None:
     """The month's leads by the agent first assigned, as the registry counts "leads" by agent:
     one query, a row per lead (the median needs each lead's minutes). Whether a lead has an SLA
-    and met it is leads.sla's to say, as for the registry's "with_sla" and "on_time"."""
+    and met it is the registry's "with_sla" and "on_time"."""
     leads = rows("leads", windows["month"])
     found = (
         leads.queryset.annotate(
             agent=group_expression(leads, "agent"),
-            has_sla=ExpressionWrapper(sla.has_sla(), output_field=BooleanField()),
-            on_time=ExpressionWrapper(sla.on_time(), output_field=BooleanField()),
+            has_sla=ExpressionWrapper(LEAD_MEASURES["with_sla"], output_field=BooleanField()),
+            on_time=ExpressionWrapper(LEAD_MEASURES["on_time"], output_field=BooleanField()),
         )
         .filter(agent__in=list(board))
         .values_list("agent", "created_at", "first_response_at", "has_sla", "on_time")

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dcc.errors import DomainError
-from dcc.phone import mask_phone
 from kpi import daily, dashboard, pages, supervision
 from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
@@ -26,13 +25,14 @@ from kpi.registry import MEASURES, METRICS, View
 from kpi.targets import set_order_target
 from leads.models import Lead
 from leads.permissions import (
+    may_see_dashboard,
     may_see_dcc_board,
     may_see_headquarters,
     may_see_kpis,
-    may_see_own_scorecard,
-    may_see_phone,
+    may_see_own_scorecard_page,
     may_see_team_board,
     may_set_targets,
+    shown_phone,
 )
 from leads.views.common import is_htmx, workbench
 
@@ -46,7 +46,7 @@ def kpi_viewers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @workbench()
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not may_see_kpis(request.user, request.dealer.pk):
+        if not may_see_dashboard(request.user, request.dealer.pk):
             return render(request, "kpi/refused.html", status=403)
         return view(request, *args, **kwargs)
 
@@ -115,7 +115,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "compare": compare,
         "target_error": target_error,
         "may_set_targets": may_set_targets(request.user, request.dealer.pk),
-        "may_see_headquarters": may_see_headquarters(request.user),
+        "may_see_headquarters": may_see_headquarters(request.user, request.dealer.pk),
     }
     status = 200
     if compare:
@@ -179,7 +179,7 @@ def table_export(request: HttpRequest) -> HttpResponse:
 def headquarters_page(request: HttpRequest) -> HttpResponse:
     """The dealers this person reads, ranked on a metric, and their heat map of funnel rates,
     for a month or any period, every number linked to the leads behind it."""
-    if not may_see_headquarters(request.user):
+    if not may_see_headquarters(request.user, request.dealer.pk):
         return render(request, "kpi/refused.html", {"headquarters": True}, status=403)
     view = _view(request)
     metric = request.GET.get("metric", "")
@@ -296,7 +296,7 @@ def my_scores_page(request: HttpRequest) -> HttpResponse:
     role they hold (those who read the dealer's KPIs see everyone's on the scorecards)."""
     if may_see_kpis(request.user, request.dealer.pk):  # everyone's, theirs among them
         return HttpResponseRedirect(reverse("dashboard_scores") + "?" + request.GET.urlencode())
-    if not may_see_own_scorecard(request.user, request.dealer.pk):
+    if not may_see_own_scorecard_page(request.user, request.dealer.pk):
         return render(request, "kpi/refused.html", {"own_scorecard": True}, status=403)
     try:
         month = _month(request)
@@ -362,15 +362,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     )
     ids = list(page.object_list)
     on_page = Lead.objects.select_related("customer", "channel", "owner").in_bulk(ids)
-    rows = [
-        (
-            lead,
-            lead.customer.phone
-            if may_see_phone(request.user, lead)
-            else mask_phone(lead.customer.phone),
-        )
-        for lead in (on_page[pk] for pk in ids)
-    ]
+    rows = [(lead, shown_phone(request.user, lead)) for lead in (on_page[pk] for pk in ids)]
     query = request.GET.copy()
     query.pop("page", None)
     elsewhere = dealer.pk != request.dealer.pk or "dealer" in request.GET

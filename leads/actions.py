@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Absence, Dealer, Staff
-from accounts.roles import SUPERVISORS
+from accounts.roles import SUPERVISORS, roles_at
 from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from dcc.phone import NormalisedPhone
 from leads import decisions, followups, ledger
@@ -52,7 +52,6 @@ from leads.models import (
     Task,
     Team,
 )
-from leads.permissions import roles_at
 from leads.search import name_initials
 from leads.stages import INVITE_STAGES, OPEN_STAGES
 

@@ -21,11 +21,16 @@ from accounts.models import Dealer, Staff
 from accounts.requests import current_staff
 from accounts.roles import roles_by_dealer
 from dcc.errors import InvalidInput, NotFound
-from dcc.phone import mask_phone
 from dcc.schema import MAX_INT, Id, Input, Moment, Text, Version
 from leads import actions
 from leads.models import CallDirection, CallOutcome, Channel, Event, IdempotencyKey, Lead, Team
-from leads.permissions import get_visible_lead, may_see_phone, visible_leads, visible_tasks
+from leads.permissions import (
+    get_visible_lead,
+    may_see_phone,
+    shown_phone,
+    visible_leads,
+    visible_tasks,
+)
 from leads.sla import breached, is_breached
 from leads.stages import Grade, Stage
 
@@ -191,7 +196,7 @@ def lead_out(lead: Lead, viewer: Staff, now: datetime | None = None) -> dict:
         "dealer": lead.dealer.code,
         "customer": {
             "name": lead.customer.name,
-            "phone": lead.customer.phone if full else mask_phone(lead.customer.phone),
+            "phone": shown_phone(viewer, lead),
             "phone_masked": not full,
             "phone_kind": lead.customer.phone_kind,
         },

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Staff
+from accounts.roles import roles_at
 from dcc import dates
 from dcc.errors import Conflict, InvalidInput, NotPermitted
 from dcc.phone import NormalisedPhone, normalise_phone
@@ -43,7 +44,7 @@ from leads.models import (
     TaskOutcome,
     Team,
 )
-from leads.permissions import authorize, authorize_create, authorize_reveal, roles_at
+from leads.permissions import authorize, authorize_create, authorize_reveal
 from leads.sla import first_response_deadline, settled_deadline
 from leads.stages import SHOWROOM_WORKERS, Action, Grade, Stage, check_stage
 

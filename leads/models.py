@@ -243,6 +243,24 @@ class CallOutcome(models.TextChoices):
     POWERED_OFF = "powered_off", _("Phone off / out of service")
 
 
+# A call that reached the customer: what a CALLED event's data says. It makes a lead contacted
+# (leads.tallies), and it is a contact on the boards and scorecards.
+REACHED_CALL = {"outcome": CallOutcome.REACHED}
+
+
+def is_reached(outcome: str) -> bool:
+    """Whether a call with this outcome reached the customer."""
+    return outcome == REACHED_CALL["outcome"]
+
+
+def reached_calls(prefix: str = "") -> Q:
+    """The CALLED events that reached the customer (`prefix`: the path to the event)."""
+    condition = Q(**{f"{prefix}kind": EventKind.CALLED})
+    for key, value in REACHED_CALL.items():
+        condition &= Q(**{f"{prefix}data__{key}": value})
+    return condition
+
+
 class CallDirection(models.TextChoices):
     OUTBOUND = "outbound", _("Outbound")
     INBOUND = "inbound", _("Inbound")

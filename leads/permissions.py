@@ -20,6 +20,7 @@ from accounts.models import Staff
 from accounts.roles import (
     DCC_TEAM,
     DEALER_MANAGERS,
+    SETTINGS_EDITORS,
     SUPERVISORS,
     Role,
     member_dealer_ids,
@@ -27,11 +28,13 @@ from accounts.roles import (
     roles_by_dealer,
 )
 from dcc.errors import NotFound, NotPermitted, TransitionNotAllowed
+from dcc.phone import mask_phone
 from leads.assignment import is_pool_lead
 from leads.models import Event, Lead, Task
 from leads.stages import (
     EXIT_STAGES,
     INVITE_STAGES,
+    SHOWROOM_WORKERS,
     Action,
     Stage,
     check_performer,
@@ -107,7 +110,7 @@ def authorize(staff: Staff, lead: Lead, action: Action) -> None:
 
 
 def authorize_create(staff: Staff, dealer_id: int) -> None:
-    if not roles_at(staff, dealer_id) & LEAD_CREATORS:
+    if not may_enter_leads(staff, dealer_id):
         raise NotPermitted(_("You may not enter leads at this dealer."), code="not_permitted")
 
 
@@ -128,11 +131,23 @@ def may_see_phone(staff: Staff, lead: Lead) -> bool:
     return lead.owner_id == staff.pk or bool(roles_at(staff, lead.dealer_id) & FULL_PHONE_ROLES)
 
 
+def shown_phone(staff: Staff, lead: Lead) -> str:
+    """The customer's number as `staff` sees it on every page, file and API answer: in full
+    (`may_see_phone`) or masked."""
+    return lead.customer.phone if may_see_phone(staff, lead) else mask_phone(lead.customer.phone)
+
+
 def visible_tasks(staff: Staff) -> QuerySet[Task]:
     """Own tasks everywhere; supervisors and managers also those on leads they can see."""
     overseen = member_dealer_ids(staff, SUPERVISORS | DEALER_MANAGERS)
     on_visible_leads = Q(dealer_id__in=overseen, lead_id__in=visible_leads(staff).values("pk"))
     return Task.objects.filter(Q(assignee=staff) | on_visible_leads)
+
+
+def may_claim_from_pool(staff: Staff, dealer_id: int) -> bool:
+    """Whether the queue shows `staff` the pool: those the stage machine lets claim."""
+    roles = roles_at(staff, dealer_id) - {Role.HEADQUARTERS}
+    return may_perform(Action.CLAIM, roles=roles, is_owner=False)
 
 
 def available_actions(staff: Staff, lead: Lead) -> list[Action]:
@@ -186,13 +201,15 @@ def may_see_team_board(staff: Staff, dealer_id: int) -> bool:
     return bool(roles_at(staff, dealer_id) & SUPERVISORS)
 
 
-def may_see_headquarters(staff: Staff) -> bool:
-    """The headquarters page: headquarters users, and anyone who reads the KPIs of more
-    than one dealer."""
+def may_see_headquarters(staff: Staff, dealer_id: int) -> bool:
+    """The headquarters page, opened at a dealer whose KPIs `staff` reads: headquarters
+    users, and anyone who reads the KPIs of more than one dealer."""
+    if not may_see_kpis(staff, dealer_id):
+        return False
     held = roles_by_dealer(staff)
     if any(Role.HEADQUARTERS in roles for roles in held.values()):
         return True
-    return sum(1 for dealer_id in held if may_see_kpis(staff, dealer_id)) > 1
+    return sum(1 for dealer in held if may_see_kpis(staff, dealer)) > 1
 
 
 # Who imports files of leads (with history entered in other people's names).
@@ -209,3 +226,76 @@ TARGET_SETTERS = frozenset({Role.GM, Role.SALES_MANAGER})
 
 def may_set_targets(staff: Staff, dealer_id: int) -> bool:
     return bool(roles_at(staff, dealer_id) & TARGET_SETTERS)
+
+
+# ---------------------------------------------------------------- pages
+# Each page of the web UI asks one of these (its view's decorator, the menu and the home page
+# alike), so that the menu never offers a page that refuses the person, nor hides one they may
+# open. All take the person and the dealer they are working at.
+
+# Who works through the queue: the people with calls and follow-ups of their own to make.
+QUEUE_USERS = DCC_TEAM | {Role.CONSULTANT, Role.OWNER_OPS}
+# Who reads the lead list: managers, the DCC team and headquarters (the others reach their own
+# leads from their workbench and the search).
+LEAD_LIST_READERS = DEALER_MANAGERS | DCC_TEAM | {Role.HEADQUARTERS}
+
+
+def may_use_queue(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & QUEUE_USERS)
+
+
+def may_use_showroom(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & SHOWROOM_WORKERS)
+
+
+def sees_whole_showroom(staff: Staff, dealer_id: int) -> bool:
+    """The showroom manager's day shows every consultant's customers, not only their own."""
+    return Role.SHOWROOM_MANAGER in roles_at(staff, dealer_id)
+
+
+def may_list_leads(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & LEAD_LIST_READERS)
+
+
+def may_enter_leads(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & LEAD_CREATORS)
+
+
+def may_see_dashboard(staff: Staff, dealer_id: int) -> bool:
+    """The dealer's dashboard and its daily report and scorecards: its KPI readers."""
+    return may_see_kpis(staff, dealer_id)
+
+
+def may_see_own_scorecard_page(staff: Staff, dealer_id: int) -> bool:
+    """ "My scorecard": people on the line; those who read the dealer's KPIs are sent to
+    everyone's scorecards instead."""
+    return may_see_own_scorecard(staff, dealer_id) and not may_see_kpis(staff, dealer_id)
+
+
+def may_change_settings(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & SETTINGS_EDITORS)
+
+
+def works_at(staff: Staff, dealer_id: int) -> bool:
+    """Holds an active role at the dealer (even one that grants nothing on this page)."""
+    return bool(roles_at(staff, dealer_id))
+
+
+def home_page(staff: Staff, dealer_id: int) -> str | None:
+    """The page a person starts on at a dealer (its URL name): the workbench of their main
+    job (a DCC supervisor and a consultant may use the queue too, but their day starts on the
+    team board and in the showroom); None for someone with no role there."""
+    roles = roles_at(staff, dealer_id)
+    if roles & {Role.DCC_AGENT, Role.OWNER_OPS}:
+        return "queue"
+    if may_use_showroom(staff, dealer_id):  # the showroom manager runs the floor
+        return "showroom"
+    if may_see_team_board(staff, dealer_id):
+        return "team"
+    if roles & {Role.MARKETING_MANAGER, Role.PLATFORM_SPECIALIST} and may_enter_leads(
+        staff, dealer_id
+    ):
+        return "lead_new"
+    if roles:
+        return "lead_list"
+    return None

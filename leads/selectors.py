@@ -14,7 +14,8 @@ from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from dcc.phone import PhoneError, normalise_phone
 from leads.models import Event, EventKind, Lead, Task, TaskKind
-from leads.sla import breached
+from leads.permissions import may_claim_from_pool
+from leads.sla import breached, waiting
 from leads.stages import Stage
 
 
@@ -41,7 +42,7 @@ def sla_counts(
         .values("dealer__code", "channel__code")
         .annotate(
             leads=Count("id"),
-            waiting=Count("id", filter=Q(first_response_at__isnull=True, sla_deadline__gte=now)),
+            waiting=Count("id", filter=waiting(now)),
             breached=Count("id", filter=late),
             breached_open=Count("id", filter=late & Q(first_response_at__isnull=True)),
         )
@@ -122,9 +123,7 @@ def work_queue(*, staff: Staff, dealer: Dealer, now: datetime | None = None) -> 
         .order_by("due_at", "pk")[:300]
     )
     pool: list[Lead] = []
-    if Membership.objects.filter(
-        dealer=dealer, staff=staff, role=Role.DCC_AGENT, is_active=True
-    ).exists():
+    if may_claim_from_pool(staff, dealer.pk):
         agents = Membership.objects.filter(dealer=dealer, role=Role.DCC_AGENT, is_active=True)
         pool = list(
             Lead.objects.filter(dealer=dealer, stage=Stage.NEW, first_response_at__isnull=True)

@@ -87,6 +87,12 @@ def settled_deadline(
     return deadline
 
 
+def waiting(now: datetime | None = None) -> Q:
+    """Leads not answered yet whose deadline is still ahead (at `now`)."""
+    now = now or timezone.now()
+    return Q(first_response_at__isnull=True, sla_deadline__gte=now)
+
+
 def breached(now: datetime | None = None) -> Q:
     """Leads whose first response came late, or has not come and is overdue now."""
     now = now or timezone.now()
@@ -103,4 +109,25 @@ def is_breached(lead: Lead, now: datetime | None = None) -> bool:
 
 
 def on_time() -> Q:
+    """Leads answered on time: with an SLA, and first answered by its deadline."""
     return has_sla() & Q(first_response_at__lte=F("sla_deadline"))
+
+
+def is_on_time(lead: Lead) -> bool:
+    """`on_time` for one lead in hand."""
+    return answered_on_time(
+        created_at=lead.created_at,
+        deadline=lead.sla_deadline,
+        first_response_at=lead.first_response_at,
+    )
+
+
+def answered_on_time(
+    *, created_at: datetime, deadline: datetime, first_response_at: datetime | None
+) -> bool:
+    """`on_time` for a lead's values in hand (the tallies count leads as values)."""
+    return (
+        sets_an_sla(created_at=created_at, deadline=deadline)
+        and first_response_at is not None
+        and first_response_at <= deadline
+    )

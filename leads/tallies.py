@@ -29,14 +29,14 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from leads.models import CallOutcome, DailyTally, Event, EventKind, Lead
-from leads.sla import sets_an_sla
+from leads.models import REACHED_CALL, DailyTally, Event, EventKind, Lead
+from leads.sla import answered_on_time, sets_an_sla
 from leads.stages import Stage
 
 # The milestones: the events that reach each (kinds, and what their data must say), and the
 # lead column holding when the lead first reached it. kpi.measures counts from the same table.
 EVENT_MILESTONES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
-    "contacted": ((EventKind.CALLED,), {"outcome": CallOutcome.REACHED}),
+    "contacted": ((EventKind.CALLED,), REACHED_CALL),
     "appointed": ((EventKind.APPOINTMENT_SET,), {}),
     "arrived": ((EventKind.ARRIVED,), {}),
     "ordered": ((EventKind.ORDERED,), {}),
@@ -113,7 +113,9 @@ def contributions(values: Mapping[str, Any]) -> Counter:
     # A lead imported past its deadline unanswered has no SLA: it is neither on time nor not.
     if deadline is not None and sets_an_sla(created_at=values["created_at"], deadline=deadline):
         counted[(created, "with_sla")] += 1
-        if answered is not None and answered <= deadline:
+        if answered_on_time(
+            created_at=values["created_at"], deadline=deadline, first_response_at=answered
+        ):
             counted[(created, "on_time")] += 1
     for measure, column in MILESTONE_COLUMNS.items():
         reached = values[column]

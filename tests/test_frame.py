@@ -209,7 +209,7 @@ NAV = {
     "dcc_supervisor": {
         "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
     },
-    "consultant": {"Showroom", "New lead", "My scorecard"},
+    "consultant": {"My queue", "Showroom", "New lead", "My scorecard"},
     "showroom_manager": {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
     },

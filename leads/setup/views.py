@@ -21,11 +21,12 @@ from django.views.decorators.http import require_POST
 
 from accounts import actions as staff_actions
 from accounts.models import Membership, Staff
-from accounts.roles import SETTINGS_EDITORS, Role, may_edit_staff
+from accounts.roles import Role, may_edit_staff
 from dcc.errors import DomainError, NotPermitted
 from leads import staffing
 from leads.assignment import TEAM_WORKER
 from leads.models import AssignmentRule, Channel, Lead, ReasonCode, ReasonKind, Team
+from leads.permissions import may_change_settings
 from leads.setup import configuration
 from leads.setup.forms import (
     AssignmentRuleForm,
@@ -117,7 +118,7 @@ def _save(form: forms.Form, perform: Callable[[], object]) -> bool:
 # ---------------------------------------------------------------- landing page
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def dealer_settings(request: HttpRequest) -> HttpResponse:
     """The five sections, each with a one-line summary of where the dealer stands."""
     dealer = request.dealer
@@ -168,13 +169,13 @@ def dealer_settings(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- channels
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def channel_list(request: HttpRequest) -> HttpResponse:
     channels = Channel.objects.filter(dealer=request.dealer).order_by("-is_active", "group", "code")
     return _page(request, "channels.html", {"channels": channels}, section="settings_channels")
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def channel_new(request: HttpRequest) -> HttpResponse:
     form = ChannelForm(request.POST or None)
     if request.method == "POST" and _save(
@@ -194,7 +195,7 @@ def channel_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = get_object_or_404(
         Channel.objects.select_related("dealer"), pk=channel_id, dealer=request.dealer
@@ -221,7 +222,7 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
 # ---------------------------------------------------------------- grades
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def grade_intervals(request: HttpRequest) -> HttpResponse:
     dealer = request.dealer
     intervals = configuration.grade_intervals(dealer)
@@ -252,7 +253,7 @@ def grade_intervals(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- assignment rules
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def rule_list(request: HttpRequest) -> HttpResponse:
     dealer = request.dealer
     rules = (
@@ -328,17 +329,17 @@ def _dealer_rule(request: HttpRequest, rule_id: int) -> AssignmentRule:
     )
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def rule_new(request: HttpRequest) -> HttpResponse:
     return _rule_form(request, None)
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
     return _rule_form(request, _dealer_rule(request, rule_id))
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     """GET asks to confirm; POST deletes."""
     rule = _dealer_rule(request, rule_id)
@@ -385,12 +386,12 @@ def _reasons_page(
     )
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def reason_list(request: HttpRequest) -> HttpResponse:
     return _reasons_page(request)
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 @require_POST
 def reason_new(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in ReasonKind.values:
@@ -413,7 +414,7 @@ def _dealer_reason(request: HttpRequest, reason_id: int) -> ReasonCode:
     )
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def reason_edit(request: HttpRequest, reason_id: int) -> HttpResponse:
     reason = _dealer_reason(request, reason_id)
     form = ReasonRenameForm(request.POST or None, reason=reason)
@@ -435,7 +436,7 @@ def reason_edit(request: HttpRequest, reason_id: int) -> HttpResponse:
     )
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 @require_POST
 def reason_active(request: HttpRequest, reason_id: int) -> HttpResponse:
     """Stop offering a reason, or offer it again (reasons are never deleted)."""
@@ -544,12 +545,12 @@ def _dealer_membership(request: HttpRequest, membership_id: int) -> Membership:
     )
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def staff_list(request: HttpRequest) -> HttpResponse:
     return _staff_page(request)
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 def staff_new(request: HttpRequest) -> HttpResponse:
     _check_staff_editor(request)
     form = StaffForm(
@@ -581,7 +582,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 @require_POST
 def staff_grant(request: HttpRequest) -> HttpResponse:
     _check_staff_editor(request)
@@ -609,7 +610,7 @@ def staff_grant(request: HttpRequest) -> HttpResponse:
     return _staff_page(request, grant_form=form)
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 @require_POST
 def membership_revoke(request: HttpRequest, membership_id: int) -> HttpResponse:
     _check_staff_editor(request)
@@ -628,7 +629,7 @@ def membership_revoke(request: HttpRequest, membership_id: int) -> HttpResponse:
     return redirect(reverse("settings_staff") + f"#person-{membership.staff_id}")
 
 
-@workbench(SETTINGS_EDITORS)
+@workbench(may_change_settings)
 @require_POST
 def membership_weight(request: HttpRequest, membership_id: int) -> HttpResponse:
     _check_staff_editor(request)

@@ -13,20 +13,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dcc.errors import DomainError, NotFound, NotPermitted
-from dcc.phone import mask_phone
 from leads import actions
 from leads.forms import ACTION_UI, ActionForm, LeadEntryForm
 from leads.models import Channel, Event, Lead, ReasonCode, Task
 from leads.permissions import (
-    LEAD_CREATORS,
     available_actions,
     get_visible_lead,
+    may_enter_leads,
     may_reveal,
     may_see_phone,
+    shown_phone,
     visible_leads,
 )
 from leads.selectors import search_leads
-from leads.sla import lead_has_sla
+from leads.sla import is_on_time, lead_has_sla
 from leads.stages import Action, Stage
 from leads.views.common import is_htmx, workbench
 
@@ -70,7 +70,7 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
     full_phone = may_see_phone(request.user, lead)
     return {
         "lead": lead,
-        "phone": lead.customer.phone if full_phone else mask_phone(lead.customer.phone),
+        "phone": shown_phone(request.user, lead),
         "phone_masked": not full_phone,
         "events": events,
         "reasons": reasons,
@@ -83,6 +83,7 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
         "refusals": refusals,
         "may_reveal": full_phone is False and may_reveal(request.user, lead),
         "has_sla": lead_has_sla(lead),
+        "on_time": is_on_time(lead),
     }
 
 
@@ -159,19 +160,11 @@ def search(request: HttpRequest) -> HttpResponse:
     )
     if len(results) == 1 and query:
         return redirect("lead_detail", lead_id=results[0].pk)
-    rows = [
-        (
-            lead,
-            lead.customer.phone
-            if may_see_phone(request.user, lead)
-            else mask_phone(lead.customer.phone),
-        )
-        for lead in results
-    ]
+    rows = [(lead, shown_phone(request.user, lead)) for lead in results]
     return render(request, "leads/search.html", {"query": query, "rows": rows})
 
 
-@workbench(LEAD_CREATORS)
+@workbench(may_enter_leads)
 def lead_new(request: HttpRequest) -> HttpResponse:
     """Manual entry; says at once when the number already has an open lead."""
     form = LeadEntryForm(request.POST or None, dealer=request.dealer)

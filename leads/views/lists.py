@@ -16,23 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Staff
-from accounts.roles import DCC_TEAM, DEALER_MANAGERS, Role
-from dcc.phone import mask_phone
 from leads.filtersets import LeadFilterForm
 from leads.models import Lead
-from leads.permissions import may_see_phone, visible_leads
+from leads.permissions import may_list_leads, shown_phone, visible_leads
 from leads.sla import breached
 from leads.stages import Stage
 from leads.views.common import workbench
 
-LIST_ROLES = DEALER_MANAGERS | DCC_TEAM | {Role.HEADQUARTERS}
 PAGE_SIZE = 50
 # A worksheet holds 1,048,576 rows: an export stops short of that and says so in its last row.
 MAX_EXPORT_ROWS = 1_000_000
 
 
 def _phone(staff: Staff, lead: Lead) -> str:
-    return lead.customer.phone if may_see_phone(staff, lead) else mask_phone(lead.customer.phone)
+    return shown_phone(staff, lead)
 
 
 def _selected(request: HttpRequest) -> tuple[LeadFilterForm, object]:
@@ -41,7 +38,7 @@ def _selected(request: HttpRequest) -> tuple[LeadFilterForm, object]:
     return form, leads.order_by("-created_at", "-pk")
 
 
-@workbench(LIST_ROLES)
+@workbench(may_list_leads)
 def lead_list(request: HttpRequest) -> HttpResponse:
     form, leads = _selected(request)
     # Page through ids only, then load the 50 rows: deep pages stay fast.
@@ -68,7 +65,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@workbench(LIST_ROLES)
+@workbench(may_list_leads)
 def lead_export(request: HttpRequest) -> HttpResponse:
     """The filtered leads as an .xlsx, written row by row to a temporary file (constant
     memory, whatever the count) and streamed from there."""

@@ -7,14 +7,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.roles import DCC_TEAM, Role
+from leads.permissions import may_use_queue
 from leads.selectors import work_queue
 from leads.views.common import is_htmx, workbench
 
 REFRESH_SECONDS = 10
 
 
-@workbench(DCC_TEAM | {Role.CONSULTANT, Role.OWNER_OPS})
+@workbench(may_use_queue)
 def queue(request: HttpRequest) -> HttpResponse:
     context = {
         "queue": work_queue(staff=request.user, dealer=request.dealer),

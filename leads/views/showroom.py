@@ -9,18 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from accounts.roles import Role
 from dcc.errors import DomainError
 from leads import actions
 from leads.forms import CheckInForm
 from leads.models import Event, EventKind
-from leads.permissions import visible_leads
+from leads.permissions import may_use_showroom, sees_whole_showroom, visible_leads
 from leads.selectors import showroom_day
-from leads.stages import SHOWROOM_WORKERS
 from leads.views.common import workbench
 
 
-@workbench(SHOWROOM_WORKERS)
+@workbench(may_use_showroom)
 def showroom(request: HttpRequest) -> HttpResponse:
     form = CheckInForm(request.POST or None, dealer=request.dealer)
     if request.method == "POST" and form.is_valid():
@@ -62,7 +60,7 @@ def showroom(request: HttpRequest) -> HttpResponse:
     day = showroom_day(
         staff=request.user,
         dealer=request.dealer,
-        whole_showroom=Role.SHOWROOM_MANAGER in request.roles,
+        whole_showroom=sees_whole_showroom(request.user, request.dealer.pk),
     )
     return render(
         request,

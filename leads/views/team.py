@@ -12,11 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts.roles import SUPERVISORS
 from dcc.errors import DomainError
 from leads import actions, selectors_team
 from leads.forms_team import AbsenceForm, DecisionForm, ReassignFilter, ReassignForm
-from leads.permissions import visible_leads
+from leads.permissions import may_see_team_board, visible_leads
 from leads.views.common import is_htmx, workbench
 
 REASSIGN_LIMIT = 200  # leads listed at once; narrow the filter for more
@@ -36,7 +35,7 @@ def _page(
 # ---------------------------------------------------------------- board
 
 
-@workbench(SUPERVISORS)
+@workbench(may_see_team_board)
 def board(request: HttpRequest) -> HttpResponse:
     """Each person on the line: open leads, tasks due today, overdue, today's SLA breaches."""
     return _page(
@@ -56,7 +55,7 @@ DECISIONS = {
 }
 
 
-@workbench(SUPERVISORS)
+@workbench(may_see_team_board)
 def defeats(request: HttpRequest) -> HttpResponse:
     """Defeat requests waiting for a decision, oldest first, each with approve and reject."""
     requests = selectors_team.pending_defeats(staff=request.user, dealer=request.dealer)
@@ -72,7 +71,7 @@ def defeats(request: HttpRequest) -> HttpResponse:
     )
 
 
-@workbench(SUPERVISORS)
+@workbench(may_see_team_board)
 @require_POST
 def defeat_decide(request: HttpRequest, lead_id: int, decision: str) -> HttpResponse:
     """Approve or reject one defeat request. With htmx the row turns into its outcome (or shows
@@ -121,7 +120,7 @@ def defeat_decide(request: HttpRequest, lead_id: int, decision: str) -> HttpResp
 # ---------------------------------------------------------------- reassignment
 
 
-@workbench(SUPERVISORS)
+@workbench(may_see_team_board)
 def reassign(request: HttpRequest) -> HttpResponse:
     """Pick leads (by owner and stage), pick a person, move them all; each move is a handoff
     in the ledger. Refusals are reported per lead; the rest still move."""
@@ -183,7 +182,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- absences
 
 
-@workbench(SUPERVISORS)
+@workbench(may_see_team_board)
 def absences(request: HttpRequest) -> HttpResponse:
     """Leave under way and ahead; record a new one with its cover."""
     now = timezone.now().replace(second=0, microsecond=0)

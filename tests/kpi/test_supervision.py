@@ -5,6 +5,7 @@ numbers are worked out by hand; who may open it; the htmx refresh of its table."
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, time
 from html import unescape
 from zoneinfo import ZoneInfo
@@ -16,9 +17,11 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.roles import Role
+from kpi import daily, measures
+from kpi.daily import build_daily_report
 from kpi.models import ScoreEvent
-from kpi.scorecards import scorecards
-from kpi.selectors import kpi_report
+from kpi.scorecards import SCORED, scorecards
+from kpi.selectors import day_window, kpi_report, report_json
 from kpi.supervision import Figures, board_chart, board_lines, dcc_board, minutes_text
 from leads import actions
 from leads.models import CallOutcome
@@ -195,6 +198,49 @@ def test_first_responses_count_the_registrys_leads_by_agent(team, may):
             assert figures.leads == registry[row.agent.pk]["lead_volume"].numerator
             on_time = registry[row.agent.pk]["first_response_on_time"]
             assert (figures.on_time, figures.with_sla) == (on_time.numerator, on_time.denominator)
+
+
+def credited(measure: str, window, person) -> int:
+    """What the registry's rows of an activity measure hold for one person."""
+    behind = measures.rows(measure, window).queryset
+    return behind.annotate(person=measures.credited_to(measure)).filter(person=person.pk).count()
+
+
+def test_the_board_scorecards_and_daily_report_count_as_the_registry(team, may):
+    """The same window gives the same numbers on the board, the scorecards, the daily report
+    and the registry's report (kpi_report, and the rows behind each activity measure)."""
+    board = dcc_board(dealer=team.dealer, now=NOW)
+    cards = {card.person: card for card in scorecards(dealer=team.dealer, month=date(2026, 5, 1))}
+    columns = {"calls": "calls", "contacts": "reached_calls", "appointments": "bookings",
+               "arrivals": "visits"}  # fmt: skip
+    for row in board.agents:
+        for period in ("today", "month"):
+            for column, measure in columns.items():
+                shown = getattr(row.period(period), column)
+                assert shown == credited(measure, board.windows[period], row.agent), column
+    may_ = day_window(dealer_ids=[team.dealer.pk], first=date(2026, 5, 1), last=date(2026, 5, 31))
+    for person, card in cards.items():
+        for event, measure in SCORED.items():
+            assert card.counts[event] == credited(measure, may_, person), event
+    # Everyone's activity, person by person, adds up to the registry's count of it.
+    everyone = measures.per_person(columns.values(), {"month": board.windows["month"]})
+    for measure in columns.values():
+        total = measures.counts(measure, board.windows["month"], None)[None]
+        assert sum(everyone["month"][measure].values()) == total
+
+    report = build_daily_report(dealer=team.dealer, day=NOW.date(), now=NOW)
+    today = board.windows["today"]
+    assert report["day_kpis"] == report_json(kpi_report(window=today, metrics=daily.DAY_METRICS))
+    by_agent = kpi_report(window=today, by="agent", metrics=daily.AGENT_METRICS)
+    assert report["agents"] == report_json(by_agent)
+    leads = {group.key: group.values["lead_volume"].numerator for group in by_agent.groups}
+    for row in board.agents:
+        assert row.today.leads == leads.get(row.agent.pk, 0)
+    # May 20 as it stands at 15:00: L3 never answered (30 minutes), L5 answered late.
+    late = [may["L3"].pk, may["L5"].pk]
+    assert report["sla_breaches"] == late and report["sla_breach_count"] == 2
+    judged = replace(today, as_of=NOW)
+    assert sorted(measures.lead_ids("breached", judged, None, None)) == late
 
 
 def test_agents_are_listed_by_the_pinyin_of_their_names(team):
