@@ -43,6 +43,7 @@ from leads.models import (
     TaskKind,
     TaskOutcome,
     Team,
+    is_reached,
 )
 from leads.permissions import authorize, authorize_create, authorize_reveal
 from leads.sla import first_response_deadline, settled_deadline
@@ -545,7 +546,7 @@ def log_call(
         _begin(lead, by, Action.GRADE)
     change = Change(lead)
     change.first_response(at)
-    reached = outcome == CallOutcome.REACHED and lead.stage == Stage.NEW
+    reached = is_reached(outcome) and lead.stage == Stage.NEW
     change.stage_step(
         EventKind.CALLED,
         by=by,
