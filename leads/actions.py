@@ -44,7 +44,7 @@ from leads.models import (
     Task,
     TaskKind,
     TaskOutcome,
-    Team,
+    TeamKind,
 )
 from leads.permissions import authorize, authorize_create, authorize_reveal, roles_at
 from leads.phone import NormalisedPhone, normalise_phone
@@ -190,7 +190,9 @@ def _new_lead(
     if owner is not None and not may_own(owner, dealer):
         raise InvalidInput(_("This person cannot own leads here."), code="bad_owner", field="owner")
     assigned_by_rules = owner is None
-    owner = owner or pick_owner(dealer, team=Team.DCC, channel=channel, car_model=car_model, at=at)
+    owner = owner or pick_owner(
+        dealer, team=TeamKind.DCC, channel=channel, car_model=car_model, at=at
+    )
     lead = Lead.objects.create(
         dealer=dealer,
         customer=customer,
@@ -553,7 +555,7 @@ def hand_off(
     lead: Lead,
     by: Staff,
     to: Staff | None = None,
-    team: Team | None = None,
+    team: TeamKind | None = None,
     reason: str = "",
     note: str = "",
     expected_version: int | None = None,
@@ -569,7 +571,7 @@ def hand_off(
         if to is None:
             to = pick_owner(
                 lead.dealer,
-                team=Team(team),
+                team=TeamKind(team),
                 channel=lead.channel,
                 car_model=lead.car_model,
                 at=at,
@@ -819,7 +821,7 @@ def check_in_visitor(
     channel = Channel.objects.filter(dealer=dealer, code=WALK_IN_CHANNEL).first()
     if channel is None:
         raise InvalidInput(_("This dealer has no walk-in channel."), code="no_walk_in_channel")
-    if consultant is not None and not on_duty(dealer, team=Team.SHOWROOM, at=at).filter(
+    if consultant is not None and not on_duty(dealer, team=TeamKind.SHOWROOM, at=at).filter(
         pk=consultant.pk
     ):
         raise InvalidInput(
@@ -1043,7 +1045,7 @@ def reactivate_lead(*, lead: Lead, by: Staff, note: str = "", at: datetime | Non
                     reason=HandoffReason.REACTIVATION,
                     to=pick_owner(
                         lead.dealer,
-                        team=Team.DCC,
+                        team=TeamKind.DCC,
                         channel=lead.channel,
                         car_model=lead.car_model,
                         at=at,

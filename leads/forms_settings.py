@@ -11,16 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from accounts.actions import WEIGHT_RANGE
 from accounts.models import Dealer, Staff
 from accounts.roles import Role
+from leads.assignment import TEAM_WORKER
 from leads.configuration import (
     FOLLOW_UP_DAYS_RANGE,
     HORIZON_DAYS_RANGE,
     PRIORITY_RANGE,
     SLA_MINUTES_RANGE,
     GradeInterval,
+    rule_groups,
     team_workers,
 )
 from leads.forms import StyledForm
-from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team
+from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team, TeamKind
 from leads.stages import Grade
 
 CHECKBOX = {"class": "form-check-input"}
@@ -137,7 +139,11 @@ class MemberChoiceField(forms.ModelMultipleChoiceField):
 
 
 class AssignmentRuleForm(StyledForm):
-    team = forms.ChoiceField(label=_("Team"), choices=Team.choices, initial=Team.DCC)
+    team = forms.ChoiceField(
+        label=_("Team"),
+        choices=[(kind.value, kind.label) for kind in TEAM_WORKER],
+        initial=TeamKind.DCC,
+    )
     channel = forms.ModelChoiceField(
         label=_("Channel"),
         queryset=Channel.objects.none(),
@@ -157,9 +163,17 @@ class AssignmentRuleForm(StyledForm):
         initial=100,
         help_text=_("Lower numbers are tried first."),
     )
+    to_team = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label=_("No group: only the people ticked below"),
+        help_text=_("Whoever is in the group when a lead comes, besides the people ticked."),
+    )
     members = MemberChoiceField(
         label=_("Members"),
         queryset=Staff.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple(attrs=CHECKBOX),
         help_text=_("Leads matching this rule go to these people when one of them is present."),
     )
@@ -180,6 +194,7 @@ class AssignmentRuleForm(StyledForm):
                     "channel": rule.channel_id,
                     "car_model": rule.car_model,
                     "priority": rule.priority,
+                    "to_team": rule.to_team_id,
                     "members": [member.pk for member in rule.members.all()],
                 },
             )
@@ -189,6 +204,7 @@ class AssignmentRuleForm(StyledForm):
         self.fields["channel"].label_from_instance = lambda channel: gettext(channel.name)
         self.chosen_team = self._chosen_team()
         self.fields["members"].queryset = team_workers(dealer, self.chosen_team)
+        self.fields["to_team"].queryset = rule_groups(dealer, self.chosen_team)
         # Changing the team reloads the people to choose from (the page answers htmx GETs).
         self.fields["team"].widget.attrs.update(
             {
@@ -200,10 +216,10 @@ class AssignmentRuleForm(StyledForm):
             }
         )
 
-    def _chosen_team(self) -> Team:
+    def _chosen_team(self) -> TeamKind:
         raw = self.data.get(self.add_prefix("team")) if self.is_bound else None
         raw = raw or self.initial.get("team") or self.fields["team"].initial
-        return Team(raw) if raw in Team.values else Team.DCC
+        return TeamKind(raw) if raw in TEAM_WORKER else TeamKind.DCC
 
     def action_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -212,6 +228,7 @@ class AssignmentRuleForm(StyledForm):
             "channel": data["channel"],
             "car_model": data["car_model"],
             "priority": data["priority"],
+            "to_team": data["to_team"],
             "members": list(data["members"]),
         }
 

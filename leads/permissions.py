@@ -246,3 +246,12 @@ def may_configure(staff: Staff, dealer: Dealer) -> bool:
 
 def may_edit_staff(staff: Staff, dealer: Dealer) -> bool:
     return bool(roles_at(staff, dealer.pk) & STAFF_EDITORS)
+
+
+# Who puts people in teams and names their leaders: the general and sales managers, as for
+# staff and roles (supervisors see the teams in the settings).
+TEAM_EDITORS = STAFF_EDITORS
+
+
+def may_edit_teams(staff: Staff, dealer: Dealer) -> bool:
+    return bool(roles_at(staff, dealer.pk) & TEAM_EDITORS)

@@ -46,7 +46,7 @@ from leads.models import (
     Task,
     TaskKind,
     TaskOutcome,
-    Team,
+    TeamKind,
 )
 from leads.permissions import authorize_create, roles_at
 from leads.phone import NormalisedPhone, normalise_phone
@@ -229,7 +229,7 @@ class Replayer:
         self._assumed_external: set[tuple[int, str]] = set()
         self._fake_ids = itertools.count(-1, -1)
         self.now = now or timezone.now()
-        self.assigner = Assigner(dealer, team=Team.DCC)
+        self.assigner = Assigner(dealer, team=TeamKind.DCC)
         days = dict(
             GradePolicy.objects.filter(dealer=dealer).values_list("grade", "follow_up_days")
         )

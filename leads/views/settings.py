@@ -35,7 +35,7 @@ from leads.forms_settings import (
     StaffForm,
     WeightForm,
 )
-from leads.models import AssignmentRule, Channel, Lead, ReasonCode, ReasonKind, Team
+from leads.models import AssignmentRule, Channel, Lead, ReasonCode, ReasonKind, TeamKind
 from leads.permissions import SETTINGS_EDITORS
 from leads.stages import OPEN_STAGES
 from leads.views.common import is_htmx, workbench
@@ -257,7 +257,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     dealer = request.dealer
     rules = (
         AssignmentRule.objects.filter(dealer=dealer)
-        .select_related("channel")
+        .select_related("channel", "to_team")
         .prefetch_related("members")
         .order_by("priority", "id")
     )
@@ -273,7 +273,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         (
             rule,
             [
-                (person, (person.pk, TEAM_WORKER[Team(rule.team)].value) in working)
+                (person, (person.pk, TEAM_WORKER[TeamKind(rule.team)].value) in working)
                 for person in rule.members.all()
             ],
         )
