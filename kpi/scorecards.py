@@ -26,8 +26,9 @@ from dcc.errors import InvalidInput, NotPermitted
 from kpi.models import PointRule, ScoreEvent
 from kpi.selectors import day_window
 from kpi.targets import first_of_month
-from leads.models import CallOutcome, Event, EventKind, Task, TaskKind, TaskOutcome
+from leads.models import CallOutcome, Event, EventKind, Task, TaskKind, TaskOutcome, Team
 from leads.permissions import may_set_targets
+from leads.teams import teams_at
 
 POINTS_RANGE = (-100, 100)
 # Until a dealer sets its own: the common convention.
@@ -46,6 +47,7 @@ DEFAULT_RULES: dict[tuple[Role, ScoreEvent], int] = {
 class Scorecard:
     person: Staff
     role: Role
+    team: Team | None = None  # the team they were in at the end of the month (or now)
     counts: dict[str, int] = field(default_factory=dict)  # per ScoreEvent
     talk_seconds: int = 0
     leads_handled: int = 0
@@ -121,10 +123,11 @@ def scorecards(*, dealer: Dealer, month: date) -> list[Scorecard]:
         .values_list("actor_id")
         .annotate(n=Count("lead_id", distinct=True))
     )
+    in_team = teams_at(dealer, min(window.end - timedelta(microseconds=1), timezone.now()))
     cards = []
     for member in members:
         role = Role(member.role)
-        card = Scorecard(person=member.staff, role=role)
+        card = Scorecard(person=member.staff, role=role, team=in_team.get(member.staff_id))
         for event in ScoreEvent:
             card.counts[event] = credited[event].get(member.staff_id, 0)
             card.points += rules.get((role, event), 0) * card.counts[event]

@@ -23,7 +23,8 @@ from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
 from kpi.registry import MEASURES, METRICS, View
 from kpi.targets import set_order_target
-from leads.models import Lead
+from leads import teams
+from leads.models import Lead, TeamKind
 from leads.permissions import (
     may_see_dcc_board,
     may_see_headquarters,
@@ -409,9 +410,13 @@ def dcc_board_page(request: HttpRequest) -> HttpResponse:
     if not may_see_dcc_board(request.user, request.dealer.pk):
         template = "kpi/_dcc_refused.html" if partial else "kpi/dcc_refused.html"
         return render(request, template, status=403)
-    board = supervision.dcc_board(dealer=request.dealer)
+    dcc = (TeamKind.DCC,)
+    chosen = teams.board_team(request.user, request.dealer, request.GET.get("team"), kinds=dcc)
+    board = supervision.dcc_board(dealer=request.dealer, team=chosen)
     context = {
         "board": board,
+        "teams": teams.board_teams(request.dealer, kinds=dcc),
+        "chosen_team": chosen,
         "lines": supervision.board_lines(board),
         "chart": supervision.board_chart(board),
         "refresh_seconds": DCC_BOARD_REFRESH_SECONDS,

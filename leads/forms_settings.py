@@ -24,6 +24,7 @@ from leads.configuration import (
 from leads.forms import StyledForm
 from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team, TeamKind
 from leads.stages import Grade
+from leads.teams import team_candidates
 
 CHECKBOX = {"class": "form-check-input"}
 CODE_HELP = _("Lower-case letters, digits, “_” or “-”. Cannot be changed later.")
@@ -292,3 +293,48 @@ class WeightForm(StyledForm):
     weight = forms.IntegerField(
         label=_("Assignment weight"), min_value=WEIGHT_RANGE[0], max_value=WEIGHT_RANGE[1]
     )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Staff) -> str:
+        return MemberChoiceField.label_from_instance(self, obj)
+
+
+class TeamForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=TeamKind.choices, initial=TeamKind.DCC)
+    leader = PersonChoiceField(
+        label=_("Leader"), queryset=Staff.objects.none(), required=False, empty_label=_("No leader")
+    )
+
+    def __init__(self, *args, dealer: Dealer, team: Team | None = None, **kwargs):
+        if team is not None:
+            kwargs.setdefault(
+                "initial", {"name": str(team), "kind": team.kind, "leader": team.leader_id}
+            )
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self.fields["leader"].queryset = team_candidates(dealer)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        return _keep_stored(name, self.team.name) if self.team is not None else name
+
+    def action_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class TeamMemberForm(StyledForm):
+    staff = PersonChoiceField(label=_("Person"), queryset=Staff.objects.none())
+    starts_on = forms.DateField(
+        label=_("In the team from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: from now. Until then, what they did counts for their team then."),
+    )
+
+    def __init__(self, *args, dealer: Dealer, team: Team, **kwargs):
+        super().__init__(*args, prefix=f"team{team.pk}", **kwargs)
+        self.fields["staff"].queryset = team_candidates(dealer).exclude(
+            team_memberships__team=team, team_memberships__ends_at__isnull=True
+        )

@@ -106,6 +106,38 @@ def default_team(staff: Staff, dealer: Dealer, *, kind: TeamKind = TeamKind.DCC)
     return led[0] if len(led) == 1 else None
 
 
+ALL_TEAMS = "all"
+
+
+def board_team(
+    staff: Staff, dealer: Dealer, wanted: str | None, *, kinds: tuple[TeamKind, ...] = ()
+) -> Team | None:
+    """The team a board is cut by: the one asked for by id (of `kinds`, when given), none for
+    "all" (or an unknown team), and when nothing is asked, the viewer's default team."""
+    if wanted is None:
+        return default_team(staff, dealer)
+    teams = Team.objects.filter(dealer=dealer)
+    if kinds:
+        teams = teams.filter(kind__in=kinds)
+    return teams.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+
+
+def board_teams(dealer: Dealer, *, kinds: tuple[TeamKind, ...] = ()) -> list[Team]:
+    """The teams a board offers to cut by."""
+    return [team for team in dealer_teams(dealer) if not kinds or team.kind in kinds]
+
+
+def team_candidates(dealer: Dealer) -> QuerySet[Staff]:
+    """Who can be put in a team or lead one: active people with a role here (not
+    headquarters), by name."""
+    working = (
+        Membership.objects.filter(dealer=dealer, is_active=True)
+        .exclude(role=Role.HEADQUARTERS)
+        .values("staff_id")
+    )
+    return Staff.objects.filter(pk__in=working, is_active=True).order_by("display_name", "username")
+
+
 # ---------------------------------------------------------------- changing teams
 
 
@@ -143,12 +175,7 @@ def _fields(
 
 
 def _works_here(staff: Staff, dealer: Dealer) -> bool:
-    return (
-        staff.is_active
-        and Membership.objects.filter(staff=staff, dealer=dealer, is_active=True)
-        .exclude(role=Role.HEADQUARTERS)
-        .exists()
-    )
+    return team_candidates(dealer).filter(pk=staff.pk).exists()
 
 
 def create_team(

@@ -51,4 +51,17 @@ urlpatterns = [
         settings.membership_weight,
         name="settings_role_weight",
     ),
+    path("settings/teams/", settings.team_list, name="settings_teams"),
+    path("settings/teams/new/", settings.team_new, name="settings_team_new"),
+    path("settings/teams/<int:team_id>/", settings.team_edit, name="settings_team"),
+    path(
+        "settings/teams/<int:team_id>/members/",
+        settings.team_member_add,
+        name="settings_team_member_add",
+    ),
+    path(
+        "settings/teams/<int:team_id>/members/<int:staff_id>/leave/",
+        settings.team_member_leave,
+        name="settings_team_member_leave",
+    ),
 ]

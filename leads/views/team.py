@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import SUPERVISORS
 from dcc.errors import DomainError
-from leads import actions, selectors_team
+from leads import actions, selectors_team, teams
 from leads.forms_team import AbsenceForm, DecisionForm, ReassignFilter, ReassignForm
 from leads.permissions import visible_leads
 from leads.views.common import is_htmx, workbench
@@ -38,12 +38,18 @@ def _page(
 
 @workbench(SUPERVISORS)
 def board(request: HttpRequest) -> HttpResponse:
-    """Each person on the line: open leads, tasks due today, overdue, today's SLA breaches."""
+    """Each person on the line: open leads, tasks due today, overdue, today's SLA breaches;
+    cut by team (a DCC group's leader sees their group unless they ask for all)."""
+    chosen = teams.board_team(request.user, request.dealer, request.GET.get("team"))
     return _page(
         request,
         "leads/team/board.html",
         "board",
-        {"board": selectors_team.team_board(dealer=request.dealer)},
+        {
+            "board": selectors_team.team_board(dealer=request.dealer, team=chosen),
+            "teams": teams.board_teams(request.dealer),
+            "chosen_team": chosen,
+        },
     )
 
 
