@@ -549,6 +549,11 @@ def agent_table(*, window: Window) -> Table:
     return _table(kpi_report(window=window, by="agent", metrics=AGENT_METRICS))
 
 
+def team_table(*, window: Window) -> Table:
+    """Per team (the one the agent was in when the lead came in): as per agent."""
+    return _table(kpi_report(window=window, by="team", metrics=AGENT_METRICS))
+
+
 # ---------------------------------------------------------------- SLA breaches, overdue tasks
 
 

@@ -144,6 +144,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "chart": funnel.chart(),
             "channels": dashboard.channel_table(window=window),
             "agents": dashboard.agent_table(window=window),
+            "teams": dashboard.team_table(window=window),
             "lapses": dashboard.lapses(dealer=request.dealer, window=window),
             "may_see_team_board": may_see_team_board(request.user, request.dealer.pk),
             "broken": pages.broken_stages(dealer=request.dealer, month=month, view=view),
@@ -158,7 +159,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 
 @kpi_viewers
 def table_export(request: HttpRequest) -> HttpResponse:
-    """The dashboard's channel or agent table of a month as XLSX."""
+    """The dashboard's channel, agent or team table of a month as XLSX."""
     view = _view(request)
     try:
         month = _month(request)
@@ -167,6 +168,8 @@ def table_export(request: HttpRequest) -> HttpResponse:
     window = dashboard.month_window(dealer_ids=[request.dealer.pk], month=month, view=view)
     if request.GET.get("table") == "agents":
         table, first_column = dashboard.agent_table(window=window), _("Agent")
+    elif request.GET.get("table") == "teams":
+        table, first_column = dashboard.team_table(window=window), _("Team")
     elif request.GET.get("table") == "channels":
         table, first_column = dashboard.channel_table(window=window), _("Channel")
     else:

@@ -230,7 +230,9 @@ def place_in_team(
     now = timezone.now()
     at = at or now
     if at > now:
-        raise InvalidInput(_("A move takes effect now or in the past."), field="starts_at")
+        raise InvalidInput(
+            _("A move takes effect now or in the past."), code="future_move", field="starts_at"
+        )
     if not _works_here(staff, dealer):
         raise InvalidInput(
             _("%(name)s does not work here.") % {"name": staff}, code="bad_member", field="staff"
