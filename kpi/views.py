@@ -413,12 +413,12 @@ def dcc_board_page(request: HttpRequest) -> HttpResponse:
     if not may_see_dcc_board(request.user, request.dealer.pk):
         template = "kpi/_dcc_refused.html" if partial else "kpi/dcc_refused.html"
         return render(request, template, status=403)
-    dcc = (TeamKind.DCC,)
-    chosen = teams.board_team(request.user, request.dealer, request.GET.get("team"), kinds=dcc)
+    offered = teams.board_teams(request.dealer, kinds=(TeamKind.DCC,))
+    chosen = teams.board_team(request.user, request.GET.get("team"), offered)
     board = supervision.dcc_board(dealer=request.dealer, team=chosen)
     context = {
         "board": board,
-        "teams": teams.board_teams(request.dealer, kinds=dcc),
+        "teams": offered,
         "chosen_team": chosen,
         "lines": supervision.board_lines(board),
         "chart": supervision.board_chart(board),

@@ -99,32 +99,19 @@ def dealer_teams(dealer: Dealer) -> list[Team]:
     return teams
 
 
-def default_team(staff: Staff, dealer: Dealer, *, kind: TeamKind = TeamKind.DCC) -> Team | None:
-    """The team a leader sees by default on the boards: the one team of `kind` they lead
-    (a supervisor of one DCC group sees that group); None when they lead none or several."""
-    led = list(Team.objects.filter(dealer=dealer, kind=kind, leader=staff)[:2])
-    return led[0] if len(led) == 1 else None
-
-
-ALL_TEAMS = "all"
-
-
-def board_team(
-    staff: Staff, dealer: Dealer, wanted: str | None, *, kinds: tuple[TeamKind, ...] = ()
-) -> Team | None:
-    """The team a board is cut by: the one asked for by id (of `kinds`, when given), none for
-    "all" (or an unknown team), and when nothing is asked, the viewer's default team."""
-    if wanted is None:
-        return default_team(staff, dealer)
-    teams = Team.objects.filter(dealer=dealer)
-    if kinds:
-        teams = teams.filter(kind__in=kinds)
-    return teams.filter(pk=int(wanted)).first() if wanted.isdigit() else None
-
-
 def board_teams(dealer: Dealer, *, kinds: tuple[TeamKind, ...] = ()) -> list[Team]:
-    """The teams a board offers to cut by."""
+    """The teams a board offers to cut by (of `kinds`, when given)."""
     return [team for team in dealer_teams(dealer) if not kinds or team.kind in kinds]
+
+
+def board_team(staff: Staff, wanted: str | None, offered: list[Team]) -> Team | None:
+    """The team of `offered` a board is cut by: the one asked for by id, none for "all" (or
+    a team not offered), and when nothing is asked, the one DCC group `staff` leads (a
+    supervisor of one DCC group sees that group)."""
+    if wanted is None:
+        led = [t for t in offered if t.kind == TeamKind.DCC and t.leader_id == staff.pk]
+        return led[0] if len(led) == 1 else None
+    return next((team for team in offered if str(team.pk) == wanted), None)
 
 
 def team_candidates(dealer: Dealer) -> QuerySet[Staff]:

@@ -40,14 +40,15 @@ def _page(
 def board(request: HttpRequest) -> HttpResponse:
     """Each person on the line: open leads, tasks due today, overdue, today's SLA breaches;
     cut by team (a DCC group's leader sees their group unless they ask for all)."""
-    chosen = teams.board_team(request.user, request.dealer, request.GET.get("team"))
+    offered = teams.board_teams(request.dealer)
+    chosen = teams.board_team(request.user, request.GET.get("team"), offered)
     return _page(
         request,
         "leads/team/board.html",
         "board",
         {
             "board": selectors_team.team_board(dealer=request.dealer, team=chosen),
-            "teams": teams.board_teams(request.dealer),
+            "teams": offered,
             "chosen_team": chosen,
         },
     )
