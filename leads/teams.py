@@ -227,7 +227,7 @@ def place_in_team(
     with transaction.atomic():
         # Lock the person's periods so two moves at once cannot both open one.
         periods = list(
-            TeamMembership.objects.select_for_update()
+            TeamMembership.objects.select_for_update(of=("self",))
             .filter(dealer=dealer, staff=staff)
             .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
             .select_related("team")
@@ -250,9 +250,17 @@ def place_in_team(
         if current is not None:
             current.ends_at = at
             current.save(update_fields=["ends_at"])
-        membership = TeamMembership.objects.create(
-            dealer=dealer, team=team, staff=staff, starts_at=at
-        )
+        try:
+            with transaction.atomic():
+                membership = TeamMembership.objects.create(
+                    dealer=dealer, team=team, staff=staff, starts_at=at
+                )
+        except IntegrityError as error:  # placed elsewhere at the same moment
+            raise InvalidInput(
+                _("%(name)s was just put in a team by someone else; look again.") % {"name": staff},
+                code="placed_meanwhile",
+                field="staff",
+            ) from error
     record_change(
         dealer=dealer,
         by=by,
@@ -273,7 +281,7 @@ def leave_team(*, staff: Staff, dealer: Dealer, by: Staff, at: datetime | None =
     at = at or timezone.now()
     with transaction.atomic():
         current = (
-            TeamMembership.objects.select_for_update()
+            TeamMembership.objects.select_for_update(of=("self",))
             .filter(dealer=dealer, staff=staff, ends_at__isnull=True)
             .select_related("team")
             .first()
