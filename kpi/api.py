@@ -88,7 +88,7 @@ def kpi_leads(request: HttpRequest, query: Query[DrillQuery]) -> dict:
         if query.by == "month" and query.group:
             group = date.fromisoformat(query.group)
             dates.check_in_window(group, field="group")
-        elif query.by in ("channel", "agent", "dealer") and query.group:
+        elif query.by in ("channel", "agent", "team", "dealer") and query.group:
             group = int(query.group)
             if not 1 <= group <= MAX_INT:
                 raise ValueError(query.group)

@@ -20,6 +20,7 @@ from kpi.measures import LEAD_MEASURES, RETURN_VISIT_MEASURES, TIME_DIMENSIONS, 
 from kpi.registry import View
 from leads.models import DailyTally, Lead
 from leads.tallies import MILESTONE_COLUMNS
+from leads.teams import team_at
 
 Counts = dict[object, int]
 TALLIED = frozenset({*LEAD_MEASURES, *MILESTONE_COLUMNS, "touches"})
@@ -31,6 +32,7 @@ LEAD_GROUPS = {
     "grade": F("grade"),
     "agent": F("first_owner_id"),
     "consultant": F("consultant_id"),
+    "team": team_at("first_owner_id", "dealer_id", "created_at"),
     "dealer": F("dealer_id"),
 }
 
@@ -122,7 +124,12 @@ def _return_visits(wanted: set[str], window: Window, by: str | None) -> dict[str
     if by is None:
         totals = tasks.aggregate(**sums)
         return {measure: {None: totals[measure]} for measure in wanted}
-    group = F("dealer_id") if by == "dealer" else F(f"lead__{LEAD_GROUPS[by].name}")
+    if by == "dealer":
+        group = F("dealer_id")
+    elif by == "team":
+        group = team_at("lead__first_owner_id", "lead__dealer_id", "lead__created_at")
+    else:
+        group = F(f"lead__{LEAD_GROUPS[by].name}")
     found: dict[str, Counts] = {measure: {} for measure in wanted}
     for row in tasks.annotate(group=group).values("group").annotate(**sums).order_by():
         for measure in wanted:

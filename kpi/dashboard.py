@@ -26,7 +26,7 @@ from kpi.counting import lead_ids
 from kpi.measures import Window
 from kpi.registry import MEASURES, METRICS, Metric, Unit, View
 from kpi.selectors import Number, Report, Value, day_window, kpi_report
-from leads.models import Channel, Lead
+from leads.models import Channel, Lead, Team
 from leads.permissions import visible_leads
 from leads.selectors_team import team_board
 from leads.sla import breached
@@ -63,10 +63,11 @@ DIMENSION_NAMES = {
     "grade": gettext_lazy("Grade"),
     "agent": gettext_lazy("Agent"),
     "consultant": gettext_lazy("Consultant"),
+    "team": gettext_lazy("Team"),
     "dealer": gettext_lazy("Dealer"),
 }
-# Dimensions whose groups are keyed by a row id (a channel, a person, a dealer).
-ID_DIMENSIONS = frozenset({"channel", "agent", "consultant", "dealer"})
+# Dimensions whose groups are keyed by a row id (a channel, a person, a team, a dealer).
+ID_DIMENSIONS = frozenset({"channel", "agent", "consultant", "team", "dealer"})
 # Metrics where a fall is the good news.
 LOWER_IS_BETTER = frozenset({"defeat_rate", "cost_per_lead", "cost_per_arrival", "cost_per_order"})
 
@@ -548,6 +549,11 @@ def agent_table(*, window: Window) -> Table:
     return _table(kpi_report(window=window, by="agent", metrics=AGENT_METRICS))
 
 
+def team_table(*, window: Window) -> Table:
+    """Per team (the one the agent was in when the lead came in): as per agent."""
+    return _table(kpi_report(window=window, by="team", metrics=AGENT_METRICS))
+
+
 # ---------------------------------------------------------------- SLA breaches, overdue tasks
 
 
@@ -817,6 +823,9 @@ def group_label(by: str | None, key: object) -> str:
     if by in ("agent", "consultant"):
         person = Staff.objects.filter(pk=key).first() if key is not None else None
         return str(person) if person else _("Nobody")
+    if by == "team":
+        team = Team.objects.filter(pk=key).first() if key is not None else None
+        return str(team) if team else _("No team")
     if by == "dealer":
         found = Dealer.objects.filter(pk=key).values_list("code", flat=True).first()
         return found or ""

@@ -48,6 +48,7 @@ from leads.models import (
 )
 from leads.stages import Stage
 from leads.tallies import EVENT_MILESTONES, milestone_q
+from leads.teams import team_at
 
 # Dimensions a measure can be grouped by: time first, then the lead's, then the people.
 TIME_DIMENSIONS = ("day", "week", "month")
@@ -59,6 +60,7 @@ DIMENSIONS = (
     "grade",
     "agent",
     "consultant",
+    "team",
     "dealer",
 )
 # Event measures: the events that put a lead in them (leads.tallies defines them, and keeps
@@ -306,6 +308,10 @@ def group_expression(rows_: Rows, by: str):
     if by == "agent":  # who the lead was assigned to when it came in: its DCC agent
         first = Event.objects.filter(lead_id=OuterRef(rows_.lead_id()), seq=1)
         return Subquery(first.values("to_owner_id")[:1])
+    if by == "team":  # the team its agent was in when the lead came in (leads.teams)
+        first = Event.objects.filter(lead_id=OuterRef(rows_.lead_id()), seq=1)
+        in_team = team_at("to_owner_id", "dealer_id", "occurred_at")
+        return Subquery(first.annotate(team=in_team).values("team")[:1])
     if by == "consultant":  # who received the customer at the lead's first arrival
         arrivals = Event.objects.filter(
             EVENT_MEASURES["arrived"], lead_id=OuterRef(rows_.lead_id())

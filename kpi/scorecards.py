@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import record_change
@@ -24,7 +25,9 @@ from kpi.measures import per_person
 from kpi.models import PointRule, ScoreEvent
 from kpi.selectors import day_window
 from kpi.targets import first_of_month
+from leads.models import Team
 from leads.permissions import may_set_targets
+from leads.teams import teams_at
 
 POINTS_RANGE = (-100, 100)
 # Until a dealer sets its own: the common convention.
@@ -57,6 +60,7 @@ SCORED: dict[ScoreEvent, str] = {
 class Scorecard:
     person: Staff
     role: Role
+    team: Team | None = None  # the team they were in at the end of the month (or now)
     counts: dict[str, int] = field(default_factory=dict)  # per ScoreEvent
     talk_seconds: int = 0
     leads_handled: int = 0
@@ -121,10 +125,11 @@ def scorecards(*, dealer: Dealer, month: date) -> list[Scorecard]:
     done = per_person([*SCORED.values(), "talk_seconds", "leads_handled"], {"month": window})[
         "month"
     ]
+    in_team = teams_at(dealer, min(window.end - timedelta(microseconds=1), timezone.now()))
     cards = []
     for member in members:
         role = Role(member.role)
-        card = Scorecard(person=member.staff, role=role)
+        card = Scorecard(person=member.staff, role=role, team=in_team.get(member.staff_id))
         for event in ScoreEvent:
             card.counts[event] = done[SCORED[event]].get(member.staff_id, 0)
             card.points += rules.get((role, event), 0) * card.counts[event]

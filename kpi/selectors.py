@@ -14,7 +14,7 @@ from accounts.models import Dealer, Staff
 from kpi.counting import count_measures
 from kpi.measures import DIMENSIONS, Window, adds_up, spend
 from kpi.registry import METRICS, Metric, Unit, View
-from leads.models import Channel, ChannelGroup
+from leads.models import Channel, ChannelGroup, Team
 
 Number = int | Decimal
 
@@ -138,6 +138,9 @@ def _labels(by: str | None, keys: set[object]) -> dict[object, str]:
     if by in ("agent", "consultant"):
         people = {person.pk: str(person) for person in Staff.objects.filter(pk__in=keys)}
         return {key: people.get(key, _("Nobody")) for key in keys}
+    if by == "team":
+        teams = {team.pk: str(team) for team in Team.objects.filter(pk__in=keys)}
+        return {key: teams.get(key, _("No team")) for key in keys}
     if by == "dealer":
         return dict(Dealer.objects.filter(pk__in=keys).values_list("pk", "code"))
     if by == "month":

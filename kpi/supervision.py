@@ -29,6 +29,8 @@ from accounts.roles import Role
 from kpi.dashboard import drill_query
 from kpi.measures import LEAD_MEASURES, Window, group_expression, per_person, rows
 from kpi.selectors import day_window
+from leads.models import Team
+from leads.teams import members_at
 
 PERIODS = ("today", "month")
 # Each column of the board and the registry's activity measure it shows (kpi.measures).
@@ -95,10 +97,12 @@ class Board:
     total: AgentRow
 
 
-def dcc_board(*, dealer: Dealer, now: datetime | None = None) -> Board:
-    """Every active DCC agent of `dealer` (by the pinyin of their name), today and this month
-    up to the end of the day of `now` (default: now), and the team's total."""
-    day = timezone.localdate(now or timezone.now())
+def dcc_board(*, dealer: Dealer, now: datetime | None = None, team: Team | None = None) -> Board:
+    """Every active DCC agent of `dealer` (in `team` now, when given; by the pinyin of their
+    name), today and this month up to the end of the day of `now` (default: now), and the
+    team's total."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
     windows = {
         "today": day_window(dealer_ids=[dealer.pk], first=day, last=day),
         "month": day_window(dealer_ids=[dealer.pk], first=day.replace(day=1), last=day),
@@ -106,6 +110,8 @@ def dcc_board(*, dealer: Dealer, now: datetime | None = None) -> Board:
     members = Membership.objects.filter(
         dealer=dealer, role=Role.DCC_AGENT, is_active=True
     ).select_related("staff")
+    if team is not None:
+        members = members.filter(staff_id__in=members_at(team, now).values("pk"))
     people = sorted((member.staff for member in members), key=_by_name)
     board = {person.pk: AgentRow(person) for person in people}
     if board:

@@ -23,7 +23,8 @@ from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
 from kpi.registry import MEASURES, METRICS, View
 from kpi.targets import set_order_target
-from leads.models import Lead
+from leads import teams
+from leads.models import Lead, TeamKind
 from leads.permissions import (
     may_see_dashboard,
     may_see_dcc_board,
@@ -143,6 +144,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "chart": funnel.chart(),
             "channels": dashboard.channel_table(window=window),
             "agents": dashboard.agent_table(window=window),
+            "teams": dashboard.team_table(window=window),
             "lapses": dashboard.lapses(dealer=request.dealer, window=window),
             "may_see_team_board": may_see_team_board(request.user, request.dealer.pk),
             "broken": pages.broken_stages(dealer=request.dealer, month=month, view=view),
@@ -157,7 +159,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 
 @kpi_viewers
 def table_export(request: HttpRequest) -> HttpResponse:
-    """The dashboard's channel or agent table of a month as XLSX."""
+    """The dashboard's channel, agent or team table of a month as XLSX."""
     view = _view(request)
     try:
         month = _month(request)
@@ -166,6 +168,8 @@ def table_export(request: HttpRequest) -> HttpResponse:
     window = dashboard.month_window(dealer_ids=[request.dealer.pk], month=month, view=view)
     if request.GET.get("table") == "agents":
         table, first_column = dashboard.agent_table(window=window), _("Agent")
+    elif request.GET.get("table") == "teams":
+        table, first_column = dashboard.team_table(window=window), _("Team")
     elif request.GET.get("table") == "channels":
         table, first_column = dashboard.channel_table(window=window), _("Channel")
     else:
@@ -401,9 +405,13 @@ def dcc_board_page(request: HttpRequest) -> HttpResponse:
     if not may_see_dcc_board(request.user, request.dealer.pk):
         template = "kpi/_dcc_refused.html" if partial else "kpi/dcc_refused.html"
         return render(request, template, status=403)
-    board = supervision.dcc_board(dealer=request.dealer)
+    offered = teams.board_teams(request.dealer, kinds=(TeamKind.DCC,))
+    chosen = teams.board_team(request.user, request.GET.get("team"), offered)
+    board = supervision.dcc_board(dealer=request.dealer, team=chosen)
     context = {
         "board": board,
+        "teams": offered,
+        "chosen_team": chosen,
         "lines": supervision.board_lines(board),
         "chart": supervision.board_chart(board),
         "refresh_seconds": DCC_BOARD_REFRESH_SECONDS,

@@ -50,7 +50,7 @@ from leads.models import (
     ReasonCode,
     ReasonKind,
     Task,
-    Team,
+    TeamKind,
 )
 from leads.search import name_initials
 from leads.stages import INVITE_STAGES, OPEN_STAGES
@@ -82,7 +82,7 @@ class LiveContext:
 
     def pick_owner(
         self,
-        team: Team,
+        team: TeamKind,
         *,
         channel_id: int | None,
         car_model: str,

@@ -23,7 +23,8 @@ from accounts.roles import roles_by_dealer
 from dcc.errors import InvalidInput, NotFound
 from dcc.schema import MAX_INT, Id, Input, Moment, Text, Version
 from leads import actions
-from leads.models import CallDirection, CallOutcome, Channel, Event, IdempotencyKey, Lead, Team
+from leads.assignment import TEAM_WORKER
+from leads.models import CallDirection, CallOutcome, Channel, Event, IdempotencyKey, Lead
 from leads.permissions import (
     get_visible_lead,
     may_see_phone,
@@ -160,9 +161,13 @@ class OrderIn(CarIn):
     amount: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=2)
 
 
+# The teams whose rules pick an owner (field sales and marketing take leads by name).
+HandoffTeam = Literal[tuple(kind.value for kind in TEAM_WORKER)]  # type: ignore[valid-type]
+
+
 class HandoffIn(NoteIn):
     to: Id | None = Field(None, description="Staff id; or give `team` to let the rules pick.")
-    team: Team | None = None
+    team: HandoffTeam | None = None
     reason: str = Field("", max_length=32)
     version: Version | None = Field(None, description="The lead version you saw; 409 if changed.")
 

@@ -1,11 +1,12 @@
 """Assignment rules: who gets a lead. The one place that decides owners for new leads,
 handoffs to a team, and leads of people on leave.
 
-A lead goes to the first matching rule's members (by channel, then car model, by priority),
-or the whole team when no rule matches; among those present, the one with the lowest open
-load per unit of weight wins, ties to whoever was assigned longest ago (round-robin). When
-nobody on the team is present, the team's supervisor holds the lead (the pool), then the
-dealer's managers: no lead is ever without an owner.
+A lead goes to the first matching rule's members (by channel, then car model, by priority:
+the people it names and whoever is in its group at the time), or the whole team when no rule
+matches; among those present, the one with the lowest open load per unit of weight wins, ties
+to whoever was assigned longest ago (round-robin). When nobody on the team is present, the
+team's supervisor holds the lead (the pool), then the dealer's managers: no lead is ever
+without an owner.
 """
 
 from __future__ import annotations
@@ -19,14 +20,20 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Absence, Dealer, Membership, Staff
 from accounts.roles import Role
-from dcc.errors import Conflict
-from leads.models import AssignmentRule, Lead, Team
+from dcc.errors import Conflict, InvalidInput
+from leads.models import AssignmentRule, Lead, TeamKind, TeamMembership
 from leads.stages import OPEN_STAGES
 
-TEAM_WORKER = {Team.DCC: Role.DCC_AGENT, Team.SHOWROOM: Role.CONSULTANT}
+TEAM_WORKER = {TeamKind.DCC: Role.DCC_AGENT, TeamKind.SHOWROOM: Role.CONSULTANT}
+# The groups a rule of each team may route to: direct-sales staff of field sales are
+# consultants too.
+GROUP_KINDS = {
+    TeamKind.DCC: (TeamKind.DCC,),
+    TeamKind.SHOWROOM: (TeamKind.SHOWROOM, TeamKind.FIELD_SALES),
+}
 TEAM_HOLDERS = {
-    Team.DCC: (Role.DCC_SUPERVISOR, Role.SALES_MANAGER, Role.GM),
-    Team.SHOWROOM: (Role.SHOWROOM_MANAGER, Role.SALES_MANAGER, Role.GM),
+    TeamKind.DCC: (Role.DCC_SUPERVISOR, Role.SALES_MANAGER, Role.GM),
+    TeamKind.SHOWROOM: (Role.SHOWROOM_MANAGER, Role.SALES_MANAGER, Role.GM),
 }
 
 
@@ -45,20 +52,45 @@ class Assigner:
     without a query each. `pick_owner` is the same for one lead."""
 
     def __init__(
-        self, dealer: Dealer, *, team: Team = Team.DCC, exclude: frozenset[int] = frozenset()
+        self,
+        dealer: Dealer,
+        *,
+        team: TeamKind = TeamKind.DCC,
+        exclude: frozenset[int] = frozenset(),
     ) -> None:
-        self.dealer, self.team = dealer, team
+        if team not in TEAM_WORKER:
+            raise InvalidInput(
+                _("Leads go by rule to the DCC team or the showroom; name a person instead."),
+                code="bad_team",
+                field="team",
+            )
+        self.dealer, self.team = dealer, TeamKind(team)
         workers = Membership.objects.filter(
             dealer=dealer, role=TEAM_WORKER[team], is_active=True, staff__is_active=True
         ).exclude(staff_id__in=exclude)
         self.workers = {m.staff_id: m for m in workers.select_related("staff")}
         self.exclude = set(exclude)
+        rules = AssignmentRule.objects.filter(dealer=dealer, team=team).prefetch_related("members")
         self.rules = [
-            (rule.channel_id, rule.car_model.casefold(), [m.pk for m in rule.members.all()])
-            for rule in AssignmentRule.objects.filter(dealer=dealer, team=team).prefetch_related(
-                "members"
+            (
+                rule.channel_id,
+                rule.car_model.casefold(),
+                {m.pk for m in rule.members.all()},
+                rule.to_team_id,
             )
+            for rule in rules
         ]
+        # Who was in the rules' groups when: a lead goes to the group as it was at its time.
+        groups = {team_id for *_rule, team_id in self.rules if team_id}
+        self.periods = (
+            list(
+                TeamMembership.objects.filter(team_id__in=groups).values_list(
+                    "team_id", "staff_id", "starts_at", "ends_at"
+                )
+            )
+            if groups
+            else []
+        )
         self.absences = list(
             Absence.objects.filter(dealer=dealer).values_list("staff_id", "starts_at", "ends_at")
         )
@@ -74,12 +106,19 @@ class Assigner:
     def absent(self, at: datetime) -> set[int]:
         return {staff for staff, starts, ends in self.absences if starts <= at < ends}
 
-    def _rule_members(self, channel_id: int | None, car_model: str) -> list[int] | None:
-        for rule_channel, rule_model, members in self.rules:
+    def _rule_members(
+        self, channel_id: int | None, car_model: str, at: datetime
+    ) -> set[int] | None:
+        for rule_channel, rule_model, named, team_id in self.rules:
             if rule_channel and rule_channel != channel_id:
                 continue
             if rule_model and rule_model != car_model.casefold():
                 continue
+            members = named | {
+                staff
+                for team, staff, starts, ends in self.periods
+                if team == team_id and starts <= at and (ends is None or at < ends)
+            }
             if members:
                 return members
         return None
@@ -96,7 +135,7 @@ class Assigner:
         at = at or timezone.now()
         absent = self.absent(at) | self.exclude | exclude
         present = [m for pk, m in self.workers.items() if pk not in absent]
-        members = self._rule_members(channel_id, car_model)
+        members = self._rule_members(channel_id, car_model, at)
         if members is not None:
             chosen = [m for m in present if m.staff_id in members]
             present = chosen or present
@@ -143,7 +182,7 @@ class Assigner:
 def pick_owner(
     dealer: Dealer,
     *,
-    team: Team = Team.DCC,
+    team: TeamKind = TeamKind.DCC,
     channel_id: int | None = None,
     car_model: str = "",
     at: datetime | None = None,
@@ -157,7 +196,7 @@ def pick_owner(
     return chosen
 
 
-def pool_holder(dealer: Dealer, *, team: Team, absent: set[int]) -> Staff:
+def pool_holder(dealer: Dealer, *, team: TeamKind, absent: set[int]) -> Staff:
     """Who holds a team's leads while no worker is present: supervisor, then managers."""
     for role in TEAM_HOLDERS[team]:
         holder = (
@@ -180,7 +219,7 @@ def pool_holder(dealer: Dealer, *, team: Team, absent: set[int]) -> Staff:
     )
 
 
-def on_duty(dealer: Dealer, *, team: Team, at: datetime | None = None) -> QuerySet[Staff]:
+def on_duty(dealer: Dealer, *, team: TeamKind, at: datetime | None = None) -> QuerySet[Staff]:
     """The team's workers at work now: active, not on leave."""
     return (
         Staff.objects.filter(
@@ -209,13 +248,15 @@ def showroom_receiver(
     on duty, else the consultant at reception, else the next consultant on duty in turn (the
     showroom's rules; its manager holds the customer only when no consultant is at work).
     `pick` picks that next one (a batch keeps its own turns); by default `pick_owner`."""
-    present = set(on_duty(dealer, team=Team.SHOWROOM, at=at).values_list("pk", flat=True))
+    present = set(on_duty(dealer, team=TeamKind.SHOWROOM, at=at).values_list("pk", flat=True))
     for candidate in (owner, by):
         if candidate is not None and candidate.pk in present:
             return candidate
     if pick is not None:
-        return pick(Team.SHOWROOM, channel_id=channel_id, car_model=car_model, at=at)
-    return pick_owner(dealer, team=Team.SHOWROOM, channel_id=channel_id, car_model=car_model, at=at)
+        return pick(TeamKind.SHOWROOM, channel_id=channel_id, car_model=car_model, at=at)
+    return pick_owner(
+        dealer, team=TeamKind.SHOWROOM, channel_id=channel_id, car_model=car_model, at=at
+    )
 
 
 def is_pool_lead(lead: Lead) -> bool:
@@ -228,7 +269,12 @@ def is_pool_lead(lead: Lead) -> bool:
 # Who can be handed leads: the line and those who hold its pool, not headquarters, audit or
 # marketing.
 OWNER_ROLES = frozenset(
-    {*TEAM_WORKER.values(), *TEAM_HOLDERS[Team.DCC], *TEAM_HOLDERS[Team.SHOWROOM], Role.OWNER_OPS}
+    {
+        *TEAM_WORKER.values(),
+        *TEAM_HOLDERS[TeamKind.DCC],
+        *TEAM_HOLDERS[TeamKind.SHOWROOM],
+        Role.OWNER_OPS,
+    }
 )
 
 

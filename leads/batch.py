@@ -58,7 +58,7 @@ from leads.models import (
     ReasonCode,
     ReasonKind,
     Task,
-    Team,
+    TeamKind,
 )
 from leads.search import name_initials
 from leads.sla import in_business_hours
@@ -255,7 +255,7 @@ class Batch:
     @property
     def assigner(self) -> Assigner:
         """The DCC's assigner (new leads go to the DCC)."""
-        return self.assigners[Team.DCC]
+        return self.assigners[TeamKind.DCC]
 
     def _reset(self) -> None:
         self.customers: dict[str, CustomerDraft] = {}
@@ -704,14 +704,14 @@ class Batch:
 
     def pick_owner(
         self,
-        team: Team,
+        team: TeamKind,
         *,
         channel_id: int | None,
         car_model: str,
         at: datetime,
         exclude: frozenset[int] = frozenset(),
     ) -> Staff:
-        assigner = self.assigners[Team(team)]
+        assigner = self.assigners[TeamKind(team)]
         chosen = assigner.pick(channel_id=channel_id, car_model=car_model, at=at, exclude=exclude)
         member = assigner.workers.get(chosen.pk)
         before, was_marked = (

@@ -42,7 +42,7 @@ from leads.models import (
     ReasonKind,
     TaskKind,
     TaskOutcome,
-    Team,
+    TeamKind,
     is_reached,
 )
 from leads.permissions import authorize, authorize_create, authorize_reveal
@@ -191,7 +191,7 @@ class Context(Protocol):
     def may_own(self, staff: Staff) -> bool: ...
     def pick_owner(
         self,
-        team: Team,
+        team: TeamKind,
         *,
         channel_id: int | None,
         car_model: str,
@@ -360,7 +360,7 @@ def check_visit(dealer: Dealer, *, by: Staff, consultant: Staff | None, at: date
     channel = Channel.objects.filter(dealer=dealer, code=WALK_IN_CHANNEL).first()
     if channel is None:
         raise InvalidInput(_("This dealer has no walk-in channel."), code="no_walk_in_channel")
-    if consultant is not None and not on_duty(dealer, team=Team.SHOWROOM, at=at).filter(
+    if consultant is not None and not on_duty(dealer, team=TeamKind.SHOWROOM, at=at).filter(
         pk=consultant.pk
     ):
         raise InvalidInput(
@@ -389,7 +389,7 @@ def new_lead(
         raise InvalidInput(_("This person cannot own leads here."), code="bad_owner", field="owner")
     by_rules = owner is None
     if owner is None:
-        owner = ctx.pick_owner(Team.DCC, channel_id=channel.pk, car_model=car_model, at=at)
+        owner = ctx.pick_owner(TeamKind.DCC, channel_id=channel.pk, car_model=car_model, at=at)
     change = Change(None, counts_as_edit=False)
     change.created = dict(
         dealer_id=ctx.dealer.pk,
@@ -690,7 +690,7 @@ def hand_off(
     by: Staff,
     at: datetime,
     to: Staff | None = None,
-    team: Team | None = None,
+    team: TeamKind | None = None,
     reason: str = "",
     note: str = "",
 ) -> Change:
@@ -701,7 +701,7 @@ def hand_off(
     _begin(lead, by, Action.HAND_OFF)
     if to is None:
         to = ctx.pick_owner(
-            Team(team),
+            TeamKind(team),
             channel_id=lead.channel_id,
             car_model=lead.car_model,
             at=at,
@@ -883,7 +883,7 @@ def reactivate_lead(lead: Any, ctx: Context, *, by: Staff, at: datetime, note: s
     change.set(closed_at=None, exit_reason="")
     if lead.owner_id in ctx.absent_ids(at) or not ctx.person(lead.owner_id).is_active:
         successor = ctx.pick_owner(
-            Team.DCC, channel_id=lead.channel_id, car_model=lead.car_model, at=at
+            TeamKind.DCC, channel_id=lead.channel_id, car_model=lead.car_model, at=at
         )
         transfer(
             change, ctx, by=by, to=successor, reason=HandoffReason.REACTIVATION, note="", at=at

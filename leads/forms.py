@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from leads import actions
-from leads.assignment import OWNER_ROLES, lead_owners, may_own, on_duty
-from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind, Team
+from leads.assignment import OWNER_ROLES, TEAM_WORKER, lead_owners, may_own, on_duty
+from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind, TeamKind
 from leads.stages import Action, Grade
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -145,7 +145,9 @@ def with_owner_roles(people: QuerySet[Staff], dealer: Dealer) -> QuerySet[Staff]
 class HandoffForm(ActionForm):
     to = OwnerChoiceField(label=_("Hand to"), queryset=Staff.objects.none(), required=False)
     team = forms.ChoiceField(
-        label=_("or let the rules pick in"), required=False, choices=[("", "—"), *Team.choices]
+        label=_("or let the rules pick in"),
+        required=False,
+        choices=[("", "—"), *((kind.value, kind.label) for kind in TEAM_WORKER)],
     )
     note = NOTE
 
@@ -361,4 +363,4 @@ class CheckInForm(StyledForm):
     def __init__(self, *args, dealer: Dealer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mobile"].widget.attrs.update(inputmode="tel", autocomplete="off")
-        self.fields["consultant"].queryset = on_duty(dealer, team=Team.SHOWROOM)
+        self.fields["consultant"].queryset = on_duty(dealer, team=TeamKind.SHOWROOM)

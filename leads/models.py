@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
@@ -353,21 +354,90 @@ class HandoffReason(models.TextChoices):
     REACTIVATION = "reactivation", _("Reactivated while the owner was away")
 
 
-class Team(models.TextChoices):
-    DCC = "dcc", _("DCC team")
+class TeamKind(models.TextChoices):
+    DCC = "dcc", _("DCC invitation group")
     SHOWROOM = "showroom", _("Showroom")
+    FIELD_SALES = "field_sales", _("Field sales (direct sales)")
+    MARKETING = "marketing", _("Marketing and network")
+
+
+class Team(models.Model):
+    """A group of people at a dealer (a DCC invitation group, the showroom, field sales …).
+    Who was in it when is kept by TeamMembership, so that a number counts a person in the
+    team they were in when it happened (leads.teams)."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="teams")
+    kind = models.CharField(_("kind"), max_length=16, choices=TeamKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    leader = models.ForeignKey(
+        Staff,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_teams",
+        verbose_name=_("leader"),
+    )
+    members = models.ManyToManyField(
+        Staff, through="TeamMembership", through_fields=("team", "staff"), related_name="teams"
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        constraints = [models.UniqueConstraint(fields=["dealer", "name"], name="team_name_uniq")]
+
+    def __str__(self) -> str:
+        return gettext(self.name)  # default names are stored in English and translated
+
+
+class TeamMembership(models.Model):
+    """A person's time in a team: from `starts_at` until `ends_at` (open: still in it). A
+    person is in at most one team of a dealer at a time."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="team_memberships")
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="team_membership_span",
+            ),
+            models.UniqueConstraint(
+                fields=["dealer", "staff"],
+                condition=Q(ends_at__isnull=True),
+                name="team_membership_one_current",
+            ),
+        ]
+        indexes = [models.Index(fields=["dealer", "staff", "starts_at"])]
 
 
 class AssignmentRule(models.Model):
-    """Routes leads of a channel and/or car model to a subset of a team. Empty channel or
-    model matches any; lower priority numbers are tried first."""
+    """Routes leads of a channel and/or car model to a subset of a team: named people and/or
+    whoever is in `to_team` at the time. Empty channel or model matches any; lower priority
+    numbers are tried first."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="assignment_rules")
-    team = models.CharField(_("team"), max_length=8, choices=Team.choices, default=Team.DCC)
+    team = models.CharField(
+        _("team"), max_length=16, choices=TeamKind.choices, default=TeamKind.DCC
+    )
+    to_team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignment_rules",
+        verbose_name=_("group"),
+    )
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, null=True, blank=True)
     car_model = models.CharField(_("model of interest"), max_length=100, blank=True)
     priority = models.PositiveSmallIntegerField(_("priority"), default=100)
-    members = models.ManyToManyField(Staff, related_name="assignment_rules")
+    members = models.ManyToManyField(Staff, related_name="assignment_rules", blank=True)
 
     class Meta:
         verbose_name = _("assignment rule")

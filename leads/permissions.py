@@ -16,11 +16,12 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import Staff
+from accounts.models import Dealer, Staff
 from accounts.roles import (
     DCC_TEAM,
     DEALER_MANAGERS,
     SETTINGS_EDITORS,
+    STAFF_EDITORS,
     SUPERVISORS,
     Role,
     member_dealer_ids,
@@ -299,3 +300,12 @@ def home_page(staff: Staff, dealer_id: int) -> str | None:
     if roles:
         return "lead_list"
     return None
+
+
+# Who puts people in teams and names their leaders: the general and sales managers, as for
+# staff and roles (supervisors see the teams in the settings).
+TEAM_EDITORS = STAFF_EDITORS
+
+
+def may_edit_teams(staff: Staff, dealer: Dealer) -> bool:
+    return bool(roles_at(staff, dealer.pk) & TEAM_EDITORS)

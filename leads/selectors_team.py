@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from accounts.models import Absence, Dealer, Membership, Staff
 from accounts.roles import Role
-from leads.models import Event, EventKind, Lead, ReasonCode, ReasonKind, Task
+from leads.models import Event, EventKind, Lead, ReasonCode, ReasonKind, Task, Team
 from leads.permissions import visible_leads
 from leads.sla import breached
 from leads.stages import OPEN_STAGES
+from leads.teams import members_at
 
 # The people on the line, in the order the board lists them.
 LINE_ROLES: tuple[Role, ...] = (
@@ -105,13 +106,17 @@ class Board:
         }
 
 
-def team_board(*, dealer: Dealer, now: datetime | None = None) -> Board:
-    """Each person's load at `dealer`: open leads, tasks due today and overdue, today's SLA
-    breaches, and whether they are away and who covers. Six queries for any team size."""
+def team_board(*, dealer: Dealer, now: datetime | None = None, team: Team | None = None) -> Board:
+    """Each person's load at `dealer` (in `team` now, when given): open leads, tasks due today
+    and overdue, today's SLA breaches, and whether they are away and who covers. Six queries
+    for any team size."""
     now = now or timezone.now()
     start, end = day_bounds(now)
+    people = team_people(dealer)
+    if team is not None:
+        people = people.filter(pk__in=members_at(team, now).values("pk"))
     people = list(
-        team_people(dealer).prefetch_related(
+        people.prefetch_related(
             Prefetch(
                 "memberships",
                 queryset=Membership.objects.filter(dealer=dealer, is_active=True),

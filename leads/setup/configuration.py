@@ -20,7 +20,7 @@ from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import may_configure
 from dcc.errors import InvalidInput, NotPermitted
-from leads.assignment import TEAM_WORKER
+from leads.assignment import GROUP_KINDS, TEAM_WORKER
 from leads.models import (
     AssignmentRule,
     Channel,
@@ -29,6 +29,7 @@ from leads.models import (
     ReasonCode,
     ReasonKind,
     Team,
+    TeamKind,
 )
 from leads.stages import DEFAULT_FOLLOW_UP_DAYS, Grade
 
@@ -269,18 +270,26 @@ def set_horizon_days(*, dealer: Dealer, by: Staff, days: int) -> None:
 
 @dataclass(frozen=True)
 class _RuleFields:
-    team: Team
+    team: TeamKind
     channel: Channel | None
     car_model: str
     priority: int
     members: list[Staff]
+    to_team: Team | None
+
+
+def rule_groups(dealer: Dealer, team: str) -> QuerySet[Team]:
+    """The dealer's teams a rule of `team` may route leads to (its DCC groups; for the
+    showroom, showroom and field-sales groups)."""
+    kinds = GROUP_KINDS.get(TeamKind(team), ()) if team in TeamKind.values else ()
+    return Team.objects.filter(dealer=dealer, kind__in=kinds).order_by("name", "pk")
 
 
 def team_workers(dealer: Dealer, team: str) -> QuerySet[Staff]:
     """The people a rule of `team` may route leads to: active holders of its worker role."""
     return Staff.objects.filter(
         memberships__dealer=dealer,
-        memberships__role=TEAM_WORKER[Team(team)],
+        memberships__role=TEAM_WORKER[TeamKind(team)],
         memberships__is_active=True,
         is_active=True,
     ).order_by("display_name", "username")
@@ -295,10 +304,17 @@ def _rule_fields(
     priority: int,
     members: Iterable[Staff],
     rule: AssignmentRule | None,
+    to_team: Team | None = None,
 ) -> _RuleFields:
-    if team not in Team.values:
+    if team not in TEAM_WORKER:
         raise InvalidInput(_("Choose a team."), code="bad_team", field="team")
-    team = Team(team)
+    team = TeamKind(team)
+    if to_team is not None and not rule_groups(dealer, team).filter(pk=to_team.pk).exists():
+        raise InvalidInput(
+            _("Choose one of the groups offered."),
+            code="bad_group",
+            field="to_team",
+        )
     if channel is not None and channel.dealer_id != dealer.pk:
         raise InvalidInput(_("Unknown channel."), code="unknown_channel", field="channel")
     car_model = " ".join((car_model or "").split())
@@ -310,9 +326,9 @@ def _rule_fields(
         )
     priority = _int_in(priority, PRIORITY_RANGE, field="priority")
     people = {person.pk: person for person in members}
-    if not people:
+    if not people and to_team is None:
         raise InvalidInput(
-            _("Choose at least one person."), code="members_required", field="members"
+            _("Choose at least one person or a group."), code="members_required", field="members"
         )
     workers = set(
         Membership.objects.filter(
@@ -352,6 +368,7 @@ def _rule_fields(
         car_model=car_model,
         priority=priority,
         members=list(people.values()),
+        to_team=to_team,
     )
 
 
@@ -364,8 +381,10 @@ def create_assignment_rule(
     channel: Channel | None = None,
     car_model: str = "",
     priority: int = 100,
+    to_team: Team | None = None,
 ) -> AssignmentRule:
-    """Route new leads of a channel and/or model to some people of a team."""
+    """Route new leads of a channel and/or model to some people of a team, or to whoever is
+    in one of its groups when a lead comes."""
     _check_editor(by, dealer)
     fields = _rule_fields(
         dealer,
@@ -375,6 +394,7 @@ def create_assignment_rule(
         priority=priority,
         members=members,
         rule=None,
+        to_team=to_team,
     )
     with transaction.atomic():
         rule = AssignmentRule.objects.create(
@@ -383,6 +403,7 @@ def create_assignment_rule(
             channel=fields.channel,
             car_model=fields.car_model,
             priority=fields.priority,
+            to_team=fields.to_team,
         )
         rule.members.set(fields.members)
     record_change(dealer=dealer, by=by, what="assignment_rule_created", subject=str(rule.pk))
@@ -398,6 +419,7 @@ def update_assignment_rule(
     channel: Channel | None = None,
     car_model: str = "",
     priority: int = 100,
+    to_team: Team | None = None,
 ) -> AssignmentRule:
     """Change a rule; leads already assigned keep their owners."""
     dealer = rule.dealer
@@ -410,13 +432,15 @@ def update_assignment_rule(
         priority=priority,
         members=members,
         rule=rule,
+        to_team=to_team,
     )
     with transaction.atomic():
         rule.team = fields.team
         rule.channel = fields.channel
         rule.car_model = fields.car_model
         rule.priority = fields.priority
-        rule.save(update_fields=["team", "channel", "car_model", "priority"])
+        rule.to_team = fields.to_team
+        rule.save(update_fields=["team", "channel", "car_model", "priority", "to_team"])
         rule.members.set(fields.members)
     record_change(dealer=rule.dealer, by=by, what="assignment_rule_updated", subject=str(rule.pk))
     return rule

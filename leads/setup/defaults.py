@@ -1,4 +1,4 @@
-"""What a new dealer starts with: reason codes and channels it can edit afterwards."""
+"""What a new dealer starts with: reason codes, channels and teams it can edit afterwards."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.utils.translation import gettext_noop as _
 
 from accounts.models import Dealer
 from leads.models import Channel, ChannelGroup, ReasonCode, ReasonKind
+from leads.teams import set_up_teams
 
 DEFAULT_REASONS: dict[ReasonKind, list[tuple[str, str]]] = {
     ReasonKind.INVALID: [
@@ -45,7 +46,8 @@ DEFAULT_CHANNELS: list[tuple[str, str, ChannelGroup, int, Decimal]] = [
 
 
 def set_up_dealer(dealer: Dealer, *, with_channels: bool = True) -> None:
-    """Give a new dealer the default reason codes (and channels); existing ones are kept."""
+    """Give a new dealer the default reason codes (and channels) and teams; existing ones are
+    kept. Called again once its people are in, it places them in the default teams."""
     for kind, reasons in DEFAULT_REASONS.items():
         for code, label in reasons:
             ReasonCode.objects.get_or_create(
@@ -58,3 +60,4 @@ def set_up_dealer(dealer: Dealer, *, with_channels: bool = True) -> None:
                 code=code,
                 defaults={"name": name, "group": group, "sla_minutes": sla, "monthly_spend": spend},
             )
+    set_up_teams(dealer)

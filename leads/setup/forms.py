@@ -11,17 +11,20 @@ from django.utils.translation import gettext_lazy as _
 from accounts.actions import WEIGHT_RANGE
 from accounts.models import Dealer, Staff
 from accounts.roles import Role
+from leads.assignment import TEAM_WORKER
 from leads.forms import StyledForm
-from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team
+from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team, TeamKind
 from leads.setup.configuration import (
     FOLLOW_UP_DAYS_RANGE,
     HORIZON_DAYS_RANGE,
     PRIORITY_RANGE,
     SLA_MINUTES_RANGE,
     GradeInterval,
+    rule_groups,
     team_workers,
 )
 from leads.stages import Grade
+from leads.teams import team_candidates
 
 CHECKBOX = {"class": "form-check-input"}
 CODE_HELP = _("Lower-case letters, digits, “_” or “-”. Cannot be changed later.")
@@ -137,7 +140,11 @@ class MemberChoiceField(forms.ModelMultipleChoiceField):
 
 
 class AssignmentRuleForm(StyledForm):
-    team = forms.ChoiceField(label=_("Team"), choices=Team.choices, initial=Team.DCC)
+    team = forms.ChoiceField(
+        label=_("Team"),
+        choices=[(kind.value, kind.label) for kind in TEAM_WORKER],
+        initial=TeamKind.DCC,
+    )
     channel = forms.ModelChoiceField(
         label=_("Channel"),
         queryset=Channel.objects.none(),
@@ -157,9 +164,17 @@ class AssignmentRuleForm(StyledForm):
         initial=100,
         help_text=_("Lower numbers are tried first."),
     )
+    to_team = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label=_("No group: only the people ticked below"),
+        help_text=_("Whoever is in the group when a lead comes, besides the people ticked."),
+    )
     members = MemberChoiceField(
         label=_("Members"),
         queryset=Staff.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple(attrs=CHECKBOX),
         help_text=_("Leads matching this rule go to these people when one of them is present."),
     )
@@ -180,6 +195,7 @@ class AssignmentRuleForm(StyledForm):
                     "channel": rule.channel_id,
                     "car_model": rule.car_model,
                     "priority": rule.priority,
+                    "to_team": rule.to_team_id,
                     "members": [member.pk for member in rule.members.all()],
                 },
             )
@@ -189,6 +205,7 @@ class AssignmentRuleForm(StyledForm):
         self.fields["channel"].label_from_instance = lambda channel: gettext(channel.name)
         self.chosen_team = self._chosen_team()
         self.fields["members"].queryset = team_workers(dealer, self.chosen_team)
+        self.fields["to_team"].queryset = rule_groups(dealer, self.chosen_team)
         # Changing the team reloads the people to choose from (the page answers htmx GETs).
         self.fields["team"].widget.attrs.update(
             {
@@ -200,10 +217,10 @@ class AssignmentRuleForm(StyledForm):
             }
         )
 
-    def _chosen_team(self) -> Team:
+    def _chosen_team(self) -> TeamKind:
         raw = self.data.get(self.add_prefix("team")) if self.is_bound else None
         raw = raw or self.initial.get("team") or self.fields["team"].initial
-        return Team(raw) if raw in Team.values else Team.DCC
+        return TeamKind(raw) if raw in TEAM_WORKER else TeamKind.DCC
 
     def action_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -212,6 +229,7 @@ class AssignmentRuleForm(StyledForm):
             "channel": data["channel"],
             "car_model": data["car_model"],
             "priority": data["priority"],
+            "to_team": data["to_team"],
             "members": list(data["members"]),
         }
 
@@ -275,3 +293,48 @@ class WeightForm(StyledForm):
     weight = forms.IntegerField(
         label=_("Assignment weight"), min_value=WEIGHT_RANGE[0], max_value=WEIGHT_RANGE[1]
     )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Staff) -> str:
+        return MemberChoiceField.label_from_instance(self, obj)
+
+
+class TeamForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=TeamKind.choices, initial=TeamKind.DCC)
+    leader = PersonChoiceField(
+        label=_("Leader"), queryset=Staff.objects.none(), required=False, empty_label=_("No leader")
+    )
+
+    def __init__(self, *args, dealer: Dealer, team: Team | None = None, **kwargs):
+        if team is not None:
+            kwargs.setdefault(
+                "initial", {"name": str(team), "kind": team.kind, "leader": team.leader_id}
+            )
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self.fields["leader"].queryset = team_candidates(dealer)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        return _keep_stored(name, self.team.name) if self.team is not None else name
+
+    def action_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class TeamMemberForm(StyledForm):
+    staff = PersonChoiceField(label=_("Person"), queryset=Staff.objects.none())
+    starts_on = forms.DateField(
+        label=_("In the team from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: from now. Until then, what they did counts for their team then."),
+    )
+
+    def __init__(self, *args, dealer: Dealer, team: Team, **kwargs):
+        super().__init__(*args, prefix=f"team{team.pk}", **kwargs)
+        self.fields["staff"].queryset = team_candidates(dealer).exclude(
+            team_memberships__team=team, team_memberships__ends_at__isnull=True
+        )

@@ -33,4 +33,17 @@ urlpatterns = [
         views.membership_weight,
         name="settings_role_weight",
     ),
+    path("settings/teams/", views.team_list, name="settings_teams"),
+    path("settings/teams/new/", views.team_new, name="settings_team_new"),
+    path("settings/teams/<int:team_id>/", views.team_edit, name="settings_team"),
+    path(
+        "settings/teams/<int:team_id>/members/",
+        views.team_member_add,
+        name="settings_team_member_add",
+    ),
+    path(
+        "settings/teams/<int:team_id>/members/<int:staff_id>/leave/",
+        views.team_member_leave,
+        name="settings_team_member_leave",
+    ),
 ]

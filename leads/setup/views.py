@@ -1,11 +1,13 @@
 """The dealer's settings, for supervisors and managers: channels, follow-up interval per grade,
-assignment rules, reason codes, staff and roles. The views parse and show; the functions in
-leads.setup.configuration and accounts.actions check, decide and write."""
+assignment rules, reason codes, staff and roles, teams. The views parse and show; the
+functions in leads.setup.configuration, leads.teams and accounts.actions check, decide and
+write."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 from django import forms
 from django.contrib import messages
@@ -15,6 +17,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -23,10 +26,19 @@ from accounts import actions as staff_actions
 from accounts.models import Membership, Staff
 from accounts.roles import Role, may_edit_staff
 from dcc.errors import DomainError, NotPermitted
-from leads import staffing
+from leads import staffing, teams
 from leads.assignment import TEAM_WORKER
-from leads.models import AssignmentRule, Channel, Lead, ReasonCode, ReasonKind, Team
-from leads.permissions import may_change_settings
+from leads.models import (
+    AssignmentRule,
+    Channel,
+    Lead,
+    ReasonCode,
+    ReasonKind,
+    Team,
+    TeamKind,
+    TeamMembership,
+)
+from leads.permissions import may_change_settings, may_edit_teams
 from leads.setup import configuration
 from leads.setup.forms import (
     AssignmentRuleForm,
@@ -36,6 +48,8 @@ from leads.setup.forms import (
     ReasonCodeForm,
     ReasonRenameForm,
     StaffForm,
+    TeamForm,
+    TeamMemberForm,
     WeightForm,
 )
 from leads.stages import OPEN_STAGES
@@ -70,6 +84,11 @@ SECTIONS = [
         "settings_staff",
         gettext_lazy("Staff and roles"),
         gettext_lazy("Who works here, in which roles, and their share of new leads."),
+    ),
+    (
+        "settings_teams",
+        gettext_lazy("Teams"),
+        gettext_lazy("The groups people work in (DCC, showroom, field sales), and who leads them."),
     ),
 ]
 
@@ -120,7 +139,7 @@ def _save(form: forms.Form, perform: Callable[[], object]) -> bool:
 
 @workbench(may_change_settings)
 def dealer_settings(request: HttpRequest) -> HttpResponse:
-    """The five sections, each with a one-line summary of where the dealer stands."""
+    """The sections, each with a one-line summary of where the dealer stands."""
     dealer = request.dealer
     channels = Channel.objects.filter(dealer=dealer).aggregate(
         total=Count("id"), active=Count("id", filter=Q(is_active=True))
@@ -138,6 +157,7 @@ def dealer_settings(request: HttpRequest) -> HttpResponse:
         .count()
     )
     rules = AssignmentRule.objects.filter(dealer=dealer).count()
+    team_count = Team.objects.filter(dealer=dealer).count()
     summaries = {
         "settings_channels": _("%(active)d of %(total)d channels active")
         % {"active": channels["active"], "total": channels["total"]},
@@ -161,6 +181,8 @@ def dealer_settings(request: HttpRequest) -> HttpResponse:
         },
         "settings_staff": ngettext("%(count)d person", "%(count)d people", staff)
         % {"count": staff},
+        "settings_teams": ngettext("%(count)d team", "%(count)d teams", team_count)
+        % {"count": team_count},
     }
     cards = [(name, label, description, summaries[name]) for name, label, description in SECTIONS]
     return _page(request, "index.html", {"cards": cards}, section="")
@@ -258,7 +280,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     dealer = request.dealer
     rules = (
         AssignmentRule.objects.filter(dealer=dealer)
-        .select_related("channel")
+        .select_related("channel", "to_team")
         .prefetch_related("members")
         .order_by("priority", "id")
     )
@@ -274,7 +296,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         (
             rule,
             [
-                (person, (person.pk, TEAM_WORKER[Team(rule.team)].value) in working)
+                (person, (person.pk, TEAM_WORKER[TeamKind(rule.team)].value) in working)
                 for person in rule.members.all()
             ],
         )
@@ -652,3 +674,159 @@ def membership_weight(request: HttpRequest, membership_id: int) -> HttpResponse:
         problems = " ".join(message for errors in form.errors.values() for message in errors)
         return _staff_page(request, errors={membership.pk: problems})
     return _staff_page(request, weight_forms={membership.pk: form})
+
+
+# ---------------------------------------------------------------- teams
+
+
+@dataclass
+class TeamRow:
+    team: Team
+    members: list[TeamMembership]
+    form: TeamMemberForm | None
+    error: str = ""
+
+
+def _teams_page(
+    request: HttpRequest,
+    *,
+    bound: TeamMemberForm | None = None,
+    bound_team: int | None = None,
+    errors: dict[int, str] | None = None,
+) -> HttpResponse:
+    """Each team with its leader and the people in it now (since when), and who is in none."""
+    dealer = request.dealer
+    editor = may_edit_teams(request.user, dealer)
+    errors = errors or {}
+    current = (
+        TeamMembership.objects.filter(dealer=dealer, ends_at__isnull=True)
+        .select_related("staff")
+        .order_by("staff__display_name", "staff__username")
+    )
+    by_team: dict[int, list[TeamMembership]] = {}
+    for membership in current:
+        by_team.setdefault(membership.team_id, []).append(membership)
+    rows = []
+    for team in teams.dealer_teams(dealer):
+        form = None
+        if editor:
+            form = bound if team.pk == bound_team else TeamMemberForm(dealer=dealer, team=team)
+        rows.append(TeamRow(team, by_team.get(team.pk, []), form, errors.get(team.pk, "")))
+    placed = {membership.staff_id for membership in current}
+    failed = bool(errors) or bool(bound is not None and bound.errors)
+    return _page(
+        request,
+        "teams.html",
+        {
+            "rows": rows,
+            "editor": editor,
+            "unplaced": teams.team_candidates(dealer).exclude(pk__in=placed),
+            "from_the_start": teams.FROM_THE_START,
+        },
+        section="settings_teams",
+        status=422 if failed else 200,
+    )
+
+
+def _check_team_editor(request: HttpRequest) -> None:
+    if not may_edit_teams(request.user, request.dealer):
+        raise PermissionDenied
+
+
+def _dealer_team(request: HttpRequest, team_id: int) -> Team:
+    return get_object_or_404(
+        Team.objects.select_related("dealer"), pk=team_id, dealer=request.dealer
+    )
+
+
+@workbench(may_change_settings)
+def team_list(request: HttpRequest) -> HttpResponse:
+    return _teams_page(request)
+
+
+def _team_form(request: HttpRequest, team: Team | None) -> HttpResponse:
+    _check_team_editor(request)
+    dealer = request.dealer
+    form = TeamForm(request.POST or None, dealer=dealer, team=team)
+
+    def perform() -> Team:
+        if team is None:
+            return teams.create_team(dealer=dealer, by=request.user, **form.action_kwargs())
+        return teams.update_team(team=team, by=request.user, **form.action_kwargs())
+
+    if request.method == "POST" and _save(form, perform):
+        messages.success(request, _("Team saved."))
+        return redirect("settings_teams")
+    return _form_page(
+        request,
+        form,
+        section="settings_teams",
+        title=_("New team") if team is None else _("Team %(name)s") % {"name": team},
+        submit=_("Add team") if team is None else _("Save team"),
+        intro=_("People are put in the team on the teams page; its history stays with it."),
+    )
+
+
+@workbench(may_change_settings)
+def team_new(request: HttpRequest) -> HttpResponse:
+    return _team_form(request, None)
+
+
+@workbench(may_change_settings)
+def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+    return _team_form(request, _dealer_team(request, team_id))
+
+
+def _start_of(day: date | None) -> datetime | None:
+    """The start of a local day; None (now) when no day is given."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@workbench(may_change_settings)
+@require_POST
+def team_member_add(request: HttpRequest, team_id: int) -> HttpResponse:
+    """Put a person in the team, or move them here from their team."""
+    _check_team_editor(request)
+    team = _dealer_team(request, team_id)
+    form = TeamMemberForm(request.POST, dealer=request.dealer, team=team)
+    if _save(
+        form,
+        lambda: teams.place_in_team(
+            team=team,
+            staff=form.cleaned_data["staff"],
+            by=request.user,
+            at=_start_of(form.cleaned_data["starts_on"]),
+        ),
+    ):
+        messages.success(
+            request,
+            _("%(name)s is now in %(team)s.") % {"name": form.cleaned_data["staff"], "team": team},
+        )
+        return redirect(reverse("settings_teams") + f"#team-{team.pk}")
+    return _teams_page(request, bound=form, bound_team=team.pk)
+
+
+@workbench(may_change_settings)
+@require_POST
+def team_member_leave(request: HttpRequest, team_id: int, staff_id: int) -> HttpResponse:
+    """Take a person out of the team from now; what they did in it still counts for it."""
+    _check_team_editor(request)
+    team = _dealer_team(request, team_id)
+    membership = get_object_or_404(
+        TeamMembership.objects.select_related("staff"),
+        team=team,
+        staff_id=staff_id,
+        ends_at__isnull=True,
+    )
+    try:
+        teams.leave_team(staff=membership.staff, dealer=request.dealer, by=request.user)
+    except NotPermitted as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        return _teams_page(request, errors={team.pk: error.message})
+    messages.success(
+        request, _("%(name)s has left %(team)s.") % {"name": membership.staff, "team": team}
+    )
+    return redirect(reverse("settings_teams") + f"#team-{team.pk}")

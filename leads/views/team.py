@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dcc.errors import DomainError
-from leads import actions, selectors_team
+from leads import actions, selectors_team, teams
 from leads.forms_team import AbsenceForm, DecisionForm, ReassignFilter, ReassignForm
 from leads.permissions import may_see_team_board, visible_leads
 from leads.views.common import is_htmx, workbench
@@ -37,12 +37,19 @@ def _page(
 
 @workbench(may_see_team_board)
 def board(request: HttpRequest) -> HttpResponse:
-    """Each person on the line: open leads, tasks due today, overdue, today's SLA breaches."""
+    """Each person on the line: open leads, tasks due today, overdue, today's SLA breaches;
+    cut by team (a DCC group's leader sees their group unless they ask for all)."""
+    offered = teams.board_teams(request.dealer)
+    chosen = teams.board_team(request.user, request.GET.get("team"), offered)
     return _page(
         request,
         "leads/team/board.html",
         "board",
-        {"board": selectors_team.team_board(dealer=request.dealer)},
+        {
+            "board": selectors_team.team_board(dealer=request.dealer, team=chosen),
+            "teams": offered,
+            "chosen_team": chosen,
+        },
     )
 
 

@@ -17,9 +17,10 @@ from dcc.errors import DomainError
 from kpi import counting, measures
 from kpi.measures import DIMENSIONS, Window
 from kpi.registry import View
-from leads import actions, tallies
+from leads import actions, tallies, teams
 from leads.batch import Batch
-from leads.models import CallOutcome, Lead
+from leads.models import CallOutcome, Lead, TeamKind
+from leads.setup.defaults import set_up_dealer
 from leads.stages import Grade
 from tests.factories import make_lead
 from tests.leads.test_replay import import_rows, lead_rows
@@ -197,6 +198,16 @@ def check_counts_equal_the_ledger(windows_: list[Window]) -> None:
                     assert ours == theirs, (measure, by, group, window)
 
 
+def in_two_dcc_groups(team: Any) -> None:
+    """The line in its default teams, and the second agent moving to a second DCC group on
+    the 20th day: by team, leads count for the group their agent was in when they came in."""
+    set_up_dealer(team.dealer)
+    second = teams.create_team(dealer=team.dealer, by=team.gm, kind=TeamKind.DCC, name="2")
+    teams.place_in_team(
+        team=second, staff=team.dcc_agent_2, by=team.gm, at=START + timedelta(days=20)
+    )
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 @example(plan=NO_SLA_PLAN, hours=NO_SLA_HOURS, first_day=5, length=10)
 @given(
@@ -207,6 +218,7 @@ def check_counts_equal_the_ledger(windows_: list[Window]) -> None:
 )
 def test_fast_counts_equal_a_fresh_count_from_the_ledger(team, plan, hours, first_day, length):
     with transaction.atomic():
+        in_two_dcc_groups(team)
         leads: list[Lead] = []
         for step, hour in zip(plan, hours, strict=False):
             at = min(START + timedelta(hours=hour, minutes=7), NOW - timedelta(minutes=10))

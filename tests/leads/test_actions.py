@@ -23,7 +23,7 @@ from leads.models import (
     Task,
     TaskKind,
     TaskOutcome,
-    Team,
+    TeamKind,
 )
 from tests.conftest import Team as People
 from tests.factories import DealerFactory, fresh_mobile, make_lead, member
@@ -542,7 +542,7 @@ def test_a_handoff_moves_the_open_tasks_to_the_new_owner(team):
 
 def test_a_handoff_to_a_team_picks_one_of_its_workers(team):
     lead = appointed(team)
-    actions.hand_off(lead=lead, by=team.dcc_agent, team=Team.SHOWROOM)
+    actions.hand_off(lead=lead, by=team.dcc_agent, team=TeamKind.SHOWROOM)
     assert fresh(lead).owner_id in {team.consultant.pk, team.consultant_2.pk}
 
 

@@ -23,7 +23,7 @@ from leads.models import (
     Lead,
     Task,
     TaskKind,
-    Team,
+    TeamKind,
 )
 from leads.stages import OPEN_STAGES, Stage
 from tests.factories import channel, make_lead, member
@@ -65,7 +65,7 @@ def away(staff: Staff, *, cover: Staff, by: Staff | None = None, **span) -> Abse
     )
 
 
-def rule(dealer: Dealer, *members: Staff, team: Team = Team.DCC, **match) -> AssignmentRule:
+def rule(dealer: Dealer, *members: Staff, team: TeamKind = TeamKind.DCC, **match) -> AssignmentRule:
     made = AssignmentRule.objects.create(dealer=dealer, team=team, **match)
     made.members.set(members)
     return made
@@ -227,7 +227,7 @@ def test_rules_are_tried_in_priority_order(dealer, douyin_first):
 def test_rules_of_the_other_team_do_not_apply(dealer):
     a, b = agents(dealer, 1, 1)
     consultant = member(dealer, Role.CONSULTANT)
-    rule(dealer, consultant, team=Team.SHOWROOM, channel=channel(dealer, "douyin"))
+    rule(dealer, consultant, team=TeamKind.SHOWROOM, channel=channel(dealer, "douyin"))
     assert shares(new_leads(dealer, 4, channel_code="douyin")) == {a.pk: 2, b.pk: 2}
 
 
@@ -457,7 +457,7 @@ def test_new_leads_skip_the_person_on_leave_after_record_absence(team):
 def test_hand_off_to_showroom_picks_the_consultant_with_least_load(team):
     new_leads(team.dealer, 2, owner=team.consultant)
     lead = make_lead(team.dealer, owner=team.dcc_agent)
-    actions.hand_off(lead=lead, by=team.dcc_agent, team=Team.SHOWROOM, reason="visit")
+    actions.hand_off(lead=lead, by=team.dcc_agent, team=TeamKind.SHOWROOM, reason="visit")
     lead.refresh_from_db()
     assert lead.owner == team.consultant_2
     move = lead.events.get(kind=EventKind.HANDED_OFF)
@@ -469,23 +469,27 @@ def test_hand_off_to_showroom_picks_the_consultant_with_least_load(team):
 def test_hand_offs_to_showroom_are_shared_fairly(team):
     handed = []
     for lead in new_leads(team.dealer, 6, owner=team.dcc_agent):
-        handed.append(actions.hand_off(lead=lead, by=team.dcc_agent, team=Team.SHOWROOM))
+        handed.append(actions.hand_off(lead=lead, by=team.dcc_agent, team=TeamKind.SHOWROOM))
     assert shares(handed) == {team.consultant.pk: 3, team.consultant_2.pk: 3}
 
 
 def test_hand_off_to_showroom_follows_showroom_rules(team):
-    rule(team.dealer, team.consultant_2, team=Team.SHOWROOM, car_model="S7")
+    rule(team.dealer, team.consultant_2, team=TeamKind.SHOWROOM, car_model="S7")
     # A DCC rule for the same model must not matter to the showroom.
     rule(team.dealer, team.dcc_agent, car_model="S7")
     leads = new_leads(team.dealer, 3, owner=team.dcc_agent, car_model="S7")
-    handed = [actions.hand_off(lead=lead, by=team.dcc_agent, team=Team.SHOWROOM) for lead in leads]
+    handed = [
+        actions.hand_off(lead=lead, by=team.dcc_agent, team=TeamKind.SHOWROOM) for lead in leads
+    ]
     assert shares(handed) == {team.consultant_2.pk: 3}
 
 
 def test_hand_off_to_showroom_skips_absent_consultants(team):
     away(team.consultant, cover=team.consultant_2)
     leads = new_leads(team.dealer, 3, owner=team.dcc_agent)
-    handed = [actions.hand_off(lead=lead, by=team.dcc_agent, team=Team.SHOWROOM) for lead in leads]
+    handed = [
+        actions.hand_off(lead=lead, by=team.dcc_agent, team=TeamKind.SHOWROOM) for lead in leads
+    ]
     assert shares(handed) == {team.consultant_2.pk: 3}
 
 
@@ -493,7 +497,7 @@ def test_hand_off_to_showroom_with_no_consultant_goes_to_the_showroom_manager(te
     away(team.consultant, cover=team.showroom_manager)
     away(team.consultant_2, cover=team.showroom_manager)
     lead = make_lead(team.dealer, owner=team.dcc_agent)
-    actions.hand_off(lead=lead, by=team.dcc_agent, team=Team.SHOWROOM)
+    actions.hand_off(lead=lead, by=team.dcc_agent, team=TeamKind.SHOWROOM)
     lead.refresh_from_db()
     assert lead.owner == team.showroom_manager
     assert_every_lead_owned()
@@ -502,7 +506,7 @@ def test_hand_off_to_showroom_with_no_consultant_goes_to_the_showroom_manager(te
 def test_hand_off_to_dcc_team_never_picks_the_current_owner(team):
     leads = new_leads(team.dealer, 3, owner=team.dcc_agent)
     for lead in leads:
-        actions.hand_off(lead=lead, by=team.dcc_agent, team=Team.DCC)
+        actions.hand_off(lead=lead, by=team.dcc_agent, team=TeamKind.DCC)
         lead.refresh_from_db()
         assert lead.owner == team.dcc_agent_2
 
@@ -519,10 +523,10 @@ def test_pick_owner_always_returns_someone_who_may_own(team):
     picked.append(pick_owner(dealer, channel_id=channel(dealer, "douyin").pk, car_model="S7"))
     away(team.dcc_agent_2, cover=team.dcc_supervisor)
     picked.append(pick_owner(dealer))
-    picked.append(pick_owner(dealer, team=Team.SHOWROOM))
+    picked.append(pick_owner(dealer, team=TeamKind.SHOWROOM))
     away(team.consultant, cover=team.consultant_2)
     away(team.consultant_2, cover=team.consultant)
-    picked.append(pick_owner(dealer, team=Team.SHOWROOM))
+    picked.append(pick_owner(dealer, team=TeamKind.SHOWROOM))
     assert all(person is not None and person.pk in staff_here for person in picked)
     assert [p.pk for p in picked[2:]] == [
         team.dcc_supervisor.pk,
@@ -557,7 +561,7 @@ def test_every_lead_has_an_owner_through_a_busy_day(team):
     )
     new_leads(dealer, 3)
     for lead in Lead.objects.filter(owner=team.dcc_supervisor, stage=Stage.NEW)[:2]:
-        actions.hand_off(lead=lead, by=team.dcc_supervisor, team=Team.SHOWROOM)
+        actions.hand_off(lead=lead, by=team.dcc_supervisor, team=TeamKind.SHOWROOM)
     assert Lead.objects.count() == 16
     assert_every_lead_owned()
     for lead in Lead.objects.all():

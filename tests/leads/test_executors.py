@@ -19,7 +19,7 @@ from dcc.errors import DomainError
 from leads import actions, ledger, tallies
 from leads.batch import Batch
 from leads.decisions import LEAD_ACTIONS
-from leads.models import DailyTally, HandoffReason, Team
+from leads.models import DailyTally, HandoffReason, TeamKind
 from tests.factories import channel
 from tests.leads.test_replay import high_water, snapshot, strip_ids
 
@@ -67,7 +67,7 @@ def request(step: str, team: Any, draw: Any) -> dict[str, Any]:
             return {"reason": draw(st.sampled_from(["price", "nonsense"]))}
         case "hand_off":
             if draw(st.booleans()):
-                return {"team": draw(st.sampled_from([Team.DCC, Team.SHOWROOM]))}
+                return {"team": draw(st.sampled_from([TeamKind.DCC, TeamKind.SHOWROOM]))}
             return {"to": person(), "reason": HandoffReason.APPOINTMENT}
         case "record_quote":
             return {"amount": Decimal(draw(st.sampled_from(["0", "158000"])))}
@@ -197,7 +197,7 @@ def journey(team: Any) -> list[dict[str, Any]]:
         ("book_appointment", "13900000001", "dcc_agent_2", visit(4)),
         ("cancel_appointment", "13900000001", "dcc_agent_2", {}),
         ("book_appointment", "13900000001", "dcc_agent_2", visit(5)),
-        ("hand_off", "13900000001", "dcc_supervisor", {"team": Team.SHOWROOM}),
+        ("hand_off", "13900000001", "dcc_supervisor", {"team": TeamKind.SHOWROOM}),
         ("record_arrival", "13900000001", "showroom_manager", {}),
         ("record_test_drive", "13900000001", "showroom_manager", {}),
         ("record_quote", "13900000001", "showroom_manager", {"amount": Decimal("158000")}),

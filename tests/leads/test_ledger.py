@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from leads import actions, ledger
-from leads.models import CallOutcome, Event, EventKind, Lead, Team
+from leads.models import CallOutcome, Event, EventKind, Lead, TeamKind
 from leads.stages import Grade
 from tests.factories import channel, make_lead
 
@@ -42,7 +42,7 @@ def history(team) -> Lead:
         note="又来问价",
     )
     actions.log_call(lead=lead, by=team.dcc_agent, outcome=CallOutcome.REACHED, duration_seconds=60)
-    actions.hand_off(lead=lead, by=team.dcc_agent, team=Team.SHOWROOM, note="到店试驾")
+    actions.hand_off(lead=lead, by=team.dcc_agent, team=TeamKind.SHOWROOM, note="到店试驾")
     lead.refresh_from_db()
     actions.record_arrival(lead=lead, by=lead.owner)
     lead.refresh_from_db()

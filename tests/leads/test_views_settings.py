@@ -19,7 +19,7 @@ from accounts.roles import Role
 from dcc.errors import InvalidInput, NotPermitted
 from leads import actions
 from leads.forms import LeadEntryForm, ReasonForm
-from leads.models import AssignmentRule, CallOutcome, Channel, GradePolicy, ReasonCode, Team
+from leads.models import AssignmentRule, CallOutcome, Channel, GradePolicy, ReasonCode, TeamKind
 from leads.setup import configuration
 from leads.stages import Grade
 from tests.conftest import Team as People
@@ -164,7 +164,7 @@ def test_supervisor_sees_staff_without_the_forms_to_change_them(team: People):
 def test_another_dealers_settings_are_not_found(team: People, other_team: People):
     theirs = other_team.dealer
     rule = configuration.create_assignment_rule(
-        dealer=theirs, by=other_team.gm, team=Team.DCC, members=[other_team.dcc_agent]
+        dealer=theirs, by=other_team.gm, team=TeamKind.DCC, members=[other_team.dcc_agent]
     )
     reason = ReasonCode.objects.filter(dealer=theirs, kind="invalid").first()
     their_agent = Membership.objects.get(staff=other_team.dcc_agent, dealer=theirs)
@@ -438,7 +438,7 @@ def test_rule_for_a_model_sends_its_leads_to_the_showroom_people_chosen(team: Pe
     )
     assert response.status_code == 302
     lead = make_lead(team.dealer, car_model="model y")
-    handed = actions.hand_off(lead=lead, by=team.dcc_supervisor, team=Team.SHOWROOM)
+    handed = actions.hand_off(lead=lead, by=team.dcc_supervisor, team=TeamKind.SHOWROOM)
     assert handed.owner == team.consultant_2
 
 
@@ -447,7 +447,7 @@ def test_rules_are_listed_by_priority(team: People):
         configuration.create_assignment_rule(
             dealer=team.dealer,
             by=team.gm,
-            team=Team.DCC,
+            team=TeamKind.DCC,
             car_model=f"M{priority}",
             priority=priority,
             members=[team.dcc_agent],
@@ -466,7 +466,7 @@ def test_rule_members_must_work_in_the_rules_team(team: People):
     assert not AssignmentRule.objects.exists()
     with pytest.raises(InvalidInput) as refused:
         configuration.create_assignment_rule(
-            dealer=team.dealer, by=team.gm, team=Team.DCC, members=[team.consultant]
+            dealer=team.dealer, by=team.gm, team=TeamKind.DCC, members=[team.consultant]
         )
     assert refused.value.field == "members"
     response = client.post(reverse("settings_rule_new"), rule_data(team, members=[]))
@@ -495,7 +495,7 @@ def test_changing_the_team_offers_that_teams_people(team: People):
 
 def test_rule_can_be_edited_and_deleted(team: People):
     rule = configuration.create_assignment_rule(
-        dealer=team.dealer, by=team.gm, team=Team.DCC, members=[team.dcc_agent]
+        dealer=team.dealer, by=team.gm, team=TeamKind.DCC, members=[team.dcc_agent]
     )
     client = client_for(team.sales_manager)
     url = reverse("settings_rule", args=[rule.pk])
