@@ -16,9 +16,10 @@ from django.utils import timezone
 from accounts.models import Membership, SettingsChange, Staff
 from accounts.roles import Role
 from dcc.errors import InvalidInput, NotPermitted
-from leads import actions, configuration, selectors_team, teams
+from leads import actions, selectors_team, teams
 from leads.assignment import pick_owner
 from leads.models import Team, TeamKind, TeamMembership
+from leads.setup import configuration
 from leads.setup.defaults import set_up_dealer
 from tests.conftest import Team as People
 from tests.factories import DealerFactory, channel, make_lead, member
@@ -230,22 +231,22 @@ def test_a_rule_routes_a_channel_to_whoever_is_in_the_group_at_the_time(placed: 
         to_team=group_2,
     )
     douyin = channel(placed.dealer, "douyin")
-    owners = {pick_owner(placed.dealer, channel=douyin).pk for _ in range(3)}
+    owners = {pick_owner(placed.dealer, channel_id=douyin.pk).pk for _ in range(3)}
     assert owners == {placed.dcc_agent_2.pk}
     # Other channels: the whole DCC team, as without rules.
     autohome = channel(placed.dealer, "autohome")
-    assert {pick_owner(placed.dealer, channel=autohome).pk for _ in range(4)} == {
+    assert {pick_owner(placed.dealer, channel_id=autohome.pk).pk for _ in range(4)} == {
         placed.dcc_agent.pk,
         placed.dcc_agent_2.pk,
     }
     # Someone who joins the group later gets its leads from then on, by the same rule.
     teams.place_in_team(team=group_2, staff=placed.dcc_agent, by=placed.gm)
     before = timezone.now() - timedelta(minutes=5)
-    assert {pick_owner(placed.dealer, channel=douyin).pk for _ in range(4)} == {
+    assert {pick_owner(placed.dealer, channel_id=douyin.pk).pk for _ in range(4)} == {
         placed.dcc_agent.pk,
         placed.dcc_agent_2.pk,
     }
-    assert pick_owner(placed.dealer, channel=douyin, at=before) == placed.dcc_agent_2
+    assert pick_owner(placed.dealer, channel_id=douyin.pk, at=before) == placed.dcc_agent_2
 
 
 def test_a_rule_takes_only_groups_of_its_team(placed: People):
