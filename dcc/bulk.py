@@ -57,19 +57,38 @@ def _converters(model: type[models.Model], columns: Sequence[str]) -> list[Conve
 
 
 def _sqlite_datetime(value: datetime) -> str:
-    """As Django stores an aware datetime in SQLite: naive UTC, ISO with a space."""
-    return str(value.astimezone(UTC).replace(tzinfo=None))
+    """As Django stores an aware datetime in SQLite: naive UTC, ISO with a space (the same
+    text as str() of the naive value, without building it: "+00:00" is cut off instead)."""
+    return value.astimezone(UTC).isoformat(" ")[:-6]
 
 
 def _prepared(
     rows: Iterable[Sequence[Any]], converters: list[Converter]
-) -> Iterable[tuple[Any, ...]]:
-    pairs = list(enumerate(converters))
+) -> Iterable[Sequence[Any]]:
+    """The rows with each value the driver cannot take as it is converted; only the columns
+    that need it are visited, since most values (ids, text, numbers) pass unchanged. A column
+    that repeats one value row after row (the batch's recorded_at, a task's created_at) is
+    converted once."""
+    width = len(converters)
+    converted = [(index, convert) for index, convert in enumerate(converters) if convert]
+    last: list[tuple[Any, Any]] = [(None, None)] * len(converted)
     for row in rows:
-        yield tuple(
-            value if convert is None or value is None else convert(value)
-            for (_index, convert), value in zip(pairs, row, strict=True)
-        )
+        if len(row) != width:
+            raise ValueError(f"{len(row)} values for {width} columns")
+        if not converted:
+            yield row
+            continue
+        values = list(row)
+        for at, (index, convert) in enumerate(converted):
+            value = values[index]
+            if value is None:
+                continue
+            seen, result = last[at]
+            if value is not seen:
+                result = convert(value)
+                last[at] = (value, result)
+            values[index] = result
+        yield values
 
 
 def insert_rows(

@@ -79,6 +79,7 @@ _SERIAL_MIN = 25_569  # 1970-01-01
 _SERIAL_MAX = 2_958_465  # 9999-12-31, Excel's last day
 _SHOWN_MAX = 40  # how much of a bad value a message repeats
 _DATE_COLUMNS = frozenset(name for name in CANONICAL_COLUMNS if name.endswith("_at"))
+_EMPTY_VALUES = {name: None if name in _DATE_COLUMNS else "" for name in CANONICAL_COLUMNS}
 
 _DATE = (
     r"(?P<y>\d{4})\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})"
@@ -119,13 +120,13 @@ def parse_row(
     except PhoneError as exc:
         return error("mobile", exc.message)
 
-    values: dict[str, Any] = {
-        name: None if name in _DATE_COLUMNS else "" for name in CANONICAL_COLUMNS
-    }
+    values: dict[str, Any] = dict(_EMPTY_VALUES)
+    columns, width = mapping.columns, len(cells)
     for name in CANONICAL_COLUMNS:
-        if name == "mobile" or mapping.index(name) is None:
+        index = columns.get(name)
+        if index is None or name == "mobile":
             continue
-        text = _clean(mapping.cell(cells, name), multiline=name == "note")
+        text = _clean(cells[index], multiline=name == "note") if index < width else ""
         if name in _DATE_COLUMNS:
             try:
                 values[name] = parse_datetime(text, tz=tz)
@@ -227,6 +228,8 @@ def _clean(cell: str, *, multiline: bool = False) -> str:
     """The cell as stored: trimmed, NUL-free (PostgreSQL refuses NUL), one line unless it is
     a note, and without the ' that safe_cell put in front, so a corrected rejected-rows file
     imports as the original would have."""
+    if not cell:  # most cells of a row are empty: nothing to do
+        return ""
     text = cell.replace("\x00", "").strip().strip("\u200b\ufeff").strip()
     if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
         text = text[1:]
