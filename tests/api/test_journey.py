@@ -6,12 +6,13 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Lead
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
 
-def test_journey_new_to_delivered_by_the_right_people(team, api):
-    marketing = api(team.platform_specialist, token=True)
+def test_journey_new_to_delivered_by_the_right_people(team):
+    marketing = login(team.platform_specialist, token=True)
     response = marketing.post(
         "/api/v1/leads",
         {
@@ -30,7 +31,7 @@ def test_journey_new_to_delivered_by_the_right_people(team, api):
     assert body["outcome"] == "created"
     assert owner_id in {team.dcc_agent.pk, team.dcc_agent_2.pk}
     agent = team.dcc_agent if owner_id == team.dcc_agent.pk else team.dcc_agent_2
-    as_agent = api(agent)
+    as_agent = login(agent)
 
     def post(client, path, payload=None):
         r = client.post(
@@ -51,7 +52,7 @@ def test_journey_new_to_delivered_by_the_right_people(team, api):
         post(as_agent, "handoff", {"to": team.consultant.pk})["owner"]["id"] == team.consultant.pk
     )
 
-    as_consultant = api(team.consultant)
+    as_consultant = login(team.consultant)
     # The agent no longer owns it and may not act on it any more.
     refused = as_agent.post(f"/api/v1/leads/{lead_id}/arrival", {}, content_type="application/json")
     assert refused.status_code == 403
@@ -60,7 +61,7 @@ def test_journey_new_to_delivered_by_the_right_people(team, api):
     assert post(as_consultant, "order", {"amount": "189000"})["stage"] == "ordered"
     assert post(as_consultant, "delivery")["stage"] == "delivered"
 
-    events = api(team.gm).get(f"/api/v1/leads/{lead_id}/events").json()
+    events = login(team.gm).get(f"/api/v1/leads/{lead_id}/events").json()
     steps = [(e["kind"], e["actor"]["id"] if e["actor"] else None) for e in events]
     assert steps == [
         ("created", team.platform_specialist.pk),

@@ -25,6 +25,7 @@ from leads import actions
 from leads.models import Event, Lead
 from tests.conftest import Team, build_team, grant
 from tests.factories import DealerFactory, fresh_mobile, make_lead, member
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
@@ -210,12 +211,7 @@ def _build_world() -> World:
     add("new", "holder", holder, team, holder)
 
     for role in ROLES:
-        if role in TOKEN_ROLES:
-            _row, raw = ApiToken.issue(staff=world.staff(role), name="permissions")
-            world.clients[role] = Client(headers={"Authorization": f"Bearer {raw}"})
-        else:
-            world.clients[role] = Client()
-            world.clients[role].force_login(world.staff(role))
+        world.clients[role] = login(world.staff(role), token=role in TOKEN_ROLES)
     return world
 
 
@@ -419,13 +415,11 @@ def test_inactive_membership_gives_no_rights(world: World):
 def test_session_writes_need_the_csrf_token_bearer_writes_do_not(world: World):
     lead_id = world.leads[("contacted", "agt")]
     url = f"/api/v1/leads/{lead_id}/grade"
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(world.team.dcc_agent)
+    browser = login(world.team.dcc_agent, csrf=True)
     assert browser.post(url, {"grade": "B"}, content_type="application/json").status_code == 403
     assert Lead.objects.get(pk=lead_id).grade != "B"
 
-    _row, raw = ApiToken.issue(staff=world.team.dcc_agent, name="integration")
-    integration = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"})
+    integration = login(world.team.dcc_agent, token=True, csrf=True)
     response = integration.post(url, {"grade": "B"}, content_type="application/json")
     assert response.status_code == 200, response.content
     assert response.json()["grade"] == "B"

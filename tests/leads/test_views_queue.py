@@ -22,6 +22,7 @@ from leads import actions
 from leads.models import CallOutcome, Event, EventKind, Lead, Task, TaskKind
 from tests.conftest import Team
 from tests.factories import make_lead
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +38,6 @@ def open_around_the_clock(team: Team):
     the tests run at."""
     team.dealer.opens_at = team.dealer.closes_at = time(0, 0)
     team.dealer.save()
-
-
-def login(staff: Staff) -> Client:
-    client = Client()
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(staff)
-    return client
 
 
 def section(response, testid: str) -> str:

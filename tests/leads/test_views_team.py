@@ -8,7 +8,6 @@ import re
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
@@ -23,6 +22,7 @@ from leads.selectors_team import team_board
 from leads.stages import Stage
 from tests.conftest import Team
 from tests.factories import DealerFactory, make_lead, member
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
@@ -36,14 +36,6 @@ DEFEAT_QUEUE_QUERIES = 8
 @pytest.fixture(autouse=True)
 def fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def login(staff: Staff) -> Client:
-    """A browser signed in as `staff`, in English so that assertions read the source text."""
-    client = Client()
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(staff)
-    return client
 
 
 def htmx(client: Client, path: str, data: dict | None = None):
