@@ -113,6 +113,15 @@ def build_team(dealer: Dealer) -> Team:
     return Team(dealer=dealer, **people)
 
 
+# The staff factories hash a password per person; the production hasher is slow on purpose.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
 @pytest.fixture(autouse=True)
 def english(settings) -> None:
     """Tests read the English source strings; the Chinese default has its own tests, which

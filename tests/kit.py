@@ -79,13 +79,14 @@ def assert_recorded(
     reason: str | None = None,
     note: str | None = None,
     data: Mapping | None = None,
-    open_tasks: Mapping[TaskKind | str, Staff] | None = None,
+    open_tasks: Mapping[TaskKind | str, Staff | tuple[Staff, datetime]] | None = None,
 ) -> Event:
     """Check what the last action on `lead` left behind, all at once: its last event (the
     `kind`, by whom, the stage move `stage=(from, to)` or `stage=` the stage it stays in, the
     owner move `owner=(from, to)`, when, reason, note, data), the lead's hash chain still
-    verifying, its open tasks exactly `open_tasks` ({kind: assignee}) when given, and the
-    stored tallies of its dealer equal to a rebuild from the ledger. Returns the event."""
+    verifying, its open tasks exactly `open_tasks` when given ({kind: assignee} or
+    {kind: (assignee, due)}), and the stored tallies of its dealer equal to a rebuild from
+    the ledger. Returns the event, for what else a test asks of it."""
     event = Event.objects.filter(lead_id=lead.pk).order_by("seq").last()
     assert event is not None, f"lead {lead.pk} has no event"
     assert event.kind == kind, f"lead {lead.pk}: last event is {event.kind}, not {kind}"
@@ -108,9 +109,18 @@ def assert_recorded(
             assert getattr(event, name) == value, f"{kind}: {name} is {getattr(event, name)!r}"
     if open_tasks is not None:
         found = Task.objects.filter(lead_id=lead.pk, closed_at__isnull=True)
-        got = sorted(found.values_list("kind", "assignee_id"))
-        expected = sorted((str(kind), staff.pk) for kind, staff in open_tasks.items())
-        assert got == expected, f"lead {lead.pk}: open tasks (kind, assignee) {got}"
+        got = {
+            task: (who, due)
+            for task, who, due in found.values_list("kind", "assignee_id", "due_at")
+        }
+        assert len(got) == found.count(), f"lead {lead.pk}: two open tasks of one kind"
+        expected = {}
+        for task, whom in open_tasks.items():
+            staff, due = (
+                whom if isinstance(whom, tuple) else (whom, got.get(str(task), (0, None))[1])
+            )
+            expected[str(task)] = (staff.pk, due)
+        assert got == expected, f"lead {lead.pk}: open tasks {{kind: (assignee, due)}} {got}"
     broken = [
         link for link in ledger.verify(dealer_id=row["dealer_id"]).broken if link.lead_id == lead.pk
     ]

@@ -26,11 +26,6 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def html_lang(response) -> str:
     match = re.search(r'<html lang="([^"]+)"', response.content.decode())
     assert match, "the page has no <html lang>"

@@ -20,11 +20,6 @@ from tests.kit import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def browser(address: str = "10.0.0.1", lang: str = "en") -> Client:
     client = Client(REMOTE_ADDR=address)
     client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = lang

@@ -12,19 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leads import actions
-from leads.models import Event, Lead
+from leads.models import Event, EventKind, Lead, TaskKind
 from tests.factories import fresh_mobile, make_lead
-from tests.kit import login
+from tests.kit import assert_recorded, login
 
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Staff factories hash a password for every person; the production hasher is slow."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def enquiry(team, **fields) -> dict:
@@ -110,12 +104,10 @@ def test_repeat_enquiry_from_the_same_number_touches_the_open_lead(team):
     assert again.json()["lead"]["channel"] == "autohome"  # the lead keeps its first channel
     assert Lead.objects.filter(dealer=team.dealer).count() == 1
     assert kinds(lead_id) == ["created", "touched"]
-    touch = Event.objects.get(lead_id=lead_id, kind="touched")
-    assert (touch.actor_id, touch.data["channel"], touch.note) == (
-        team.platform_specialist.pk,
-        "wechat",
-        "asked again",
+    touch = assert_recorded(
+        Lead(pk=lead_id), EventKind.TOUCHED, by=team.platform_specialist, note="asked again"
     )
+    assert touch.data["channel"] == "wechat"
 
 
 def test_repeated_external_id_is_a_duplicate_and_writes_nothing(team):
@@ -331,6 +323,13 @@ def test_reveal_phone_returns_the_number_and_records_who_saw_it(team, called_lea
     assert response.json() == {"phone": "13955551234"}
     last = client.get(f"/api/v1/leads/{called_lead.pk}/events").json()[-1]
     assert (last["kind"], last["actor"]["id"]) == ("phone_revealed", team.dcc_agent_2.pk)
+    assert_recorded(
+        called_lead,
+        EventKind.PHONE_REVEALED,
+        by=team.dcc_agent_2,
+        stage="contacted",
+        open_tasks={TaskKind.FOLLOW_UP: team.dcc_agent},
+    )
     # Revealing is one look, not a new right: the lead is still shown masked.
     again = client.get(f"/api/v1/leads/{called_lead.pk}").json()["customer"]
     assert again["phone_masked"] is True

@@ -19,11 +19,6 @@ JSON = "application/json"
 TOO_BIG = str(2**63)  # one more than the largest id a database column holds
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def refused(response, field: str, status: int = 422) -> dict:
     assert response.status_code == status, response.content
     body = response.json()

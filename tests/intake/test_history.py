@@ -35,11 +35,6 @@ pytestmark = pytest.mark.django_db
 BASE = timezone.now().replace(microsecond=0) - timedelta(days=60)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def day(n: float) -> datetime:
     """`n` days after the history's first day."""
     return BASE + timedelta(days=n)

@@ -34,7 +34,6 @@ DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBack
 
 @pytest.fixture(autouse=True)
 def _queue(settings, tmp_path: Path) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = DATABASE_BACKEND
     settings.DCC_IMPORT_DIR = tmp_path / "imports"
 

@@ -27,7 +27,6 @@ HEADERS = ["姓名", "手机号", "意向车型", "创建时间"]
 
 @pytest.fixture(autouse=True)
 def _wizard(settings, tmp_path: Path) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.DCC_IMPORT_DIR = tmp_path / "imports"
 

@@ -15,11 +15,6 @@ from tests.kit import login
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_the_demo_dealers_store_chinese_channel_names():
     load_demo(leads_per_dealer=3)
     names = dict(Channel.objects.filter(dealer__code="SH001").values_list("code", "name"))

@@ -29,11 +29,6 @@ pytestmark = pytest.mark.usefixtures("transactional_ledger")
 ROUNDS = 3
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def race(*calls: Callable[[], Any]) -> list[tuple[str, Any]]:
     """Run the calls in threads released together by a barrier; return ("ok", result) or
     ("error", exception) per call, in the order given."""

@@ -17,11 +17,6 @@ from tests.kit import login
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def demo(leads: int) -> str:
     out = io.StringIO()
     call_command("demo", leads=leads, stdout=out)

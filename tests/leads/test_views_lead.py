@@ -34,11 +34,6 @@ MOBILE = "13812345678"
 MASKED = "138****5678"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def post(client: Client, path: str, data: dict | None = None, *, htmx: bool = False):
     headers = {"HX-Request": "true"} if htmx else {}
     return client.post(path, data or {}, headers=headers)

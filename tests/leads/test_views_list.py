@@ -23,11 +23,6 @@ from tests.kit import login
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def listed(response) -> set[int]:
     assert response.status_code == 200, response.content.decode()[:2000]
     html = response.content.decode()

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 LONG_NAME = "王" * 2000
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_the_name_field_says_its_limit(team):
     html = login(team.platform_specialist).get("/leads/new/").content.decode()
     field = html.split('for="id_name"', 1)[1].split('for="id_channel"', 1)[0]

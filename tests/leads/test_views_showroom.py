@@ -32,11 +32,6 @@ pytestmark = pytest.mark.django_db
 MOBILE = "13812345678"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def section(response, testid: str) -> str:
     html = response.content.decode()
     start = html.index(f'data-testid="{testid}"')

@@ -33,11 +33,6 @@ BOARD_QUERIES = 12
 DEFEAT_QUEUE_QUERIES = 8
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def htmx(client: Client, path: str, data: dict | None = None):
     return client.post(path, data or {}, headers={"HX-Request": "true"})
 
