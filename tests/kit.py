@@ -158,10 +158,12 @@ def check_query_counts(baseline: Path, measured: Mapping[str, int]) -> None:
         fresh = {
             name: dict(kept.get(name, {})) | {vendor: count} for name, count in measured.items()
         }
-        baseline.write_text(
-            json.dumps(dict(sorted(fresh.items())), indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
+        # One line per page, so that a regenerated file's diff shows what changed.
+        lines = [
+            f"  {json.dumps(name, ensure_ascii=False)}: {json.dumps(figures, sort_keys=True)}"
+            for name, figures in sorted(fresh.items())
+        ]
+        baseline.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
         return
     problems = []
     for name, count in measured.items():
