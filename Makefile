@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-deps lint fmt messages bench clean
+.PHONY: help venv run test test-deps query-counts lint fmt messages bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +36,14 @@ test: venv test-deps ## Run the whole suite on SQLite, then on PostgreSQL if it 
 		echo "$$err" | tail -n 2 >&2; exit 1; \
 	else \
 		echo "== PostgreSQL does not answer at $(PGHOST):5432: suite ran on SQLite only"; \
+	fi
+
+query-counts: venv ## Rewrite the query-count baselines (tests/*/query_counts.json) on SQLite, then on PostgreSQL if it answers
+	env -u DATABASE_URL DCC_UPDATE_QUERY_COUNTS=1 $(BIN)/pytest -q tests -k query_counts
+	@if $(BIN)/python -c 'import psycopg; psycopg.connect("$(PG_ADMIN_URL)", connect_timeout=3).close()' 2>/dev/null; then \
+		DATABASE_URL=$(PG_TEST_URL) DCC_UPDATE_QUERY_COUNTS=1 $(BIN)/pytest -q tests -k query_counts; \
+	else \
+		echo "== PostgreSQL does not answer at $(PGHOST):5432: its figures are unchanged"; \
 	fi
 
 test-deps: venv ## Install what the browser and translation tests need (Debian chromium, CJK fonts, gettext), if missing and we are root

@@ -1,4 +1,5 @@
-"""Shared fixtures: a dealer with one person per role, another dealer, API clients."""
+"""Shared fixtures: a fixed clock, a dealer with one person per role, another dealer.
+Signing in and checking what an action recorded: tests.kit."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
 
-from accounts.models import ApiToken, Dealer, Membership, Staff
+from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from leads import ledger
 from leads.models import Event
@@ -113,6 +113,15 @@ def build_team(dealer: Dealer) -> Team:
     return Team(dealer=dealer, **people)
 
 
+# The staff factories hash a password per person; the production hasher is slow on purpose.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
 @pytest.fixture(autouse=True)
 def english(settings) -> None:
     """Tests read the English source strings; the Chinese default has its own tests, which
@@ -135,22 +144,6 @@ def other_team(db) -> Team:
     """A second dealer of the same brand with its own staff; its headquarters user is also
     granted the first dealer only if a test says so."""
     return build_team(DealerFactory())
-
-
-@pytest.fixture
-def api():
-    """`api(staff)` gives a client logged in as `staff` (session); `api(staff, token=True)`
-    one that sends a bearer token instead."""
-
-    def make(staff: Staff, *, token: bool = False) -> Client:
-        if token:
-            _row, raw = ApiToken.issue(staff=staff, name="test")
-            return Client(headers={"Authorization": f"Bearer {raw}"})
-        client = Client()
-        client.force_login(staff)
-        return client
-
-    return make
 
 
 @pytest.fixture

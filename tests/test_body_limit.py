@@ -12,14 +12,15 @@ from django.test import Client
 from accounts.roles import Role
 from tests.conftest import Team
 from tests.factories import fresh_mobile
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
 FIFTY_MB = 50 * 1024 * 1024
 
 
-def test_a_50_mb_api_body_is_json_413_with_the_limit(team: Team, api):
-    client = api(team.dcc_agent, token=True)
+def test_a_50_mb_api_body_is_json_413_with_the_limit(team: Team):
+    client = login(team.dcc_agent, token=True)
 
     response = client.post(
         "/api/v1/leads", b'{"name": "' + b"x" * FIFTY_MB + b'"}', content_type="application/json"
@@ -46,8 +47,7 @@ def test_a_too_large_webhook_is_json_413(team: Team):
 
 def test_a_too_large_form_is_a_translated_413_page(team: Team, settings):
     settings.LANGUAGE_CODE = "zh-hans"
-    client = Client()
-    client.force_login(team.dcc_agent)
+    client = login(team.dcc_agent)
 
     response = client.post(
         "/leads/new/", {"name": "x" * (3 * 1024 * 1024), "phone": fresh_mobile()}
@@ -61,8 +61,7 @@ def test_a_too_large_form_is_a_translated_413_page(team: Team, settings):
 
 
 def test_an_import_file_larger_than_the_body_limit_still_uploads(team: Team):
-    client = Client()
-    client.force_login(team.by_role(Role.DCC_SUPERVISOR))
+    client = login(team.by_role(Role.DCC_SUPERVISOR))
     rows = "".join(f"客户{i},{fresh_mobile()},S7\n" for i in range(2))
     content = ("name,mobile,model\n" + rows + "," * (3 * 1024 * 1024)).encode()
 

@@ -19,25 +19,11 @@ from accounts.roles import Role
 from leads.models import Lead
 from tests.conftest import Team, grant
 from tests.factories import DealerFactory, make_lead, member
+from tests.kit import PASSWORD, login
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "pw-for-tests-1"  # tests.factories.StaffFactory
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def login(staff: Staff, *, lang: str | None = "en") -> Client:
-    """A browser signed in as `staff`; in English unless `lang` is None (no cookie)."""
-    client = Client()
-    if lang:
-        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = lang
-    client.force_login(staff)
-    return client
 
 
 def html_lang(response) -> str:
@@ -117,7 +103,7 @@ def test_logout_button_is_in_the_frame(team: Team):
 
 def test_chinese_by_default_even_for_an_english_browser(team: Team, settings):
     settings.LANGUAGE_CODE = "zh-hans"  # the product's default (tests otherwise read English)
-    client = login(team.dcc_agent, lang=None)
+    client = login(team.dcc_agent)
 
     response = client.get("/queue/", headers={"Accept-Language": "en-US,en;q=0.9"})
 
@@ -130,7 +116,7 @@ def test_chinese_by_default_even_for_an_english_browser(team: Team, settings):
 
 
 def test_language_switch_to_english_and_back(team: Team):
-    client = login(team.dcc_agent, lang=None)
+    client = login(team.dcc_agent)
 
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/queue/"})
 
@@ -343,7 +329,7 @@ def test_an_inactive_membership_is_not_a_dealer_one_can_switch_to(
 )
 def test_a_refused_page_is_in_chinese_with_the_menu_and_a_way_back(team, settings, role, path):
     settings.LANGUAGE_CODE = "zh-hans"
-    client = login(team.by_role(role), lang=None)
+    client = login(team.by_role(role))
 
     response = client.get(path, headers={"Referer": "http://testserver/leads/"})
 

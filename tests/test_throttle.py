@@ -15,15 +15,9 @@ from django.utils import timezone, translation
 from accounts import throttle
 from accounts.models import ApiToken, Lockout
 from tests.conftest import Team
+from tests.kit import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "pw-for-tests-1"  # tests.factories.StaffFactory
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def browser(address: str = "10.0.0.1", lang: str = "en") -> Client:

@@ -12,18 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leads import actions
-from leads.models import Event, Lead
+from leads.models import Event, EventKind, Lead, TaskKind
 from tests.factories import fresh_mobile, make_lead
+from tests.kit import assert_recorded, login
 
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Staff factories hash a password for every person; the production hasher is slow."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def enquiry(team, **fields) -> dict:
@@ -39,8 +34,8 @@ def kinds(lead_id: int) -> list[str]:
 # ---------------------------------------------------------------- intake
 
 
-def test_same_idempotency_key_twice_gives_one_lead_and_the_same_answer(team, api):
-    client = api(team.platform_specialist, token=True)
+def test_same_idempotency_key_twice_gives_one_lead_and_the_same_answer(team):
+    client = login(team.platform_specialist, token=True)
     body = enquiry(team, name="李雷", car_model="S7")
     first = client.post("/api/v1/leads", body, content_type=JSON, headers={"Idempotency-Key": "k1"})
     again = client.post("/api/v1/leads", body, content_type=JSON, headers={"Idempotency-Key": "k1"})
@@ -51,8 +46,8 @@ def test_same_idempotency_key_twice_gives_one_lead_and_the_same_answer(team, api
     assert kinds(first.json()["lead"]["id"]) == ["created"]  # the replay touched nothing
 
 
-def test_same_idempotency_key_with_another_body_is_refused(team, api):
-    client = api(team.platform_specialist, token=True)
+def test_same_idempotency_key_with_another_body_is_refused(team):
+    client = login(team.platform_specialist, token=True)
     headers = {"Idempotency-Key": "k2"}
     assert (
         client.post("/api/v1/leads", enquiry(team), content_type=JSON, headers=headers).status_code
@@ -66,8 +61,8 @@ def test_same_idempotency_key_with_another_body_is_refused(team, api):
     assert Lead.objects.filter(dealer=team.dealer).count() == 1
 
 
-def test_replaying_a_touch_repeats_the_answer_without_touching_again(team, api):
-    client = api(team.dcc_agent)
+def test_replaying_a_touch_repeats_the_answer_without_touching_again(team):
+    client = login(team.dcc_agent)
     body = enquiry(team)
     assert client.post("/api/v1/leads", body, content_type=JSON).status_code == 201
     headers = {"Idempotency-Key": "touch-1"}
@@ -79,8 +74,8 @@ def test_replaying_a_touch_repeats_the_answer_without_touching_again(team, api):
     assert replayed.json()["lead"]["touch_count"] == 1
 
 
-def test_replaying_a_duplicate_says_duplicate(team, api):
-    client = api(team.platform_specialist, token=True)
+def test_replaying_a_duplicate_says_duplicate(team):
+    client = login(team.platform_specialist, token=True)
     body = enquiry(team, external_id="AH-77")
     assert client.post("/api/v1/leads", body, content_type=JSON).status_code == 201
     headers = {"Idempotency-Key": "dup-1"}
@@ -90,8 +85,8 @@ def test_replaying_a_duplicate_says_duplicate(team, api):
     assert replayed.json() == first.json()
 
 
-def test_repeat_enquiry_from_the_same_number_touches_the_open_lead(team, api):
-    client = api(team.platform_specialist, token=True)
+def test_repeat_enquiry_from_the_same_number_touches_the_open_lead(team):
+    client = login(team.platform_specialist, token=True)
     first = client.post(
         "/api/v1/leads", enquiry(team, mobile="+86 139-1234-5678"), content_type=JSON
     )
@@ -109,16 +104,14 @@ def test_repeat_enquiry_from_the_same_number_touches_the_open_lead(team, api):
     assert again.json()["lead"]["channel"] == "autohome"  # the lead keeps its first channel
     assert Lead.objects.filter(dealer=team.dealer).count() == 1
     assert kinds(lead_id) == ["created", "touched"]
-    touch = Event.objects.get(lead_id=lead_id, kind="touched")
-    assert (touch.actor_id, touch.data["channel"], touch.note) == (
-        team.platform_specialist.pk,
-        "wechat",
-        "asked again",
+    touch = assert_recorded(
+        Lead(pk=lead_id), EventKind.TOUCHED, by=team.platform_specialist, note="asked again"
     )
+    assert touch.data["channel"] == "wechat"
 
 
-def test_repeated_external_id_is_a_duplicate_and_writes_nothing(team, api):
-    client = api(team.platform_specialist, token=True)
+def test_repeated_external_id_is_a_duplicate_and_writes_nothing(team):
+    client = login(team.platform_specialist, token=True)
     first = client.post("/api/v1/leads", enquiry(team, external_id="AH-1"), content_type=JSON)
     lead_id = first.json()["lead"]["id"]
     again = client.post("/api/v1/leads", enquiry(team, external_id="AH-1"), content_type=JSON)
@@ -146,8 +139,8 @@ def test_repeated_external_id_is_a_duplicate_and_writes_nothing(team, api):
         ("400 810 8888", "phone_service_number", "400"),
     ],
 )
-def test_bad_phone_is_422_on_mobile_saying_why(team, api, mobile, code, says):
-    response = api(team.dcc_agent).post(
+def test_bad_phone_is_422_on_mobile_saying_why(team, mobile, code, says):
+    response = login(team.dcc_agent).post(
         "/api/v1/leads", enquiry(team, mobile=mobile), content_type=JSON
     )
     assert response.status_code == 422, response.content
@@ -158,8 +151,8 @@ def test_bad_phone_is_422_on_mobile_saying_why(team, api, mobile, code, says):
     assert not Lead.objects.exists()
 
 
-def test_unknown_channel_is_422_on_channel(team, api):
-    response = api(team.dcc_agent).post(
+def test_unknown_channel_is_422_on_channel(team):
+    response = login(team.dcc_agent).post(
         "/api/v1/leads", enquiry(team, channel="tiktok"), content_type=JSON
     )
     assert response.status_code == 422
@@ -168,8 +161,8 @@ def test_unknown_channel_is_422_on_channel(team, api):
     assert "tiktok" in body["message"]
 
 
-def test_unknown_dealer_is_404_on_dealer(team, api):
-    response = api(team.dcc_agent).post(
+def test_unknown_dealer_is_404_on_dealer(team):
+    response = login(team.dcc_agent).post(
         "/api/v1/leads", enquiry(team, dealer="NOPE"), content_type=JSON
     )
     assert response.status_code == 404
@@ -179,10 +172,10 @@ def test_unknown_dealer_is_404_on_dealer(team, api):
 # ---------------------------------------------------------------- errors
 
 
-def test_forbidden_transition_is_409_naming_the_current_stage(team, api):
+def test_forbidden_transition_is_409_naming_the_current_stage(team):
     lead = make_lead(team.dealer, owner=team.consultant)
     lead = actions.log_call(lead=lead, by=team.consultant, outcome="reached")
-    client = api(team.gm)
+    client = login(team.gm)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = client.post(f"/api/v1/leads/{lead.pk}/delivery", {}, content_type=JSON)
     assert response.status_code == 409, response.content
@@ -211,25 +204,25 @@ def test_forbidden_transition_is_409_naming_the_current_stage(team, api):
         ("/leads/{id}/invalidate", {"reason": ""}, "reason"),
     ],
 )
-def test_invalid_body_is_422_validation_error_naming_the_field(team, api, path, payload, field):
+def test_invalid_body_is_422_validation_error_naming_the_field(team, path, payload, field):
     lead = make_lead(team.dealer, owner=team.dcc_agent)
     url = "/api/v1" + path.replace("{id}", str(lead.pk))
-    response = api(team.dcc_agent).post(url, payload, content_type=JSON)
+    response = login(team.dcc_agent).post(url, payload, content_type=JSON)
     assert response.status_code == 422, response.content
     body = response.json()
     assert (body["code"], body["field"]) == ("validation_error", field)
     assert field in body["message"]
 
 
-def test_body_that_is_not_json_is_422_validation_error(team, api):
-    response = api(team.dcc_agent).post("/api/v1/leads", "{not json", content_type=JSON)
+def test_body_that_is_not_json_is_422_validation_error(team):
+    response = login(team.dcc_agent).post("/api/v1/leads", "{not json", content_type=JSON)
     assert response.status_code == 422, response.content
     assert response.json()["code"] == "validation_error"
     assert response.json()["message"]
 
 
-def test_invalid_query_parameters_are_422(team, api):
-    client = api(team.gm)
+def test_invalid_query_parameters_are_422(team):
+    client = login(team.gm)
     for params, field in [({"stage": "won"}, "stage"), ({"cursor": "!!"}, "cursor")]:
         response = client.get("/api/v1/leads", params)
         assert response.status_code == 422, params
@@ -240,9 +233,9 @@ def test_invalid_query_parameters_are_422(team, api):
 
 
 @pytest.mark.parametrize("count", [6, 7])
-def test_cursor_pagination_returns_every_lead_once_newest_first(team, api, count):
+def test_cursor_pagination_returns_every_lead_once_newest_first(team, count):
     created = [make_lead(team.dealer).pk for _ in range(count)]
-    client = api(team.gm)
+    client = login(team.gm)
     seen, pages, cursor = [], 0, None
     while True:
         params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
@@ -260,7 +253,7 @@ def test_cursor_pagination_returns_every_lead_once_newest_first(team, api, count
     assert stamps == sorted(stamps, reverse=True)
 
 
-def test_filters(team, api):
+def test_filters(team):
     now = timezone.now()
     hot = make_lead(team.dealer, owner=team.dcc_agent)
     hot = actions.log_call(lead=hot, by=team.dcc_agent, outcome="reached", grade="H")
@@ -274,7 +267,7 @@ def test_filters(team, api):
     pending = actions.log_call(lead=pending, by=team.consultant, outcome="reached")
     actions.request_defeat(lead=pending, by=team.consultant, reason="price")
 
-    client = api(team.gm)
+    client = login(team.gm)
 
     def ids(**params) -> set[int]:
         response = client.get("/api/v1/leads", params)
@@ -307,8 +300,8 @@ def called_lead(team):
     return actions.log_call(lead=lead, by=team.dcc_agent, outcome="reached")
 
 
-def test_phone_is_masked_for_a_dcc_agent_who_does_not_own_the_lead(team, api, called_lead):
-    client = api(team.dcc_agent_2)
+def test_phone_is_masked_for_a_dcc_agent_who_does_not_own_the_lead(team, called_lead):
+    client = login(team.dcc_agent_2)
     shown = client.get(f"/api/v1/leads/{called_lead.pk}").json()["customer"]
     assert (shown["phone"], shown["phone_masked"]) == ("139****1234", True)
     listed = client.get("/api/v1/leads").json()["items"]
@@ -318,18 +311,25 @@ def test_phone_is_masked_for_a_dcc_agent_who_does_not_own_the_lead(team, api, ca
 @pytest.mark.parametrize(
     "role", ["dcc_agent", "gm", "sales_manager", "dcc_supervisor", "showroom_manager"]
 )
-def test_phone_is_full_for_the_owner_and_managers(team, api, called_lead, role):
-    shown = api(getattr(team, role)).get(f"/api/v1/leads/{called_lead.pk}").json()["customer"]
+def test_phone_is_full_for_the_owner_and_managers(team, called_lead, role):
+    shown = login(getattr(team, role)).get(f"/api/v1/leads/{called_lead.pk}").json()["customer"]
     assert (shown["phone"], shown["phone_masked"]) == ("13955551234", False)
 
 
-def test_reveal_phone_returns_the_number_and_records_who_saw_it(team, api, called_lead):
-    client = api(team.dcc_agent_2)
+def test_reveal_phone_returns_the_number_and_records_who_saw_it(team, called_lead):
+    client = login(team.dcc_agent_2)
     response = client.post(f"/api/v1/leads/{called_lead.pk}/reveal-phone")
     assert response.status_code == 200
     assert response.json() == {"phone": "13955551234"}
     last = client.get(f"/api/v1/leads/{called_lead.pk}/events").json()[-1]
     assert (last["kind"], last["actor"]["id"]) == ("phone_revealed", team.dcc_agent_2.pk)
+    assert_recorded(
+        called_lead,
+        EventKind.PHONE_REVEALED,
+        by=team.dcc_agent_2,
+        stage="contacted",
+        open_tasks={TaskKind.FOLLOW_UP: team.dcc_agent},
+    )
     # Revealing is one look, not a new right: the lead is still shown masked.
     again = client.get(f"/api/v1/leads/{called_lead.pk}").json()["customer"]
     assert again["phone_masked"] is True
@@ -377,14 +377,14 @@ def _queries(client, url: str, **params) -> int:
 
 
 @pytest.mark.parametrize(("role", "token"), [("gm", False), ("dcc_agent", True)])
-def test_lead_list_queries_do_not_grow_with_the_leads(team, api, role, token):
+def test_lead_list_queries_do_not_grow_with_the_leads(team, role, token):
     owners = [team.dcc_agent, team.dcc_agent_2, team.consultant, team.dcc_supervisor]
 
     def add(count: int) -> None:
         for i in range(count):
             make_lead(team.dealer, owner=owners[i % len(owners)])
 
-    client = api(getattr(team, role), token=token)
+    client = login(getattr(team, role), token=token)
     add(5)
     client.get("/api/v1/leads")  # a token's use is noted once every few minutes
     few = _queries(client, "/api/v1/leads")
@@ -395,8 +395,8 @@ def test_lead_list_queries_do_not_grow_with_the_leads(team, api, role, token):
     assert many == few
 
 
-def test_task_list_and_event_queries_do_not_grow(team, api):
-    client = api(team.gm)
+def test_task_list_and_event_queries_do_not_grow(team):
+    client = login(team.gm)
     lead = make_lead(team.dealer, owner=team.dcc_agent)
     few_tasks = _queries(client, "/api/v1/tasks")
     few_events = _queries(client, f"/api/v1/leads/{lead.pk}/events")

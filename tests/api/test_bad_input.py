@@ -11,16 +11,12 @@ import pytest
 
 from leads.models import Event, Lead
 from tests.factories import make_lead
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
 TOO_BIG = str(2**63)  # one more than the largest id a database column holds
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def refused(response, field: str, status: int = 422) -> dict:
@@ -57,23 +53,23 @@ def cursor(value: object) -> str:
         ("/api/v1/leads", {"created_from": "1999-12-31T23:00:00Z"}, "created_from"),
     ],
 )
-def test_query_values_the_database_cannot_take_are_422(team, api, path, params, field):
+def test_query_values_the_database_cannot_take_are_422(team, path, params, field):
     make_lead(team.dealer, owner=team.dcc_agent)
-    refused(api(team.gm).get(path, params), field)
+    refused(login(team.gm).get(path, params), field)
 
 
-def test_a_deeply_nested_cursor_is_422(team, api):
+def test_a_deeply_nested_cursor_is_422(team):
     deep = raw_cursor(b"[" * 1100 + b"]" * 1100)
-    refused(api(team.gm).get("/api/v1/leads", {"cursor": deep}), "cursor")
+    refused(login(team.gm).get("/api/v1/leads", {"cursor": deep}), "cursor")
 
 
-def test_a_lead_id_too_big_for_the_database_is_422(team, api):
-    refused(api(team.gm).get(f"/api/v1/leads/{TOO_BIG}"), "lead_id")
+def test_a_lead_id_too_big_for_the_database_is_422(team):
+    refused(login(team.gm).get(f"/api/v1/leads/{TOO_BIG}"), "lead_id")
 
 
-def test_dates_inside_the_window_still_filter(team, api):
+def test_dates_inside_the_window_still_filter(team):
     lead = make_lead(team.dealer, owner=team.dcc_agent)
-    response = api(team.gm).get("/api/v1/leads", {"created_from": "2000-01-01T00:00:00"})
+    response = login(team.gm).get("/api/v1/leads", {"created_from": "2000-01-01T00:00:00"})
     assert response.status_code == 200, response.content
     assert [item["id"] for item in response.json()["items"]] == [lead.pk]
 
@@ -89,14 +85,14 @@ def test_dates_inside_the_window_still_filter(team, api):
 @pytest.mark.parametrize(
     "path", ["/api/v1/kpi", "/api/v1/kpi/bottlenecks", "/api/v1/kpi/heatmap", "/api/v1/kpi/ranking"]
 )
-def test_kpi_dates_outside_the_window_are_422_naming_the_field(team, api, path, params, field):
+def test_kpi_dates_outside_the_window_are_422_naming_the_field(team, path, params, field):
     query = {"dealer": team.dealer.code, "metric": "first_response_sla", **params}
-    refused(api(team.gm).get(path, query), field)
+    refused(login(team.gm).get(path, query), field)
 
 
-def test_kpi_drill_down_with_year_one_is_422(team, api):
+def test_kpi_drill_down_with_year_one_is_422(team):
     query = {"dealer": team.dealer.code, "from": "0001-01-01", "to": "0001-12-31"}
-    refused(api(team.gm).get("/api/v1/kpi/leads", {**query, "measure": "leads"}), "from")
+    refused(login(team.gm).get("/api/v1/kpi/leads", {**query, "measure": "leads"}), "from")
 
 
 @pytest.mark.parametrize(
@@ -108,10 +104,10 @@ def test_kpi_drill_down_with_year_one_is_422(team, api):
         ("appointment", "appointment_at", "9999-12-31T23:59:59"),
     ],
 )
-def test_action_dates_outside_the_window_are_422_and_change_nothing(team, api, path, field, value):
+def test_action_dates_outside_the_window_are_422_and_change_nothing(team, path, field, value):
     payload = {"outcome": "reached", field: value} if path == "calls" else {field: value}
     lead = make_lead(team.dealer, owner=team.dcc_agent)
-    response = api(team.dcc_agent).post(
+    response = login(team.dcc_agent).post(
         f"/api/v1/leads/{lead.pk}/{path}", payload, content_type=JSON
     )
     refused(response, field)
@@ -120,18 +116,18 @@ def test_action_dates_outside_the_window_are_422_and_change_nothing(team, api, p
 
 @pytest.mark.parametrize("body", ["false", "[]", "123", '"note"', "null", "[{}]"])
 @pytest.mark.parametrize("path", ["order", "delivery", "arrival", "claim", "calls"])
-def test_a_stage_action_body_that_is_not_a_json_object_is_422(team, api, body, path):
+def test_a_stage_action_body_that_is_not_a_json_object_is_422(team, body, path):
     lead = make_lead(team.dealer, owner=team.dcc_agent)
-    response = api(team.gm).post(f"/api/v1/leads/{lead.pk}/{path}", body, content_type=JSON)
+    response = login(team.gm).post(f"/api/v1/leads/{lead.pk}/{path}", body, content_type=JSON)
     assert response.status_code == 422, response.content
     assert response.json()["code"] == "validation_error"
     assert "object" in response.json()["message"]
     assert list(Event.objects.filter(lead=lead).values_list("kind", flat=True)) == ["created"]
 
 
-def test_an_empty_object_still_records_the_action(team, api):
+def test_an_empty_object_still_records_the_action(team):
     lead = make_lead(team.dealer, owner=team.dcc_agent)
-    response = api(team.gm).post(f"/api/v1/leads/{lead.pk}/arrival", "{}", content_type=JSON)
+    response = login(team.gm).post(f"/api/v1/leads/{lead.pk}/arrival", "{}", content_type=JSON)
     assert response.status_code == 200, response.content
     assert list(Event.objects.filter(lead=lead).values_list("kind", flat=True))[-1] == "arrived"
 
@@ -143,9 +139,9 @@ def test_an_empty_object_still_records_the_action(team, api):
         pytest.param('{"note": ' + "9" * 5000 + "}", id="integer-of-5000-digits"),
     ],
 )
-def test_bodies_json_cannot_read_are_422(team, api, body):
+def test_bodies_json_cannot_read_are_422(team, body):
     lead = make_lead(team.dealer, owner=team.dcc_agent)
-    response = api(team.gm).post(f"/api/v1/leads/{lead.pk}/order", body, content_type=JSON)
+    response = login(team.gm).post(f"/api/v1/leads/{lead.pk}/order", body, content_type=JSON)
     assert response.status_code == 422, response.content
     assert response.json()["code"] == "validation_error"
 
@@ -153,9 +149,11 @@ def test_bodies_json_cannot_read_are_422(team, api, body):
 @pytest.mark.parametrize(
     ("field", "value"), [("name", "李\x00雷"), ("mobile", "139\x0012345678"), ("note", "\x00")]
 )
-def test_a_nul_character_in_a_body_is_422_naming_the_field(team, api, field, value):
+def test_a_nul_character_in_a_body_is_422_naming_the_field(team, field, value):
     body = {"dealer": team.dealer.code, "mobile": "13912345678", "channel": "autohome"}
-    response = api(team.dcc_agent).post("/api/v1/leads", {**body, field: value}, content_type=JSON)
+    response = login(team.dcc_agent).post(
+        "/api/v1/leads", {**body, field: value}, content_type=JSON
+    )
     refused(response, field)
     assert not Lead.objects.exists()
 
@@ -170,14 +168,14 @@ def test_a_nul_character_in_a_body_is_422_naming_the_field(team, api, field, val
         ("/api/v1/kpi/ranking", "metric"),
     ],
 )
-def test_a_nul_character_in_a_query_parameter_is_422_naming_it(team, api, path, param):
+def test_a_nul_character_in_a_query_parameter_is_422_naming_it(team, path, param):
     query = {"dealer": team.dealer.code, "from": "2026-11-01", "to": "2026-11-18", "metric": "x"}
-    refused(api(team.gm).get(path, {**query, param: "a\x00b"}), param)
+    refused(login(team.gm).get(path, {**query, param: "a\x00b"}), param)
 
 
-def test_a_nul_character_in_a_header_is_422(team, api):
+def test_a_nul_character_in_a_header_is_422(team):
     body = {"dealer": team.dealer.code, "mobile": "13912345678", "channel": "autohome"}
-    response = api(team.dcc_agent).post(
+    response = login(team.dcc_agent).post(
         "/api/v1/leads", body, content_type=JSON, headers={"Idempotency-Key": "k\x00"}
     )
     refused(response, "Idempotency-Key")

@@ -56,11 +56,6 @@ schema.app = get_wsgi_application()
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def connection_kept():
     """The WSGI handler closes the database connection around each request, which would end
     the test's transaction; Django's own test client keeps it open the same way."""

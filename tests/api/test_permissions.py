@@ -22,9 +22,10 @@ from django.utils import timezone
 from accounts.models import ApiToken, Membership, Staff
 from accounts.roles import Role
 from leads import actions
-from leads.models import Event, Lead
-from tests.conftest import Team, build_team, grant
+from leads.models import Event, EventKind, Lead
+from tests.conftest import FAST_HASHERS, Team, build_team, grant
 from tests.factories import DealerFactory, fresh_mobile, make_lead, member
+from tests.kit import assert_recorded, login
 
 pytestmark = pytest.mark.django_db
 
@@ -210,12 +211,7 @@ def _build_world() -> World:
     add("new", "holder", holder, team, holder)
 
     for role in ROLES:
-        if role in TOKEN_ROLES:
-            _row, raw = ApiToken.issue(staff=world.staff(role), name="permissions")
-            world.clients[role] = Client(headers={"Authorization": f"Bearer {raw}"})
-        else:
-            world.clients[role] = Client()
-            world.clients[role].force_login(world.staff(role))
+        world.clients[role] = login(world.staff(role), token=role in TOKEN_ROLES)
     return world
 
 
@@ -223,9 +219,8 @@ def _build_world() -> World:
 def world(django_db_setup, django_db_blocker):
     """Built once in a transaction that is rolled back after the module; each test runs in
     its own savepoint inside it."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(PASSWORD_HASHERS=fast):
+        with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
             built = _build_world()
         yield built
         transaction.set_rollback(True)
@@ -319,8 +314,7 @@ def test_matrix(world: World, endpoint: str, setup: str, role: str, scope: str, 
             assert body[0]["kind"] == "created"
         elif endpoint == "POST /leads/{id}/reveal-phone":
             assert body == {"phone": world.phones[lead_id]}
-            revealed = Event.objects.filter(lead_id=lead_id).order_by("seq").last()
-            assert (revealed.kind, revealed.actor_id) == ("phone_revealed", world.staff(role).pk)
+            assert_recorded(Lead(pk=lead_id), EventKind.PHONE_REVEALED, by=world.staff(role))
         else:
             assert body["id"] == lead_id
         return
@@ -419,13 +413,11 @@ def test_inactive_membership_gives_no_rights(world: World):
 def test_session_writes_need_the_csrf_token_bearer_writes_do_not(world: World):
     lead_id = world.leads[("contacted", "agt")]
     url = f"/api/v1/leads/{lead_id}/grade"
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(world.team.dcc_agent)
+    browser = login(world.team.dcc_agent, csrf=True)
     assert browser.post(url, {"grade": "B"}, content_type="application/json").status_code == 403
     assert Lead.objects.get(pk=lead_id).grade != "B"
 
-    _row, raw = ApiToken.issue(staff=world.team.dcc_agent, name="integration")
-    integration = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"})
+    integration = login(world.team.dcc_agent, token=True, csrf=True)
     response = integration.post(url, {"grade": "B"}, content_type="application/json")
     assert response.status_code == 200, response.content
     assert response.json()["grade"] == "B"
@@ -534,7 +526,7 @@ def test_a_repeat_enquiry_does_not_disclose_a_lead_the_caller_may_not_see(world:
     response = consultant.post("/api/v1/leads", body, content_type="application/json")
     assert response.status_code == 200, response.content
     assert response.json()["outcome"] == "touched"
-    assert Event.objects.filter(lead_id=lead_id).order_by("seq").last().kind == "touched"
+    assert_recorded(lead, EventKind.TOUCHED, by=world.team.consultant, stage="arrived")
     answer = json.dumps(response.json(), ensure_ascii=False)
     assert str(lead.owner) not in answer
     assert '"arrived"' not in answer

@@ -13,6 +13,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.models import Staff
+from tests.kit import session_cookie
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 EXPECTED_REFUSAL = re.compile(r"Failed to load resource: .* status of (403|409|422)\b")
@@ -76,12 +79,10 @@ class Session:
     def goto(self, path: str) -> None:
         self.page.goto(self.base_url + path)
 
-    def login(self, username: str, password: str = "pw-for-tests-1") -> Session:
-        self.goto("/login/")
-        self.page.get_by_label("Username").fill(username)
-        self.page.get_by_label("Password").fill(password)
-        self.page.get_by_role("button", name="Log in").click()
-        self.page.wait_for_load_state()
+    def login(self, staff: Staff) -> Session:
+        """Signed in as `staff` with the session the tests' kit gives (the form has its own
+        test, tests/browser/test_frame.py)."""
+        self.context.add_cookies([{**session_cookie(staff), "url": self.base_url}])
         return self
 
     def screenshot(self, name: str) -> Path:
@@ -99,8 +100,11 @@ class Session:
 def open_session(browser, live_server, transactional_ledger) -> Iterator:
     sessions: list[Session] = []
 
-    def make(username: str, **kwargs) -> Session:
-        session = Session(browser, live_server.url, **kwargs).login(username)
+    def make(staff: Staff | None, **kwargs) -> Session:
+        """A tab signed in as `staff` (None: nobody signed in yet)."""
+        session = Session(browser, live_server.url, **kwargs)
+        if staff is not None:
+            session.login(staff)
         sessions.append(session)
         return session
 

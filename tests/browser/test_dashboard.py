@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Staff
@@ -22,16 +21,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def demo(transactional_ledger):
     load_demo(leads_per_dealer=80)
-    gm = Staff.objects.get(username="gm")
-    gm.set_password("pw-for-tests-1")
-    gm.save()
-    return gm
-
-
-def _chinese(session) -> None:
-    session.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": session.base_url}]
-    )
+    return Staff.objects.get(username="gm")
 
 
 def _chart_drawn(tab) -> None:
@@ -45,8 +35,7 @@ def _chart_drawn(tab) -> None:
 
 @pytest.mark.parametrize("width", [1440, 375])
 def test_the_dashboard_draws_its_funnel_and_every_number_opens_its_leads(open_session, demo, width):
-    session = open_session("gm", width=width)
-    _chinese(session)
+    session = open_session(demo, width=width, language="zh-hans")
     tab = session.page
     month = Month.current().previous  # the demo's last full month
     session.goto(f"/dashboard/?month={month}")
@@ -91,8 +80,7 @@ def test_the_dashboard_draws_its_funnel_and_every_number_opens_its_leads(open_se
 
 @pytest.mark.parametrize("width", [1440, 375])
 def test_the_daily_report_and_the_scorecards_fit(open_session, demo, width):
-    session = open_session("gm", width=width)
-    _chinese(session)
+    session = open_session(demo, width=width, language="zh-hans")
     tab = session.page
     session.goto("/dashboard/")
     tab.locator(".dcc-kpi-pages a[href='/dashboard/daily/']").click()
@@ -113,7 +101,7 @@ def test_the_daily_report_and_the_scorecards_fit(open_session, demo, width):
 
 @pytest.mark.parametrize("calendar_day", ["month_end"], indirect=True)
 def test_the_gm_sets_the_months_target_and_sees_the_plan(calendar_day, open_session, demo):
-    session = open_session("gm", width=375)
+    session = open_session(demo, width=375)
     tab = session.page
     session.goto(f"/dashboard/?month={Month.current()}")
     tab.locator("#broken").wait_for()
@@ -136,8 +124,7 @@ def test_the_gm_sets_the_months_target_and_sees_the_plan(calendar_day, open_sess
 def test_any_two_periods_side_by_side_in_chinese(calendar_day, open_session, demo, width):
     """A preset is one click; any dates are typed; bad dates are named on the page; every
     number still opens its leads."""
-    session = open_session("gm", width=width)
-    _chinese(session)
+    session = open_session(demo, width=width, language="zh-hans")
     tab = session.page
     session.goto("/dashboard/")
     tab.locator(".dcc-mode a").nth(1).click()  # compare

@@ -9,7 +9,6 @@ import shutil
 from datetime import datetime, time
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -64,13 +63,6 @@ def _chart_drawn(tab) -> None:
     assert size[0] > 100 and size[1] > 100, size
 
 
-def _chinese(session) -> None:
-    """Log in in English (the login form's labels), then read the pages in Chinese."""
-    session.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": session.base_url}]
-    )
-
-
 def _calls_today(tab, username: str) -> str:
     return tab.locator(f"#dcc-agents tr[data-agent='{username}'] td").first.inner_text()
 
@@ -78,8 +70,7 @@ def _calls_today(tab, username: str) -> str:
 def test_the_board_draws_refreshes_and_fits(open_session, team, working_day, monkeypatch):
     agents, waiting = working_day
     monkeypatch.setattr(views, "DCC_BOARD_REFRESH_SECONDS", 1)
-    session = open_session(team.dcc_supervisor.username)
-    _chinese(session)
+    session = open_session(team.dcc_supervisor, language="zh-hans")
     tab = session.page
     session.goto("/dashboard/dcc/")
     assert tab.evaluate("document.documentElement.lang") == "zh-hans"
@@ -112,8 +103,7 @@ def test_the_board_draws_refreshes_and_fits(open_session, team, working_day, mon
 
 
 def test_the_board_fits_a_phone(open_session, team, working_day):
-    session = open_session(team.gm.username, width=375)
-    _chinese(session)
+    session = open_session(team.gm, width=375, language="zh-hans")
     tab = session.page
     session.goto("/dashboard/")
     tab.locator(".dcc-kpi-pages a[href='/dashboard/dcc/']").click()

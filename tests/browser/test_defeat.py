@@ -51,7 +51,7 @@ def _post_from_page(page, path: str) -> int:
 
 def test_consultant_requests_defeat_and_manager_approves(open_session, team):
     lead = _arrived_lead(team)
-    consultant = open_session(team.consultant.username)
+    consultant = open_session(team.consultant)
     consultant.goto(f"/leads/{lead.pk}/")
     page = consultant.page
     page.get_by_test_id("stage").get_by_text("Arrived").wait_for()
@@ -94,7 +94,7 @@ def test_consultant_requests_defeat_and_manager_approves(open_session, team):
     assert (lead.stage, lead.defeat_pending, lead.exit_reason) == ("arrived", True, "price")
     consultant.screenshot("defeat-requested")
 
-    manager = open_session(team.showroom_manager.username)
+    manager = open_session(team.showroom_manager)
     manager.goto("/team/defeats/")
     manager.page.get_by_test_id("pending-count").get_by_text("1").wait_for()
     row = manager.page.locator(f"#defeat-{lead.pk}")

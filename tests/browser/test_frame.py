@@ -9,13 +9,25 @@ import pytest
 from accounts.roles import Role
 from tests.conftest import grant
 from tests.factories import make_lead
+from tests.kit import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
+def test_signing_in_through_the_form_opens_the_workbench(open_session, team):
+    session = open_session(None)
+    session.goto("/queue/")
+    session.page.wait_for_url("**/login/**")
+    session.page.get_by_label("Username").fill(team.dcc_agent.username)
+    session.page.get_by_label("Password").fill(PASSWORD)
+    session.page.get_by_role("button", name="Log in").click()
+    session.page.wait_for_url("**/queue/")
+    assert session.page.get_by_role("navigation", name="Main").is_visible()
+
+
 def test_choosing_a_dealer_switches_to_it(open_session, team, other_team):
     grant(team.sales_manager, other_team.dealer, Role.SALES_MANAGER)
-    session = open_session(team.sales_manager.username)
+    session = open_session(team.sales_manager)
     session.goto("/leads/")
 
     with session.page.expect_navigation():
@@ -27,7 +39,7 @@ def test_choosing_a_dealer_switches_to_it(open_session, team, other_team):
 def test_ticking_the_header_box_ticks_every_lead(open_session, team):
     for name in ("钱多多", "孙悟空", "周芷若"):
         make_lead(team.dealer, by=team.platform_specialist, owner=team.dcc_agent, name=name)
-    session = open_session(team.sales_manager.username)
+    session = open_session(team.sales_manager)
     session.goto("/team/reassign/")
     boxes = session.page.locator('input[name="leads"]')
     assert boxes.count() == 3
@@ -39,7 +51,7 @@ def test_ticking_the_header_box_ticks_every_lead(open_session, team):
 
 
 def test_a_refused_page_has_the_menu(open_session, team):
-    session = open_session(team.auditor.username)
+    session = open_session(team.auditor)
     response = session.page.goto(session.base_url + "/queue/")
 
     assert response.status == 403

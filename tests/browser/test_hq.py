@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Dealer, Staff
@@ -39,8 +38,6 @@ def hq(transactional_ledger, month):
     arrived, granted to headquarters."""
     load_demo(leads_per_dealer=80)
     person = Staff.objects.get(username="hq")
-    person.set_password("pw-for-tests-1")
-    person.save()
     lagging = build_team(
         DealerFactory(region=Dealer.objects.get(code="SH001").region, city="杭州", name="杭州店")
     )
@@ -57,7 +54,7 @@ def hq(transactional_ledger, month):
 
 @pytest.mark.parametrize("width", [1440, 375])
 def test_the_heat_map_is_drawn_with_its_flagged_cells(open_session, hq, month, width):
-    session = open_session("hq", width=width)
+    session = open_session(Staff.objects.get(username="hq"), width=width)
     tab = session.page
     session.goto("/dashboard/")
     tab.get_by_role("link", name="Headquarters").first.click()
@@ -94,18 +91,11 @@ def test_the_heat_map_is_drawn_with_its_flagged_cells(open_session, hq, month, w
     assert tab.evaluate(UNLABELLED_CONTROLS) == []
 
 
-def _chinese(session) -> None:
-    session.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": session.base_url}]
-    )
-
-
 @pytest.mark.parametrize("width", [1440, 375])
 def test_every_number_opens_its_leads_in_either_view_and_any_days(open_session, hq, month, width):
     """In Chinese: the cohort view is said on the page; a heat-map cell (on the chart) and a
     ranking value open the leads behind them at their dealer; any days can be chosen."""
-    session = open_session("hq", width=width)
-    _chinese(session)
+    session = open_session(Staff.objects.get(username="hq"), width=width, language="zh-hans")
     tab = session.page
     session.goto(f"/dashboard/hq/?month={month}&metric=arrival_rate")
     tab.locator(".dcc-view-shown").wait_for()

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connections
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -62,16 +61,7 @@ def test_supervisor_imports_a_csv_through_the_wizard_in_chinese(
         writer.writerow(["客户姓名", "手机号", "意向车型"])
         writer.writerows([*good, ["坏号码", "12345", "S7"]])
 
-    boss = open_session(team.dcc_supervisor.username)
-    boss.context.add_cookies(
-        [
-            {
-                "name": django_settings.LANGUAGE_COOKIE_NAME,
-                "value": "zh-hans",
-                "url": boss.base_url,
-            }
-        ]
-    )
+    boss = open_session(team.dcc_supervisor, language="zh-hans")
     page = boss.page
     boss.goto("/imports/")
     page.get_by_text("导入线索文件").wait_for()
@@ -122,10 +112,7 @@ def test_a_file_without_channels_is_named_in_the_preview_and_not_imported(
         writer.writerow(["客户姓名", "手机号", "意向车型"])
         writer.writerows([["王小明", fresh_mobile(), "S7"], ["李四", fresh_mobile(), "S5"]])
 
-    boss = open_session(team.dcc_supervisor.username)
-    boss.context.add_cookies(
-        [{"name": django_settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": boss.base_url}]
-    )
+    boss = open_session(team.dcc_supervisor, language="zh-hans")
     page = boss.page
     boss.goto("/imports/")
     page.locator("input[type=file]").set_input_files(str(path))

@@ -25,12 +25,12 @@ def _act(page, action: str):
 
 def test_lead_journey_from_entry_to_delivery(open_session, team):
     Membership.objects.filter(staff=team.dcc_agent_2).update(is_active=False)
-    agent = open_session(team.dcc_agent.username)
+    agent = open_session(team.dcc_agent)
     agent.goto("/queue/")
     agent.page.get_by_text("No new leads waiting.").wait_for()
     agent.screenshot("queue-empty")
 
-    marketing = open_session(team.platform_specialist.username)
+    marketing = open_session(team.platform_specialist)
     marketing.goto("/leads/new/")
     marketing.page.get_by_label("Mobile").fill("138 0013 8000")
     marketing.page.get_by_label("Name").fill("王小明")
@@ -64,7 +64,7 @@ def test_lead_journey_from_entry_to_delivery(open_session, team):
     agent.page.get_by_test_id("owner").get_by_text(str(team.consultant)).wait_for()
     agent.screenshot("lead-after-handoff")
 
-    consultant = open_session(team.consultant.username, width=375)
+    consultant = open_session(team.consultant, width=375)
     consultant.goto("/showroom/")
     consultant.screenshot("showroom-375")
     consultant.page.get_by_label("Search customers").fill("8000")
@@ -84,7 +84,7 @@ def test_lead_journey_from_entry_to_delivery(open_session, team):
     consultant.page.get_by_test_id("stage").get_by_text("Delivered").wait_for()
     consultant.screenshot("lead-delivered-375")
 
-    manager = open_session(team.sales_manager.username)
+    manager = open_session(team.sales_manager)
     manager.goto(f"/leads/{lead.pk}/")
     timeline = manager.page.get_by_test_id("timeline")
     kinds = timeline.locator("li").evaluate_all("items => items.map(i => i.dataset.kind)")

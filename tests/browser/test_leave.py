@@ -46,7 +46,7 @@ def test_supervisor_records_absence_and_cover_takes_the_work(open_session, team)
     moving = [new, overdue]
     assert Task.objects.filter(assignee=away, closed_at__isnull=True).count() == 2
 
-    boss = open_session(supervisor.username)
+    boss = open_session(supervisor)
     boss.goto("/team/absences/")
     boss.page.get_by_text("Nobody is away now or later.").wait_for()
     starts = boss.page.get_by_label("From").input_value()
@@ -104,7 +104,7 @@ def test_supervisor_records_absence_and_cover_takes_the_work(open_session, team)
     boss.screenshot("lead-after-absence")
 
     # The cover's queue has the new lead to call and the overdue follow-up.
-    covering = open_session(cover.username)
+    covering = open_session(cover)
     covering.goto("/queue/")
     covering.page.get_by_test_id("new-leads").get_by_role("link", name="钱多多").wait_for()
     covering.page.get_by_test_id("new-leads").get_by_role("link", name="李逍遥").wait_for()
@@ -114,7 +114,7 @@ def test_supervisor_records_absence_and_cover_takes_the_work(open_session, team)
     covering.screenshot("queue-of-cover")
 
     # The absent agent's own queue is empty.
-    absent = open_session(away.username, width=375)
+    absent = open_session(away, width=375)
     absent.goto("/queue/")
     absent.page.get_by_text("No new leads waiting.").wait_for()
     absent.page.get_by_text("Nothing overdue.").wait_for()

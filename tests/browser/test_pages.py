@@ -189,8 +189,8 @@ def test_main_pages_at_both_widths_in_both_languages(open_session, team, width):
         for page in pages:
             session = sessions.get(page.role)
             if session is None:
-                username = getattr(team, page.role).username
-                session = sessions[page.role] = open_session(username, width=width)
+                staff = getattr(team, page.role)
+                session = sessions[page.role] = open_session(staff, width=width)
             session.context.add_cookies(
                 [
                     {
@@ -222,10 +222,7 @@ def test_an_overdue_countdown_says_how_long_overdue(open_session, team, language
         team.dealer, by=team.platform_specialist, owner=team.dcc_agent, at=late - timedelta(hours=1)
     )
     Lead.objects.filter(pk=lead.pk).update(sla_deadline=late)
-    agent = open_session(team.dcc_agent.username)
-    agent.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": agent.base_url}]
-    )
+    agent = open_session(team.dcc_agent, language=language)
     agent.goto("/queue/")
     countdown = agent.page.locator("[data-testid=new-leads] .dcc-countdown")
     first_paint = countdown.text_content()
@@ -239,7 +236,7 @@ def test_an_overdue_countdown_says_how_long_overdue(open_session, team, language
 
 @pytest.mark.parametrize("width", [375, 1440])
 def test_a_very_long_search_keeps_the_page_to_the_screens_width(open_session, team, width):
-    manager = open_session(team.sales_manager.username, width=width)
+    manager = open_session(team.sales_manager, width=width)
     manager.goto("/search/?q=" + "x" * 3000)
     heading = manager.page.get_by_role("heading", level=1)
     assert "xxx" in heading.inner_text()

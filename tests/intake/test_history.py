@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.test import Client
 from django.utils import formats, timezone
 
 from accounts.models import Membership
@@ -29,15 +28,11 @@ from leads.selectors_team import team_board
 from leads.sla import breached
 from leads.stages import Stage
 from tests.factories import channel, fresh_mobile, make_lead, member
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
 BASE = timezone.now().replace(microsecond=0) - timedelta(days=60)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def day(n: float) -> datetime:
@@ -57,12 +52,6 @@ def run(team, row: LeadRow, *, importer=None, via: str = "autohome") -> actions.
         channel=channel(team.dealer, via),
         importer=importer or team.gm,
     )
-
-
-def login(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def history(lead: Lead) -> list[tuple[str, int | None, datetime]]:

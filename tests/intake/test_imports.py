@@ -41,11 +41,6 @@ HEADERS = [
 BASE = timezone.now().replace(second=0, microsecond=0) - timedelta(days=60)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def day(n: float) -> datetime:
     return BASE + timedelta(days=n)
 

@@ -25,6 +25,7 @@ from intake.tasks import run_import_task
 from leads.models import Lead
 from tests.conftest import FIXED_NOW
 from tests.factories import channel, fresh_mobile
+from tests.kit import login
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -33,7 +34,6 @@ DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBack
 
 @pytest.fixture(autouse=True)
 def _queue(settings, tmp_path: Path) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = DATABASE_BACKEND
     settings.DCC_IMPORT_DIR = tmp_path / "imports"
 
@@ -260,7 +260,7 @@ def test_serve_runs_the_worker_and_upkeep_in_daemon_threads_unless_told_external
 
 @pytest.mark.django_db
 def test_an_import_whose_worker_was_killed_is_failed_by_tick_and_runs_again(
-    team, api, django_capture_on_commit_callbacks
+    team, django_capture_on_commit_callbacks
 ):
     """A worker killed mid-import (not the embedded one, which cleans up when it starts)
     leaves a job running with no heartbeat: `dcc tick` fails it, and its page offers to run
@@ -282,7 +282,7 @@ def test_an_import_whose_worker_was_killed_is_failed_by_tick_and_runs_again(
     ImportJob.objects.filter(pk=alive.pk).update(status="running", heartbeat_at=timezone.now())
     killed.refresh_from_db()
     assert killed.is_stalled
-    page = api(team.dcc_supervisor).get(f"/imports/{killed.pk}/")
+    page = login(team.dcc_supervisor).get(f"/imports/{killed.pk}/")
     assert "No progress for over ten minutes" in page.content.decode()
     assert "Run again" in page.content.decode()
 
@@ -294,7 +294,7 @@ def test_an_import_whose_worker_was_killed_is_failed_by_tick_and_runs_again(
     assert ImportJob.objects.get(pk=alive.pk).status == ImportStatus.RUNNING
 
     with django_capture_on_commit_callbacks(execute=True):
-        api(team.dcc_supervisor).post(f"/imports/{killed.pk}/again/")
+        login(team.dcc_supervisor).post(f"/imports/{killed.pk}/again/")
     assert ImportJob.objects.get(pk=killed.pk).status == ImportStatus.QUEUED
     assert run_import_task.call(killed.pk, "en") == ImportStatus.DONE
     killed.refresh_from_db()

@@ -18,6 +18,7 @@ from intake import imports
 from intake.models import ImportJob, ImportRow, ImportStatus, RowOutcome, SavedMapping
 from leads.models import Lead
 from tests.factories import channel, fresh_mobile
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +27,13 @@ HEADERS = ["姓名", "手机号", "意向车型", "创建时间"]
 
 @pytest.fixture(autouse=True)
 def _wizard(settings, tmp_path: Path) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.DCC_IMPORT_DIR = tmp_path / "imports"
 
 
 @pytest.fixture
-def boss(team, api) -> Client:
-    return api(team.dcc_supervisor)
+def boss(team) -> Client:
+    return login(team.dcc_supervisor)
 
 
 def csv_bytes(rows: list[list[str]], headers: list[str] = HEADERS, encoding="utf-8") -> bytes:
@@ -94,8 +94,8 @@ def imported(boss, django_capture_on_commit_callbacks):
 
 
 @pytest.mark.parametrize("role", [Role.DCC_AGENT, Role.CONSULTANT, Role.MARKETING_MANAGER])
-def test_others_are_told_only_supervisors_and_managers_import(team, api, role, settings):
-    client = api(team.by_role(role))
+def test_others_are_told_only_supervisors_and_managers_import(team, role, settings):
+    client = login(team.by_role(role))
     page = client.get("/imports/")
     assert page.status_code == 403
     assert "Only supervisors and managers import leads." in page.content.decode()
@@ -108,8 +108,8 @@ def test_others_are_told_only_supervisors_and_managers_import(team, api, role, s
 
 
 @pytest.mark.parametrize("role", [Role.DCC_SUPERVISOR, Role.SALES_MANAGER, Role.GM])
-def test_supervisors_and_managers_find_imports_in_the_menu(team, api, role):
-    page = api(team.by_role(role)).get("/imports/")
+def test_supervisors_and_managers_find_imports_in_the_menu(team, role):
+    page = login(team.by_role(role)).get("/imports/")
     assert page.status_code == 200
     assert 'href="/imports/"' in page.content.decode()
 
@@ -201,9 +201,9 @@ def test_a_changed_mapping_needs_a_name_and_is_saved_for_the_dealer(
     assert set(Lead.objects.values_list("customer__name", flat=True)) == {""}
 
 
-def test_a_stored_upload_is_not_found_by_another_dealer_or_a_made_up_name(boss, other_team, api):
+def test_a_stored_upload_is_not_found_by_another_dealer_or_a_made_up_name(boss, other_team):
     preview = upload(boss, csv_bytes(people(1)))
-    assert api(other_team.dcc_supervisor).get(preview).status_code == 404
+    assert login(other_team.dcc_supervisor).get(preview).status_code == 404
     assert boss.get("/imports/upload/..%2F..%2Fsecret_key/").status_code == 404
     assert boss.get("/imports/upload/" + "0" * 32 + "/").status_code == 404
 
@@ -325,9 +325,9 @@ def test_a_failed_import_shows_why_and_runs_again_to_the_end(
     assert Lead.objects.count() == 3
 
 
-def test_another_dealers_import_is_not_found(imported, team, other_team, api):
+def test_another_dealers_import_is_not_found(imported, team, other_team):
     job = imported(csv_bytes(people(1)), channel=channel(team.dealer).pk)
-    stranger = api(other_team.dcc_supervisor)
+    stranger = login(other_team.dcc_supervisor)
     for path in ("", "progress/", "rejected.csv"):
         assert stranger.get(f"/imports/{job.pk}/{path}").status_code == 404
     assert stranger.post(f"/imports/{job.pk}/again/").status_code == 404
@@ -362,8 +362,7 @@ def test_the_list_shows_past_imports_with_who_status_and_counts(imported, boss, 
 
 
 def test_the_upload_still_needs_the_csrf_token(team):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(team.dcc_supervisor)
+    client = login(team.dcc_supervisor, csrf=True)
     content = csv_bytes(people(1))
     refused = client.post("/imports/", {"file": SimpleUploadedFile("a.csv", content)})
     assert refused.status_code == 403

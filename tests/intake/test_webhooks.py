@@ -80,12 +80,6 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Staff factories hash a password for every person; the production hasher is slow."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def fresh_rate_windows():
     """Rate counters live in the cache, which outlives a test's database rollback."""
     cache.clear()

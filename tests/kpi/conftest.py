@@ -1,4 +1,4 @@
-"""Shared by the measurement tests: fast password hashing, and a dealer's spring of leads."""
+"""Shared by the measurement tests: a dealer's spring of leads."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ from leads import actions
 from tests.factories import make_lead
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

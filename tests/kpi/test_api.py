@@ -13,6 +13,7 @@ from leads import actions
 from leads.models import CallOutcome
 from tests.conftest import grant
 from tests.factories import make_lead
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,8 @@ def query(team, **extra) -> dict:
     return {"dealer": team.dealer.code, "from": today, "to": today, **extra}
 
 
-def test_a_manager_gets_each_metrics_value_numerator_and_denominator(team, api, today_leads):
-    answer = api(team.gm).get("/api/v1/kpi", query(team, by="agent"))
+def test_a_manager_gets_each_metrics_value_numerator_and_denominator(team, today_leads):
+    answer = login(team.gm).get("/api/v1/kpi", query(team, by="agent"))
     assert answer.status_code == 200, answer.content
     body = answer.json()
     assert body["total"]["metrics"]["contact_rate"] == {
@@ -46,8 +47,8 @@ def test_a_manager_gets_each_metrics_value_numerator_and_denominator(team, api, 
     assert {group["key"] for group in body["groups"]} == {team.dcc_agent.pk, team.dcc_agent_2.pk}
 
 
-def test_the_leads_behind_a_number(team, api, today_leads):
-    answer = api(team.dcc_supervisor).get(
+def test_the_leads_behind_a_number(team, today_leads):
+    answer = login(team.dcc_supervisor).get(
         "/api/v1/kpi/leads", query(team, measure="contacted", by="agent", group=team.dcc_agent.pk)
     )
     assert answer.json() == {"measure": "contacted", "leads": [today_leads.pk], "count": 1}
@@ -71,20 +72,20 @@ KPI_MATRIX = {
 
 @pytest.mark.parametrize("path", ["/api/v1/kpi", "/api/v1/kpi/leads"])
 @pytest.mark.parametrize("role", list(Role))
-def test_who_reads_kpis(team, other_team, api, role, path):
+def test_who_reads_kpis(team, other_team, role, path):
     extra = {"measure": "leads"} if path.endswith("leads") else {}
     person = team.by_role(role)
     own, other = KPI_MATRIX[role]
-    assert api(person).get(path, query(team, **extra)).status_code == own
-    assert api(person).get(path, query(other_team, **extra)).status_code == other
+    assert login(person).get(path, query(team, **extra)).status_code == own
+    assert login(person).get(path, query(other_team, **extra)).status_code == other
 
 
-def test_headquarters_sees_granted_dealers_others_are_refused(team, other_team, api):
-    assert api(team.headquarters).get("/api/v1/kpi", query(team)).status_code == 200
-    assert api(team.dcc_agent).get("/api/v1/kpi", query(team)).status_code == 403
-    assert api(other_team.gm).get("/api/v1/kpi", query(team)).status_code == 404
+def test_headquarters_sees_granted_dealers_others_are_refused(team, other_team):
+    assert login(team.headquarters).get("/api/v1/kpi", query(team)).status_code == 200
+    assert login(team.dcc_agent).get("/api/v1/kpi", query(team)).status_code == 403
+    assert login(other_team.gm).get("/api/v1/kpi", query(team)).status_code == 404
     grant(other_team.gm, team.dealer, "headquarters")
-    assert api(other_team.gm).get("/api/v1/kpi", query(team)).status_code == 200
+    assert login(other_team.gm).get("/api/v1/kpi", query(team)).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -96,15 +97,15 @@ def test_headquarters_sees_granted_dealers_others_are_refused(team, other_team, 
         ({"from": "2026-13-01"}, "from"),
     ],
 )
-def test_bad_queries_say_what_is_wrong(team, api, extra, field):
-    answer = api(team.gm).get("/api/v1/kpi", query(team, **extra))
+def test_bad_queries_say_what_is_wrong(team, extra, field):
+    answer = login(team.gm).get("/api/v1/kpi", query(team, **extra))
     assert answer.status_code == 422
     assert answer.json()["field"] == field
 
 
-def test_the_api_offers_every_dimension(team, api):
+def test_the_api_offers_every_dimension(team):
     for by in DIMENSIONS:
-        assert api(team.gm).get("/api/v1/kpi", query(team, by=by)).status_code == 200, by
+        assert login(team.gm).get("/api/v1/kpi", query(team, by=by)).status_code == 200, by
 
 
 def test_dcc_kpi_prints_the_same_numbers(team, today_leads, capsys):

@@ -14,6 +14,7 @@ from kpi.registry import View
 from leads import actions
 from leads.models import CallOutcome, Task
 from tests.factories import make_lead
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
@@ -68,13 +69,13 @@ def test_lapses_name_who_answered_late_and_who_has_overdue_tasks(team):
     assert list(rows)[-1] == "All"
 
 
-def test_the_dashboard_shows_them_and_links_supervisors_to_the_team_board(team, api, calendar_day):
+def test_the_dashboard_shows_them_and_links_supervisors_to_the_team_board(team, calendar_day):
     lead = make_lead(
         team.dealer, by=team.gm, owner=team.dcc_agent, at=timezone.now() - timedelta(days=1)
     )
     assert lead.sla_deadline < timezone.now()
-    page = api(team.gm).get("/dashboard/").content.decode()
+    page = login(team.gm).get("/dashboard/").content.decode()
     assert 'id="lapses"' in page and str(team.dcc_agent) in page
     assert 'href="/team/"' in page
-    page = api(team.marketing_manager).get("/dashboard/").content.decode()
+    page = login(team.marketing_manager).get("/dashboard/").content.decode()
     assert 'id="lapses"' in page and 'href="/team/"' not in page  # not their board

@@ -18,6 +18,7 @@ from kpi.headquarters import heat_map, kpi_dealer_ids, ranking
 from leads.models import EventKind, Lead
 from tests.conftest import build_team, grant
 from tests.factories import DealerFactory
+from tests.kit import login
 from tests.kpi.test_bottlenecks import funnel
 
 pytestmark = pytest.mark.django_db
@@ -112,8 +113,8 @@ def test_the_ranking_takes_the_same_queries_for_any_number_of_dealers(
 # The API -------------------------------------------------------------------------------------
 
 
-def test_headquarters_ranks_its_granted_dealers_only(team, dealers, api):
-    answer = api(team.headquarters).get(
+def test_headquarters_ranks_its_granted_dealers_only(team, dealers):
+    answer = login(team.headquarters).get(
         "/api/v1/kpi/ranking", {**MAY_QUERY, "metric": "arrival_rate"}
     )
     assert answer.status_code == 200, answer.content
@@ -146,13 +147,13 @@ def test_headquarters_ranks_its_granted_dealers_only(team, dealers, api):
     }
 
 
-def test_a_dealer_manager_ranks_their_own_dealer_only(team, dealers, api):
-    body = api(team.gm).get("/api/v1/kpi/ranking", {**MAY_QUERY, "metric": "arrival_rate"}).json()
+def test_a_dealer_manager_ranks_their_own_dealer_only(team, dealers):
+    body = login(team.gm).get("/api/v1/kpi/ranking", {**MAY_QUERY, "metric": "arrival_rate"}).json()
     assert [row["dealer"]["code"] for row in body["dealers"]] == [team.dealer.code]
 
 
-def test_the_heat_map_answer(team, dealers, api):
-    answer = api(team.headquarters).get("/api/v1/kpi/heatmap", MAY_QUERY)
+def test_the_heat_map_answer(team, dealers):
+    answer = login(team.headquarters).get("/api/v1/kpi/heatmap", MAY_QUERY)
     assert answer.status_code == 200, answer.content
     body = answer.json()
     assert list(body["metrics"]) == [
@@ -173,8 +174,10 @@ def test_the_heat_map_answer(team, dealers, api):
     assert 0 <= cell["interval"]["low"] <= 0.1 <= cell["interval"]["high"] < 0.375
 
 
-def test_the_bottlenecks_answer(team, dealers, api):
-    answer = api(team.gm).get("/api/v1/kpi/bottlenecks", {**MAY_QUERY, "dealer": team.dealer.code})
+def test_the_bottlenecks_answer(team, dealers):
+    answer = login(team.gm).get(
+        "/api/v1/kpi/bottlenecks", {**MAY_QUERY, "dealer": team.dealer.code}
+    )
     assert answer.status_code == 200, answer.content
     body = answer.json()
     assert body["trailing"] == {"from": "2026-02-01", "to": "2026-04-30"}
@@ -188,15 +191,15 @@ def test_the_bottlenecks_answer(team, dealers, api):
 # Who may ask: at their own dealer / another dealer (bottlenecks); with any KPI right at all
 # (ranking and heat map).
 @pytest.mark.parametrize("role", list(Role))
-def test_who_may_ask(team, other_team, api, role):
+def test_who_may_ask(team, other_team, role):
     person = team.by_role(role)
     sees = role not in (Role.DCC_AGENT, Role.CONSULTANT, Role.PLATFORM_SPECIALIST, Role.OWNER_OPS)
     path = "/api/v1/kpi/bottlenecks"
-    own = api(person).get(path, {**MAY_QUERY, "dealer": team.dealer.code})
-    other = api(person).get(path, {**MAY_QUERY, "dealer": other_team.dealer.code})
+    own = login(person).get(path, {**MAY_QUERY, "dealer": team.dealer.code})
+    other = login(person).get(path, {**MAY_QUERY, "dealer": other_team.dealer.code})
     assert (own.status_code, other.status_code) == ((200 if sees else 403), 404)
     for path, extra in (("/api/v1/kpi/ranking", {"metric": "orders"}), ("/api/v1/kpi/heatmap", {})):
-        answer = api(person).get(path, {**MAY_QUERY, **extra})
+        answer = login(person).get(path, {**MAY_QUERY, **extra})
         assert answer.status_code == (200 if sees else 403), path
         if sees:
             shown = {row["dealer"]["code"] for row in answer.json()["dealers"]}
@@ -212,13 +215,13 @@ def test_who_may_ask(team, other_team, api, role):
         ("/api/v1/kpi/bottlenecks", {"dealer": "nowhere"}, "dealer"),
     ],
 )
-def test_bad_queries_say_what_is_wrong(team, api, path, extra, field):
-    answer = api(team.headquarters).get(path, {**MAY_QUERY, **extra})
+def test_bad_queries_say_what_is_wrong(team, path, extra, field):
+    answer = login(team.headquarters).get(path, {**MAY_QUERY, **extra})
     assert answer.status_code in (404, 422)
     assert answer.json()["field"] == field
 
 
-def test_costs_rank_the_cheapest_first_with_money_as_text(team, other_team, api):
+def test_costs_rank_the_cheapest_first_with_money_as_text(team, other_team):
     """Autohome spends 31,000 a month at both dealers; 10 leads at one, 20 at the other."""
     from decimal import Decimal
 
@@ -233,7 +236,7 @@ def test_costs_rank_the_cheapest_first_with_money_as_text(team, other_team, api)
         funnel(each.dealer, by=each.gm, agent=each.dcc_agent, leads=leads, arrived=0)
     grant(team.headquarters, other_team.dealer, Role.HEADQUARTERS)
     body = (
-        api(team.headquarters)
+        login(team.headquarters)
         .get("/api/v1/kpi/ranking", {**MAY_QUERY, "metric": "cost_per_lead"})
         .json()
     )
@@ -247,8 +250,8 @@ def test_costs_rank_the_cheapest_first_with_money_as_text(team, other_team, api)
     }
 
 
-def test_the_new_endpoints_are_in_the_openapi_schema(team, api):
-    paths = api(team.gm).get("/api/v1/openapi.json").json()["paths"]
+def test_the_new_endpoints_are_in_the_openapi_schema(team):
+    paths = login(team.gm).get("/api/v1/openapi.json").json()["paths"]
     assert {"/api/v1/kpi/bottlenecks", "/api/v1/kpi/ranking", "/api/v1/kpi/heatmap"} <= set(paths)
 
 
@@ -282,8 +285,8 @@ def leads_of(each, arrived_only: bool = False) -> set[int]:
     return set(leads.values_list("pk", flat=True))
 
 
-def test_the_page_says_which_view_it_shows_and_switches(team, dealers, api):
-    client = api(team.headquarters)
+def test_the_page_says_which_view_it_shows_and_switches(team, dealers):
+    client = login(team.headquarters)
     period = hq_page(client, month="2026-05", metric="arrival_rate")
     assert "Shown: Period: what happened in the period." in period
     cohort = hq_page(client, month="2026-05", metric="arrival_rate", view="cohort")
@@ -295,9 +298,9 @@ def test_the_page_says_which_view_it_shows_and_switches(team, dealers, api):
     assert links and all("view=cohort" in href for href in links)
 
 
-def test_ranking_values_drill_down_to_the_leads_at_their_dealer(team, dealers, api):
+def test_ranking_values_drill_down_to_the_leads_at_their_dealer(team, dealers):
     """Beijing: 20 of 40 arrived. Its value opens the 20, its parts the 20 and the 40."""
-    client = api(team.headquarters)
+    client = login(team.headquarters)
     html = hq_page(client, month="2026-05", metric="arrival_rate")
     beijing = dealers["beijing"]
     row = dealer_row(html, "ranking", beijing.dealer.code)
@@ -314,8 +317,8 @@ def test_ranking_values_drill_down_to_the_leads_at_their_dealer(team, dealers, a
     assert "Back to headquarters" in drilled
 
 
-def test_heat_map_cells_drill_down_to_numerator_and_denominator(team, dealers, api):
-    client = api(team.headquarters)
+def test_heat_map_cells_drill_down_to_numerator_and_denominator(team, dealers):
+    client = login(team.headquarters)
     html = hq_page(client, month="2026-05")
     other = dealers["other"]
     row = dealer_row(html, "heat", other.dealer.code)
@@ -334,8 +337,8 @@ def test_heat_map_cells_drill_down_to_numerator_and_denominator(team, dealers, a
     assert "/dashboard/leads/?" + drawn["drill"] == unescape(href)
 
 
-def test_headquarters_cannot_drill_into_a_dealer_it_is_not_granted(team, dealers, api):
-    client = api(team.headquarters)
+def test_headquarters_cannot_drill_into_a_dealer_it_is_not_granted(team, dealers):
+    client = login(team.headquarters)
     hidden = dealers["hidden"]
     assert hidden.dealer.code not in hq_page(client, month="2026-05")
     for code in (hidden.dealer.code, "NOWHERE"):
@@ -348,7 +351,7 @@ def test_headquarters_cannot_drill_into_a_dealer_it_is_not_granted(team, dealers
         assert "You are not granted this dealer's figures" in html
         assert not LEAD_LINK.findall(html)
     # A dealer's manager cannot read another dealer's leads through it either.
-    response = api(team.gm).get(
+    response = login(team.gm).get(
         "/dashboard/leads/",
         {"measure": "leads", "from": "2026-05-01", "to": "2026-05-31",
          "dealer": dealers["other"].dealer.code},
@@ -356,9 +359,9 @@ def test_headquarters_cannot_drill_into_a_dealer_it_is_not_granted(team, dealers
     assert response.status_code == 403
 
 
-def test_headquarters_picks_any_days(team, dealers, api):
+def test_headquarters_picks_any_days(team, dealers):
     """May 2 alone: the 40 leads of each dealer, none arrived yet (walk-ins came on the 3rd)."""
-    client = api(team.headquarters)
+    client = login(team.headquarters)
     html = hq_page(client, range="days", **{"from": "2026-05-02", "to": "2026-05-02"},
                    metric="arrival_rate")  # fmt: skip
     assert "Dealers ranked on Arrival rate, 2026-05-02" in html
@@ -394,17 +397,17 @@ def test_headquarters_picks_any_days(team, dealers, api):
         ({"from": "2024-01-01", "to": "2026-05-31"}, "to", "choose at most 366"),
     ],
 )  # fmt: skip
-def test_bad_days_are_answered_on_the_page_naming_the_field(team, dealers, api, dates, field,
+def test_bad_days_are_answered_on_the_page_naming_the_field(team, dealers, dates, field,
                                                             message):  # fmt: skip
-    html = hq_page(api(team.headquarters), 422, range="days", **dates)
+    html = hq_page(login(team.headquarters), 422, range="days", **dates)
     assert message in html
     assert f'id="f-{field}-error"' in html
     assert 'id="ranking"' not in html
 
 
-def test_the_month_pill_goes_back_to_months(team, dealers, api):
+def test_the_month_pill_goes_back_to_months(team, dealers):
     html = hq_page(
-        api(team.headquarters), range="days", **{"from": "2026-05-02", "to": "2026-05-09"}
+        login(team.headquarters), range="days", **{"from": "2026-05-02", "to": "2026-05-09"}
     )
     pill = html.split(">Month</a>", 1)[0].rsplit("href=", 1)[1]
     assert "range=" not in pill and "from=" not in pill and "month=2026-05" in pill

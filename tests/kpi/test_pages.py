@@ -36,6 +36,7 @@ from leads import actions
 from leads.models import CallOutcome, Channel
 from tests.conftest import build_team, grant
 from tests.factories import DealerFactory, make_lead
+from tests.kit import login
 from tests.kpi.test_bottlenecks import funnel
 
 pytestmark = pytest.mark.django_db
@@ -112,8 +113,8 @@ def small_may(team):
 # ---------------------------------------------------------------- broken stages
 
 
-def test_the_dashboard_lists_the_broken_stages_with_the_leads_behind_them(team, dealers, api):
-    client = api(team.gm)
+def test_the_dashboard_lists_the_broken_stages_with_the_leads_behind_them(team, dealers):
+    client = login(team.gm)
     html = get(client, "/dashboard/", month="2026-05")
     broken = section(html, "broken")
     window = month_window(dealer_ids=[team.dealer.pk], month=MAY, view=View.PERIOD)
@@ -129,17 +130,17 @@ def test_the_dashboard_lists_the_broken_stages_with_the_leads_behind_them(team, 
     assert "No stage is significantly below" not in broken
 
 
-def test_without_findings_the_panel_says_so(team, api, small_may):
-    broken = section(get(api(team.gm), "/dashboard/", month="2026-05"), "broken")
+def test_without_findings_the_panel_says_so(team, small_may):
+    broken = section(get(login(team.gm), "/dashboard/", month="2026-05"), "broken")
     assert "No stage is significantly below the brand or its last three months." in broken
 
 
 # ---------------------------------------------------------------- the order target
 
 
-def test_the_target_panel_shows_the_plan_with_what_is_behind(team, spring, api):
+def test_the_target_panel_shows_the_plan_with_what_is_behind(team, spring):
     set_order_target(dealer=team.dealer, by=team.gm, month=date(2026, 6, 1), orders=5)
-    html = get(api(team.gm), "/dashboard/", month="2026-06")
+    html = get(login(team.gm), "/dashboard/", month="2026-06")
     panel = section(html, "target")
     plan = target_plan(dealer=team.dealer, month=date(2026, 6, 1))
     assert [(s.measure, s.needed, s.done) for s in plan.steps] == [
@@ -160,14 +161,14 @@ def test_the_target_panel_shows_the_plan_with_what_is_behind(team, spring, api):
     assert 'value="5"' in panel  # the form holds the current target
 
 
-def test_without_a_target_the_panel_says_so(team, api):
-    panel = section(get(api(team.sales_manager), "/dashboard/", month="2026-06"), "target")
+def test_without_a_target_the_panel_says_so(team):
+    panel = section(get(login(team.sales_manager), "/dashboard/", month="2026-06"), "target")
     assert "No order target is set for this month." in panel
     assert 'name="orders"' in panel
 
 
-def test_the_gm_sets_the_months_target(team, api):
-    client = api(team.gm)
+def test_the_gm_sets_the_months_target(team):
+    client = login(team.gm)
     response = client.post("/dashboard/?month=2026-07", {"orders": "12"})
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/?month=2026-07"
@@ -176,9 +177,9 @@ def test_the_gm_sets_the_months_target(team, api):
     assert 'value="12"' in section(get(client, "/dashboard/", month="2026-07"), "target")
 
 
-def test_a_supervisor_sees_the_target_but_may_not_set_it(team, api):
+def test_a_supervisor_sees_the_target_but_may_not_set_it(team):
     set_order_target(dealer=team.dealer, by=team.gm, month=date(2026, 7, 1), orders=12)
-    client = api(team.dcc_supervisor)
+    client = login(team.dcc_supervisor)
     panel = section(get(client, "/dashboard/", month="2026-07"), "target")
     assert 'name="orders"' not in panel
     response = client.post("/dashboard/?month=2026-07", {"orders": "99"})
@@ -196,8 +197,8 @@ def test_a_supervisor_sees_the_target_but_may_not_set_it(team, api):
         ("-3", "An order target is a whole number from 0 to 100000."),
     ],
 )
-def test_a_bad_number_is_shown_in_place(team, api, typed, message):
-    response = api(team.gm).post("/dashboard/?month=2026-07", {"orders": typed})
+def test_a_bad_number_is_shown_in_place(team, typed, message):
+    response = login(team.gm).post("/dashboard/?month=2026-07", {"orders": typed})
     assert response.status_code == 422
     panel = section(unescape(response.content.decode()), "target")
     assert f'value="{typed}"' in panel
@@ -209,8 +210,8 @@ def test_a_bad_number_is_shown_in_place(team, api, typed, message):
 # ---------------------------------------------------------------- headquarters
 
 
-def test_headquarters_ranks_its_dealers_and_maps_their_stages(team, dealers, api):
-    html = get(api(team.headquarters), "/dashboard/hq/", month="2026-05", metric="arrival_rate")
+def test_headquarters_ranks_its_dealers_and_maps_their_stages(team, dealers):
+    html = get(login(team.headquarters), "/dashboard/hq/", month="2026-05", metric="arrival_rate")
     result = ranking(
         dealer_ids=kpi_dealer_ids(team.headquarters),
         metric="arrival_rate",
@@ -247,11 +248,11 @@ def test_headquarters_ranks_its_dealers_and_maps_their_stages(team, dealers, api
     assert (flagged[0]["rate"], flagged[0]["brand"], flagged[0]["gap"]) == ("10.0%", "37.5%", -27.5)
 
 
-def test_the_heat_maps_legend_is_in_the_readers_words(team, dealers, api, settings):
+def test_the_heat_maps_legend_is_in_the_readers_words(team, dealers, settings):
     """The colour scale's two ends are worded by the server, in the reader's language (no
     untranslated "pp")."""
     settings.LANGUAGE_CODE = "zh-hans"
-    html = get(api(team.headquarters), "/dashboard/hq/", month="2026-05")
+    html = get(login(team.headquarters), "/dashboard/hq/", month="2026-05")
     data = json.loads(re.search(r'id="dcc-heat-data"[^>]*>(.*?)</script>', html, re.S).group(1))
     # Beijing's arrival rate is 12.5 points above the brand: the scale reaches 28 (-27.5).
     assert data["reach"] == 28
@@ -261,35 +262,35 @@ def test_the_heat_maps_legend_is_in_the_readers_words(team, dealers, api, settin
     assert '" pp"' not in script and "data.labels.above" in script
 
 
-def test_the_metric_picker_ranks_on_another_metric(team, dealers, api):
-    html = get(api(team.headquarters), "/dashboard/hq/", month="2026-05", metric="lead_volume")
+def test_the_metric_picker_ranks_on_another_metric(team, dealers):
+    html = get(login(team.headquarters), "/dashboard/hq/", month="2026-05", metric="lead_volume")
     table = section(html, "ranking")
     assert cells(table, f'data-dealer="{team.dealer.code}"')[0] == "1"  # 40 each: a tie
     assert cells(table, f'data-dealer="{team.dealer.code}"')[2] == "40"  # a count: no parts
     assert '<option value="lead_volume" selected>' in html
 
 
-def test_headquarters_in_the_navigation_and_on_the_dashboard(team, dealers, api):
-    html = get(api(team.headquarters), "/dashboard/")
+def test_headquarters_in_the_navigation_and_on_the_dashboard(team, dealers):
+    html = get(login(team.headquarters), "/dashboard/")
     assert 'href="/dashboard/hq/"' in html
     assert 'href="/dashboard/hq/?month=' in html
-    assert "/dashboard/hq/" not in get(api(team.gm), "/dashboard/")
+    assert "/dashboard/hq/" not in get(login(team.gm), "/dashboard/")
 
 
-def test_who_may_open_the_headquarters_page(team, other_team, api):
-    assert get(api(team.gm), "/dashboard/hq/", 403)
-    assert "headquarters page" in get(api(team.gm), "/dashboard/hq/", 403)
-    assert get(api(team.dcc_agent), "/dashboard/hq/", 403)
+def test_who_may_open_the_headquarters_page(team, other_team):
+    assert get(login(team.gm), "/dashboard/hq/", 403)
+    assert "headquarters page" in get(login(team.gm), "/dashboard/hq/", 403)
+    assert get(login(team.dcc_agent), "/dashboard/hq/", 403)
     # A manager at two dealers reads both.
     grant(team.gm, other_team.dealer, Role.GM)
-    html = get(api(team.gm), "/dashboard/hq/", month="2026-05")
+    html = get(login(team.gm), "/dashboard/hq/", month="2026-05")
     assert other_team.dealer.code in section(html, "ranking")
     assert team.headquarters.username  # headquarters granted one dealer still opens it
-    assert get(api(team.headquarters), "/dashboard/hq/")
+    assert get(login(team.headquarters), "/dashboard/hq/")
 
 
-def test_the_headquarters_page_takes_as_many_queries_for_more_dealers(team, dealers, api):
-    client = api(team.headquarters)
+def test_the_headquarters_page_takes_as_many_queries_for_more_dealers(team, dealers):
+    client = login(team.headquarters)
     client.get("/dashboard/hq/", {"month": "2026-05"})  # the session and such, once
 
     def counted(dealers_shown: int) -> int:
@@ -325,9 +326,9 @@ def day_of_work(team):
             )
 
 
-def test_a_day_without_a_kept_report_is_computed_and_nothing_is_written(team, day_of_work, api):
+def test_a_day_without_a_kept_report_is_computed_and_nothing_is_written(team, day_of_work):
     """A read never writes: the figures are computed for the viewer and kept by nobody."""
-    client = api(team.gm)
+    client = login(team.gm)
     html = get(client, "/dashboard/daily/", date="2026-05-12")
     assert "these figures are computed now" in html
     day = section(html, "day_kpis")
@@ -346,12 +347,12 @@ def test_a_day_without_a_kept_report_is_computed_and_nothing_is_written(team, da
     assert cells(again, '<th scope="row">Lead volume') == ["4", "4"]
 
 
-def test_todays_report_is_the_days_final_one_kept_in_the_evening(team, api, fixed_clock):
+def test_todays_report_is_the_days_final_one_kept_in_the_evening(team, fixed_clock):
     """Opened in the morning, today's report shows the figures so far and is not kept; the
     evening job keeps the day's final figures, leads of the afternoon included."""
     fixed_clock.move_to(at(5, 12, 9))
     make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 12, 8))
-    client = api(team.gm)
+    client = login(team.gm)
     morning = get(client, "/dashboard/daily/", date="2026-05-12")
     assert "The day is not over: these are its figures so far, as of 09:00." in morning
     assert cells(section(morning, "day_kpis"), '<th scope="row">Lead volume')[0] == "1"
@@ -368,31 +369,31 @@ def test_todays_report_is_the_days_final_one_kept_in_the_evening(team, api, fixe
     assert cells(section(evening, "day_kpis"), '<th scope="row">Lead volume')[0] == "2"
 
 
-def test_the_daily_report_shows_what_was_kept(team, day_of_work, api, fixed_clock):
+def test_the_daily_report_shows_what_was_kept(team, day_of_work, fixed_clock):
     """Kept as sent: a lead entered afterwards does not change it."""
     fixed_clock.move_to(at(5, 12, 22))
     assert generate_due_reports() == 1
     fixed_clock.move_to(at(5, 13, 9))
-    client = api(team.gm)
+    client = login(team.gm)
     make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 12, 15))
     day = section(get(client, "/dashboard/daily/", date="2026-05-12"), "day_kpis")
     assert cells(day, '<th scope="row">Lead volume') == ["3", "3"]
     assert DailyReport.objects.count() == 1
 
 
-def test_the_daily_report_defaults_to_yesterday(team, api, calendar_day):
-    html = get(api(team.gm), "/dashboard/daily/")
+def test_the_daily_report_defaults_to_yesterday(team, calendar_day):
+    html = get(login(team.gm), "/dashboard/daily/")
     yesterday = timezone.localdate() - timedelta(days=1)
     assert f"Daily report {yesterday.isoformat()}" in html
 
 
 @pytest.mark.parametrize("when", ["yesterday-ish", "2999-01-01"])
-def test_a_day_it_cannot_show_says_so(team, api, when):
-    assert get(api(team.gm), "/dashboard/daily/", 400, date=when)
+def test_a_day_it_cannot_show_says_so(team, when):
+    assert get(login(team.gm), "/dashboard/daily/", 400, date=when)
 
 
-def test_the_daily_report_downloads_as_xlsx(team, day_of_work, api):
-    client = api(team.gm)
+def test_the_daily_report_downloads_as_xlsx(team, day_of_work):
+    client = login(team.gm)
     html = get(client, "/dashboard/daily/", date="2026-05-12")
     link = re.search(r'href="(/dashboard/daily/xlsx/\?[^"]+)"', html).group(1)
     response = client.get(unescape(link))
@@ -406,12 +407,12 @@ def test_the_daily_report_downloads_as_xlsx(team, day_of_work, api):
     assert day[-1][1] == 3
 
 
-def test_each_dealer_reads_its_own_daily_report(team, other_team, day_of_work, api):
-    html = get(api(other_team.gm), "/dashboard/daily/", date="2026-05-12")
+def test_each_dealer_reads_its_own_daily_report(team, other_team, day_of_work):
+    html = get(login(other_team.gm), "/dashboard/daily/", date="2026-05-12")
     assert cells(section(html, "day_kpis"), '<th scope="row">Lead volume') == ["0", "0"]
     assert str(team.dcc_agent) not in html
     generate_daily_report(dealer=team.dealer, day=date(2026, 5, 12))
-    html = get(api(other_team.gm), "/dashboard/daily/", date="2026-05-12")
+    html = get(login(other_team.gm), "/dashboard/daily/", date="2026-05-12")
     assert cells(section(html, "day_kpis"), '<th scope="row">Lead volume') == ["0", "0"]
     assert "As generated on" not in html  # the other dealer's kept report is not theirs
 
@@ -437,8 +438,8 @@ def test_each_dealer_reads_its_own_daily_report(team, other_team, day_of_work, a
          "“To”: 9999-12-31 is outside"),
     ],
 )  # fmt: skip
-def test_dates_out_of_range_are_named_on_the_page(team, api, path, params, message):
-    response = api(team.gm).get(path, params)
+def test_dates_out_of_range_are_named_on_the_page(team, path, params, message):
+    response = login(team.gm).get(path, params)
     assert response.status_code == 400
     html = unescape(response.content.decode())
     assert message in html
@@ -457,27 +458,27 @@ def test_dates_out_of_range_are_named_on_the_page(team, api, path, params, messa
          "“To”: 9999-12-31 is outside"),
     ],
 )  # fmt: skip
-def test_headquarters_names_a_date_out_of_range(team, dealers, api, params, message):
-    response = api(team.headquarters).get("/dashboard/hq/", params)
+def test_headquarters_names_a_date_out_of_range(team, dealers, params, message):
+    response = login(team.headquarters).get("/dashboard/hq/", params)
     assert response.status_code == 422
     assert message in unescape(response.content.decode())
 
 
 @pytest.mark.parametrize("group", ["0001-01-01", "9999-12-31"])
-def test_a_drill_down_group_out_of_range_is_no_group(team, api, group):
+def test_a_drill_down_group_out_of_range_is_no_group(team, group):
     query = {"measure": "leads", "from": "2026-05-01", "to": "2026-05-31", "by": "day"}
-    response = api(team.gm).get("/dashboard/leads/", {**query, "group": group})
+    response = login(team.gm).get("/dashboard/leads/", {**query, "group": group})
     assert response.status_code == 400
     assert "Not a group of this dimension." in response.content.decode()
     huge = {**query, "by": "agent", "group": "9223372036854775808"}
-    assert api(team.gm).get("/dashboard/leads/", huge).status_code == 400
+    assert login(team.gm).get("/dashboard/leads/", huge).status_code == 400
 
 
 # ---------------------------------------------------------------- the dashboard's tables as XLSX
 
 
-def test_the_channel_and_agent_tables_download_as_xlsx(team, small_may, api):
-    client = api(team.gm)
+def test_the_channel_and_agent_tables_download_as_xlsx(team, small_may):
+    client = login(team.gm)
     html = get(client, "/dashboard/", month="2026-05")
     link = re.search(r'href="(/dashboard/export/\?table=channels[^"]+)"', html).group(1)
     response = client.get(unescape(link))
@@ -499,8 +500,8 @@ def test_the_channel_and_agent_tables_download_as_xlsx(team, small_may, api):
 # ---------------------------------------------------------------- scorecards
 
 
-def test_the_scorecards_rank_each_role_by_points(team, small_may, api):
-    html = get(api(team.gm), "/dashboard/scores/", month="2026-05")
+def test_the_scorecards_rank_each_role_by_points(team, small_may):
+    html = get(login(team.gm), "/dashboard/scores/", month="2026-05")
     cards = {c.person.username: c for c in scorecards(dealer=team.dealer, month=MAY.first)}
     agents = section(html, "scores-dcc_agent")
     one = cells(agents, f'data-person="{team.dcc_agent.username}"')
@@ -527,10 +528,10 @@ def test_the_scorecards_rank_each_role_by_points(team, small_may, api):
         ("consultant", "consultant_2", "consultant"),
     ],
 )
-def test_people_on_the_line_see_their_own_scorecard_only(team, small_may, api, who, colleague,
+def test_people_on_the_line_see_their_own_scorecard_only(team, small_may, who, colleague,
                                                          role):  # fmt: skip
     person, other = getattr(team, who), getattr(team, colleague)
-    client = api(person)
+    client = login(person)
     home = client.get("/", follow=True).content.decode()
     assert 'href="/dashboard/scores/mine/">My scorecard</a>' in home  # from the menu
     html = get(client, "/dashboard/scores/mine/", month="2026-05")
@@ -547,19 +548,19 @@ def test_people_on_the_line_see_their_own_scorecard_only(team, small_may, api, w
     assert client.get("/dashboard/scores/", {"month": "2026-05"}).status_code == 403
 
 
-def test_owner_operations_see_their_own_scorecard(team, api):
-    html = get(api(team.owner_ops), "/dashboard/scores/mine/")
+def test_owner_operations_see_their_own_scorecard(team):
+    html = get(login(team.owner_ops), "/dashboard/scores/mine/")
     assert f'data-person="{team.owner_ops.username}"' in html
     assert html.count("data-person=") == 1
 
 
-def test_managers_have_everyones_scorecards_not_a_menu_entry_of_their_own(team, api):
-    client = api(team.gm)
+def test_managers_have_everyones_scorecards_not_a_menu_entry_of_their_own(team):
+    client = login(team.gm)
     response = client.get("/dashboard/scores/mine/", {"month": "2026-05"})
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/scores/?month=2026-05"
     assert "My scorecard" not in client.get("/", follow=True).content.decode()
-    refused = api(team.platform_specialist).get("/dashboard/scores/mine/")
+    refused = login(team.platform_specialist).get("/dashboard/scores/mine/")
     assert refused.status_code == 403
     assert "there is no scorecard of yours" in refused.content.decode()
 
@@ -578,17 +579,17 @@ PAGES = [
 
 @pytest.mark.parametrize("path", PAGES)
 @pytest.mark.parametrize("role", [Role.DCC_AGENT, Role.CONSULTANT])
-def test_people_on_the_line_are_refused(team, api, path, role):
-    assert api(team.by_role(role)).get(path).status_code == 403
+def test_people_on_the_line_are_refused(team, path, role):
+    assert login(team.by_role(role)).get(path).status_code == 403
 
 
 @pytest.mark.parametrize("path", PAGES[:-1])
-def test_supervisors_open_them(team, api, path):
-    assert api(team.dcc_supervisor).get(path).status_code == 200
+def test_supervisors_open_them(team, path):
+    assert login(team.dcc_supervisor).get(path).status_code == 200
 
 
-def test_another_dealers_people_are_not_shown(team, other_team, small_may, api):
-    html = get(api(other_team.gm), "/dashboard/scores/", month="2026-05")
+def test_another_dealers_people_are_not_shown(team, other_team, small_may):
+    html = get(login(other_team.gm), "/dashboard/scores/", month="2026-05")
     assert team.dcc_agent.username not in html
     assert other_team.dcc_agent.username in html
 

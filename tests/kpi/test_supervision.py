@@ -27,6 +27,7 @@ from leads import actions
 from leads.models import CallOutcome
 from leads.permissions import DCC_BOARD_VIEWERS, KPI_VIEWERS
 from tests.factories import make_lead, member
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
@@ -354,8 +355,8 @@ def part_links(html: str, agent: str) -> list[str]:
     return [unescape(href) for href in re.findall(r'<a href="([^"]+)"', chunk)]
 
 
-def test_the_page_shows_each_agent_today_and_this_month(team, api, calendar_day, today):
-    response = api(team.dcc_supervisor).get("/dashboard/dcc/")
+def test_the_page_shows_each_agent_today_and_this_month(team, calendar_day, today):
+    response = login(team.dcc_supervisor).get("/dashboard/dcc/")
     assert response.status_code == 200
     html = response.content.decode()
     # Calls, contacts, appointments, arrivals, first response, unanswered: today, then month.
@@ -366,8 +367,8 @@ def test_the_page_shows_each_agent_today_and_this_month(team, api, calendar_day,
     assert 'hx-trigger="every 60s"' in html
 
 
-def test_the_first_response_opens_the_leads_behind_it(team, api, calendar_day, today):
-    client = api(team.dcc_supervisor)
+def test_the_first_response_opens_the_leads_behind_it(team, calendar_day, today):
+    client = login(team.dcc_supervisor)
     html = client.get("/dashboard/dcc/").content.decode()
     on_time, with_sla = part_links(html, team.dcc_agent.username)[:2]  # today's
     assert "measure=on_time" in on_time and "measure=with_sla" in with_sla
@@ -382,8 +383,8 @@ def test_the_first_response_opens_the_leads_behind_it(team, api, calendar_day, t
     assert part_links(html, "") == []  # the team is no group the drill-down knows
 
 
-def test_the_htmx_refresh_gets_just_the_table(team, api, today):
-    response = api(team.gm).get("/dashboard/dcc/", headers={"HX-Request": "true"})
+def test_the_htmx_refresh_gets_just_the_table(team, today):
+    response = login(team.gm).get("/dashboard/dcc/", headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="dcc-board"')
@@ -392,8 +393,8 @@ def test_the_htmx_refresh_gets_just_the_table(team, api, today):
     assert 'id="dcc-board-data"' in html  # the chart is redrawn from the fresh numbers
 
 
-def test_the_page_takes_the_same_queries_for_any_team(team, api, today):
-    client = api(team.dcc_supervisor)
+def test_the_page_takes_the_same_queries_for_any_team(team, today):
+    client = login(team.dcc_supervisor)
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
@@ -407,8 +408,8 @@ def test_the_page_takes_the_same_queries_for_any_team(team, api, today):
     assert queries() == two_agents
 
 
-def test_a_refused_refresh_says_why_in_place(team, api):
-    response = api(team.consultant).get("/dashboard/dcc/", headers={"HX-Request": "true"})
+def test_a_refused_refresh_says_why_in_place(team):
+    response = login(team.consultant).get("/dashboard/dcc/", headers={"HX-Request": "true"})
     assert response.status_code == 403
     html = response.content.decode()
     assert "<html" not in html and "DCC supervisor" in html
@@ -433,13 +434,13 @@ def test_a_refused_refresh_says_why_in_place(team, api):
         (Role.OWNER_OPS, 403),
     ],
 )
-def test_who_opens_the_board(team, api, role, status):
-    response = api(team.by_role(role)).get("/dashboard/dcc/")
+def test_who_opens_the_board(team, role, status):
+    response = login(team.by_role(role)).get("/dashboard/dcc/")
     assert response.status_code == status
     if status == 403:
         assert "Only the DCC supervisor" in response.content.decode()
     # The dashboard links to the board exactly for those who may open it.
-    dashboard = api(team.by_role(role)).get("/dashboard/")
+    dashboard = login(team.by_role(role)).get("/dashboard/")
     if dashboard.status_code == 200:
         assert ('href="/dashboard/dcc/"' in dashboard.content.decode()) == (status == 200)
 
@@ -448,8 +449,8 @@ def test_the_boards_readers_all_read_the_kpis():
     assert DCC_BOARD_VIEWERS <= KPI_VIEWERS
 
 
-def test_another_dealers_supervisor_sees_their_own_team_only(team, other_team, api, today):
-    html = api(other_team.dcc_supervisor).get("/dashboard/dcc/").content.decode()
+def test_another_dealers_supervisor_sees_their_own_team_only(team, other_team, today):
+    html = login(other_team.dcc_supervisor).get("/dashboard/dcc/").content.decode()
     assert f'data-agent="{other_team.dcc_agent.username}"' in html
     assert f'data-agent="{team.dcc_agent.username}"' not in html
     assert f">{team.dcc_agent}<" not in html

@@ -33,6 +33,7 @@ from kpi.selectors import day_window, kpi_report
 from leads import actions
 from leads.models import CallOutcome, Channel, ChannelGroup
 from tests.factories import channel, make_lead, member
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
@@ -127,8 +128,8 @@ def may_window(team, view=View.PERIOD):
 
 
 @pytest.mark.parametrize("role", [Role.DCC_AGENT, Role.CONSULTANT, Role.OWNER_OPS])
-def test_people_on_the_line_are_told_plainly_that_the_dashboard_is_not_theirs(team, api, role):
-    client = api(team.by_role(role))
+def test_people_on_the_line_are_told_plainly_that_the_dashboard_is_not_theirs(team, role):
+    client = login(team.by_role(role))
     for path in ("/dashboard/", "/dashboard/leads/?measure=leads&from=2026-05-01&to=2026-05-31"):
         response = client.get(path)
         assert response.status_code == 403
@@ -139,8 +140,8 @@ def test_people_on_the_line_are_told_plainly_that_the_dashboard_is_not_theirs(te
     "role",
     [Role.GM, Role.SALES_MANAGER, Role.DCC_SUPERVISOR, Role.SHOWROOM_MANAGER, Role.HEADQUARTERS],
 )
-def test_managers_supervisors_and_headquarters_open_it(team, api, role):
-    assert api(team.by_role(role)).get("/dashboard/").status_code == 200
+def test_managers_supervisors_and_headquarters_open_it(team, role):
+    assert login(team.by_role(role)).get("/dashboard/").status_code == 200
 
 
 def test_it_needs_a_login(client):
@@ -150,8 +151,8 @@ def test_it_needs_a_login(client):
 # ---------------------------------------------------------------- the numbers
 
 
-def test_the_funnel_shows_the_registrys_numbers_against_the_month_before(team, api, ledger):
-    html = page(api(team.gm), month="2026-05")
+def test_the_funnel_shows_the_registrys_numbers_against_the_month_before(team, ledger):
+    html = page(login(team.gm), month="2026-05")
     funnel = section(html, "funnel")
     total = kpi_report(window=may_window(team)).total.values
     by_hand = {"leads": 4, "contacted": 3, "appointed": 2, "arrived": 3, "ordered": 1}
@@ -168,30 +169,28 @@ def test_the_funnel_shows_the_registrys_numbers_against_the_month_before(team, a
     assert "dcc-funnel-data" in html  # the chart's data, drawn by ECharts
 
 
-def test_a_rate_above_100_percent_says_why_beside_it(team, api, ledger):
-    period = page(api(team.gm), month="2026-05")
+def test_a_rate_above_100_percent_says_why_beside_it(team, ledger):
+    period = page(login(team.gm), month="2026-05")
     arrived = section(period, "funnel").split('data-step="arrived"', 1)[1].split("</tr>", 1)[0]
     assert "150.0%" in arrived
     assert "Above 100 %: the period's events include leads created before it" in unescape(arrived)
     # No such note beside a rate of 100 % or less.
     contacted = section(period, "funnel").split('data-step="contacted"', 1)[1].split("</tr>")[0]
     assert "dcc-above-whole" not in contacted
-    cohort = page(api(team.gm), month="2026-05", view="cohort")
+    cohort = page(login(team.gm), month="2026-05", view="cohort")
     assert "the period's events include leads created before it" not in unescape(cohort)
 
 
-def test_the_funnels_arrival_step_and_the_arrival_rate_say_what_they_are_shares_of(
-    team, api, ledger
-):
-    html = unescape(page(api(team.gm), month="2026-05"))
+def test_the_funnels_arrival_step_and_the_arrival_rate_say_what_they_are_shares_of(team, ledger):
+    html = unescape(page(login(team.gm), month="2026-05"))
     assert "arrivals of appointments. The Arrival rate of the daily report" in html
-    daily = unescape(api(team.gm).get("/dashboard/daily/", {"date": "2026-05-06"}).content.decode())
+    daily = unescape(
+        login(team.gm).get("/dashboard/daily/", {"date": "2026-05-06"}).content.decode()
+    )
     assert "Arrival rate: arrivals of all leads (the dashboard funnel's arrival step" in daily
 
 
-def test_a_month_under_way_is_compared_with_the_same_days_of_the_month_before(
-    team, api, calendar_day
-):
+def test_a_month_under_way_is_compared_with_the_same_days_of_the_month_before(team, calendar_day):
     today = timezone.localdate()
     this = Month.of(today)
     before = this.previous
@@ -202,7 +201,7 @@ def test_a_month_under_way_is_compared_with_the_same_days_of_the_month_before(
     for day in (this.first, before.first, before.last):
         make_lead(team.dealer, by=team.gm, owner=team.dcc_agent,
                   at=datetime.combine(day, datetime.min.time(), zone))  # fmt: skip
-    html = unescape(page(api(team.gm)))
+    html = unescape(page(login(team.gm)))
     assert f"Funnel {this} so far, against the same days of {before}" in html
     so_far, same_days = Period(this.first, today), Period(before.first, same_last)
     assert (
@@ -213,13 +212,13 @@ def test_a_month_under_way_is_compared_with_the_same_days_of_the_month_before(
     assert leads[0][1] == "1"
     assert leads[1][1] == ("2" if same_last == before.last else "1")
     # A past month is compared with the whole month before it.
-    past = unescape(page(api(team.gm), month=str(before)))
+    past = unescape(page(login(team.gm), month=str(before)))
     assert f"Funnel {before}, against {before.previous}" in past
     assert "so far" not in past
 
 
-def test_the_channel_and_agent_tables_show_the_registrys_numbers(team, api, ledger):
-    html = page(api(team.gm), month="2026-05")
+def test_the_channel_and_agent_tables_show_the_registrys_numbers(team, ledger):
+    html = page(login(team.gm), month="2026-05")
     autohome = row(section(html, "channels"), '<th scope="row">Autohome</th>')
     assert [text for _href, text in autohome] == [
         "2",  # M1 and M2 (A3 was created in April)
@@ -249,8 +248,8 @@ def test_the_channel_and_agent_tables_show_the_registrys_numbers(team, api, ledg
 # ---------------------------------------------------------------- the leads behind them
 
 
-def test_every_number_drills_down_to_exactly_the_leads_behind_it(team, api, ledger):
-    client = api(team.gm)
+def test_every_number_drills_down_to_exactly_the_leads_behind_it(team, ledger):
+    client = login(team.gm)
     html = page(client, month="2026-05")
     funnel = section(html, "funnel")
     assert listed(client, row(funnel, 'data-step="arrived"')[0][0]) == ids(ledger, "M1", "M2", "A3")
@@ -269,9 +268,9 @@ def test_every_number_drills_down_to_exactly_the_leads_behind_it(team, api, ledg
     assert listed(client, unescape(close_rate[1])) == ids(ledger, "M1", "M2")
 
 
-def test_the_drill_down_hides_leads_the_viewer_may_not_see(team, api, ledger):
+def test_the_drill_down_hides_leads_the_viewer_may_not_see(team, ledger):
     """A DCC supervisor sees leads in the invite stages, not M1 (ordered) or M2 (arrived)."""
-    client = api(team.dcc_supervisor)
+    client = login(team.dcc_supervisor)
     href = "/dashboard/leads/?measure=contacted&from=2026-05-01&to=2026-05-31&view=period"
     response = client.get(href)
     html = response.content.decode()
@@ -279,13 +278,13 @@ def test_the_drill_down_hides_leads_the_viewer_may_not_see(team, api, ledger):
     assert "This number counts 3 leads." in html
     assert "2 of them are not listed: you may not see them." in html
     assert "五月一" not in html
-    assert listed(api(team.gm), href) == ids(ledger, "M1", "M2", "M4")
+    assert listed(login(team.gm), href) == ids(ledger, "M1", "M2", "M4")
 
 
-def test_the_drill_down_pages_through_many_leads(team, api):
+def test_the_drill_down_pages_through_many_leads(team):
     for _n in range(55):
         make_lead(team.dealer, by=team.gm, owner=team.dcc_agent, at=at(5, 2))
-    client = api(team.gm)
+    client = login(team.gm)
     href = "/dashboard/leads/?measure=leads&from=2026-05-01&to=2026-05-31&view=period"
     first = client.get(href).content.decode()
     assert len(LEAD_LINK.findall(first)) == 50
@@ -304,21 +303,21 @@ def test_the_drill_down_pages_through_many_leads(team, api):
         "measure=leads&from=2026-05-01&to=2026-05-31&by=channel&group=abc",
     ],
 )
-def test_a_drill_down_it_cannot_answer_says_so(team, api, query):
-    assert api(team.gm).get("/dashboard/leads/?" + query).status_code == 400
+def test_a_drill_down_it_cannot_answer_says_so(team, query):
+    assert login(team.gm).get("/dashboard/leads/?" + query).status_code == 400
 
 
-def test_the_drill_down_never_lists_another_dealers_leads(team, other_team, api, ledger):
+def test_the_drill_down_never_lists_another_dealers_leads(team, other_team, ledger):
     make_lead(other_team.dealer, by=other_team.gm, owner=other_team.dcc_agent, at=at(5, 4))
     href = "/dashboard/leads/?measure=leads&from=2026-05-01&to=2026-05-31&view=period"
-    assert listed(api(team.gm), href) == ids(ledger, "M1", "M2", "M3", "M4")
+    assert listed(login(team.gm), href) == ids(ledger, "M1", "M2", "M3", "M4")
 
 
 # ---------------------------------------------------------------- month, view, compare
 
 
-def test_the_month_defaults_to_this_month_and_switches(team, api, ledger, calendar_day):
-    client = api(team.gm)
+def test_the_month_defaults_to_this_month_and_switches(team, ledger, calendar_day):
+    client = login(team.gm)
     html = page(client)
     assert f'value="{calendar_day.strftime("%Y-%m")}"' in html
     html = page(client, month="2026-04")
@@ -329,8 +328,8 @@ def test_the_month_defaults_to_this_month_and_switches(team, api, ledger, calend
     assert row(april, 'data-step="arrived"')[0][1] == "0"
 
 
-def test_the_view_switch_says_which_view_is_shown(team, api, ledger):
-    client = api(team.gm)
+def test_the_view_switch_says_which_view_is_shown(team, ledger):
+    client = login(team.gm)
     period = page(client, month="2026-05")
     assert "Shown: Period: what happened in the period." in period
     cohort = page(client, month="2026-05", view="cohort")
@@ -348,8 +347,8 @@ def test_the_view_switch_says_which_view_is_shown(team, api, ledger):
     assert "month=2026-05" in unescape(period.split("Cohort view", 1)[0].rsplit("href=", 1)[1])
 
 
-def test_the_compare_mode_puts_two_months_side_by_side(team, api, ledger):
-    client = api(team.gm)
+def test_the_compare_mode_puts_two_months_side_by_side(team, ledger):
+    client = login(team.gm)
     html = page(client, mode="compare", month="2026-05", other="2026-04")
     assert "2026-04 and 2026-05 side by side" in html
     volume = html.split('data-metric="lead_volume"', 1)[1].split("</tr>", 1)[0]
@@ -370,9 +369,9 @@ def test_the_compare_mode_puts_two_months_side_by_side(team, api, ledger):
 
 
 def test_query_count_does_not_grow_with_channels_or_agents(
-    team, api, ledger, django_assert_max_num_queries
+    team, ledger, django_assert_max_num_queries
 ):
-    client = api(team.gm)
+    client = login(team.gm)
     client.get("/dashboard/", {"month": "2026-05"})  # the session and such, once
     with CaptureQueriesContext(connection) as few:
         page(client, month="2026-05")
@@ -422,10 +421,10 @@ APRIL_AND_EARLY_MAY = {
 }
 
 
-def test_any_two_periods_side_by_side_with_every_metric_and_its_leads(team, api, ledger):
+def test_any_two_periods_side_by_side_with_every_metric_and_its_leads(team, ledger):
     """April 10–28: A1, A2, A3 created, A1 reached. May 3–8: M1, M2, M3 created, M1 and M2
     reached and booked, A3 (May 3) and M1 (May 6) arrived (M2 only on the 9th), M3 invalid."""
-    client = api(team.gm)
+    client = login(team.gm)
     html = compare_page(client, **APRIL_AND_EARLY_MAY)
     assert "2026-04-10 – 2026-04-28 and 2026-05-03 – 2026-05-08 side by side" in html
     assert "The periods are 19 and 6 days long" in html
@@ -459,8 +458,8 @@ def test_any_two_periods_side_by_side_with_every_metric_and_its_leads(team, api,
     assert listed(client, "/dashboard/leads/?" + arrived["drills"][1]) == ids(ledger, "A3", "M1")
 
 
-def test_the_cohort_view_compares_the_leads_created_in_each_period(team, api, ledger):
-    client = api(team.gm)
+def test_the_cohort_view_compares_the_leads_created_in_each_period(team, ledger):
+    client = login(team.gm)
     html = compare_page(client, view="cohort", **APRIL_AND_EARLY_MAY)
     assert "Shown: Cohort: leads created in the period, followed to today." in html
     arrivals, _row = compared(html, "arrivals")
@@ -496,8 +495,8 @@ def active_preset(html: str) -> str | None:
 
 
 @pytest.mark.parametrize("preset", ["month", "week", "7days"])
-def test_a_preset_is_one_click_and_fills_the_form(team, api, ledger, preset, calendar_day):
-    client = api(team.gm)
+def test_a_preset_is_one_click_and_fills_the_form(team, ledger, preset, calendar_day):
+    client = login(team.gm)
     html = compare_page(client, preset=preset)
     first, second = preset_periods(preset, today=timezone.localdate())
     assert f"{first} and {second} side by side" in html
@@ -522,11 +521,9 @@ def test_a_preset_is_one_click_and_fills_the_form(team, api, ledger, preset, cal
     assert active_preset(edited) is None
 
 
-def test_on_a_sunday_this_week_is_marked_when_chosen_not_the_last_7_days(
-    team, api, ledger, fixed_clock
-):
+def test_on_a_sunday_this_week_is_marked_when_chosen_not_the_last_7_days(team, ledger, fixed_clock):
     fixed_clock.move_to(datetime(2026, 12, 6, 10, tzinfo=SHANGHAI))  # a Sunday
-    client = api(team.gm)
+    client = login(team.gm)
     assert preset_periods("week", today=timezone.localdate()) == preset_periods(
         "7days", today=timezone.localdate()
     )
@@ -534,8 +531,8 @@ def test_on_a_sunday_this_week_is_marked_when_chosen_not_the_last_7_days(
     assert active_preset(compare_page(client, preset="7days")) == "7days"
 
 
-def test_compare_defaults_to_this_month_against_the_last(team, api, ledger, calendar_day):
-    html = compare_page(api(team.gm))
+def test_compare_defaults_to_this_month_against_the_last(team, ledger, calendar_day):
+    html = compare_page(login(team.gm))
     this = Month.current()
     assert this.first == calendar_day.date().replace(day=1)
     assert f"{this.previous} and {this} side by side" in html
@@ -560,9 +557,9 @@ def test_compare_defaults_to_this_month_against_the_last(team, api, ledger, cale
          "“Second period, to”: 9999-12-31 is outside the dates accepted (2000-01-01 to"),
     ],
 )  # fmt: skip
-def test_bad_dates_are_answered_on_the_page_naming_the_field(team, api, ledger, fields, field,
+def test_bad_dates_are_answered_on_the_page_naming_the_field(team, ledger, fields, field,
                                                              message):  # fmt: skip
-    html = compare_page(api(team.gm), 422, **{**APRIL_AND_EARLY_MAY, **fields})
+    html = compare_page(login(team.gm), 422, **{**APRIL_AND_EARLY_MAY, **fields})
     assert message in html
     assert f'id="f-{field}-error"' in html
     tag = html.split(f'id="f-{field}"', 1)[1].split(">", 1)[0]
@@ -571,8 +568,8 @@ def test_bad_dates_are_answered_on_the_page_naming_the_field(team, api, ledger, 
     assert html.count("is-invalid") == 1  # only the field to fix
 
 
-def test_a_year_of_366_days_is_compared(team, api, ledger):
-    html = compare_page(api(team.gm), first_from="2024-01-01", first_to="2024-12-31",
+def test_a_year_of_366_days_is_compared(team, ledger):
+    html = compare_page(login(team.gm), first_from="2024-01-01", first_to="2024-12-31",
                         second_from="2025-05-01", second_to="2026-05-01")  # fmt: skip
     assert "2024-01-01 – 2024-12-31 and 2025-05-01 – 2026-05-01 side by side" in html
     volume = [text for _h, text in compared(html, "lead_volume")[0]]
@@ -588,15 +585,15 @@ def test_a_year_of_366_days_is_compared(team, api, ledger):
         ("from=2025-01-01&to=2026-05-01", "choose at most 366"),
     ],
 )
-def test_the_drill_down_names_the_date_that_is_wrong(team, api, query, message):
-    response = api(team.gm).get(f"/dashboard/leads/?measure=leads&{query}")
+def test_the_drill_down_names_the_date_that_is_wrong(team, query, message):
+    response = login(team.gm).get(f"/dashboard/leads/?measure=leads&{query}")
     assert response.status_code == 400
     assert message in unescape(response.content.decode())
 
 
-def test_the_drill_down_takes_any_days(team, api, ledger):
+def test_the_drill_down_takes_any_days(team, ledger):
     href = "/dashboard/leads/?measure=arrived&from=2026-05-06&to=2026-05-09&view=period"
-    client = api(team.gm)
+    client = login(team.gm)
     assert listed(client, href) == ids(ledger, "M1", "M2")
     html = unescape(client.get(href).content.decode())
     assert "2026-05-06 – 2026-05-09" in html
@@ -605,10 +602,10 @@ def test_the_drill_down_takes_any_days(team, api, ledger):
 # ---------------------------------------------------------------- dimensions the engine offers
 
 
-def test_every_dimension_the_engine_offers_is_named_and_drills_down(team, api, ledger):
+def test_every_dimension_the_engine_offers_is_named_and_drills_down(team, ledger):
     """Asked at run time: whatever kpi.measures.DIMENSIONS holds (day, week, consultant … when
     the engine has them), each group's leads are exactly the number it counts."""
-    client = api(team.gm)
+    client = login(team.gm)
     window = may_window(team)
     for by in measures.DIMENSIONS:
         assert dict(dimension_choices())[by] == dimension_name(by)

@@ -27,6 +27,7 @@ from leads.models import (
 )
 from tests.conftest import Team as People
 from tests.factories import DealerFactory, fresh_mobile, make_lead, member
+from tests.kit import assert_recorded
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +35,6 @@ FOLLOW_UP = TaskKind.FOLLOW_UP
 FIRST_CALL = TaskKind.FIRST_CALL
 REMINDER = TaskKind.APPOINTMENT_REMINDER
 RETURN_VISIT = TaskKind.RETURN_VISIT
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The staff factories hash a password per person; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 # ---------------------------------------------------------------- helpers
@@ -101,7 +96,13 @@ def test_a_call_schedules_the_next_follow_up_by_grade(team, grade, days):
     actions.log_call(lead=lead, by=team.dcc_agent, outcome="reached", grade=grade, at=at)
     due = at + timedelta(days=days)
     assert fresh(lead).next_follow_up_at == due
-    assert open_tasks(lead, FOLLOW_UP) == [(FOLLOW_UP, team.dcc_agent.pk, due)]
+    assert_recorded(
+        lead,
+        EventKind.GRADED,
+        by=team.dcc_agent,
+        stage="contacted",
+        open_tasks={FOLLOW_UP: (team.dcc_agent, due)},
+    )
 
 
 @pytest.mark.usefixtures("office_hours")
@@ -113,7 +114,14 @@ def test_grading_moves_the_follow_up_to_the_grades_interval(team, grade, days):
     actions.set_grade(lead=lead, by=team.dcc_agent, grade=grade, at=at)
     due = at + timedelta(days=days)
     assert fresh(lead).next_follow_up_at == due
-    assert open_tasks(lead, FOLLOW_UP) == [(FOLLOW_UP, team.dcc_agent.pk, due)]
+    assert_recorded(
+        lead,
+        EventKind.GRADED,
+        by=team.dcc_agent,
+        at=at,
+        data={"from": "", "to": grade},
+        open_tasks={FOLLOW_UP: (team.dcc_agent, due)},
+    )
     [before] = first
     before.refresh_from_db()
     assert before.outcome == TaskOutcome.SUPERSEDED
@@ -170,7 +178,13 @@ def test_an_unanswered_first_call_still_schedules_a_retry(team):
 
 def test_a_new_lead_owes_a_first_call_by_the_sla_deadline(team):
     lead = new_lead(team)
-    assert open_tasks(lead) == [(FIRST_CALL, team.dcc_agent.pk, lead.sla_deadline)]
+    assert_recorded(
+        lead,
+        EventKind.CREATED,
+        by=team.platform_specialist,
+        stage=("", "new"),
+        open_tasks={FIRST_CALL: (team.dcc_agent, lead.sla_deadline)},
+    )
     assert lead.first_response_at is None
 
 
@@ -185,9 +199,15 @@ def test_the_first_call_closes_the_first_call_task_and_stops_the_clock(team):
 
     t2 = t1 + timedelta(hours=1)
     actions.log_call(lead=lead, by=team.dcc_agent, outcome="reached", at=t2)
-    lead = fresh(lead)
-    assert (lead.first_response_at, lead.stage) == (t1, "contacted")  # the first one counts
-    assert open_tasks(lead, FIRST_CALL) == []
+    assert fresh(lead).first_response_at == t1  # the first one counts
+    assert_recorded(
+        lead,
+        EventKind.CALLED,
+        by=team.dcc_agent,
+        stage=("new", "contacted"),
+        at=t2,
+        open_tasks={FOLLOW_UP: team.dcc_agent},
+    )
 
 
 # ---------------------------------------------------------------- business hours
@@ -263,9 +283,17 @@ def test_an_appointment_opens_a_reminder_for_the_owner_a_day_before(team):
     lead = contacted(team)
     visit = timezone.now() + timedelta(days=3)
     actions.book_appointment(lead=lead, by=team.dcc_agent, appointment_at=visit)
-    lead = fresh(lead)
-    assert (lead.stage, lead.appointment_at) == ("appointed", visit)
-    assert open_tasks(lead, REMINDER) == [(REMINDER, team.dcc_agent.pk, visit - timedelta(days=1))]
+    assert fresh(lead).appointment_at == visit
+    assert_recorded(
+        lead,
+        EventKind.APPOINTMENT_SET,
+        by=team.dcc_agent,
+        stage=("contacted", "appointed"),
+        open_tasks={
+            FOLLOW_UP: team.dcc_agent,
+            REMINDER: (team.dcc_agent, visit - timedelta(days=1)),
+        },
+    )
 
 
 def test_moving_an_appointment_moves_its_reminder(team):
@@ -273,9 +301,16 @@ def test_moving_an_appointment_moves_its_reminder(team):
     lead = appointed(team, visit=first)
     later = first + timedelta(days=2)
     actions.book_appointment(lead=lead, by=team.dcc_agent, appointment_at=later)
-    assert open_tasks(lead, REMINDER) == [(REMINDER, team.dcc_agent.pk, later - timedelta(days=1))]
-    moved = Event.objects.filter(lead=lead).order_by("seq").last()
-    assert moved.kind == "appointment_moved"
+    moved = assert_recorded(
+        lead,
+        EventKind.APPOINTMENT_MOVED,
+        by=team.dcc_agent,
+        stage="appointed",
+        open_tasks={
+            FOLLOW_UP: team.dcc_agent,
+            REMINDER: (team.dcc_agent, later - timedelta(days=1)),
+        },
+    )
     assert moved.data["previous"] == first.isoformat()
     assert tasks_of(lead, REMINDER)[0].outcome == TaskOutcome.SUPERSEDED
 
@@ -292,11 +327,17 @@ def test_cancelling_an_appointment_cancels_its_reminder_and_keeps_the_stage(team
     lead = appointed(team)
     at = timezone.now()
     actions.cancel_appointment(lead=lead, by=team.dcc_agent, at=at)
-    lead = fresh(lead)
-    assert (lead.stage, lead.appointment_at) == ("appointed", None)
+    assert fresh(lead).appointment_at is None
+    assert_recorded(
+        lead,
+        EventKind.APPOINTMENT_CANCELLED,
+        by=team.dcc_agent,
+        stage="appointed",
+        at=at,
+        open_tasks={FOLLOW_UP: team.dcc_agent},
+    )
     [reminder] = tasks_of(lead, REMINDER)
     assert (reminder.closed_at, reminder.outcome) == (at, TaskOutcome.CANCELLED)
-    assert len(open_tasks(lead, FOLLOW_UP)) == 1
     with pytest.raises(Conflict) as caught:
         actions.cancel_appointment(lead=lead, by=team.dcc_agent)
     assert caught.value.code == "no_appointment"
@@ -400,11 +441,14 @@ def test_arrival_closes_the_reminder(team):
     actions.record_arrival(lead=lead, by=team.consultant, at=at)
     [reminder] = tasks_of(lead, REMINDER)
     assert (reminder.closed_at, reminder.outcome) == (at, TaskOutcome.DONE)
-    arrived = Event.objects.get(lead=lead, kind="arrived")
-    assert (arrived.from_stage, arrived.to_stage, arrived.data) == (
-        "appointed",
-        "arrived",
-        {"with_appointment": True},
+    assert_recorded(
+        lead,
+        EventKind.ARRIVED,
+        by=team.consultant,
+        stage=("appointed", "arrived"),
+        at=at,
+        data={"with_appointment": True},
+        open_tasks={FOLLOW_UP: team.consultant},
     )
 
 
@@ -412,11 +456,15 @@ def test_a_walk_in_arrives_straight_from_new(team):
     lead = new_lead(team, owner=team.consultant, channel_code="walk_in")
     at = timezone.now()
     actions.record_arrival(lead=lead, by=team.consultant, at=at)
-    lead = fresh(lead)
-    assert (lead.stage, lead.first_response_at) == ("arrived", at)
+    assert fresh(lead).first_response_at == at
+    assert_recorded(
+        lead,
+        EventKind.ARRIVED,
+        by=team.consultant,
+        stage=("new", "arrived"),
+        data={"with_appointment": False},
+    )
     assert open_tasks(lead, FIRST_CALL) == []
-    arrived = Event.objects.get(lead=lead, kind="arrived")
-    assert (arrived.from_stage, arrived.data) == ("new", {"with_appointment": False})
 
 
 # ---------------------------------------------------------------- delivery
@@ -440,8 +488,15 @@ def test_delivery_closes_the_lead_and_owes_owner_ops_a_return_visit(team):
     at = timezone.now()
     actions.record_delivery(lead=lead, by=team.consultant, at=at)
     lead = fresh(lead)
-    assert (lead.stage, lead.closed_at, lead.next_follow_up_at) == ("delivered", at, None)
-    assert open_tasks(lead) == [(RETURN_VISIT, team.owner_ops.pk, at + RETURN_VISIT_AFTER)]
+    assert (lead.closed_at, lead.next_follow_up_at) == (at, None)
+    assert_recorded(
+        lead,
+        EventKind.DELIVERED,
+        by=team.consultant,
+        stage=("ordered", "delivered"),
+        at=at,
+        open_tasks={RETURN_VISIT: (team.owner_ops, at + RETURN_VISIT_AFTER)},
+    )
     assert lead.owner_id == team.consultant.pk  # the sale stays the consultant's
     follow_up = tasks_of(lead, FOLLOW_UP)[-1]
     assert follow_up.closed_at == at
@@ -471,22 +526,23 @@ def test_marking_invalid_cancels_every_open_task(team):
     assert {kind for kind, _who, _due in open_tasks(lead)} == {FOLLOW_UP, REMINDER}
     at = timezone.now()
     actions.invalidate_lead(lead=lead, by=team.dcc_agent, reason="not_buyer", note="同行", at=at)
+    assert_recorded(
+        lead,
+        EventKind.INVALIDATED,
+        by=team.dcc_agent,
+        stage=("appointed", "invalid"),
+        at=at,
+        reason="not_buyer",
+        note="同行",
+        open_tasks={},
+    )
     lead = fresh(lead)
-    assert (lead.stage, lead.exit_reason, lead.closed_at) == ("invalid", "not_buyer", at)
-    assert lead.next_follow_up_at is None
-    assert open_tasks(lead) == []
+    assert (lead.exit_reason, lead.closed_at, lead.next_follow_up_at) == ("not_buyer", at, None)
     closed_now = Task.objects.filter(lead=lead, closed_at=at)
     assert set(closed_now.values_list("kind", "outcome")) == {
         (FOLLOW_UP, TaskOutcome.CANCELLED),
         (REMINDER, TaskOutcome.CANCELLED),
     }
-    event = Event.objects.get(lead=lead, kind="invalidated")
-    assert (event.reason, event.note, event.from_stage, event.to_stage) == (
-        "not_buyer",
-        "同行",
-        "appointed",
-        "invalid",
-    )
 
 
 def test_an_approved_defeat_cancels_every_open_task(team):
@@ -496,19 +552,24 @@ def test_an_approved_defeat_cancels_every_open_task(team):
     assert {kind for kind, _who, _due in open_tasks(lead)} == {FOLLOW_UP, REMINDER}
     at = timezone.now()
     actions.approve_defeat(lead=lead, by=team.dcc_supervisor, at=at)
+    assert_recorded(
+        lead,
+        EventKind.DEFEAT_APPROVED,
+        by=team.dcc_supervisor,
+        stage=("appointed", "defeated"),
+        reason="bought_competitor",
+        at=at,
+        open_tasks={},
+    )
     lead = fresh(lead)
-    assert (lead.stage, lead.defeat_pending, lead.exit_reason, lead.closed_at) == (
-        "defeated",
+    assert (lead.defeat_pending, lead.exit_reason, lead.closed_at) == (
         False,
         "bought_competitor",
         at,
     )
-    assert open_tasks(lead) == []
     assert set(Task.objects.filter(lead=lead, closed_at=at).values_list("outcome", flat=True)) == {
         TaskOutcome.CANCELLED
     }
-    approved = Event.objects.get(lead=lead, kind="defeat_approved")
-    assert (approved.actor_id, approved.reason) == (team.dcc_supervisor.pk, "bought_competitor")
 
 
 # ---------------------------------------------------------------- handoffs
@@ -520,24 +581,20 @@ def test_a_handoff_moves_the_open_tasks_to_the_new_owner(team):
     actions.hand_off(
         lead=lead, by=team.dcc_agent, to=team.consultant, reason="arrival", note="S7", at=at
     )
-    lead = fresh(lead)
-    assert lead.owner_id == team.consultant.pk
-    assert {(kind, who) for kind, who, _due in open_tasks(lead)} == {
-        (FOLLOW_UP, team.consultant.pk),
-        (REMINDER, team.consultant.pk),
-    }
+    assert_recorded(
+        lead,
+        EventKind.HANDED_OFF,
+        by=team.dcc_agent,
+        owner=(team.dcc_agent, team.consultant),
+        stage="appointed",
+        reason="arrival",
+        note="S7",
+        at=at,
+        open_tasks={FOLLOW_UP: team.consultant, REMINDER: team.consultant},
+    )
     # Done work stays with whoever did it.
     [first_call] = tasks_of(lead, FIRST_CALL)
     assert first_call.assignee_id == team.dcc_agent.pk
-    event = Event.objects.get(lead=lead, kind="handed_off")
-    assert (
-        event.actor_id,
-        event.from_owner_id,
-        event.to_owner_id,
-        event.reason,
-        event.note,
-        event.occurred_at,
-    ) == (team.dcc_agent.pk, team.dcc_agent.pk, team.consultant.pk, "arrival", "S7", at)
 
 
 def test_a_handoff_to_a_team_picks_one_of_its_workers(team):
@@ -616,23 +673,18 @@ def test_rejecting_a_defeat_keeps_the_stage_and_clears_the_request(team):
     actions.request_defeat(lead=lead, by=team.dcc_agent, reason="price")
     at = timezone.now()
     actions.reject_defeat(lead=lead, by=team.dcc_supervisor, note="再跟一下", at=at)
+    assert_recorded(
+        lead,
+        EventKind.DEFEAT_REJECTED,
+        by=team.dcc_supervisor,
+        stage="appointed",
+        at=at,
+        reason="price",
+        note="再跟一下",
+        open_tasks={FOLLOW_UP: team.dcc_agent, REMINDER: team.dcc_agent},
+    )
     lead = fresh(lead)
-    assert (lead.stage, lead.defeat_pending, lead.exit_reason, lead.closed_at) == (
-        "appointed",
-        False,
-        "",
-        None,
-    )
-    rejected = Event.objects.filter(lead=lead).order_by("seq").last()
-    assert (rejected.kind, rejected.actor_id, rejected.reason, rejected.note) == (
-        "defeat_rejected",
-        team.dcc_supervisor.pk,
-        "price",
-        "再跟一下",
-    )
-    assert [(kind, who) for kind, who, _due in open_tasks(lead, FOLLOW_UP)] == [
-        (FOLLOW_UP, team.dcc_agent.pk)
-    ]
+    assert (lead.defeat_pending, lead.exit_reason, lead.closed_at) == (False, "", None)
     # The owner follows up and may ask again later.
     actions.request_defeat(lead=lead, by=team.dcc_agent, reason="bought_competitor")
     assert fresh(lead).defeat_pending is True
@@ -655,22 +707,18 @@ def test_reactivation_brings_a_lead_back_to_contacted_with_a_follow_up(team, how
     lead = exited(team, how)
     at = timezone.now()
     actions.reactivate_lead(lead=lead, by=team.dcc_supervisor, note="客户回电", at=at)
+    assert_recorded(
+        lead,
+        EventKind.REACTIVATED,
+        by=team.dcc_supervisor,
+        stage=(how, "contacted"),
+        at=at,
+        note="客户回电",
+        open_tasks={FOLLOW_UP: team.dcc_agent},
+    )
     lead = fresh(lead)
-    assert (lead.stage, lead.closed_at, lead.exit_reason, lead.defeat_pending) == (
-        "contacted",
-        None,
-        "",
-        False,
-    )
+    assert (lead.closed_at, lead.exit_reason, lead.defeat_pending) == (None, "", False)
     assert lead.owner_id == team.dcc_agent.pk
-    assert [(kind, who) for kind, who, _due in open_tasks(lead)] == [(FOLLOW_UP, team.dcc_agent.pk)]
-    event = Event.objects.filter(lead=lead).order_by("seq").last()
-    assert (event.kind, event.from_stage, event.to_stage, event.actor_id) == (
-        "reactivated",
-        how,
-        "contacted",
-        team.dcc_supervisor.pk,
-    )
 
 
 @pytest.mark.parametrize("how", ["invalid", "defeated"])
@@ -690,16 +738,13 @@ def test_a_lead_reactivated_after_its_owner_left_goes_to_a_present_agent(team):
     lead = exited(team, "invalid")
     Staff.objects.filter(pk=team.dcc_agent.pk).update(is_active=False)
     actions.reactivate_lead(lead=lead, by=team.dcc_supervisor)
-    lead = fresh(lead)
-    assert lead.owner_id == team.dcc_agent_2.pk
-    assert open_tasks(lead) and {who for _kind, who, _due in open_tasks(lead)} == {
-        team.dcc_agent_2.pk
-    }
-    handed = Event.objects.get(lead=lead, kind="handed_off")
-    assert (handed.from_owner_id, handed.to_owner_id, handed.reason) == (
-        team.dcc_agent.pk,
-        team.dcc_agent_2.pk,
-        "reactivation",
+    assert_recorded(
+        lead,
+        EventKind.HANDED_OFF,
+        owner=(team.dcc_agent, team.dcc_agent_2),
+        reason="reactivation",
+        stage="contacted",
+        open_tasks={FOLLOW_UP: team.dcc_agent_2},
     )
 
 
@@ -811,15 +856,13 @@ def test_staff_of_another_dealer_may_do_nothing(team):
 def test_claiming_a_pool_lead_takes_its_first_call_task(team):
     lead = new_lead(team, owner=team.dcc_supervisor)  # nobody present: the supervisor holds it
     actions.claim_lead(lead=lead, by=team.dcc_agent_2)
-    lead = fresh(lead)
-    assert lead.owner_id == team.dcc_agent_2.pk
-    assert open_tasks(lead) == [(FIRST_CALL, team.dcc_agent_2.pk, lead.sla_deadline)]
-    claimed = Event.objects.filter(lead=lead).order_by("seq").last()
-    assert (claimed.kind, claimed.actor_id, claimed.from_owner_id, claimed.to_owner_id) == (
-        "handed_off",
-        team.dcc_agent_2.pk,
-        team.dcc_supervisor.pk,
-        team.dcc_agent_2.pk,
+    assert_recorded(
+        lead,
+        EventKind.HANDED_OFF,
+        by=team.dcc_agent_2,
+        stage="new",
+        owner=(team.dcc_supervisor, team.dcc_agent_2),
+        open_tasks={FIRST_CALL: (team.dcc_agent_2, fresh(lead).sla_deadline)},
     )
     with pytest.raises(Conflict) as caught:
         actions.claim_lead(lead=lead, by=team.dcc_agent)
@@ -867,6 +910,14 @@ def test_return_visit_completes_the_owner_ops_task_and_records_satisfaction(team
     assert Task.objects.filter(pk=task.pk, closed_at__isnull=True).exists()  # try again
 
     actions.record_return_visit(lead=lead, by=team.owner_ops, reached=True, satisfaction=4)
+    assert_recorded(
+        lead,
+        EventKind.RETURN_VISIT,
+        by=team.owner_ops,
+        stage="delivered",
+        data={"reached": True, "satisfaction": 4},
+        open_tasks={},
+    )
     task.refresh_from_db()
     assert task.outcome == TaskOutcome.DONE
     visits = Event.objects.filter(lead=lead, kind=EventKind.RETURN_VISIT).order_by("seq")

@@ -5,27 +5,14 @@ the field the channel's name, not a person's."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 
 from accounts.models import Dealer, Staff
 from leads.demo import load_demo
 from leads.models import Channel
 from tests.factories import channel
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def chinese(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    return client
 
 
 def test_the_demo_dealers_store_chinese_channel_names():
@@ -36,7 +23,7 @@ def test_the_demo_dealers_store_chinese_channel_names():
     assert names["dongchedi"] == "懂车帝"
     assert names["hotline_400"] == "400热线"
     platform = Staff.objects.get(username="platform")
-    html = chinese(platform).get("/leads/new/").content.decode()
+    html = login(platform, language="zh-hans").get("/leads/new/").content.decode()
     assert ">汽车之家</option>" in html and ">懂车帝</option>" in html
     assert "Autohome" not in html
 
@@ -50,12 +37,16 @@ def test_running_the_demo_again_keeps_a_channel_the_dealer_renamed():
 
 def test_the_new_lead_form_lists_default_channels_in_the_readers_language(team):
     channel(team.dealer)  # stored under its English default name
-    html = chinese(team.platform_specialist).get("/leads/new/").content.decode()
+    html = login(team.platform_specialist, language="zh-hans").get("/leads/new/").content.decode()
     assert ">汽车之家</option>" in html
 
 
 def test_the_channel_form_asks_for_the_channels_name(team):
     autohome = channel(team.dealer)
-    html = chinese(team.sales_manager).get(f"/settings/channels/{autohome.pk}/").content.decode()
+    html = (
+        login(team.sales_manager, language="zh-hans")
+        .get(f"/settings/channels/{autohome.pk}/")
+        .content.decode()
+    )
     assert "渠道名称" in html
     assert ">姓名<" not in html

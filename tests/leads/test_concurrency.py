@@ -22,15 +22,11 @@ from dcc.errors import Conflict
 from leads import actions, ledger, tallies
 from leads.models import CallOutcome, Customer, DailyTally, Event, EventKind, Lead, Task, TaskKind
 from tests.factories import channel, fresh_mobile, make_lead
+from tests.kit import login
 
 pytestmark = pytest.mark.usefixtures("transactional_ledger")
 
 ROUNDS = 3
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def race(*calls: Callable[[], Any]) -> list[tuple[str, Any]]:
@@ -295,13 +291,13 @@ def timed_read(client) -> tuple[int, float]:
 
 
 def test_a_read_api_call_answers_at_once_while_the_tallies_check_of_a_dealer_runs(
-    team, api, monkeypatch
+    team, monkeypatch
 ):
     """The check reads only: a client's request (whose token notes its use) neither waits
     for it nor fails with "database is locked"."""
     for _ in range(3):
         make_lead(team.dealer, owner=team.dcc_agent)
-    client = api(team.platform_specialist, token=True)
+    client = login(team.platform_specialist, token=True)
     checking, answered = threading.Event(), threading.Event()
     counted = tallies.contributions
 
@@ -326,11 +322,11 @@ def test_a_read_api_call_answers_at_once_while_the_tallies_check_of_a_dealer_run
     assert ApiToken.objects.get(staff=team.platform_specialist).last_used_at is not None
 
 
-def test_a_read_api_call_does_not_wait_for_a_writer_to_note_its_token(team, api, fixed_clock):
+def test_a_read_api_call_does_not_wait_for_a_writer_to_note_its_token(team, fixed_clock):
     """A long write (an import's batch, a rebuild) holds SQLite's write lock: a read
     request answers at once and leaves the note of its token's use for a later request."""
     lead = make_lead(team.dealer, owner=team.dcc_agent)
-    client = api(team.platform_specialist, token=True)
+    client = login(team.platform_specialist, token=True)
     writing, done = threading.Event(), threading.Event()
 
     def long_write() -> None:

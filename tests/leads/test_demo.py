@@ -8,18 +8,13 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from accounts.models import Staff
 from leads.models import Lead
 from leads.stages import Stage
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def demo(leads: int) -> str:
@@ -42,8 +37,7 @@ def test_the_demo_leaves_leads_in_the_pool_for_agents_to_claim():
     said = demo(30)
     pooled = int(re.search(r"(\d+) of them in the pool", said).group(1))
     assert pooled == 6  # three at each dealer
-    agent = Client()
-    agent.force_login(Staff.objects.get(username="agent1"))
+    agent = login(Staff.objects.get(username="agent1"))
     html = agent.get("/queue/").content.decode()
     pool = html.split('data-testid="pool"', 1)[1].split("</ul>", 1)[0]
     assert len(re.findall(r'href="/leads/(\d+)/"', pool)) == 3

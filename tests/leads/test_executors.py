@@ -253,11 +253,6 @@ def test_every_action_writes_the_same_live_and_in_a_batch(team):
     assert live[-2:] == ["checked in #" + live[-3].split("#")[1], "settled"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @sqlite_only
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())

@@ -20,11 +20,6 @@ from tests.factories import channel, fresh_mobile, make_lead
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def enquire(dealer, phone: str, via: str = "autohome", **fields) -> actions.Intake:
     return actions.create_lead(
         dealer=dealer,

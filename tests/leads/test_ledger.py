@@ -25,11 +25,6 @@ pytestmark = pytest.mark.django_db
 TABLE = Event._meta.db_table
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def history(team) -> Lead:
     """A lead with five events: created, touched, called, handed off to the showroom, arrived."""

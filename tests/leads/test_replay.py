@@ -169,11 +169,6 @@ def strip_ids(shot: dict[str, Any]) -> dict[str, Any]:
     return shot
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.skipif(
     connection.vendor != "sqlite", reason="sequences do not roll back on PostgreSQL"
 )

@@ -20,11 +20,6 @@ from tests.factories import make_lead
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2024, 5, day, hour, minute, second, tzinfo=SHANGHAI)
 

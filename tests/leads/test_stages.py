@@ -32,10 +32,8 @@ from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted, Transi
 from leads import actions
 from leads.models import Event, Lead, ReasonCode, ReasonKind, Task
 from leads.stages import Action, Stage
-from tests.conftest import Team, build_team
+from tests.conftest import FAST_HASHERS, Team, build_team
 from tests.factories import DealerFactory, make_lead, member
-
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # ---------------------------------------------------------------- the rules, as plain data
 

@@ -27,11 +27,6 @@ from tests.factories import DealerFactory, channel, make_lead, member
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def placed(team: People) -> People:
     """The dealer set up again once its people are in: they are placed in the default teams."""

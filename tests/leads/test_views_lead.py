@@ -26,24 +26,12 @@ from leads.models import CallOutcome, Customer, Event, EventKind, Lead, Task, Ta
 from leads.stages import Stage
 from tests.conftest import Team, grant
 from tests.factories import channel, make_lead, member
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
 MOBILE = "13812345678"
 MASKED = "138****5678"
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def login(staff: Staff) -> Client:
-    """A browser signed in as `staff`, in English so that assertions read the source text."""
-    client = Client()
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(staff)
-    return client
 
 
 def post(client: Client, path: str, data: dict | None = None, *, htmx: bool = False):

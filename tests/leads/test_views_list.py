@@ -10,31 +10,17 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Staff
 from leads import actions
 from leads.models import CallOutcome, Lead
 from tests.conftest import Team
 from tests.factories import channel, make_lead
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def login(staff: Staff) -> Client:
-    client = Client()
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(staff)
-    return client
 
 
 def listed(response) -> set[int]:

@@ -9,26 +9,22 @@ import pytest
 
 from leads.models import Lead
 from tests.factories import channel
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
 LONG_NAME = "王" * 2000
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def test_the_name_field_says_its_limit(team, api):
-    html = api(team.platform_specialist).get("/leads/new/").content.decode()
+def test_the_name_field_says_its_limit(team):
+    html = login(team.platform_specialist).get("/leads/new/").content.decode()
     field = html.split('for="id_name"', 1)[1].split('for="id_channel"', 1)[0]
     assert 'maxlength="100"' in field
     assert "Up to 100 characters." in field
 
 
-def test_a_name_past_the_limit_is_refused_naming_the_field(team, api):
-    response = api(team.platform_specialist).post(
+def test_a_name_past_the_limit_is_refused_naming_the_field(team):
+    response = login(team.platform_specialist).post(
         "/leads/new/",
         {"mobile": "13912345679", "name": LONG_NAME, "channel": channel(team.dealer).pk},
     )
@@ -39,8 +35,8 @@ def test_a_name_past_the_limit_is_refused_naming_the_field(team, api):
     assert not Lead.objects.exists()
 
 
-def test_the_api_refuses_a_name_past_the_limit_naming_the_field(team, api):
-    response = api(team.platform_specialist, token=True).post(
+def test_the_api_refuses_a_name_past_the_limit_naming_the_field(team):
+    response = login(team.platform_specialist, token=True).post(
         "/api/v1/leads",
         {
             "dealer": team.dealer.code,

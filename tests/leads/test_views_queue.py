@@ -22,13 +22,9 @@ from leads import actions
 from leads.models import CallOutcome, Event, EventKind, Lead, Task, TaskKind
 from tests.conftest import Team
 from tests.factories import make_lead
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -37,13 +33,6 @@ def open_around_the_clock(team: Team):
     the tests run at."""
     team.dealer.opens_at = team.dealer.closes_at = time(0, 0)
     team.dealer.save()
-
-
-def login(staff: Staff) -> Client:
-    client = Client()
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(staff)
-    return client
 
 
 def section(response, testid: str) -> str:

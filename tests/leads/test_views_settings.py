@@ -24,20 +24,9 @@ from leads.setup import configuration
 from leads.stages import Grade
 from tests.conftest import Team as People
 from tests.factories import channel, make_lead, member
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The staff factories hash a password per person; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def client_for(staff: Staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def page(response) -> str:
@@ -95,7 +84,7 @@ PAGE_ACCESS = {
 
 @pytest.mark.parametrize(("role", "expected"), PAGE_ACCESS.items())
 def test_settings_pages_are_for_supervisors_and_managers(team: People, role: Role, expected: int):
-    client = client_for(team.by_role(role))
+    client = login(team.by_role(role))
     for name in PAGES:
         assert client.get(reverse(name)).status_code == expected, name
 
@@ -107,7 +96,7 @@ def test_anonymous_visitors_are_sent_to_log_in(db):
 
 
 def test_landing_page_links_the_five_sections(team: People):
-    body = page(client_for(team.gm).get(reverse("dealer_settings")))
+    body = page(login(team.gm).get(reverse("dealer_settings")))
     for name in PAGES[1:]:
         if not name.endswith("_new"):
             assert f'href="{reverse(name)}"' in body
@@ -125,7 +114,7 @@ def test_landing_page_links_the_five_sections(team: People):
     ],
 )
 def test_only_gm_and_sales_manager_change_staff(team: People, role: Role, expected: int):
-    client = client_for(team.by_role(role))
+    client = login(team.by_role(role))
     agent_role = Membership.objects.get(staff=team.dcc_agent_2, dealer=team.dealer)
     posts = [
         (
@@ -153,7 +142,7 @@ def test_only_gm_and_sales_manager_change_staff(team: People, role: Role, expect
 
 
 def test_supervisor_sees_staff_without_the_forms_to_change_them(team: People):
-    client = client_for(team.dcc_supervisor)
+    client = login(team.dcc_supervisor)
     body = page(client.get(reverse("settings_staff")))
     assert team.dcc_agent.display_name in body
     assert reverse("settings_staff_grant") not in body
@@ -168,7 +157,7 @@ def test_another_dealers_settings_are_not_found(team: People, other_team: People
     )
     reason = ReasonCode.objects.filter(dealer=theirs, kind="invalid").first()
     their_agent = Membership.objects.get(staff=other_team.dcc_agent, dealer=theirs)
-    client = client_for(team.gm)
+    client = login(team.gm)
     requests = [
         ("get", reverse("settings_channel", args=[channel(theirs).pk]), {}),
         ("post", reverse("settings_channel", args=[channel(theirs).pk]), channel_data()),
@@ -210,7 +199,7 @@ def test_services_refuse_people_who_may_not_configure(team: People):
 
 
 def test_new_channel_is_listed_and_offered_for_new_leads(team: People):
-    client = client_for(team.dcc_supervisor)
+    client = login(team.dcc_supervisor)
     response = client.post(reverse("settings_channel_new"), channel_data(code="Tmall"))
     assert response.status_code == 302
     created = Channel.objects.get(dealer=team.dealer, code="tmall")
@@ -226,7 +215,7 @@ def test_new_channel_is_listed_and_offered_for_new_leads(team: People):
 
 
 def test_channel_code_is_unique_per_dealer(team: People, other_team: People):
-    client = client_for(team.gm)
+    client = login(team.gm)
     before = Channel.objects.count()
     response = client.post(reverse("settings_channel_new"), channel_data(code="autohome"))
     assert response.status_code == 422
@@ -258,9 +247,7 @@ def test_channel_code_is_unique_per_dealer(team: People, other_team: People):
 )
 def test_invalid_channel_is_shown_in_place_and_not_saved(team: People, field: str, value: str):
     before = Channel.objects.count()
-    response = client_for(team.gm).post(
-        reverse("settings_channel_new"), channel_data(**{field: value})
-    )
+    response = login(team.gm).post(reverse("settings_channel_new"), channel_data(**{field: value}))
     assert response.status_code == 422
     assert field in response.context["form"].errors
     assert Channel.objects.count() == before
@@ -268,7 +255,7 @@ def test_invalid_channel_is_shown_in_place_and_not_saved(team: People, field: st
 
 def test_editing_a_channel_changes_sla_for_the_next_lead_and_keeps_its_code(team: People):
     autohome = channel(team.dealer)
-    response = client_for(team.sales_manager).post(
+    response = login(team.sales_manager).post(
         reverse("settings_channel", args=[autohome.pk]),
         channel_data(code="renamed", name="Autohome", group="vertical", sla_minutes="45"),
     )
@@ -287,7 +274,7 @@ def test_unchanged_translated_channel_name_stays_translatable(team: People, monk
         "leads.setup.forms.gettext", lambda text: {"Autohome": "汽车之家"}.get(text, text)
     )
     autohome = channel(team.dealer)
-    client = client_for(team.gm)
+    client = login(team.gm)
     form = client.get(reverse("settings_channel", args=[autohome.pk])).context["form"]
     assert form["name"].value() == "汽车之家"
     client.post(
@@ -300,7 +287,7 @@ def test_unchanged_translated_channel_name_stays_translatable(team: People, monk
 
 def test_deactivated_channel_is_no_longer_offered(team: People):
     baidu = channel(team.dealer, "baidu")
-    client_for(team.gm).post(
+    login(team.gm).post(
         reverse("settings_channel", args=[baidu.pk]),
         channel_data(name="Baidu", group="portal", is_active=None),
     )
@@ -313,7 +300,7 @@ def test_deactivated_channel_is_no_longer_offered(team: People):
 
 
 def test_grade_page_shows_the_defaults_when_the_dealer_has_none(team: People):
-    form = client_for(team.gm).get(reverse("settings_grades")).context["form"]
+    form = login(team.gm).get(reverse("settings_grades")).context["form"]
     assert {grade: form[grade].value() for grade in Grade.values} == {
         "H": 1,
         "A": 3,
@@ -334,7 +321,7 @@ def test_grade_override_sets_the_next_follow_up_of_a_call(team: People):
     )
     assert before.next_follow_up_at == at + timedelta(days=3)
 
-    client = client_for(team.dcc_supervisor)
+    client = login(team.dcc_supervisor)
     response = client.post(reverse("settings_grades"), {**GRADE_DAYS, "A": "5"})
     assert response.status_code == 302
     assert GradePolicy.objects.get(dealer=team.dealer, grade="A").follow_up_days == 5
@@ -352,14 +339,14 @@ def test_grade_override_sets_the_next_follow_up_of_a_call(team: People):
 
 @pytest.mark.parametrize("bad", ["0", "", "366", "two"])
 def test_invalid_interval_is_shown_in_place_and_nothing_saved(team: People, bad: str):
-    response = client_for(team.gm).post(reverse("settings_grades"), {**GRADE_DAYS, "B": bad})
+    response = login(team.gm).post(reverse("settings_grades"), {**GRADE_DAYS, "B": bad})
     assert response.status_code == 422
     assert "B" in response.context["form"].errors
     assert not GradePolicy.objects.exists()
 
 
 def test_the_dealers_horizon_is_shown_and_set_with_the_follow_ups(team: People):
-    client = client_for(team.gm)
+    client = login(team.gm)
     index = client.get(reverse("dealer_settings")).content.decode()
     assert "at most 180 days ahead" in index
     assert client.get(reverse("settings_grades")).context["form"]["horizon_days"].value() == 180
@@ -383,9 +370,7 @@ def test_the_dealers_horizon_is_shown_and_set_with_the_follow_ups(team: People):
 
 @pytest.mark.parametrize("bad", ["0", "", "731", "half a year"])
 def test_an_invalid_horizon_is_shown_in_place_and_nothing_saved(team: People, bad: str):
-    response = client_for(team.gm).post(
-        reverse("settings_grades"), {**GRADE_DAYS, "horizon_days": bad}
-    )
+    response = login(team.gm).post(reverse("settings_grades"), {**GRADE_DAYS, "horizon_days": bad})
     assert response.status_code == 422
     assert "horizon_days" in response.context["form"].errors
     team.dealer.refresh_from_db()
@@ -409,7 +394,7 @@ def rule_data(people: People, **changes) -> dict:
 
 
 def test_new_rule_decides_who_gets_the_next_leads(team: People):
-    client = client_for(team.dcc_supervisor)
+    client = login(team.dcc_supervisor)
     assert client.post(reverse("settings_rule_new"), rule_data(team)).status_code == 302
     rule = AssignmentRule.objects.get(dealer=team.dealer)
     assert list(rule.members.all()) == [team.dcc_agent_2]
@@ -425,7 +410,7 @@ def test_new_rule_decides_who_gets_the_next_leads(team: People):
 
 
 def test_rule_for_a_model_sends_its_leads_to_the_showroom_people_chosen(team: People):
-    client = client_for(team.showroom_manager)
+    client = login(team.showroom_manager)
     response = client.post(
         reverse("settings_rule_new"),
         rule_data(
@@ -452,12 +437,12 @@ def test_rules_are_listed_by_priority(team: People):
             priority=priority,
             members=[team.dcc_agent],
         )
-    rows = client_for(team.gm).get(reverse("settings_rules")).context["rows"]
+    rows = login(team.gm).get(reverse("settings_rules")).context["rows"]
     assert [rule.priority for rule, _members in rows] == [5, 20, 50]
 
 
 def test_rule_members_must_work_in_the_rules_team(team: People):
-    client = client_for(team.gm)
+    client = login(team.gm)
     response = client.post(
         reverse("settings_rule_new"), rule_data(team, members=[str(team.consultant.pk)])
     )
@@ -475,7 +460,7 @@ def test_rule_members_must_work_in_the_rules_team(team: People):
 
 
 def test_a_second_rule_for_the_same_leads_is_refused(team: People):
-    client = client_for(team.gm)
+    client = login(team.gm)
     client.post(reverse("settings_rule_new"), rule_data(team))
     response = client.post(reverse("settings_rule_new"), rule_data(team, priority="3"))
     assert response.status_code == 422
@@ -484,7 +469,7 @@ def test_a_second_rule_for_the_same_leads_is_refused(team: People):
 
 
 def test_changing_the_team_offers_that_teams_people(team: People):
-    response = client_for(team.gm).get(
+    response = login(team.gm).get(
         reverse("settings_rule_new"), {"team": "showroom"}, headers={"HX-Request": "true"}
     )
     body = page(response)
@@ -497,7 +482,7 @@ def test_rule_can_be_edited_and_deleted(team: People):
     rule = configuration.create_assignment_rule(
         dealer=team.dealer, by=team.gm, team=TeamKind.DCC, members=[team.dcc_agent]
     )
-    client = client_for(team.sales_manager)
+    client = login(team.sales_manager)
     url = reverse("settings_rule", args=[rule.pk])
     assert client.get(url).context["form"]["members"].value() == [team.dcc_agent.pk]
     both = [str(team.dcc_agent.pk), str(team.dcc_agent_2.pk)]
@@ -517,7 +502,7 @@ def test_rule_can_be_edited_and_deleted(team: People):
 
 
 def test_new_reason_is_offered_when_marking_a_lead(team: People):
-    client = client_for(team.dcc_supervisor)
+    client = login(team.dcc_supervisor)
     response = client.post(
         reverse("settings_reason_new", args=["invalid"]),
         {"invalid-code": "test_call", "invalid-label": "Test call by the platform"},
@@ -530,7 +515,7 @@ def test_new_reason_is_offered_when_marking_a_lead(team: People):
 
 
 def test_reason_code_is_unique_within_its_kind(team: People):
-    client = client_for(team.gm)
+    client = login(team.gm)
     before = ReasonCode.objects.count()
     response = client.post(
         reverse("settings_reason_new", args=["defeat"]),
@@ -548,7 +533,7 @@ def test_reason_code_is_unique_within_its_kind(team: People):
 
 
 def test_reason_kind_must_exist(team: People):
-    response = client_for(team.gm).post(
+    response = login(team.gm).post(
         reverse("settings_reason_new", args=["bogus"]), {"bogus-code": "x", "bogus-label": "X"}
     )
     assert response.status_code == 404
@@ -558,7 +543,7 @@ def test_renaming_keeps_the_code_past_leads_refer_to(team: People):
     lead = make_lead(team.dealer)
     actions.invalidate_lead(lead=lead, by=team.dcc_supervisor, reason="no_intent")
     reason = ReasonCode.objects.get(dealer=team.dealer, kind="invalid", code="no_intent")
-    client = client_for(team.gm)
+    client = login(team.gm)
     response = client.post(reverse("settings_reason", args=[reason.pk]), {"label": "随便问问"})
     assert response.status_code == 302
     reason.refresh_from_db()
@@ -573,7 +558,7 @@ def test_renaming_keeps_the_code_past_leads_refer_to(team: People):
 
 def test_deactivated_reason_stays_but_is_no_longer_offered(team: People):
     reason = ReasonCode.objects.get(dealer=team.dealer, kind="invalid", code="out_of_area")
-    client = client_for(team.gm)
+    client = login(team.gm)
     url = reverse("settings_reason_active", args=[reason.pk])
     assert client.post(url, {"active": "0"}).status_code == 302
     reason.refresh_from_db()
@@ -593,7 +578,7 @@ def test_the_last_active_reason_of_a_kind_stays(team: People):
     for reason in reasons[1:]:
         configuration.set_reason_code_active(reason=reason, by=team.gm, is_active=False)
     last = reasons[0]
-    response = client_for(team.gm).post(
+    response = login(team.gm).post(
         reverse("settings_reason_active", args=[last.pk]), {"active": "0"}
     )
     assert response.status_code == 422
@@ -614,7 +599,7 @@ NEW_PERSON = {
 
 
 def test_added_person_can_log_in_and_takes_leads(team: People):
-    client = client_for(team.gm)
+    client = login(team.gm)
     response = client.post(reverse("settings_staff_new"), NEW_PERSON)
     assert response.status_code == 302
     person = Staff.objects.get(username="li.lei")
@@ -646,7 +631,7 @@ def test_invalid_person_is_shown_in_place_and_not_saved(team: People, field: str
     if value == "staff_taken":
         value = team.consultant.username
     before = Staff.objects.count()
-    response = client_for(team.gm).post(reverse("settings_staff_new"), {**NEW_PERSON, field: value})
+    response = login(team.gm).post(reverse("settings_staff_new"), {**NEW_PERSON, field: value})
     assert response.status_code == 422
     assert field in response.context["form"].errors
     assert Staff.objects.count() == before
@@ -654,7 +639,7 @@ def test_invalid_person_is_shown_in_place_and_not_saved(team: People, field: str
 
 def test_existing_login_can_be_granted_a_role_here(team: People, other_team: People):
     outsider = other_team.consultant
-    client = client_for(team.sales_manager)
+    client = login(team.sales_manager)
     response = client.post(
         reverse("settings_staff_grant"),
         {"grant-username": outsider.username, "grant-role": "consultant"},
@@ -674,7 +659,7 @@ def test_existing_login_can_be_granted_a_role_here(team: People, other_team: Peo
 
 
 def test_sales_manager_cannot_make_a_general_manager(team: People):
-    response = client_for(team.sales_manager).post(
+    response = login(team.sales_manager).post(
         reverse("settings_staff_grant"),
         {"grant-username": team.consultant.username, "grant-role": "gm"},
     )
@@ -684,7 +669,7 @@ def test_sales_manager_cannot_make_a_general_manager(team: People):
 
 def test_revoked_role_is_shown_and_can_be_granted_again(team: People):
     membership = Membership.objects.get(staff=team.consultant_2, dealer=team.dealer)
-    client = client_for(team.gm)
+    client = login(team.gm)
     response = client.post(reverse("settings_role_revoke", args=[membership.pk]))
     assert response.status_code == 302
     membership.refresh_from_db()
@@ -706,7 +691,7 @@ def test_revoking_the_last_role_of_someone_with_open_leads_is_refused(team: Peop
     for _ in range(2):
         make_lead(team.dealer, owner=team.dcc_agent)
     membership = Membership.objects.get(staff=team.dcc_agent, dealer=team.dealer)
-    response = client_for(team.gm).post(reverse("settings_role_revoke", args=[membership.pk]))
+    response = login(team.gm).post(reverse("settings_role_revoke", args=[membership.pk]))
     assert response.status_code == 422
     body = page(response)
     assert "2 open leads" in body and "Reassign" in body
@@ -717,14 +702,14 @@ def test_revoking_the_last_role_of_someone_with_open_leads_is_refused(team: Peop
 def test_a_second_role_can_go_while_the_person_keeps_working_leads(team: People):
     make_lead(team.dealer, owner=team.dcc_agent)
     extra = Membership.objects.create(staff=team.dcc_agent, dealer=team.dealer, role="auditor")
-    client = client_for(team.gm)
+    client = login(team.gm)
     assert client.post(reverse("settings_role_revoke", args=[extra.pk])).status_code == 302
     extra.refresh_from_db()
     assert not extra.is_active
 
 
 def test_the_last_person_who_manages_staff_keeps_that_role(team: People):
-    client = client_for(team.gm)
+    client = login(team.gm)
     sales = Membership.objects.get(staff=team.sales_manager, dealer=team.dealer)
     assert client.post(reverse("settings_role_revoke", args=[sales.pk])).status_code == 302
     own = Membership.objects.get(staff=team.gm, dealer=team.dealer)
@@ -736,7 +721,7 @@ def test_the_last_person_who_manages_staff_keeps_that_role(team: People):
 
 def test_weight_sets_the_share_of_new_leads(team: People):
     membership = Membership.objects.get(staff=team.dcc_agent_2, dealer=team.dealer)
-    client = client_for(team.gm)
+    client = login(team.gm)
     url = reverse("settings_role_weight", args=[membership.pk])
     assert client.post(url, {f"m{membership.pk}-weight": "3"}).status_code == 302
     membership.refresh_from_db()
@@ -753,7 +738,7 @@ def test_weight_sets_the_share_of_new_leads(team: People):
 
 def test_only_agents_and_consultants_have_a_weight(team: People):
     gm_role = Membership.objects.get(staff=team.gm, dealer=team.dealer)
-    response = client_for(team.gm).post(
+    response = login(team.gm).post(
         reverse("settings_role_weight", args=[gm_role.pk]), {f"m{gm_role.pk}-weight": "4"}
     )
     assert response.status_code == 422
@@ -762,7 +747,7 @@ def test_only_agents_and_consultants_have_a_weight(team: People):
 
 
 def test_staff_page_queries_do_not_grow_with_the_staff(team: People):
-    client = client_for(team.gm)
+    client = login(team.gm)
     client.get(reverse("settings_staff"))
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("settings_staff"))
@@ -775,8 +760,7 @@ def test_staff_page_queries_do_not_grow_with_the_staff(team: People):
 
 def test_every_settings_change_is_recorded_with_who_and_what(team: People):
     """Configuration is traceable to a person, like the leads' ledger."""
-    client = Client()
-    client.force_login(team.dcc_supervisor)
+    client = login(team.dcc_supervisor)
     response = client.post(
         reverse("settings_channel_new"),
         {

@@ -8,7 +8,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
@@ -26,22 +25,11 @@ from leads.models import CallOutcome, Customer, Event, EventKind, Lead, Task
 from leads.stages import Stage
 from tests.conftest import Team
 from tests.factories import make_lead, member
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
 MOBILE = "13812345678"
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def login(staff: Staff) -> Client:
-    client = Client()
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(staff)
-    return client
 
 
 def section(response, testid: str) -> str:
