@@ -23,6 +23,7 @@ from leads.models import CallOutcome, Team, TeamKind
 from leads.setup.defaults import set_up_dealer
 from tests.conftest import Team as People
 from tests.factories import make_lead
+from tests.kit import login
 
 pytestmark = pytest.mark.django_db
 
@@ -95,26 +96,28 @@ def test_dcc_kpi_by_team(team, moved, capsys):
             for group in printed["groups"]} == {"DCC invitation group": 4, "二组": 2}  # fmt: skip
 
 
-def test_the_api_counts_and_drills_down_by_team(team, moved, api):
+def test_the_api_counts_and_drills_down_by_team(team, moved):
     first, second = moved
     query = {"dealer": team.dealer.code, "from": "2026-11-01", "to": "2026-11-17"}
-    body = api(team.gm).get("/api/v1/kpi", {**query, "by": "team"}).json()
+    body = login(team.gm).get("/api/v1/kpi", {**query, "by": "team"}).json()
     assert {group["key"]: group["metrics"]["lead_volume"]["value"] for group in body["groups"]} == {
         first.pk: 4,
         second.pk: 2,
     }
-    drilled = api(team.gm).get(
+    drilled = login(team.gm).get(
         "/api/v1/kpi/leads", {**query, "measure": "contacted", "by": "team", "group": second.pk}
     )
     assert drilled.json()["count"] == 1
 
 
-def test_the_dashboard_names_the_team_behind_a_number(team, moved, api):
+def test_the_dashboard_names_the_team_behind_a_number(team, moved):
     _first, second = moved
     href = "/dashboard/leads/?" + drill_query(window(team), "leads", "team", second.pk)
-    html = unescape(api(team.gm).get(href).content.decode())
+    html = unescape(login(team.gm).get(href).content.decode())
     assert "Team: 二组" in html
-    dashboard = unescape(api(team.gm).get(reverse("dashboard") + "?month=2026-11").content.decode())
+    dashboard = unescape(
+        login(team.gm).get(reverse("dashboard") + "?month=2026-11").content.decode()
+    )
     teams_table = dashboard[dashboard.index('id="teams"') : dashboard.index('id="agents"')]
     assert "二组" in teams_table and "DCC invitation group" in teams_table
     assert "by=team" in teams_table
@@ -131,16 +134,16 @@ def test_scorecards_show_each_persons_team(team, moved):
     assert october[team.dcc_agent].team == first  # where they were then
 
 
-def test_the_dcc_board_is_cut_by_team_and_its_leader_sees_theirs(team, moved, api):
+def test_the_dcc_board_is_cut_by_team_and_its_leader_sees_theirs(team, moved):
     first, second = moved
     board = dcc_board(dealer=team.dealer, team=second)
     assert [row.agent for row in board.agents] == [team.dcc_agent]
     board = dcc_board(dealer=team.dealer, team=first)
     assert [row.agent for row in board.agents] == [team.dcc_agent_2]
     assert first.leader == team.dcc_supervisor
-    page = api(team.dcc_supervisor).get(reverse("dashboard_dcc")).content.decode()
+    page = login(team.dcc_supervisor).get(reverse("dashboard_dcc")).content.decode()
     assert f'data-agent="{team.dcc_agent_2.username}"' in page
     assert f'data-agent="{team.dcc_agent.username}"' not in page
-    page = api(team.dcc_supervisor).get(reverse("dashboard_dcc") + "?team=all").content.decode()
+    page = login(team.dcc_supervisor).get(reverse("dashboard_dcc") + "?team=all").content.decode()
     assert f'data-agent="{team.dcc_agent.username}"' in page
     assert f'data-agent="{team.dcc_agent_2.username}"' in page
