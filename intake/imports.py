@@ -47,6 +47,7 @@ from intake.models import (
 from intake.rows import LeadRow, RowError, parse_row, safe_cell
 from leads.batch import Batch
 from leads.decisions import IntakeOutcome
+from leads.ledger import CANONICAL_JSON
 from leads.models import Channel
 
 # Rows are replayed and written this many at a time, in one transaction; job counters are
@@ -122,7 +123,7 @@ def row_digest(*, dealer_id: int, row: LeadRow) -> str:
     content: dict[str, Any] = {"dealer": dealer_id, "phone": row.phone.number}
     for name in _CONTENT_FIELDS:
         content[name] = _text(getattr(row, name))
-    body = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    body = CANONICAL_JSON(content)
     return hashlib.sha256(body.encode()).hexdigest()
 
 

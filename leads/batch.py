@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -206,9 +207,10 @@ class Draft:
         return self.stage in OPEN_STAGES
 
     def row(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, "pk" if name == "id" else name) for name in LEAD_COLUMNS)
+        return _lead_row(self)
 
 
+_lead_row = operator.attrgetter(*("pk" if name == "id" else name for name in LEAD_COLUMNS))
 DRAFT_FIELDS = tuple(f.name for f in fields(Draft) if f.name not in ("events", "tasks"))
 
 # A platform id that a dry run's earlier batch would have stored: any lead will do.

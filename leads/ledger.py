@@ -24,6 +24,11 @@ GENESIS = "0" * 64
 EVENT_TABLE = Event._meta.db_table
 
 
+# The text hashed: json.dumps with these arguments, one encoder made once (json.dumps makes a
+# new one on every call with non-default arguments, a measurable share of a bulk import).
+CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
 def _stamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -45,7 +50,7 @@ def event_digest(
     prev_hash: str,
 ) -> str:
     """SHA-256 over a canonical JSON of everything an event says, chained to the previous."""
-    body = json.dumps(
+    body = CANONICAL_JSON(
         [
             lead_id,
             seq,
@@ -60,10 +65,7 @@ def event_digest(
             note,
             data,
             prev_hash,
-        ],
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
+        ]
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
