@@ -19,6 +19,7 @@ from leads.batch import Batch
 from leads.models import CallOutcome, Channel, HandoffReason, Lead
 from leads.setup.defaults import DEFAULT_CHANNELS, set_up_dealer
 from leads.stages import Grade, Stage
+from leads.teams import set_up_teams
 
 DEMO_PASSWORD = "dcc-demo-2026"
 
@@ -114,6 +115,7 @@ def load_demo(*, leads_per_dealer: int = 300, seed: int = 2026) -> DemoResult:
                     Membership.objects.get_or_create(staff=staff, dealer=dealer, role=role)
                 if index == 0:
                     logins.append((staff.username, ", ".join(str(r.label) for r in roles)))
+            set_up_teams(dealer)  # its people in the default groups, now that they are in
         hq = _staff("hq", "总部运营 钱程")
         for dealer in dealers:
             Membership.objects.get_or_create(staff=hq, dealer=dealer, role=Role.HEADQUARTERS)

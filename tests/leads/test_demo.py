@@ -8,10 +8,14 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from accounts.models import Staff
-from leads.models import Lead
+from accounts.models import Dealer, Membership, Staff
+from accounts.roles import Role
+from leads.demo import load_demo
+from leads.models import Lead, Team, TeamKind
 from leads.stages import Stage
+from leads.teams import members_at
 from tests.kit import login
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +46,26 @@ def test_the_demo_leaves_leads_in_the_pool_for_agents_to_claim():
     pool = html.split('data-testid="pool"', 1)[1].split("</ul>", 1)[0]
     assert len(re.findall(r'href="/leads/(\d+)/"', pool)) == 3
     assert "Claim" in pool
+
+
+def test_the_demo_people_are_in_their_teams():
+    """Teams are set up once the demo's people exist: the DCC group holds its agents and is
+    led by the DCC supervisor; the showroom group its consultants."""
+    load_demo(leads_per_dealer=3)
+    dealer = Dealer.objects.get(code="SH001")
+    dcc = Team.objects.get(dealer=dealer, kind=TeamKind.DCC)
+    agents = set(
+        Membership.objects.filter(dealer=dealer, role=Role.DCC_AGENT).values_list(
+            "staff_id", flat=True
+        )
+    )
+    assert agents and agents <= set(members_at(dcc, timezone.now()).values_list("pk", flat=True))
+    assert Membership.objects.filter(
+        dealer=dealer, staff_id=dcc.leader_id, role=Role.DCC_SUPERVISOR
+    ).exists()
+    showroom = Team.objects.get(dealer=dealer, kind=TeamKind.SHOWROOM)
+    assert (
+        members_at(showroom, timezone.now())
+        .filter(memberships__dealer=dealer, memberships__role=Role.CONSULTANT)
+        .exists()
+    )
