@@ -1,4 +1,5 @@
-"""The handoff ledger: the one writer of lead events, their hash chain, and its verification.
+"""The handoff ledger: how lead events are composed and chained, written one at a time
+(`append`, leads.actions) or composed for bulk inserts (`compose`, leads.batch), and verified.
 
 Every event carries the SHA-256 of its own content and of the previous event of its lead, so
 an edit or deletion anywhere in a chain is detectable. Database triggers (installed by a
