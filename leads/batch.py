@@ -20,6 +20,7 @@ import copy
 import functools
 import itertools
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -416,16 +417,20 @@ class Batch:
         self._reset()
 
     def _tallied(self) -> tallies.Deltas:
-        """What the batch adds to the dealer's daily tallies: its new leads, its touches."""
-        deltas: tallies.Deltas = {}
+        """What the batch adds to the dealer's daily tallies: its new leads, its touches (summed
+        as (day, column) first, then grouped by day once)."""
+        counted: Counter = Counter()
         for draft in self.drafts:
             if not draft.stored:
                 values = {name: getattr(draft, name) for name in tallies.COUNTED_FIELDS}
-                tallies.merge(deltas, draft.dealer_id, tallies.contributions(values))
+                counted.update(tallies.contributions(values))
             for event in draft.events:
                 if event["kind"] == EventKind.TOUCHED:
-                    touch = tallies.touch_contributions(draft.created_at, event["occurred_at"])
-                    tallies.merge(deltas, draft.dealer_id, touch)
+                    counted.update(
+                        tallies.touch_contributions(draft.created_at, event["occurred_at"])
+                    )
+        deltas: tallies.Deltas = {}
+        tallies.merge(deltas, self.dealer.pk, counted)
         return deltas
 
     # ------------------------------------------------------------ the actions
