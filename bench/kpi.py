@@ -182,17 +182,17 @@ def child_load(args: argparse.Namespace) -> dict[str, Any]:
             for kind in (ReasonKind.INVALID, ReasonKind.DEFEAT)
         }
         staff_by_id = {s.pk: s for group in people.values() for s in group}
-        replayer = Batch(dealer, now=now)
+        batch = Batch(dealer, now=now)
         offsets = sorted((rng.uniform(60, DAYS * 86_400) for _ in range(args.leads)), reverse=True)
         for start in range(0, args.leads, BATCH):
             chunk = offsets[start : start + BATCH]
             phones = [phone_of(index + n) for n in range(len(chunk))]
             with transaction.atomic():
-                replayer.begin(phones=phones, external_ids=[], size=len(chunk))
+                batch.begin(phones=phones, external_ids=[], size=len(chunk))
                 for phone, offset in zip(phones, chunk, strict=True):
-                    with replayer.row():
+                    with batch.row():
                         live_lead(
-                            replayer,
+                            batch,
                             rng,
                             dealer=dealer,
                             phone=phone,
@@ -206,7 +206,7 @@ def child_load(args: argparse.Namespace) -> dict[str, Any]:
                             name=rng.choice(SURNAMES) + rng.choice(GIVEN),
                             model=rng.choice(CAR_MODELS),
                         )
-                replayer.write()
+                batch.write()
             index += len(chunk)
             written += len(chunk)
         tick = time.perf_counter()
@@ -328,7 +328,7 @@ def copy_dealers(dealers: list[Any], replayed: int) -> int:
 
 
 def live_lead(
-    replayer: Any,
+    batch: Any,
     rng: random.Random,
     *,
     dealer: Any,
@@ -349,7 +349,7 @@ def live_lead(
     taken."""
     from leads.models import CallOutcome
 
-    intake = replayer.create_lead(
+    intake = batch.create_lead(
         dealer=dealer,
         phone=phone,
         channel=channel,
@@ -376,32 +376,30 @@ def live_lead(
     def defeat(when: datetime) -> None:
         if when >= now:
             return
-        replayer.request_defeat(lead=lead, by=agent, reason=rng.choice(reasons["defeat"]), at=when)
+        batch.request_defeat(lead=lead, by=agent, reason=rng.choice(reasons["defeat"]), at=when)
         approved = when + timedelta(hours=rng.uniform(0.5, 30))
         if approved < now:
-            replayer.approve_defeat(lead=lead, by=supervisor, at=approved)
+            batch.approve_defeat(lead=lead, by=supervisor, at=approved)
 
     if fate < 0.17:  # invalid: a wrong number, no intent, a job seeker …
         outcome = CallOutcome.REACHED if rng.random() < 0.6 else CallOutcome.POWERED_OFF
-        replayer.log_call(lead=lead, by=agent, outcome=outcome, at=at)
+        batch.log_call(lead=lead, by=agent, outcome=outcome, at=at)
         at += timedelta(minutes=rng.uniform(1, 600))
         if at < now:
-            replayer.invalidate_lead(
-                lead=lead, by=agent, reason=rng.choice(reasons["invalid"]), at=at
-            )
+            batch.invalidate_lead(lead=lead, by=agent, reason=rng.choice(reasons["invalid"]), at=at)
         return
     grade = rng.choices(GRADES, GRADE_WEIGHTS)[0]
     if rng.random() < 0.2:  # not reached the first time
-        replayer.log_call(lead=lead, by=agent, outcome=CallOutcome.NO_ANSWER, at=at)
+        batch.log_call(lead=lead, by=agent, outcome=CallOutcome.NO_ANSWER, at=at)
         at += timedelta(hours=rng.uniform(2, 30))
         if at >= now or rng.random() < 0.35:
             return
-    replayer.log_call(lead=lead, by=agent, outcome=CallOutcome.REACHED, grade=grade, at=at)
+    batch.log_call(lead=lead, by=agent, outcome=CallOutcome.REACHED, grade=grade, at=at)
     if rng.random() < 0.06:  # the customer enquires again on another platform
         again = at + timedelta(hours=rng.uniform(1, 72))
         if again >= now:
             return
-        replayer.create_lead(
+        batch.create_lead(
             dealer=dealer, phone=phone, channel=channel, by=None, car_model=model, at=again
         )
         at = again
@@ -413,7 +411,7 @@ def live_lead(
     if booked >= now:
         return
     visit = booked + timedelta(hours=rng.uniform(20, 7 * 24))
-    replayer.book_appointment(lead=lead, by=agent, appointment_at=visit, at=booked)
+    batch.book_appointment(lead=lead, by=agent, appointment_at=visit, at=booked)
     if visit >= now:
         return
     if rng.random() >= min(0.95, 0.62 * quality):
@@ -422,7 +420,7 @@ def live_lead(
         return
     arrived = visit + timedelta(minutes=rng.uniform(-60, 90))
     arrived = max(arrived, booked + timedelta(minutes=1))
-    replayer.record_arrival(lead=lead, by=showroom, at=arrived)
+    batch.record_arrival(lead=lead, by=showroom, at=arrived)
     if rng.random() >= min(0.9, 0.36 * quality):
         if rng.random() < 0.5:
             defeat(arrived + timedelta(days=rng.uniform(2, 25)))
@@ -430,11 +428,11 @@ def live_lead(
     ordered = arrived + timedelta(hours=rng.uniform(0.5, 10 * 24))
     if ordered >= now:
         return
-    replayer.record_order(lead=lead, by=showroom, at=ordered)
+    batch.record_order(lead=lead, by=showroom, at=ordered)
     if rng.random() < 0.9:
         delivered = ordered + timedelta(days=rng.uniform(3, 35))
         if delivered < now:
-            replayer.record_delivery(lead=lead, by=showroom, at=delivered)
+            batch.record_delivery(lead=lead, by=showroom, at=delivered)
 
 
 def _plain(number: object) -> object:

@@ -125,12 +125,12 @@ def replay(
     channel: Channel,
     importer: Staff,
     lookups: Lookups | None = None,
-    replayer: Batch | None = None,
+    batch: Batch | None = None,
 ) -> Intake:
     """Create the row's lead at `created_at` (or now) and replay its history as backdated
-    actions, all in one transaction: a row is imported whole or not at all. With a
-    `replayer` the actions are replayed in memory for its batch (leads.batch), else written
-    through leads.actions one by one.
+    actions, all in one transaction: a row is imported whole or not at all. With a `batch`
+    (leads.batch) the actions are carried out in memory with the batch's other rows, else
+    written through leads.actions one by one.
 
     Steps are done by the named owner where the stage machine lets them, else by the importer.
     A plain row for a customer with an open lead is a touch, as in live intake (its owner and
@@ -142,8 +142,8 @@ def replay(
     defeat_reason, invalid_reason = _check(
         row, owner=owner, importer=importer, lookups=lookups, now=timezone.now()
     )
-    steps: Any = replayer or actions
-    with replayer.row() if replayer else transaction.atomic():
+    steps: Any = batch or actions
+    with batch.row() if batch else transaction.atomic():
         intake = steps.create_lead(
             dealer=dealer,
             phone=row.phone,

@@ -361,7 +361,7 @@ class _Context:
     tz: tzinfo
     resume_after: int
     default_channel: Channel | None = None
-    replayer: Batch | None = None
+    batch: Batch | None = None
     # A dry run writes no lead, so the digests of the rows it would have written are kept
     # here: the same row again further down the file is already imported.
     dry_written: set[str] = dataclasses.field(default_factory=set)
@@ -422,7 +422,7 @@ def _import_batch(context: _Context, batch: list[tuple[int, list[str]]]) -> list
     except IntegrityError:
         if job.dry_run:
             raise  # it writes no lead: nothing of its own can collide
-        context.replayer = None  # its loads and marks counted the rolled-back rows
+        context.batch = None  # its loads and marks counted the rolled-back rows
         replayed = {
             row.row_number: _import_row(context, row.row_number, cells)
             for row, _digest, cells in parsed
@@ -446,9 +446,9 @@ def _replay_batch(
     parsed = [item for item in parsed if item[0].row_number not in outcomes]
     if not parsed:
         return outcomes, recorded, rejected
-    if context.replayer is None:
-        context.replayer = Batch(job.dealer, dry_run=job.dry_run)
-    replayer = context.replayer
+    if context.batch is None:
+        context.batch = Batch(job.dealer, dry_run=job.dry_run)
+    batch = context.batch
     channels: dict[int, Channel] = {}
     for row, digest, cells in parsed:
         try:
@@ -458,7 +458,7 @@ def _replay_batch(
             rejected.append(
                 _rejected(job, row.row_number, digest, error.field, error.message, cells)
             )
-    replayer.begin(
+    batch.begin(
         phones=[row.phone.number for row, _digest, _cells in parsed],
         external_ids=[
             (channels[row.row_number].pk, row.external_id)
@@ -480,7 +480,7 @@ def _replay_batch(
                 channel=channels[row.row_number],
                 importer=job.created_by,
                 lookups=context.lookups,
-                replayer=replayer,
+                batch=batch,
             )
         except DomainError as error:
             outcomes[row.row_number] = RowOutcome.REJECTED
@@ -498,7 +498,7 @@ def _replay_batch(
         recorded.append(
             (job.dealer_id, job.pk, row.row_number, digest, outcome, lead_id, "", "", None)
         )
-    replayer.write()
+    batch.write()
     if job.dry_run:
         context.dry_written.update(row[3] for row in recorded)
         recorded = []

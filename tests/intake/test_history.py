@@ -457,20 +457,20 @@ def this_morning(hour: int, minute: int = 0) -> datetime:
 
 
 def import_both_ways(team, row: LeadRow) -> list[Lead]:
-    """The row imported one by one through the actions and in a batch through the replayer
+    """The row imported one by one through the actions and in a batch through the batch
     (with another number): both leads."""
     made = [run(team, row).lead]
     again = LeadRow(**{**row.__dict__, "phone": normalise_phone(fresh_mobile())})
-    replayer = Batch(team.dealer)
-    replayer.begin(phones=[again.phone.number], external_ids=[], size=1)
+    batch = Batch(team.dealer)
+    batch.begin(phones=[again.phone.number], external_ids=[], size=1)
     replay(
         row=again,
         dealer=team.dealer,
         channel=channel(team.dealer, "autohome"),
         importer=team.gm,
-        replayer=replayer,
+        batch=batch,
     )
-    replayer.write()
+    batch.write()
     made.append(Lead.objects.get(customer__phone=again.phone.number))
     return made
 

@@ -66,8 +66,8 @@ def apply_step(team: Any, leads: list[Lead], step: tuple, at: datetime) -> None:
         leads.append(lead)
         return
     if op == "import":  # one by one through the actions, or replayed in bulk
-        replayer = Batch(team.dealer, now=timezone.now()) if pick % 2 else None
-        import_rows(team, lead_rows(specs, team), replayer=replayer)
+        batch = Batch(team.dealer, now=timezone.now()) if pick % 2 else None
+        import_rows(team, lead_rows(specs, team), batch=batch)
         leads[:] = Lead.objects.filter(dealer=team.dealer).order_by("pk")
         return
     lead = Lead.objects.get(pk=leads[target % len(leads)].pk)

@@ -82,11 +82,11 @@ def lead_rows(specs: list[dict[str, Any]], team: Any) -> list[LeadRow]:
     return made
 
 
-def import_rows(team: Any, rows: list[LeadRow], *, replayer: Batch | None) -> list[str]:
+def import_rows(team: Any, rows: list[LeadRow], *, batch: Batch | None) -> list[str]:
     """Each row's outcome ("created", "touched", "duplicate" or the rejection's message)."""
     lookups = Lookups(team.dealer)
-    if replayer is not None:
-        replayer.begin(
+    if batch is not None:
+        batch.begin(
             phones=[row.phone.number for row in rows],
             external_ids=[(channel(team.dealer, r.channel).pk, r.external_id) for r in rows],
             size=len(rows),
@@ -101,13 +101,13 @@ def import_rows(team: Any, rows: list[LeadRow], *, replayer: Batch | None) -> li
                     channel=channel(team.dealer, row.channel),
                     importer=team.gm,
                     lookups=lookups,
-                    replayer=replayer,
+                    batch=batch,
                 )
             outcomes.append(str(intake.outcome))
         except DomainError as error:
             outcomes.append(f"{error.field}: {error.message}")
-    if replayer is not None:
-        replayer.write()
+    if batch is not None:
+        batch.write()
     return outcomes
 
 
@@ -181,9 +181,9 @@ def test_a_batch_replayed_in_memory_writes_what_the_actions_write(team, specs, o
         rows_ = lead_rows(specs, team)
         since = high_water()
         shots = []
-        for replayer in (None, Batch(team.dealer, now=timezone.now())):
+        for batch in (None, Batch(team.dealer, now=timezone.now())):
             with transaction.atomic():
-                outcomes = import_rows(team, rows_, replayer=replayer)
+                outcomes = import_rows(team, rows_, batch=batch)
                 assert ledger.verify(dealer_id=team.dealer.pk).ok
                 shots.append((outcomes, strip_ids(snapshot(since))))
                 transaction.set_rollback(True)
@@ -208,7 +208,7 @@ def test_an_import_batch_writes_valid_chains_on_any_database(team):
          "contacted_at": BASE + timedelta(days=1), "defeated_at": BASE + timedelta(days=2),
          "defeat_reason": "price"},
     ]  # fmt: skip
-    outcomes = import_rows(team, lead_rows(specs, team), replayer=Batch(team.dealer))
+    outcomes = import_rows(team, lead_rows(specs, team), batch=Batch(team.dealer))
     assert outcomes[:3] == ["created", "created", "touched"]
     assert outcomes[3].startswith("owner: A defeat is requested by the lead's owner")
     assert ledger.verify(dealer_id=team.dealer.pk).ok
