@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.actions import WEIGHT_RANGE
 from accounts.models import Dealer, Staff
 from accounts.roles import Role
+from dcc import dates
 from leads.assignment import TEAM_WORKER
 from leads.forms import StyledForm
 from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team, TeamKind
@@ -338,3 +339,9 @@ class TeamMemberForm(StyledForm):
         self.fields["staff"].queryset = team_candidates(dealer).exclude(
             team_memberships__team=team, team_memberships__ends_at__isnull=True
         )
+
+    def clean_starts_on(self):
+        day = self.cleaned_data["starts_on"]
+        if day is not None and not dates.in_window(day):
+            raise forms.ValidationError(dates.outside_window(day))
+        return day

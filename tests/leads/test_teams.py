@@ -401,3 +401,16 @@ def test_people_without_a_line_role_are_offered_too(placed: People):
     Membership.objects.filter(staff=placed.dcc_agent, dealer=placed.dealer).update(is_active=False)
     assert placed.dcc_agent not in teams.team_candidates(placed.dealer)
     assert placed.platform_specialist in teams.team_candidates(placed.dealer)
+
+
+@pytest.mark.parametrize(
+    "starts_on", ["0001-01-01", "1999-12-31", "9999-12-31", "2026-11-01\x00", "10" * 30]
+)
+def test_a_move_on_a_day_out_of_reach_is_refused_on_its_field(placed: People, starts_on):
+    dcc = dcc_group(placed)
+    answer = client_for(placed.gm).post(
+        reverse("settings_team_member_add", args=[dcc.pk]),
+        {f"team{dcc.pk}-staff": placed.consultant.pk, f"team{dcc.pk}-starts_on": starts_on},
+    )
+    assert answer.status_code in (400, 422)
+    assert teams.team_of(placed.consultant, placed.dealer).kind == TeamKind.SHOWROOM
