@@ -29,7 +29,7 @@ from leads.batch import Batch
 from leads.decisions import Intake, IntakeOutcome
 from leads.models import CallOutcome, Channel, Lead, ReasonCode, ReasonKind
 from leads.permissions import may_import
-from leads.stages import Action, Grade, may_perform
+from leads.stages import GRADES, Action, Grade, may_perform
 
 # Columns that make a row history rather than a plain enquiry.
 HISTORY_COLUMNS = (*LIFECYCLE[1:], "defeated_at", "defeat_reason", "invalid_reason")
@@ -190,7 +190,7 @@ def _check(
     row: LeadRow, *, owner: Staff | None, importer: Staff, lookups: Lookups, now: datetime
 ) -> tuple[str, str]:
     """Reject what does not add up; return the defeat and invalid reason codes."""
-    if row.grade and row.grade not in Grade.values:
+    if row.grade and row.grade not in GRADES:
         raise RowRejected(
             _("“%(grade)s” is not a grade; use H, A, B, C or N.") % {"grade": row.grade},
             field="grade",

@@ -19,7 +19,7 @@ from dcc.errors import InvalidInput
 from dcc.phone import NormalisedPhone, PhoneError, normalise_phone
 from intake.mapping import CANONICAL_COLUMNS, ColumnMapping, field_label
 from leads.models import Channel, Customer, Lead, ReasonCode
-from leads.stages import Grade
+from leads.stages import GRADES
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -134,7 +134,7 @@ def parse_row(
                 return error(name, exc.message)
         elif name == "grade":
             grade = unicodedata.normalize("NFKC", text).upper().removesuffix("级").strip()
-            if grade and grade not in Grade.values:
+            if grade and grade not in GRADES:
                 return error(
                     name,
                     _("“%(value)s” is not an intent grade; use H, A, B, C or N.")

@@ -504,6 +504,7 @@ class Batch:
             self.external_ids.pop((channel.pk, external_id), None)
 
         self._on_undo(forget)
+        self._kept.add(id(lead))  # forgetting it undoes it all: nothing to restore
         return Intake(self._carry_out(lead, change, new=True), IntakeOutcome.CREATED)
 
     def check_in_visitor(

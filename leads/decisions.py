@@ -14,6 +14,7 @@ executors offer it under the same name and arguments (docs/architecture.md: addi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -225,8 +226,13 @@ def _begin(lead: Any, by: Staff, action: Action) -> Stage | None:
     return check_stage(action, stage=lead.stage, defeat_pending=lead.defeat_pending)
 
 
+@functools.cache
+def _values(choices: type[models.TextChoices]) -> frozenset[str]:
+    return frozenset(choices.values)  # Django builds `values` anew at each call
+
+
 def _choice(choices: type[models.TextChoices], value: str, *, field: str) -> str:
-    if value not in choices.values:
+    if value not in _values(choices):
         raise InvalidInput(
             _("“%(value)s” is not a valid choice.") % {"value": value},
             code=f"unknown_{field}",

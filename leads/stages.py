@@ -44,6 +44,8 @@ class Grade(models.TextChoices):
     N = "N", _("N · no intent yet / unreachable")
 
 
+GRADES = frozenset(Grade.values)  # for membership tests: Django builds `values` at each call
+
 # Follow up at least every … days; a dealer may override each in GradePolicy.
 DEFAULT_FOLLOW_UP_DAYS = {Grade.H: 1, Grade.A: 3, Grade.B: 7, Grade.C: 15, Grade.N: 2}
 
