@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "accounts",
     "leads",
     "intake",
+    "calls",
     "kpi",
 ]
 

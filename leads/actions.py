@@ -191,6 +191,7 @@ def _live(decide: Decision) -> Callable[..., Lead]:
 
 # Each decision of leads.decisions, live.
 log_call = _live(decisions.log_call)
+phone_call = _live(decisions.phone_call)
 set_grade = _live(decisions.set_grade)
 book_appointment = _live(decisions.book_appointment)
 cancel_appointment = _live(decisions.cancel_appointment)

@@ -48,7 +48,7 @@ from leads.models import (
 )
 from leads.permissions import authorize, authorize_create, authorize_reveal
 from leads.sla import first_response_deadline, settled_deadline
-from leads.stages import SHOWROOM_WORKERS, Action, Grade, Stage, check_stage
+from leads.stages import OPEN_STAGES, SHOWROOM_WORKERS, Action, Grade, Stage, check_stage
 
 
 class IntakeOutcome(StrEnum):
@@ -551,28 +551,77 @@ def log_call(
     if regrade:
         _begin(lead, by, Action.GRADE)
     change = Change(lead)
-    change.first_response(at)
-    reached = is_reached(outcome) and lead.stage == Stage.NEW
-    change.stage_step(
-        EventKind.CALLED,
-        by=by,
-        at=at,
-        to_stage=Stage.CONTACTED if reached else None,
-        note=note,
-        data={
-            "outcome": str(outcome),
-            "direction": str(direction),
-            "duration_seconds": duration_seconds,
-            "recording_url": recording_url,
-        },
-    )
-    change.close_tasks(TaskKind.FIRST_CALL, TaskKind.FOLLOW_UP, outcome=TaskOutcome.DONE, at=at)
+    data = {
+        "outcome": str(outcome),
+        "direction": str(direction),
+        "duration_seconds": duration_seconds,
+        "recording_url": recording_url,
+    }
+    _called(change, by=by, at=at, outcome=outcome, note=note, data=data)
     if regrade:
         _regrade(change, by, Grade(grade), at=at, note="")
     if next_follow_up_at is not None:
         change.follow_up(next_follow_up_at)
     else:
         _grade_follow_up(change, ctx, at)
+    return change
+
+
+def _called(
+    change: Change, *, by: Staff | None, at: datetime, outcome: str, note: str, data: dict
+) -> None:
+    """What every call on an open lead does: it stops the SLA clock, the first one that
+    reaches the customer makes a new lead contacted, and it is the call the tasks waited for."""
+    change.first_response(at)
+    reached = is_reached(outcome) and change.get("stage") == Stage.NEW
+    change.stage_step(
+        EventKind.CALLED,
+        by=by,
+        at=at,
+        to_stage=Stage.CONTACTED if reached else None,
+        note=note,
+        data=data,
+    )
+    change.close_tasks(TaskKind.FIRST_CALL, TaskKind.FOLLOW_UP, outcome=TaskOutcome.DONE, at=at)
+
+
+@lead_action
+def phone_call(
+    lead: Any,
+    ctx: Context,
+    *,
+    by: Staff | None,
+    at: datetime,
+    call_id: str,
+    direction: CallDirection,
+    outcome: CallOutcome,
+    duration_seconds: int,
+    disposition: str,
+    line: str = "",
+    recorded: bool = False,
+) -> Change:
+    """A call the dealer's phone system saw (calls.actions): a fact, so nobody's permission is
+    asked, and `by` is None when its seat is nobody's. On an open lead it counts exactly as a
+    typed call does; on a closed one it is only recorded. Its `call_id` in the event tells it
+    from a typed call."""
+    _choice(CallOutcome, outcome, field="outcome")
+    _choice(CallDirection, direction, field="direction")
+    data = {
+        "outcome": str(outcome),
+        "direction": str(direction),
+        "duration_seconds": duration_seconds,
+        "call_id": call_id,
+        "disposition": disposition,
+        "line": line,
+        "recorded": recorded,
+    }
+    if lead.stage not in OPEN_STAGES:
+        change = Change(lead, counts_as_edit=False)
+        change.record(EventKind.CALLED, by=by, at=at, data=data)
+        return change
+    change = Change(lead)
+    _called(change, by=by, at=at, outcome=outcome, note="", data=data)
+    _grade_follow_up(change, ctx, at)
     return change
 
 

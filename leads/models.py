@@ -83,6 +83,22 @@ class Customer(models.Model):
         return self.name or self.phone
 
 
+class CustomerPhone(models.Model):
+    """Another number of a customer's (a second mobile, the office): calls from it are theirs."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="other_phones")
+    phone = models.CharField(_("phone"), max_length=20)
+    label = models.CharField(_("label"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("other number")
+        verbose_name_plural = _("other numbers")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "phone"], name="customer_other_phone_uniq")
+        ]
+
+
 class Lead(models.Model):
     """One buying intent of a customer. Its changes are written with their ledger events in the
     same transaction (leads.actions one lead at a time, leads.batch in bulk: imports, demo data)."""

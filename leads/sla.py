@@ -42,10 +42,15 @@ def in_business_hours(dealer: Dealer, at: datetime) -> datetime:
 
 
 def first_response_deadline(dealer: Dealer, channel: Channel, created_at: datetime) -> datetime:
-    budget = timedelta(minutes=channel.sla_minutes)
+    return business_deadline(dealer, created_at, minutes=channel.sla_minutes)
+
+
+def business_deadline(dealer: Dealer, start: datetime, *, minutes: int) -> datetime:
+    """`minutes` of the dealer's business hours after `start` (a callback's deadline too)."""
+    budget = timedelta(minutes=minutes)
     if _around_the_clock(dealer):
-        return created_at + budget
-    start = in_business_hours(dealer, created_at)
+        return start + budget
+    start = in_business_hours(dealer, start)
     # Spend the budget day by day; what does not fit before closing carries to the next day.
     while start + budget > _closing(dealer, start):
         budget -= _closing(dealer, start) - start

@@ -57,6 +57,17 @@ def request(step: str, team: Any, draw: Any) -> dict[str, Any]:
                 "note": draw(st.sampled_from(["", "想看现车"])),
                 "grade": draw(st.sampled_from([None, "H", "A", "C"])),
             }
+        case "phone_call":
+            answered = draw(st.booleans())
+            return {
+                "call_id": f"C-{draw(st.integers(1, 3))}",
+                "direction": draw(st.sampled_from(["outbound", "inbound"])),
+                "outcome": "reached" if answered else "no_answer",
+                "duration_seconds": 61 if answered else 0,
+                "disposition": "answered" if answered else "no_answer",
+                "line": "4008001234",
+                "recorded": answered,
+            }
         case "set_grade":
             return {"grade": draw(st.sampled_from(["H", "B", "N", "X"]))}
         case "book_appointment":
@@ -186,11 +197,16 @@ def journey(team: Any) -> list[dict[str, Any]]:
         return {"appointment_at": BASE + timedelta(days=days)}
 
     # fmt: off
+    PHONE_CALL = {  # noqa: N806
+        "call_id": "C-1", "direction": "inbound", "outcome": "reached", "duration_seconds": 61,
+        "disposition": "answered", "line": "4008001234", "recorded": True,
+    }
     steps = [
         ("create_lead", "13900000001", "dcc_agent", {"owner": "dcc_supervisor"}),
         ("claim_lead", "13900000001", "dcc_agent_2", {}),
         ("log_call", "13900000001", "dcc_agent_2", {"outcome": "no_answer"}),
         ("log_call", "13900000001", "dcc_agent_2", {"outcome": "reached", "grade": "A"}),
+        ("phone_call", "13900000001", "dcc_agent", PHONE_CALL),
         ("set_grade", "13900000001", "dcc_agent_2", {"grade": "H"}),
         ("reveal_phone", "13900000001", "consultant", {}),
         ("book_appointment", "13900000001", "dcc_agent_2", visit(3)),
@@ -203,6 +219,7 @@ def journey(team: Any) -> list[dict[str, Any]]:
         ("record_quote", "13900000001", "showroom_manager", {"amount": Decimal("158000")}),
         ("record_order", "13900000001", "showroom_manager", {}),
         ("record_delivery", "13900000001", "showroom_manager", {}),
+        ("phone_call", "13900000001", "owner_ops", PHONE_CALL),
         ("record_return_visit", "13900000001", "owner_ops", {"reached": False}),
         ("record_return_visit", "13900000001", "owner_ops", {"reached": True, "satisfaction": 5}),
         ("create_lead", "13900000002", "dcc_agent", {}),

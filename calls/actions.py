@@ -1,0 +1,270 @@
+"""What the phone system tells us, written: each push merged into its call (idempotent, in any
+order), the call matched to its customer and lead, and once it has ended its consequences —
+the `called` event in the lead's ledger, the callback a missed call leaves, the callback a
+reached call closes. An unknown caller's details taken during the call become a lead (留资).
+
+Pushes about one call may arrive in any order and any number of times: the call detail
+before or after the recording, the same push five times, a "missed" push and then an
+"answered" one for a call picked up by transfer. Every merge keeps what is known and only
+fills in or improves it, so the order does not change the result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Staff
+from calls import matching
+from calls.models import DEFAULT_CALLBACK_MINUTES, Call, Callback, PhoneAccount, Recording
+from calls.report import MISSED, CallReport, Direction, Disposition, Phase
+from dcc.errors import InvalidInput, NotPermitted
+from leads import actions as lead_actions
+from leads.assignment import may_own
+from leads.models import CallOutcome, Channel, Lead
+from leads.sla import business_deadline
+from leads.stages import Grade
+from leads.teams import team_of
+
+# Keep the pushes of one call for the audit trail, but not without bound.
+MAX_PUSHES_KEPT = 20
+
+OUTCOME = {
+    Disposition.ANSWERED: CallOutcome.REACHED,
+    Disposition.BUSY: CallOutcome.BUSY,
+    Disposition.REJECTED: CallOutcome.HUNG_UP,
+    Disposition.FAILED: CallOutcome.POWERED_OFF,
+}
+
+
+def receive(account: PhoneAccount, report: CallReport, *, now: datetime | None = None) -> Call:
+    """Merge one push into its call and settle what follows from it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        call = _locked_call(account, report, now)
+        _merge(call, report, now)
+        _identify(call, account)
+        call.updated_at = now
+        call.save()
+        _save_recordings(call, report, now)
+        settle(call)
+    return call
+
+
+def _locked_call(account: PhoneAccount, report: CallReport, now: datetime) -> Call:
+    calls = Call.objects.select_for_update()
+    key = {"dealer_id": account.dealer_id, "provider": account.provider}
+    call = calls.filter(**key, call_id=report.call_id).first()
+    if call is None and report.reference:
+        # A click-to-call we placed: the record made then learns the provider's id now.
+        call = calls.filter(**key, reference=report.reference, call_id__startswith="ref:").first()
+        if call is not None:
+            call.call_id = report.call_id
+    if call is not None:
+        return call
+    try:
+        with transaction.atomic():
+            return Call.objects.create(
+                **key, call_id=report.call_id, direction=report.direction, created_at=now
+            )
+    except IntegrityError:  # the same call pushed twice at once: the other push created it
+        return calls.get(**key, call_id=report.call_id)
+
+
+def _merge(call: Call, report: CallReport, now: datetime) -> None:
+    digest = hashlib.sha256(
+        json.dumps(report.raw, sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    if any(push.get("digest") == digest for push in call.pushes):
+        return  # the very same push again: nothing new
+    call.pushes = [
+        *call.pushes[-(MAX_PUSHES_KEPT - 1) :],
+        {"digest": digest, "phase": str(report.phase), "at": now.isoformat(), "raw": report.raw},
+    ]
+    call.line_number = call.line_number or matching.digits(report.line_number)[:20]
+    call.number = call.number or matching.caller_number(report.customer_number)
+    call.seat = report.seat or call.seat
+    call.reference = call.reference or report.reference[:64]
+    call.rang_at = min(filter(None, (call.rang_at, report.rang_at)), default=None)
+    call.answered_at = call.answered_at or report.answered_at
+    call.ended_at = max(filter(None, (call.ended_at, report.ended_at)), default=None)
+    for name in ("wait_seconds", "talk_seconds"):
+        value = getattr(report, name)
+        if value is not None:
+            setattr(call, name, max(value, getattr(call, name) or 0))
+    if report.disposition:
+        # Answered wins: a call missed at one seat and picked up by transfer was answered.
+        if call.disposition != Disposition.ANSWERED:
+            call.disposition = report.disposition
+            call.status = report.status[:64] or call.status
+    elif report.status and not call.disposition:
+        call.status = report.status[:64]
+    if report.phase == Phase.ANSWERED and call.answered_at is None:
+        call.answered_at = report.rang_at or now
+    call.hung_up_by = report.hung_up_by or call.hung_up_by
+    if call.rang_at is None:
+        call.rang_at = call.answered_at or call.ended_at or now
+
+
+def _identify(call: Call, account: PhoneAccount) -> None:
+    """The line, the person at the seat and their team, the customer and the lead."""
+    dealer = account.dealer
+    if call.line_id is None:
+        call.line = matching.line_of(dealer, call.line_number)
+    if call.seat and (call.agent_id is None or call.direction == Direction.INBOUND):
+        call.agent = matching.person_at_seat(account, call.seat) or call.agent
+    if call.agent_id and call.team_id is None:
+        call.team = team_of(call.agent, dealer, call.rang_at)
+    if call.customer_id is None and not call.not_a_lead:
+        found = matching.match_number(dealer, call.number)
+        call.not_a_lead = found.not_a_lead
+        call.customer = found.customer
+        call.lead = call.lead or found.lead
+
+
+def _save_recordings(call: Call, report: CallReport, now: datetime) -> None:
+    for url in report.recording_urls:
+        Recording.objects.get_or_create(call=call, url=url[:1000], defaults={"created_at": now})
+
+
+# ---------------------------------------------------------------- once a call has ended
+
+
+def settle(call: Call) -> None:
+    """What an ended call leaves behind, each thing once: its event in the lead's ledger, the
+    callback of a missed inbound call, the closing of the callback a reached call answers."""
+    if not call.disposition or call.not_a_lead:
+        return
+    if call.is_answered:
+        _close_callback(call)
+    elif call.direction == Direction.INBOUND and call.disposition in MISSED:
+        _count_missed(call)
+    if call.lead_id and not call.in_ledger and _belongs_in_ledger(call):
+        lead_actions.phone_call(
+            lead=call.lead,
+            by=call.agent,
+            at=call.answered_at or call.rang_at,
+            call_id=call.call_id,
+            direction=call.direction,
+            outcome=OUTCOME.get(call.disposition, CallOutcome.NO_ANSWER),
+            duration_seconds=call.talk_seconds or 0,
+            disposition=call.disposition,
+            line=call.line_number,
+            recorded=call.recordings.exists(),
+        )
+        Call.objects.filter(pk=call.pk).update(in_ledger=True)
+        call.in_ledger = True
+
+
+def _belongs_in_ledger(call: Call) -> bool:
+    """Answered calls, and the attempts the DCC made (as a typed "no answer" is); an inbound
+    call nobody took is the dealer's miss, not work on the lead: it leaves a callback."""
+    return call.is_answered or call.direction == Direction.OUTBOUND
+
+
+def _count_missed(call: Call) -> None:
+    if call.callback_id or not call.number:
+        return
+    callback = (
+        Callback.objects.select_for_update()
+        .filter(dealer_id=call.dealer_id, number=call.number, closed_at__isnull=True)
+        .first()
+    )
+    if callback is None:
+        minutes = call.line.callback_minutes if call.line else DEFAULT_CALLBACK_MINUTES
+        callback = Callback.objects.create(
+            dealer_id=call.dealer_id,
+            number=call.number,
+            line=call.line,
+            customer=call.customer,
+            lead=call.lead,
+            missed_count=1,
+            last_missed_at=call.rang_at,
+            due_at=business_deadline(call.dealer, call.rang_at, minutes=minutes),
+        )
+    else:
+        callback.missed_count += 1
+        callback.last_missed_at = max(callback.last_missed_at, call.rang_at)
+        callback.save(update_fields=["missed_count", "last_missed_at"])
+    Call.objects.filter(pk=call.pk).update(callback=callback)
+    call.callback = callback
+
+
+def _close_callback(call: Call) -> None:
+    """A reached call closes the number's open callback, if a miss before it opened one. A
+    call that was itself counted missed (then picked up by transfer) is uncounted."""
+    reached_at = call.answered_at or call.rang_at
+    Callback.objects.filter(
+        dealer_id=call.dealer_id,
+        number=call.number,
+        closed_at__isnull=True,
+        missed_calls__rang_at__lte=reached_at,
+    ).update(closed_at=reached_at, closed_by=call)
+    if call.callback_id:
+        Callback.objects.filter(pk=call.callback_id).update(missed_count=F("missed_count") - 1)
+        Call.objects.filter(pk=call.pk).update(callback=None)
+        call.callback = None
+
+
+# ---------------------------------------------------------------- an unknown caller's details
+
+
+def capture(
+    call: Call,
+    *,
+    by: Staff,
+    name: str,
+    car_model: str = "",
+    grade: Grade | str = "",
+    appointment_at: datetime | None = None,
+    note: str = "",
+) -> Lead:
+    """留资: the agent who took an unknown caller's call enters what the caller said; the lead
+    is made on the line's channel, owned by that agent where they may own leads, linked to
+    the call and counted as captured. A grade and a showroom visit may be given at once."""
+    if call.agent_id != by.pk:
+        raise NotPermitted(_("Only the person who took the call can capture it."))
+    if call.direction != Direction.INBOUND or call.not_a_lead or not call.number:
+        raise InvalidInput(_("This call cannot become a lead."), code="not_capturable")
+    if call.lead_id:
+        raise InvalidInput(_("This caller already has a lead."), code="already_captured")
+    channel = _channel_of(call)
+    with transaction.atomic():
+        intake = lead_actions.create_lead(
+            dealer=call.dealer,
+            phone=call.number,
+            channel=channel,
+            by=by,
+            name=name,
+            car_model=car_model,
+            note=note,
+            owner=by if may_own(by, call.dealer) else None,
+        )
+        lead = intake.lead
+        if grade:
+            lead = lead_actions.set_grade(lead=lead, by=by, grade=grade)
+        call.lead, call.customer, call.captured = lead, lead.customer, True
+        call.save(update_fields=["lead", "customer", "captured"])
+        settle(call)
+        if appointment_at:
+            lead.refresh_from_db()
+            lead = lead_actions.book_appointment(lead=lead, by=by, appointment_at=appointment_at)
+    return lead
+
+
+def _channel_of(call: Call) -> Channel:
+    if call.line is not None:
+        return call.line.channel
+    hotline = Channel.objects.filter(dealer_id=call.dealer_id, group="phone", is_active=True)
+    channel = hotline.order_by("pk").first()
+    if channel is None:
+        raise InvalidInput(
+            _("The line this call came in on has no channel; set one up in the phone settings."),
+            code="line_without_channel",
+        )
+    return channel
