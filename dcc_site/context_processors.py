@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, dealers_of
+from calls.selectors import has_seat
+from calls.views import POLL_MS
 from leads.permissions import (
     may_change_settings,
     may_enter_leads,
@@ -46,9 +48,13 @@ def workbench(request: HttpRequest) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     roles = getattr(request, "roles", frozenset())
+    dealer = getattr(request, "dealer", None)
     return {
         "nav_items": menu(request),
         "my_dealers": list(dealers_of(request.user).order_by("code")),
-        "current_dealer": getattr(request, "dealer", None),
+        "current_dealer": dealer,
         "my_roles": sorted(Role(r).label for r in roles),
+        # People at a phone seat get the call panel (the screen pop) on every page.
+        "call_panel": dealer is not None and has_seat(request.user, dealer.pk),
+        "call_poll_ms": POLL_MS,
     }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("leads.urls")),
     path("", include("intake.urls")),
+    path("", include("calls.urls")),
     path("", include("kpi.urls")),
 ]
 

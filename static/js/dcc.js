@@ -30,3 +30,21 @@
   document.addEventListener("htmx:afterSettle", tick);
   setInterval(tick, 1000);
 })();
+
+// The call panel's talk timer: counts up from data-since, or shows the whole call once
+// data-until (the end) is known.
+(function () {
+  "use strict";
+  function clock(s) {
+    const m = Math.floor(s / 60);
+    return String(m).padStart(2, "0") + ":" + String(s - m * 60).padStart(2, "0");
+  }
+  function tick() {
+    document.querySelectorAll(".dcc-talk-timer[data-since]").forEach(function (el) {
+      const end = el.dataset.until ? Date.parse(el.dataset.until) : Date.now();
+      el.textContent = clock(Math.max(0, Math.trunc((end - Date.parse(el.dataset.since)) / 1000)));
+    });
+  }
+  document.addEventListener("htmx:afterSettle", tick);
+  setInterval(tick, 1000);
+})();

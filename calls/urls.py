@@ -1,0 +1,10 @@
+from django.urls import path
+
+from calls import views
+
+urlpatterns = [
+    path("calls/panel/", views.call_panel, name="call_panel"),
+    path("calls/<int:call_id>/status/", views.call_status, name="call_status"),
+    path("calls/<int:call_id>/capture/", views.capture, name="call_capture"),
+    path("calls/<int:call_id>/dismiss/", views.dismiss, name="call_dismiss"),
+]

@@ -1,0 +1,107 @@
+"""The call panel (screen pop): every workbench page of a person with a seat asks, every
+POLL_MS, whether a call rang at their seat; only a new call answers with content (else 204,
+and the panel stays as it is, with whatever the agent was typing). See docs/calls.md for why
+short polling."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from calls import actions, scripts, selectors
+from calls.forms import CaptureForm
+from calls.models import Call
+from calls.report import Direction
+from dcc.errors import DomainError
+from dcc.phone import mask_phone
+from leads.permissions import shown_phone
+from leads.views.common import workbench
+
+POLL_MS = 700
+STATUS_POLL_MS = 2000
+DISMISSED = "call_panel_dismissed"
+NO_CALL = "none"
+
+
+def _panel(request: HttpRequest, call: Call | None, *, form: CaptureForm | None = None, status=200):
+    context: dict = {"call": call, "token": str(call.pk) if call else NO_CALL}
+    if call is not None:
+        lead = call.lead
+        purpose = scripts.purpose_of(call, lead)
+        script = scripts.script_for(request.dealer, purpose=purpose, lead=lead)
+        context |= {
+            "lead": lead,
+            "phone": shown_phone(request.user, lead) if lead else mask_phone(call.number),
+            "capturable": lead is None
+            and call.direction == Direction.INBOUND
+            and not call.not_a_lead
+            and bool(call.number),
+            "form": form or CaptureForm(prefix="capture"),
+            "script": script,
+            "script_text": scripts.fill(
+                script.body,
+                agent=request.user,
+                dealer=request.dealer.name,
+                channel=call.line.channel if call.line else "",
+                model=lead.car_model if lead else "",
+                appointment=timezone.localtime(lead.appointment_at).strftime("%Y-%m-%d %H:%M")
+                if lead and lead.appointment_at
+                else "",
+            ),
+            "status_poll_ms": STATUS_POLL_MS,
+        }
+    return render(request, "calls/_panel.html", context, status=status)
+
+
+@workbench()
+def call_panel(request: HttpRequest) -> HttpResponse:
+    call = selectors.call_at_seat(
+        request.user,
+        request.dealer,
+        now=timezone.now(),
+        dismissed=request.session.get(DISMISSED),
+    )
+    token = str(call.pk) if call else NO_CALL
+    if request.GET.get("shown") == token:
+        return HttpResponse(status=204)  # nothing new: the panel stays as it is
+    return _panel(request, call)
+
+
+def _my_call(request: HttpRequest, call_id: int) -> Call:
+    return get_object_or_404(
+        Call.objects.select_related("line__channel", "lead__customer", "lead__owner"),
+        pk=call_id,
+        dealer=request.dealer,
+        agent=request.user,
+    )
+
+
+@workbench()
+def call_status(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = _my_call(request, call_id)
+    return render(request, "calls/_status.html", {"call": call, "status_poll_ms": STATUS_POLL_MS})
+
+
+@workbench()
+@require_POST
+def capture(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = _my_call(request, call_id)
+    form = CaptureForm(request.POST, prefix="capture")
+    if not form.is_valid():
+        return _panel(request, call, form=form, status=422)
+    try:
+        actions.capture(call, by=request.user, **form.cleaned_data)
+    except DomainError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return _panel(request, call, form=form, status=422)
+    call.refresh_from_db()
+    return _panel(request, _my_call(request, call_id))
+
+
+@workbench()
+@require_POST
+def dismiss(request: HttpRequest, call_id: int) -> HttpResponse:
+    request.session[DISMISSED] = _my_call(request, call_id).pk
+    return _panel(request, None)
