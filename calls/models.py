@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -50,6 +51,28 @@ class PhoneAccount(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_provider_display())
+
+
+MIN_RETENTION_DAYS = 30  # consented follow-up calls must keep their recording this long
+
+
+class PhoneSettings(models.Model):
+    """A dealer's call-center settings."""
+
+    dealer = models.OneToOneField(Dealer, on_delete=models.CASCADE, related_name="phone_settings")
+    recording_retention_days = models.PositiveIntegerField(
+        _("keep recordings for (days)"),
+        default=180,
+        validators=[MinValueValidator(MIN_RETENTION_DAYS)],
+    )
+
+    class Meta:
+        verbose_name = _("call-center settings")
+        verbose_name_plural = _("call-center settings")
+
+    @classmethod
+    def of(cls, dealer: Dealer) -> PhoneSettings:
+        return cls.objects.get_or_create(dealer=dealer)[0]
 
 
 class LineKind(models.TextChoices):
@@ -203,7 +226,9 @@ class Recording(models.Model):
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="recordings")
     url = models.URLField(max_length=1000)
-    file = models.FileField(upload_to="recordings/%Y/%m/", blank=True)
+    # Our copy, under settings.DCC_RECORDING_DIR (calls.recordings); empty until fetched.
+    path = models.CharField(max_length=300, blank=True)
+    size = models.PositiveIntegerField(default=0)
     content_type = models.CharField(max_length=64, blank=True)
     fetched_at = models.DateTimeField(null=True, blank=True)
     fetch_error = models.CharField(max_length=200, blank=True)

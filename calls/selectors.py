@@ -8,7 +8,10 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 
 from accounts.models import Dealer, Staff
-from calls.models import Call, Callback, Seat
+from accounts.roles import SUPERVISORS, roles_at
+from calls.models import Call, Callback, Recording, Seat
+from leads.models import Event, EventKind, Lead
+from leads.permissions import may_reveal, visible_leads
 
 # A call still shown after it ended, for the agent to finish its notes or the capture form.
 KEEP_AFTER_END = timedelta(minutes=15)
@@ -49,3 +52,28 @@ def open_callbacks(dealer: Dealer) -> QuerySet[Callback]:
         .select_related("line", "customer", "lead")
         .order_by("due_at")
     )
+
+
+def recordings_by_event(lead: Lead) -> list[tuple[int, Recording]]:
+    """The lead's CALLED events that came from the phone system, each with its call's
+    recordings still kept: (event id, recording)."""
+    events = dict(
+        Event.objects.filter(lead=lead, kind=EventKind.CALLED, data__has_key="call_id")
+        .values_list("data__call_id", "pk")
+    )
+    if not events:
+        return []
+    kept = Recording.objects.filter(
+        call__dealer_id=lead.dealer_id, call__call_id__in=events, purged_at__isnull=True
+    ).select_related("call")
+    return [(events[r.call.call_id], r) for r in kept.order_by("call__rang_at", "pk")]
+
+
+def may_listen(staff: Staff, call: Call) -> bool:
+    """Recordings follow the lead's access (headquarters reads figures, not calls); a call
+    without a lead, the person who took it and the DCC's supervisors."""
+    if call.lead_id:
+        return may_reveal(staff, call.lead) and (
+            visible_leads(staff, dealer_id=call.dealer_id).filter(pk=call.lead_id).exists()
+        )
+    return call.agent_id == staff.pk or bool(roles_at(staff, call.dealer_id) & SUPERVISORS)

@@ -7,4 +7,6 @@ urlpatterns = [
     path("calls/<int:call_id>/status/", views.call_status, name="call_status"),
     path("calls/<int:call_id>/capture/", views.capture, name="call_capture"),
     path("calls/<int:call_id>/dismiss/", views.dismiss, name="call_dismiss"),
+    path("calls/recordings/<int:recording_id>/", views.play, name="call_recording"),
+    path("leads/<int:lead_id>/recordings/", views.lead_recordings, name="lead_recordings"),
 ]

@@ -5,18 +5,21 @@ short polling."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from calls import actions, scripts, selectors
+from calls import actions, recordings, scripts, selectors
 from calls.forms import CaptureForm
-from calls.models import Call
+from calls.models import Call, Recording
+from calls.recordings import recording_hosts
+from calls.selectors import may_listen
 from calls.report import Direction
 from dcc.errors import DomainError
 from dcc.phone import mask_phone
-from leads.permissions import shown_phone
+from leads import actions as lead_actions
+from leads.permissions import shown_phone, visible_leads
 from leads.views.common import workbench
 
 POLL_MS = 700
@@ -105,3 +108,37 @@ def capture(request: HttpRequest, call_id: int) -> HttpResponse:
 def dismiss(request: HttpRequest, call_id: int) -> HttpResponse:
     request.session[DISMISSED] = _my_call(request, call_id).pk
     return _panel(request, None)
+
+
+# ---------------------------------------------------------------- recordings
+
+
+@workbench()
+def lead_recordings(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The players of a lead's recorded calls, each swapped into its call's place in the
+    lead's timeline (one request for the whole timeline)."""
+    lead = get_object_or_404(visible_leads(request.user, dealer_id=request.dealer.pk), pk=lead_id)
+    players = selectors.recordings_by_event(lead)
+    return render(request, "calls/_recordings.html", {"players": players})
+
+
+@workbench()
+def play(request: HttpRequest, recording_id: int) -> HttpResponse:
+    """A recording, to whoever may see its lead (or, without a lead, took the call or
+    supervises the DCC); each play is recorded in the lead's ledger."""
+    recording = get_object_or_404(
+        Recording.objects.select_related("call__lead"), pk=recording_id
+    )
+    call = recording.call
+    if call.dealer_id != request.dealer.pk or not may_listen(request.user, call):
+        raise Http404
+    try:
+        path = recordings.fetch(recording, hosts=recording_hosts(call))
+    except recordings.RecordingUnavailable as error:
+        raise Http404(str(error)) from error
+    starts = request.headers.get("Range", "bytes=0-").startswith("bytes=0-")
+    if call.lead_id and starts:  # the start of a play, not the player seeking within it
+        lead_actions.listen_to_recording(
+            lead=call.lead, by=request.user, call_id=call.call_id, recording_id=recording.pk
+        )
+    return FileResponse(path.open("rb"), content_type=recording.content_type or None)

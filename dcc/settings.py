@@ -196,6 +196,10 @@ STORAGES = {
 TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 DCC_TASK_WORKER = os.environ.get("DCC_TASK_WORKER", "embedded").strip().lower()
 
+# Call recordings fetched from the providers (their addresses expire), kept per dealer's
+# retention period (calls.recordings).
+DCC_RECORDING_DIR = Path(os.environ.get("DCC_RECORDING_DIR", str(VAR_DIR / "recordings")))
+
 # Uploaded import files, kept so that an import can be run again or for real after a dry run.
 DCC_IMPORT_DIR = VAR_DIR / "imports"
 DCC_IMPORT_MAX_MB = int(os.environ.get("DCC_IMPORT_MAX_MB", "200"))

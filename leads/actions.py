@@ -209,6 +209,7 @@ reject_defeat = _live(decisions.reject_defeat)
 reactivate_lead = _live(decisions.reactivate_lead)
 record_return_visit = _live(decisions.record_return_visit)
 _reveal_phone = _live(decisions.reveal_phone)
+listen_to_recording = _live(decisions.listen_to_recording)
 
 
 def reveal_phone(*, lead: Lead, by: Staff, at: datetime | None = None) -> str:

@@ -987,6 +987,23 @@ def reveal_phone(lead: Any, ctx: Context, *, by: Staff, at: datetime) -> Change:
     return change
 
 
+@lead_action
+def listen_to_recording(
+    lead: Any, ctx: Context, *, by: Staff, at: datetime, call_id: str, recording_id: int
+) -> Change:
+    """Play a call's recording; whoever may see the lead may listen, and each listen is
+    recorded in the ledger (the call center's recordings are personal data)."""
+    authorize_reveal(by, lead)
+    change = Change(lead, counts_as_edit=False)
+    change.record(
+        EventKind.RECORDING_PLAYED,
+        by=by,
+        at=at,
+        data={"call_id": call_id, "recording": recording_id},
+    )
+    return change
+
+
 def settle_imported_history(lead: Any, ctx: Context) -> Change:
     """After a backdated import, what fell due long ago is nobody's work today: tasks due
     before now close as superseded (old return visits included), and an open lead that had one

@@ -211,6 +211,7 @@ class EventKind(models.TextChoices):
     REACTIVATED = "reactivated", _("Reactivated")
     RETURN_VISIT = "return_visit", _("Return visit")
     PHONE_REVEALED = "phone_revealed", _("Phone number revealed")
+    RECORDING_PLAYED = "recording_played", _("Call recording played")
 
 
 class Event(models.Model):

@@ -60,7 +60,7 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
         ui = ACTION_UI[action]
         form = bound.get(action) or ui.form(lead=lead, prefix=action.value)
         forms.append({"action": action, "form": form, "style": ui.style, "open": action in bound})
-    events = (
+    events = list(
         Event.objects.filter(lead=lead)
         .select_related("actor", "from_owner", "to_owner")
         .order_by("-seq")
@@ -73,6 +73,8 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
         "phone": shown_phone(request.user, lead),
         "phone_masked": not full_phone,
         "events": events,
+        # Calls the phone system saw may have recordings: the timeline fetches their players.
+        "has_phone_calls": any("call_id" in event.data for event in events),
         "reasons": reasons,
         "channels": channels,
         "stages": Stage,

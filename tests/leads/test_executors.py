@@ -68,6 +68,8 @@ def request(step: str, team: Any, draw: Any) -> dict[str, Any]:
                 "line": "4008001234",
                 "recorded": answered,
             }
+        case "listen_to_recording":
+            return {"call_id": "C-1", "recording_id": 7}
         case "set_grade":
             return {"grade": draw(st.sampled_from(["H", "B", "N", "X"]))}
         case "book_appointment":
@@ -201,6 +203,7 @@ def journey(team: Any) -> list[dict[str, Any]]:
         "call_id": "C-1", "direction": "inbound", "outcome": "reached", "duration_seconds": 61,
         "disposition": "answered", "line": "4008001234", "recorded": True,
     }
+    LISTEN = {"call_id": "C-1", "recording_id": 7}  # noqa: N806
     steps = [
         ("create_lead", "13900000001", "dcc_agent", {"owner": "dcc_supervisor"}),
         ("claim_lead", "13900000001", "dcc_agent_2", {}),
@@ -209,6 +212,7 @@ def journey(team: Any) -> list[dict[str, Any]]:
         ("phone_call", "13900000001", "dcc_agent", PHONE_CALL),
         ("set_grade", "13900000001", "dcc_agent_2", {"grade": "H"}),
         ("reveal_phone", "13900000001", "consultant", {}),
+        ("listen_to_recording", "13900000001", "dcc_supervisor", LISTEN),
         ("book_appointment", "13900000001", "dcc_agent_2", visit(3)),
         ("book_appointment", "13900000001", "dcc_agent_2", visit(4)),
         ("cancel_appointment", "13900000001", "dcc_agent_2", {}),
