@@ -23,6 +23,7 @@ from accounts.models import Staff
 from calls import matching
 from calls.models import DEFAULT_CALLBACK_MINUTES, Call, Callback, PhoneAccount, Recording
 from calls.report import MISSED, CallReport, Direction, Disposition, Phase
+from calls.tasks import fetch_recording_task
 from dcc.errors import InvalidInput, NotPermitted
 from leads import actions as lead_actions
 from leads.assignment import may_own
@@ -129,7 +130,11 @@ def _identify(call: Call, account: PhoneAccount) -> None:
 
 def _save_recordings(call: Call, report: CallReport, now: datetime) -> None:
     for url in report.recording_urls:
-        Recording.objects.get_or_create(call=call, url=url[:1000], defaults={"created_at": now})
+        recording, new = Recording.objects.get_or_create(
+            call=call, url=url[:1000], defaults={"created_at": now}
+        )
+        if new:  # fetched in the background, before the provider's address expires
+            transaction.on_commit(lambda pk=recording.pk: fetch_recording_task.enqueue(pk))
 
 
 # ---------------------------------------------------------------- once a call has ended

@@ -45,12 +45,16 @@ def recording_hosts(call: Call) -> tuple[str, ...]:
 
 
 def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
-    """Whether `url` is http(s) on one of `hosts` (or a subdomain of one)."""
+    """Whether `url` is http(s) on one of `hosts` (".example.com": any host under it)."""
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
         return False
-    return any(host == allowed or host.endswith("." + allowed) for allowed in hosts if allowed)
+    return any(
+        host.endswith(allowed) if allowed.startswith(".") else host == allowed
+        for allowed in (entry.lower() for entry in hosts)
+        if allowed
+    )
 
 
 def stored_file(recording: Recording) -> Path | None:
@@ -65,6 +69,8 @@ def fetch(recording: Recording, *, hosts: tuple[str, ...], now: datetime | None 
     the recording and raised as RecordingUnavailable."""
     if (found := stored_file(recording)) is not None:
         return found
+    if recording.purged_at:  # past the dealer's retention: gone for good, never fetched again
+        raise RecordingUnavailable("purged")
     now = now or timezone.now()
     if not host_allowed(recording.url, hosts):
         return _failed(recording, "host not allowed")

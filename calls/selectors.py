@@ -58,8 +58,9 @@ def recordings_by_event(lead: Lead) -> list[tuple[int, Recording]]:
     """The lead's CALLED events that came from the phone system, each with its call's
     recordings still kept: (event id, recording)."""
     events = dict(
-        Event.objects.filter(lead=lead, kind=EventKind.CALLED, data__has_key="call_id")
-        .values_list("data__call_id", "pk")
+        Event.objects.filter(lead=lead, kind=EventKind.CALLED, data__has_key="call_id").values_list(
+            "data__call_id", "pk"
+        )
     )
     if not events:
         return []

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from calls import views
+from calls import push, views
 
 urlpatterns = [
+    path("phone/push/<str:push_key>/", push.receive_push, name="phone_push"),
     path("calls/panel/", views.call_panel, name="call_panel"),
     path("calls/<int:call_id>/status/", views.call_status, name="call_status"),
     path("calls/<int:call_id>/capture/", views.capture, name="call_capture"),

@@ -14,8 +14,8 @@ from calls import actions, recordings, scripts, selectors
 from calls.forms import CaptureForm
 from calls.models import Call, Recording
 from calls.recordings import recording_hosts
-from calls.selectors import may_listen
 from calls.report import Direction
+from calls.selectors import may_listen
 from dcc.errors import DomainError
 from dcc.phone import mask_phone
 from leads import actions as lead_actions
@@ -126,9 +126,7 @@ def lead_recordings(request: HttpRequest, lead_id: int) -> HttpResponse:
 def play(request: HttpRequest, recording_id: int) -> HttpResponse:
     """A recording, to whoever may see its lead (or, without a lead, took the call or
     supervises the DCC); each play is recorded in the lead's ledger."""
-    recording = get_object_or_404(
-        Recording.objects.select_related("call__lead"), pk=recording_id
-    )
+    recording = get_object_or_404(Recording.objects.select_related("call__lead"), pk=recording_id)
     call = recording.call
     if call.dealer_id != request.dealer.pk or not may_listen(request.user, call):
         raise Http404

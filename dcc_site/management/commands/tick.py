@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from calls.recordings import purge_expired
 from intake.uploads import fail_stalled, remove_old_uploads
 from kpi.daily import generate_due_reports
 from leads.actions import apply_due_absences
@@ -11,7 +12,7 @@ class Command(BaseCommand):
         "Periodic upkeep (run every few minutes): "
         "hand the work of people whose leave began to their cover; fail imports whose worker "
         "stopped, so they can be run again; delete uploads older than 30 days; generate the "
-        "evening's daily reports."
+        "evening's daily reports; delete call recordings past their dealer's retention."
     )
 
     def handle(self, *args, **options):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{fail_stalled()} stalled import(s) failed, to be run again.")
         self.stdout.write(f"{remove_old_uploads()} old upload(s) deleted.")
         self.stdout.write(f"{generate_due_reports()} daily report(s) generated.")
+        self.stdout.write(f"{purge_expired()} call recording(s) past retention deleted.")
         if connection.vendor == "sqlite":
             # Keeps SQLite's query planner statistics fresh (PostgreSQL's autovacuum does this).
             with connection.cursor() as cursor:
