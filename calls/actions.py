@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -21,16 +22,26 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Staff
 from calls import matching
-from calls.models import DEFAULT_CALLBACK_MINUTES, Call, Callback, PhoneAccount, Recording
+from calls.models import DEFAULT_CALLBACK_MINUTES, Call, Callback, PhoneAccount, Recording, Seat
+from calls.providers import PROVIDERS, ProviderError
 from calls.report import MISSED, CallReport, Direction, Disposition, Phase
 from calls.tasks import fetch_recording_task
-from dcc.errors import InvalidInput, NotPermitted
+from dcc.errors import DomainError, InvalidInput, NotPermitted
 from leads import actions as lead_actions
 from leads.assignment import may_own
 from leads.models import CallOutcome, Channel, Lead
+from leads.permissions import authorize
 from leads.sla import business_deadline
-from leads.stages import Grade
+from leads.stages import Action, Grade
 from leads.teams import team_of
+
+
+class Unavailable(DomainError):
+    """The provider could not do what was asked (its API down or refusing)."""
+
+    status = 502
+    code = "provider_unavailable"
+
 
 # Keep the pushes of one call for the audit trail, but not without bound.
 MAX_PUSHES_KEPT = 20
@@ -273,3 +284,61 @@ def _channel_of(call: Call) -> Channel:
             code="line_without_channel",
         )
     return channel
+
+
+# ---------------------------------------------------------------- click-to-call
+
+DIAL_TIMEOUT_SECONDS = 10.0
+
+
+def dial(lead: Lead, *, by: Staff) -> Call:
+    """Click-to-call: the provider rings `by`'s seat, then the customer; the person never
+    sees the number. The call is recorded now, with our reference, so that its pushes find
+    it (and its lead) by the reference the provider echoes, and the call panel shows it at
+    once."""
+    authorize(by, lead, Action.LOG_CALL)
+    seat = (
+        Seat.objects.filter(staff=by, account__dealer_id=lead.dealer_id, account__is_active=True)
+        .select_related("account")
+        .first()
+    )
+    if seat is None:
+        raise InvalidInput(_("You have no phone seat at this dealer."), code="no_seat")
+    account = seat.account
+    provider = PROVIDERS[account.provider]
+    reference = secrets.token_hex(8)
+    now = timezone.now()
+    call = Call.objects.create(
+        dealer_id=lead.dealer_id,
+        provider=account.provider,
+        call_id=f"ref:{reference}",
+        reference=reference,
+        direction=Direction.OUTBOUND,
+        number=lead.customer.phone,
+        customer_id=lead.customer_id,
+        lead=lead,
+        seat=seat.seat,
+        agent=by,
+        team=team_of(by, lead.dealer, now),
+        rang_at=now,
+    )
+    try:
+        call_id = provider.dial(
+            account.credentials,
+            account.api_url or provider.default_base_url,
+            seat=seat.seat,
+            customer_number=lead.customer.phone,
+            reference=reference,
+            timeout=DIAL_TIMEOUT_SECONDS,
+        )
+    except ProviderError as error:
+        call.delete()
+        raise Unavailable(
+            _("The phone system did not place the call: %(reason)s") % {"reason": error}
+        ) from error
+    if call_id and call_id != reference:
+        taken = Call.objects.filter(dealer_id=lead.dealer_id, provider=account.provider)
+        if not taken.filter(call_id=call_id).exists():  # its push may have come first
+            Call.objects.filter(pk=call.pk).update(call_id=call_id[:100])
+            call.call_id = call_id[:100]
+    return call

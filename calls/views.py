@@ -5,9 +5,13 @@ short polling."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls import actions, recordings, scripts, selectors
@@ -140,3 +144,27 @@ def play(request: HttpRequest, recording_id: int) -> HttpResponse:
             lead=call.lead, by=request.user, call_id=call.call_id, recording_id=recording.pk
         )
     return FileResponse(path.open("rb"), content_type=recording.content_type or None)
+
+
+# ---------------------------------------------------------------- click-to-call
+
+
+@workbench()
+@require_POST
+def dial(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The call button of the lead page and the queue: the phone system rings the person's
+    seat, then the customer; the panel shows the call as it starts."""
+    lead = get_object_or_404(
+        visible_leads(request.user, dealer_id=request.dealer.pk).select_related("customer"),
+        pk=lead_id,
+    )
+    try:
+        actions.dial(lead, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Calling: your phone rings first, then the customer's."))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("lead_detail", args=[lead.pk])
+    return redirect(back)
