@@ -98,6 +98,9 @@ def _merge(call: Call, report: CallReport, now: datetime) -> None:
         *call.pushes[-(MAX_PUSHES_KEPT - 1) :],
         {"digest": digest, "phase": str(report.phase), "at": now.isoformat(), "raw": report.raw},
     ]
+    if report.phase != Phase.RECORDING:
+        # A recording push may not say the direction (Tencent's, Aliyun's): the others do.
+        call.direction = report.direction
     call.line_number = call.line_number or matching.digits(report.line_number)[:20]
     call.number = call.number or matching.caller_number(report.customer_number)
     call.seat = report.seat or call.seat

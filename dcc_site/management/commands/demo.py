@@ -1,0 +1,36 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from calls.simulation import play_day, set_up_demo_phone
+from leads.demo import DEMO_PASSWORD, load_demo
+
+PHONE_DAYS = 7
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo dealers, staff and a few hundred leads, and a week of their calls "
+        "(safe to run twice)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--leads", type=int, default=300, help="leads per dealer")
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, leads: int, seed: int, **options):
+        result = load_demo(leads_per_dealer=leads, seed=seed)
+        self.stdout.write(result.summary())
+        if result.leads:  # a week of calls through the phone system's push address
+            today = timezone.localdate()
+            for dealer in result.dealers:
+                account = set_up_demo_phone(dealer)
+                pushed = sum(
+                    play_day(account, today - timedelta(days=back), seed=seed).pushes
+                    for back in range(PHONE_DAYS - 1, -1, -1)
+                )
+                self.stdout.write(f"{dealer.code}: {pushed} calls of the last week pushed.")
+        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
+        for username, roles in result.logins:
+            self.stdout.write(f"  {username:<15} {roles}")
