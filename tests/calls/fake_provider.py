@@ -87,7 +87,7 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = _handle
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return Handler

@@ -33,7 +33,7 @@ def one(reports: list[CallReport]) -> CallReport:
     return reports[0]
 
 
-def refused(field: str, call, *args) -> PayloadError:  # noqa: ANN001
+def refused(field: str, call, *args) -> PayloadError:
     with pytest.raises(PayloadError) as caught:
         call(*args)
     assert caught.value.field == field, (caught.value.field, caught.value.message)
@@ -303,9 +303,13 @@ def test_aliyun_outbound_make_call():
     assert report.direction == Direction.OUTBOUND
     assert (report.customer_number, report.line_number) == ("13812345678", "02161234567")
     assert (report.hung_up_by, report.reference) == (HungUpBy.AGENT, "dcc:call:77")
-    unanswered = aliyun_cdr(ContactType="OUTBOUND", EstablishedTime=None, ContactDisposition="NoAnswer")
+    unanswered = aliyun_cdr(
+        ContactType="OUTBOUND", EstablishedTime=None, ContactDisposition="NoAnswer"
+    )
     assert one(aliyun.parse(body(unanswered), "")).disposition == Disposition.NO_ANSWER
-    rejected = aliyun_cdr(ContactType="BACK2BACK", EstablishedTime=None, ContactDisposition="Reject")
+    rejected = aliyun_cdr(
+        ContactType="BACK2BACK", EstablishedTime=None, ContactDisposition="Reject"
+    )
     assert one(aliyun.parse(body(rejected), "")).disposition == Disposition.REJECTED
 
 
@@ -463,7 +467,11 @@ def test_clink_ringing_push_pops_the_screen():
         "startTime": str(S0),
     }
     report = one(clink.parse(form(push), "application/x-www-form-urlencoded"))
-    assert (report.phase, report.direction, report.seat) == (Phase.RINGING, Direction.INBOUND, "8001")
+    assert (report.phase, report.direction, report.seat) == (
+        Phase.RINGING,
+        Direction.INBOUND,
+        "8001",
+    )
     assert (report.rang_at, report.disposition) == (at(0), None)
 
 
