@@ -103,6 +103,64 @@ def test_random_pushes_with_the_vendors_field_names(name, push, batch, as_form):
         reads_or_refuses(name, json.dumps(payload).encode(), "application/json")
 
 
+# A valid push per provider, mutated: a few fields replaced by random values or dropped, so
+# that the fuzz reaches the mapping and the time arithmetic, not only the first missing id.
+T = 1773135000
+VALID = {
+    "tccc": {
+        "SessionId": "s-1", "Direction": 0, "Caller": "008613812345678",
+        "Callee": "008602161234567", "StartTimestamp": T, "AcceptTimestamp": T + 10,
+        "EndedTimestamp": T + 100, "Duration": 90, "EndStatus": 1, "EndStatusString": "ok",
+        "HungUpSide": "user", "SeatUser": {"UserId": "a@b.c"}, "Uui": "r",
+        "RecordURL": "https://a.myqcloud.com/r.mp3",
+    },
+    "aliyun": {
+        "ContactId": "job-1", "ContactType": "INBOUND", "CallingNumber": "13812345678",
+        "CalledNumber": "02161234567", "StartTime": T * 1000, "EstablishedTime": T * 1000 + 9000,
+        "ReleaseTime": T * 1000 + 99000, "ContactDisposition": "Success",
+        "ReleaseInitiator": "customer", "AgentIds": "agent1@ccc", "Tags": "r",
+    },
+    "clink": {
+        "mainUniqueId": "m-1", "cdrType": "cdr_ib", "customerNumber": "13812345678",
+        "hotline": "4008001234", "cno": "8001", "startTime": T, "bridgeTime": T + 10,
+        "endTime": T + 100, "bridgeDuration": 90, "status": 1, "qno": "1",
+        "recordFile": "https://r.clink.cn/a.mp3", "userField": '{"dcc_ref": "r"}',
+    },
+    "generic": {
+        "call_id": "g-1", "phase": "ended", "direction": "inbound", "seat": "8001",
+        "rang_at": "2026-03-10T17:30:00+08:00", "answered_at": "2026-03-10T17:30:12+08:00",
+        "ended_at": "2026-03-10T17:33:12+08:00", "disposition": "answered",
+        "hung_up_by": "customer", "recording_urls": ["https://x.example/a.mp3"],
+    },
+}  # fmt: skip
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> tuple[str, dict]:
+    name = draw(st.sampled_from(sorted(VALID)))
+    push = dict(VALID[name])
+    keys = sorted(push)
+    for key in draw(st.lists(st.sampled_from(keys), max_size=3, unique=True)):
+        if draw(st.booleans()):
+            del push[key]
+        else:
+            push[key] = draw(json_values)
+    return name, push
+
+
+def test_the_valid_pushes_are_valid():
+    for name, push in VALID.items():
+        (report,) = PROVIDERS[name].parse(json.dumps(push).encode(), "application/json")
+        assert report.talk_seconds == 90 if name != "generic" else 180
+
+
+@FUZZ
+@given(case=mutated())
+def test_mutated_valid_pushes(case):
+    name, push = case
+    reads_or_refuses(name, json.dumps(push).encode(), "application/json")
+
+
 ROW_FIELDS = [
     "uniqueid", "src", "dst", "start", "answer", "end", "duration", "billsec", "disposition",
     "dstchannel", "channel", "accountcode", "did", "direction",
