@@ -205,9 +205,10 @@ def cdr_report(item: Fields, common: dict, recordings: tuple[str, ...]) -> CallR
         found = OUTBOUND_STATUS.get(status, D.OTHER)
         answered = (bridged or item.time("answerTime")) if found == D.ANSWERED else None
     wait = span(started, answered or ended, "bridgeTime" if answered else "endTime")
+    after_answer = span(answered, ended, "endTime")
     talk = item.seconds("bridgeDuration")
     if talk is None:
-        talk = span(answered, ended, "endTime") if answered else 0
+        talk = after_answer if answered else 0
     if found != D.ANSWERED:
         talk = talk or 0
     side = item.text("hangupSide", "endSide", max_length=16).lower()

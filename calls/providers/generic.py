@@ -86,9 +86,11 @@ def _report(item: Fields) -> CallReport:
     wait = item.seconds("wait_seconds")
     if wait is None:
         wait = span(rang_at, answered_at or ended_at, "answered_at" if answered_at else "ended_at")
+    after_answer = span(answered_at, ended_at, "ended_at")
+    span(rang_at, ended_at, "ended_at")
     talk = item.seconds("talk_seconds")
-    if talk is None and answered_at is not None:
-        talk = span(answered_at, ended_at, "ended_at")
+    if talk is None:
+        talk = after_answer
     urls = item.texts("recording_urls")
     if len(url_list(*urls)) != len(set(urls)):
         raise invalid("recording_urls")

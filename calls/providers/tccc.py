@@ -337,6 +337,7 @@ def dial(
 ) -> str:
     """Click-to-call (双呼): TCCC rings the seat's phone, then the customer. `seat` is the
     seat's TCCC user id (its e-mail); numbers go as sent (TCCC wants the 0086 prefix)."""
+    need(credentials, VENDOR, "secret_id", "secret_key", "sdk_app_id")
     params: dict[str, object] = {
         "SdkAppId": _sdk_app_id(credentials),
         "UserId": seat,
@@ -362,6 +363,7 @@ def calls_since(
     timeout: float = 10.0,
 ) -> list[CallReport]:
     """Every CDR from `since` to `until` (DescribeTelCdr, paged by 100; windows under 90 days)."""
+    need(credentials, VENDOR, "secret_id", "secret_key", "sdk_app_id")
     app_id = _sdk_app_id(credentials)
     reports: list[CallReport] = []
     start = since

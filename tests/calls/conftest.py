@@ -1,10 +1,12 @@
-"""The call center's fixtures: a dealer's phone account with two seats and its 400 line."""
+"""The call center's fixtures: a dealer's phone account with two seats and its 400 line, and
+the fake provider API on 127.0.0.1 (tests/calls/fake_provider.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from calls.models import Line, LineKind, PhoneAccount, Seat
+from tests.calls.fake_provider import fake_provider
 from tests.calls.reports import HOTLINE
 from tests.factories import channel
 
@@ -22,3 +24,6 @@ def account(team) -> PhoneAccount:
         callback_minutes=30,
     )
     return account
+
+
+__all__ = ["account", "fake_provider"]
