@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from calls.models import Line, LineKind, PhoneAccount, Seat
+from calls.models import PhoneAccount
 from tests.calls.fake_provider import fake_provider
-from tests.calls.reports import HOTLINE
-from tests.factories import channel
+from tests.calls.reports import phone_account
 
 
 @pytest.fixture
 def account(team) -> PhoneAccount:
-    account = PhoneAccount.objects.create(dealer=team.dealer, provider="generic")
-    Seat.objects.create(account=account, seat="8001", staff=team.dcc_agent)
-    Seat.objects.create(account=account, seat="8002", staff=team.dcc_agent_2)
-    Line.objects.create(
-        dealer=team.dealer,
-        number=HOTLINE,
-        kind=LineKind.HOTLINE_400,
-        channel=channel(team.dealer, "hotline_400"),
-        callback_minutes=30,
-    )
-    return account
+    return phone_account(team)
 
 
 __all__ = ["account", "fake_provider"]

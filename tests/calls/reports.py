@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from calls.models import Line, LineKind, PhoneAccount, Seat
 from calls.report import CallReport, Direction, Disposition, HungUpBy, Phase
+from tests.factories import channel
 
 HOTLINE = "4008001234"
 CALLER = "13911112222"
@@ -74,3 +76,19 @@ def ringing(call_id: str, **more):
         hung_up_by=HungUpBy.UNKNOWN,
         raw={"ringing": call_id},
     )
+
+
+def phone_account(team) -> PhoneAccount:
+    """A generic phone account of the team's dealer: the two agents at seats 8001 and 8002,
+    the 400 line on the hotline channel, callbacks within 30 business minutes."""
+    account = PhoneAccount.objects.create(dealer=team.dealer, provider="generic")
+    Seat.objects.create(account=account, seat="8001", staff=team.dcc_agent)
+    Seat.objects.create(account=account, seat="8002", staff=team.dcc_agent_2)
+    Line.objects.create(
+        dealer=team.dealer,
+        number=HOTLINE,
+        kind=LineKind.HOTLINE_400,
+        channel=channel(team.dealer, "hotline_400"),
+        callback_minutes=30,
+    )
+    return account

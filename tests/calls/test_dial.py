@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -19,8 +20,8 @@ from tests.factories import make_lead
 from tests.kit import login
 
 
-@pytest.fixture
-def fake_clink():
+@contextmanager
+def serving_fake_clink():
     """Clink's callout API on 127.0.0.1: answers every callout, or refuses when told."""
     seen: list[dict] = []
     state = {"refuse": False}
@@ -51,8 +52,16 @@ def fake_clink():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen, state
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen, state
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def fake_clink():
+    with serving_fake_clink() as served:
+        yield served
 
 
 @pytest.fixture
