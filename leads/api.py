@@ -7,7 +7,6 @@ import base64
 import hashlib
 import json
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from django.db import IntegrityError, transaction
@@ -21,10 +20,10 @@ from accounts.models import Dealer, Staff
 from accounts.requests import current_staff
 from accounts.roles import roles_by_dealer
 from dcc.errors import InvalidInput, NotFound
-from dcc.schema import MAX_INT, Id, Input, Moment, Text, Version
+from dcc.schema import MAX_INT, Id, Input, Moment, Text
 from leads import actions
-from leads.assignment import TEAM_WORKER
-from leads.models import CallDirection, CallOutcome, Channel, Event, IdempotencyKey, Lead
+from leads.entries import ENTRIES, Entry
+from leads.models import Channel, Event, IdempotencyKey, Lead
 from leads.permissions import (
     get_visible_lead,
     may_see_phone,
@@ -122,63 +121,6 @@ class TaskOut(Schema):
     overdue: bool
     closed_at: datetime | None
     outcome: str
-
-
-class NoteIn(Input):
-    note: str = Field("", max_length=2000)
-
-
-class CallIn(NoteIn):
-    outcome: CallOutcome
-    direction: CallDirection = CallDirection.OUTBOUND
-    duration_seconds: int = Field(0, ge=0, le=86_400)
-    recording_url: str = Field("", max_length=500)
-    grade: Grade | None = None
-    next_follow_up_at: Moment | None = None
-
-
-class GradeIn(NoteIn):
-    grade: Grade
-
-
-class AppointmentIn(NoteIn):
-    appointment_at: Moment
-
-
-class ReasonIn(NoteIn):
-    reason: str = Field(..., min_length=1, max_length=32)
-
-
-class CarIn(NoteIn):
-    car_model: str = Field("", max_length=100)
-
-
-class QuoteIn(CarIn):
-    amount: Decimal = Field(..., gt=0, max_digits=12, decimal_places=2)
-
-
-class OrderIn(CarIn):
-    amount: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=2)
-
-
-# The teams whose rules pick an owner (field sales and marketing take leads by name).
-HandoffTeam = Literal[tuple(kind.value for kind in TEAM_WORKER)]  # type: ignore[valid-type]
-
-
-class HandoffIn(NoteIn):
-    to: Id | None = Field(None, description="Staff id; or give `team` to let the rules pick.")
-    team: HandoffTeam | None = None
-    reason: str = Field("", max_length=32)
-    version: Version | None = Field(None, description="The lead version you saw; 409 if changed.")
-
-
-class ClaimIn(Input):
-    version: Version | None = None
-
-
-class ReturnVisitIn(NoteIn):
-    reached: bool
-    satisfaction: int | None = Field(None, ge=1, le=5)
 
 
 class PhoneOut(Schema):
@@ -412,156 +354,24 @@ def lead_events(request: HttpRequest, lead_id: Id):
 
 
 # ---------------------------------------------------------------- stage actions
+# One endpoint per lead action, made from its entry (leads.entries): path, summary, input.
 
 
-@router.post("/leads/{lead_id}/calls", response=LeadOut, summary="Log a call")
-def log_call(request: HttpRequest, lead_id: Id, payload: CallIn):
-    staff, lead = _lead(request, lead_id)
-    lead = actions.log_call(
-        lead=lead,
-        by=staff,
-        outcome=payload.outcome,
-        direction=payload.direction,
-        duration_seconds=payload.duration_seconds,
-        note=payload.note,
-        recording_url=payload.recording_url,
-        grade=payload.grade,
-        next_follow_up_at=payload.next_follow_up_at,
-    )
-    return _answer(staff, lead)
+def _endpoint(entry: Entry) -> None:
+    """POST /leads/{lead_id}<path>: the entry's input, its action, the lead as it is now."""
+
+    def endpoint(request: HttpRequest, lead_id: Id, payload) -> dict:
+        staff, lead = _lead(request, lead_id)
+        return _answer(staff, entry.perform(lead, staff, entry.resolved(lead, payload)))
+
+    endpoint.__annotations__["payload"] = entry.schema
+    endpoint.__name__ = endpoint.__qualname__ = entry.name  # its operation id: leads_api_<name>
+    path = f"/leads/{{lead_id}}{entry.path}"
+    router.add_api_operation(path, ["POST"], endpoint, response=LeadOut, summary=entry.summary)
 
 
-@router.post("/leads/{lead_id}/grade", response=LeadOut, summary="Grade intent")
-def grade(request: HttpRequest, lead_id: Id, payload: GradeIn):
-    staff, lead = _lead(request, lead_id)
-    return _answer(
-        staff, actions.set_grade(lead=lead, by=staff, grade=payload.grade, note=payload.note)
-    )
-
-
-@router.post("/leads/{lead_id}/appointment", response=LeadOut, summary="Book or move appointment")
-def appointment(request: HttpRequest, lead_id: Id, payload: AppointmentIn):
-    staff, lead = _lead(request, lead_id)
-    lead = actions.book_appointment(
-        lead=lead, by=staff, appointment_at=payload.appointment_at, note=payload.note
-    )
-    return _answer(staff, lead)
-
-
-@router.post("/leads/{lead_id}/appointment/cancel", response=LeadOut, summary="Cancel appointment")
-def cancel_appointment(request: HttpRequest, lead_id: Id, payload: NoteIn):
-    staff, lead = _lead(request, lead_id)
-    return _answer(staff, actions.cancel_appointment(lead=lead, by=staff, note=payload.note))
-
-
-@router.post("/leads/{lead_id}/arrival", response=LeadOut, summary="Check in arrival")
-def arrival(request: HttpRequest, lead_id: Id, payload: NoteIn):
-    staff, lead = _lead(request, lead_id)
-    return _answer(staff, actions.record_arrival(lead=lead, by=staff, note=payload.note))
-
-
-@router.post("/leads/{lead_id}/test-drive", response=LeadOut, summary="Record test drive")
-def test_drive(request: HttpRequest, lead_id: Id, payload: CarIn):
-    staff, lead = _lead(request, lead_id)
-    lead = actions.record_test_drive(
-        lead=lead, by=staff, car_model=payload.car_model, note=payload.note
-    )
-    return _answer(staff, lead)
-
-
-@router.post("/leads/{lead_id}/quote", response=LeadOut, summary="Record quote")
-def quote(request: HttpRequest, lead_id: Id, payload: QuoteIn):
-    staff, lead = _lead(request, lead_id)
-    lead = actions.record_quote(
-        lead=lead, by=staff, amount=payload.amount, car_model=payload.car_model, note=payload.note
-    )
-    return _answer(staff, lead)
-
-
-@router.post("/leads/{lead_id}/order", response=LeadOut, summary="Record order")
-def order(request: HttpRequest, lead_id: Id, payload: OrderIn):
-    staff, lead = _lead(request, lead_id)
-    lead = actions.record_order(
-        lead=lead, by=staff, car_model=payload.car_model, amount=payload.amount, note=payload.note
-    )
-    return _answer(staff, lead)
-
-
-@router.post("/leads/{lead_id}/delivery", response=LeadOut, summary="Record delivery")
-def delivery(request: HttpRequest, lead_id: Id, payload: NoteIn):
-    staff, lead = _lead(request, lead_id)
-    return _answer(staff, actions.record_delivery(lead=lead, by=staff, note=payload.note))
-
-
-@router.post("/leads/{lead_id}/invalidate", response=LeadOut, summary="Mark invalid")
-def invalidate(request: HttpRequest, lead_id: Id, payload: ReasonIn):
-    staff, lead = _lead(request, lead_id)
-    lead = actions.invalidate_lead(lead=lead, by=staff, reason=payload.reason, note=payload.note)
-    return _answer(staff, lead)
-
-
-@router.post("/leads/{lead_id}/defeat-request", response=LeadOut, summary="Request defeat")
-def defeat_request(request: HttpRequest, lead_id: Id, payload: ReasonIn):
-    staff, lead = _lead(request, lead_id)
-    lead = actions.request_defeat(lead=lead, by=staff, reason=payload.reason, note=payload.note)
-    return _answer(staff, lead)
-
-
-@router.post("/leads/{lead_id}/defeat-approval", response=LeadOut, summary="Approve defeat")
-def defeat_approval(request: HttpRequest, lead_id: Id, payload: NoteIn):
-    staff, lead = _lead(request, lead_id)
-    return _answer(staff, actions.approve_defeat(lead=lead, by=staff, note=payload.note))
-
-
-@router.post("/leads/{lead_id}/defeat-rejection", response=LeadOut, summary="Reject defeat")
-def defeat_rejection(request: HttpRequest, lead_id: Id, payload: NoteIn):
-    staff, lead = _lead(request, lead_id)
-    return _answer(staff, actions.reject_defeat(lead=lead, by=staff, note=payload.note))
-
-
-@router.post("/leads/{lead_id}/reactivation", response=LeadOut, summary="Reactivate")
-def reactivation(request: HttpRequest, lead_id: Id, payload: NoteIn):
-    staff, lead = _lead(request, lead_id)
-    return _answer(staff, actions.reactivate_lead(lead=lead, by=staff, note=payload.note))
-
-
-@router.post("/leads/{lead_id}/handoff", response=LeadOut, summary="Hand off")
-def handoff(request: HttpRequest, lead_id: Id, payload: HandoffIn):
-    staff, lead = _lead(request, lead_id)
-    to = None
-    if payload.to is not None:
-        to = Staff.objects.filter(pk=payload.to, memberships__dealer_id=lead.dealer_id).first()
-        if to is None:
-            raise InvalidInput(_("Unknown person."), code="unknown_staff", field="to")
-    lead = actions.hand_off(
-        lead=lead,
-        by=staff,
-        to=to,
-        team=payload.team,
-        reason=payload.reason,
-        note=payload.note,
-        expected_version=payload.version,
-    )
-    return _answer(staff, lead)
-
-
-@router.post("/leads/{lead_id}/claim", response=LeadOut, summary="Claim from the pool")
-def claim(request: HttpRequest, lead_id: Id, payload: ClaimIn):
-    staff, lead = _lead(request, lead_id)
-    return _answer(staff, actions.claim_lead(lead=lead, by=staff, expected_version=payload.version))
-
-
-@router.post("/leads/{lead_id}/return-visit", response=LeadOut, summary="Record return visit")
-def return_visit(request: HttpRequest, lead_id: Id, payload: ReturnVisitIn):
-    staff, lead = _lead(request, lead_id)
-    lead = actions.record_return_visit(
-        lead=lead,
-        by=staff,
-        reached=payload.reached,
-        satisfaction=payload.satisfaction,
-        note=payload.note,
-    )
-    return _answer(staff, lead)
+for entry in ENTRIES.values():
+    _endpoint(entry)
 
 
 @router.post("/leads/{lead_id}/reveal-phone", response=PhoneOut, summary="Reveal phone")

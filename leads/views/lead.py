@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from dcc.errors import DomainError, NotFound, NotPermitted
 from leads import actions
-from leads.forms import ACTION_UI, ActionForm, LeadEntryForm
+from leads.entries import ENTRIES
+from leads.forms import ActionForm, LeadEntryForm
 from leads.models import Channel, Event, Lead, ReasonCode, Task
 from leads.permissions import (
     available_actions,
@@ -57,9 +58,11 @@ def lead_context(request: HttpRequest, lead: Lead, bound: dict | None = None) ->
     ]
     forms = []
     for action in offered:
-        ui = ACTION_UI[action]
-        form = bound.get(action) or ui.form(lead=lead, prefix=action.value)
-        forms.append({"action": action, "form": form, "style": ui.style, "open": action in bound})
+        entry = ENTRIES[action]
+        form = bound.get(action) or entry.form(lead=lead, prefix=action.value)
+        forms.append(
+            {"action": action, "form": form, "style": entry.style, "open": action in bound}
+        )
     events = list(
         Event.objects.filter(lead=lead)
         .select_related("actor", "from_owner", "to_owner")
@@ -104,11 +107,11 @@ def lead_action(request: HttpRequest, lead_id: int, action: str) -> HttpResponse
         chosen = Action(action)
     except ValueError as error:
         raise Http404 from error
-    ui = ACTION_UI[chosen]
-    form: ActionForm = ui.form(request.POST, lead=lead, prefix=chosen.value)
+    entry = ENTRIES[chosen]
+    form: ActionForm = entry.form(request.POST, lead=lead, prefix=chosen.value)
     if form.is_valid():
         try:
-            lead = ui.perform(lead, request.user, form.cleaned_data)
+            lead = entry.perform(lead, request.user, form.cleaned_data)
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
             status = 409 if error.status in (403, 409) else 422

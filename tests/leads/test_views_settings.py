@@ -18,7 +18,8 @@ from accounts.models import Membership, SettingsChange, Staff
 from accounts.roles import Role
 from dcc.errors import InvalidInput, NotPermitted
 from leads import actions
-from leads.forms import LeadEntryForm, ReasonForm
+from leads.entries import ReasonForm
+from leads.forms import LeadEntryForm
 from leads.models import AssignmentRule, CallOutcome, Channel, GradePolicy, ReasonCode, TeamKind
 from leads.setup import configuration
 from leads.stages import Grade
