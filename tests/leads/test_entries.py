@@ -14,7 +14,11 @@ from leads.entries import API, DECLARED, ENTRIES, FORM
 from leads.stages import Action
 
 # Registered actions with an entry point of their own rather than a form and an endpoint.
-WITHOUT_ENTRY = {"reveal_phone"}  # POST /leads/{id}/reveal-phone, the phone link on the page
+WITHOUT_ENTRY = {
+    "reveal_phone",  # POST /leads/{id}/reveal-phone, the phone link on the page
+    "phone_call",  # the phone system's pushes (calls.push), not a person's form
+    "listen_to_recording",  # the recording player (calls.views.play)
+}
 
 
 def test_every_action_has_exactly_one_entry():
