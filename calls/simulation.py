@@ -2,8 +2,9 @@
 push address, signed, in the DCC JSON format, as a provider would push them.
 
 The day: inbound calls on the 400 line and the platforms' numbers through opening hours,
-more of them missed at lunch and after 18:00; outbound first calls to the day's new leads
-and follow-ups to leads due; some inbound calls missed at one seat and taken at another
+more of them missed at lunch and after 18:00; morning callbacks of the numbers missed
+before; outbound follow-ups to the leads due (leads still new are left for the demo's
+visitors to call); some inbound calls missed at one seat and taken at another
 (transferred); a recording for every answered call, a short generated tone, stored as if
 fetched (the demo has no provider to fetch from)."""
 
@@ -20,7 +21,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from accounts.roles import Role
 from calls.models import Callback, Line, LineKind, PhoneAccount, Provider, Recording, Seat
 from calls.providers.generic import SIGNATURE_HEADER, signature
 from leads.models import Channel, ChannelGroup, Customer, Lead
-from leads.stages import OPEN_STAGES
+from leads.stages import OPEN_STAGES, Stage
 
 DEMO_HOTLINE = "4008{:06d}"
 RECORDING_HOST = "recordings.demo.invalid"
@@ -141,7 +141,13 @@ def play_day(
     if not seats or not lines:
         return DayPlayed()
     seat_of = {seat.staff_id: seat.seat for seat in seats}
-    known = list(Customer.objects.filter(dealer=dealer).values_list("phone", flat=True)[:400])
+    # Leads still new are the demo's work left for its visitors: the phone leaves them alone.
+    fresh = Lead.objects.filter(dealer=dealer, stage=Stage.NEW).values("customer_id")
+    known = list(
+        Customer.objects.filter(dealer=dealer)
+        .exclude(pk__in=fresh)
+        .values_list("phone", flat=True)[:400]
+    )
     played = DayPlayed()
     audio = tone()
 
@@ -238,10 +244,11 @@ def play_day(
             )
         )
 
-    # Outbound: the day's first calls and follow-ups, by the lead's owner where they have a seat.
+    # Outbound: the day's follow-ups, by the lead's owner where they have a seat.
     due = (
         Lead.objects.filter(dealer=dealer, stage__in=OPEN_STAGES, owner_id__in=seat_of)
-        .filter(Q(next_follow_up_at__date=day) | Q(created_at__date=day))
+        .exclude(stage=Stage.NEW)
+        .filter(next_follow_up_at__date=day)
         .select_related("customer")
         .order_by("pk")[:30]
     )

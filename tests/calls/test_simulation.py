@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from calls.models import Call, Callback, Recording
-from leads.models import Event, EventKind
+from leads import actions
+from leads.models import CallOutcome, Event, EventKind
 from tests.factories import make_lead
 
 
@@ -18,9 +19,18 @@ def test_a_simulated_day_lands_as_calls_with_callbacks_and_playable_recordings(
     team, settings, tmp_path
 ):
     settings.DCC_RECORDING_DIR = tmp_path
-    for _ in range(6):
-        make_lead(team.dealer, owner=team.dcc_agent)
     yesterday = timezone.localdate() - timedelta(days=1)
+    due = timezone.localtime().replace(hour=11, minute=0) - timedelta(days=1)
+    for _ in range(6):  # contacted earlier, with a follow-up due yesterday morning
+        lead = make_lead(team.dealer, owner=team.dcc_agent, at=due - timedelta(days=2))
+        actions.log_call(
+            lead=lead,
+            by=team.dcc_agent,
+            outcome=CallOutcome.REACHED,
+            at=due - timedelta(days=2),
+            next_follow_up_at=due,
+        )
+    fresh = make_lead(team.dealer, owner=team.dcc_agent)
     out = StringIO()
     call_command(
         "phone", "simulate", "--dealer", team.dealer.code, "--day", str(yesterday), stdout=out
@@ -39,6 +49,8 @@ def test_a_simulated_day_lands_as_calls_with_callbacks_and_playable_recordings(
     assert Event.objects.filter(
         lead__dealer=team.dealer, kind=EventKind.CALLED, data__has_key="call_id"
     ).exists()
+    # A lead still new is left for the demo's visitors to call.
+    assert not Event.objects.filter(lead=fresh, kind=EventKind.CALLED).exists()
     # Played again, the same day is the same calls.
     before = calls.count()
     call_command(
