@@ -199,11 +199,11 @@ def journey(team: Any) -> list[dict[str, Any]]:
         return {"appointment_at": BASE + timedelta(days=days)}
 
     # fmt: off
-    PHONE_CALL = {  # noqa: N806
+    PHONE_CALL = {
         "call_id": "C-1", "direction": "inbound", "outcome": "reached", "duration_seconds": 61,
         "disposition": "answered", "line": "4008001234", "recorded": True,
     }
-    LISTEN = {"call_id": "C-1", "recording_id": 7}  # noqa: N806
+    LISTEN = {"call_id": "C-1", "recording_id": 7}
     steps = [
         ("create_lead", "13900000001", "dcc_agent", {"owner": "dcc_supervisor"}),
         ("claim_lead", "13900000001", "dcc_agent_2", {}),
