@@ -414,7 +414,8 @@ def script_list(request: HttpRequest) -> HttpResponse:
         rows.append(
             ScriptRow(
                 purpose=purpose,
-                title=in_force.title,
+                # The default's title is the purpose's name, already the heading.
+                title="" if in_force.title == str(purpose.label) else in_force.title,
                 body=in_force.body,
                 version=in_force.version,
                 current=general,
