@@ -197,7 +197,7 @@ def journey(team: Any) -> list[dict[str, Any]]:
         return {"appointment_at": BASE + timedelta(days=days)}
 
     # fmt: off
-    PHONE_CALL = {  # noqa: N806
+    PHONE_CALL = {
         "call_id": "C-1", "direction": "inbound", "outcome": "reached", "duration_seconds": 61,
         "disposition": "answered", "line": "4008001234", "recorded": True,
     }
