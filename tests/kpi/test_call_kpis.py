@@ -25,7 +25,7 @@ from leads import actions as lead_actions
 from leads.models import CallOutcome
 from tests.calls.reports import HOTLINE, answered, at, missed
 from tests.factories import channel, make_lead
-from tests.kit import login
+from tests.kit import count_queries, login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("office_hours")]
 
@@ -326,3 +326,20 @@ def test_the_dcc_board_shows_the_phones_now(team, morning, account):
     assert 'data-testid="longest-wait">40' in html
     assert 'data-testid="callbacks"' in html and mask_phone(D) in html  # D's, late
     assert mask_phone(C) not in html  # C's was called back
+
+
+def test_the_phones_on_the_board_cost_the_same_queries_however_many(team, morning, account):
+    client = login(team.dcc_supervisor)
+    few = count_queries(lambda: client.get("/dashboard/dcc/"))
+    for n in range(3):
+        number = f"1380000000{n}"
+        actions.receive(account, missed(number=number, start=at(-5 + n)))
+        ringing = replace(
+            answered(number=number, seat="8001", start=at(-1)),
+            ended_at=None,
+            talk_seconds=None,
+            disposition=None,
+            raw={"ringing": n},
+        )
+        actions.receive(account, ringing)
+    assert count_queries(lambda: client.get("/dashboard/dcc/")) == few
