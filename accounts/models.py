@@ -41,6 +41,9 @@ class Region(models.Model):
         return self.name
 
 
+DEFAULT_EFFECTIVE_CALL_SECONDS = 45
+
+
 class Dealer(models.Model):
     """The tenant: every domain row carries its dealer."""
 
@@ -54,6 +57,11 @@ class Dealer(models.Model):
     # How far ahead an appointment or a follow-up may be set: beyond it is a typo, not a plan.
     horizon_days = models.PositiveSmallIntegerField(
         _("appointments and follow-ups at most this many days ahead"), default=180
+    )
+    # A call whose talk lasts at least this long counts as an effective call (the call KPIs).
+    effective_call_seconds = models.PositiveSmallIntegerField(
+        _("a call is effective from this many seconds of talk"),
+        default=DEFAULT_EFFECTIVE_CALL_SECONDS,
     )
 
     class Meta:

@@ -31,8 +31,8 @@ from leads import actions as lead_actions
 from leads.assignment import may_own
 from leads.models import CallOutcome, Channel, Lead
 from leads.permissions import authorize
-from leads.sla import business_deadline
-from leads.stages import Action, Grade
+from leads.sla import business_deadline, in_business_hours
+from leads.stages import OPEN_STAGES, Action, Grade
 from leads.teams import team_of
 
 
@@ -61,6 +61,7 @@ def receive(account: PhoneAccount, report: CallReport, *, now: datetime | None =
         call = _locked_call(account, report, now)
         _merge(call, report, now)
         _identify(call, account)
+        _mark_for_kpis(call, account)
         call.updated_at = now
         call.save()
         _save_recordings(call, report, now)
@@ -140,6 +141,21 @@ def _identify(call: Call, account: PhoneAccount) -> None:
         call.not_a_lead = found.not_a_lead
         call.customer = found.customer
         call.lead = call.lead or found.lead
+        call.had_open_lead = _is_open(found.lead) if call.number and not found.not_a_lead else None
+
+
+# ---------------------------------------------------------------- what the call KPIs read
+
+
+def _is_open(lead: Lead | None) -> bool:
+    return lead is not None and lead.stage in OPEN_STAGES
+
+
+def _mark_for_kpis(call: Call, account: PhoneAccount) -> None:
+    """What the call KPIs cannot well compute in SQL, set as the call is stored: whether it
+    rang within the dealer's business hours (the answer rate's calls)."""
+    if call.rang_at is not None:
+        call.in_hours = in_business_hours(account.dealer, call.rang_at) == call.rang_at
 
 
 def _save_recordings(call: Call, report: CallReport, now: datetime) -> None:

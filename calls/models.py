@@ -197,6 +197,11 @@ class Call(models.Model):
         "Callback", on_delete=models.SET_NULL, null=True, blank=True, related_name="missed_calls"
     )
     pushes = models.JSONField(default=list)  # every push about this call, as sent
+    # For the call KPIs, settled when the call is stored (calls.actions): it rang within the
+    # dealer's business hours; and whether its number had an open lead when first matched
+    # (None: not known, e.g. no number, or the dealer's own staff).
+    in_hours = models.BooleanField(default=False)
+    had_open_lead = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

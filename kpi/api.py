@@ -20,15 +20,15 @@ from dcc.schema import MAX_INT, Day, Input
 from kpi.bottlenecks import bottlenecks_json, find_bottlenecks
 from kpi.counting import lead_ids
 from kpi.headquarters import heat_map, heat_map_json, kpi_dealer_ids, ranking, ranking_json
-from kpi.measures import DIMENSIONS
+from kpi.measures import ALL_DIMENSIONS, supports
 from kpi.registry import MEASURES, METRICS, View
-from kpi.selectors import day_window, kpi_report, report_json
+from kpi.selectors import day_window, kpi_report, refusal_message, refused_metrics, report_json
 from leads.permissions import may_see_kpis, visible_leads, works_at
 
 router = Router(tags=["kpi"])
 DRILL_LIMIT = 1000
 
-Dimension = Literal[DIMENSIONS]  # type: ignore[valid-type]  # the engine's, as given
+Dimension = Literal[ALL_DIMENSIONS]  # type: ignore[valid-type]  # the engine's, as given
 
 
 class KpiQuery(Input):
@@ -73,6 +73,9 @@ def _window(request: HttpRequest, query: KpiQuery):
 def kpis(request: HttpRequest, query: Query[KpiQuery]) -> dict:
     """Each metric's value, numerator and denominator, in total and per group of `by`."""
     window = _window(request, query)
+    refused = refused_metrics(query.metric, query.by)
+    if refused:
+        raise InvalidInput(refusal_message(refused, query.by), field="by")
     return report_json(kpi_report(window=window, by=query.by, metrics=query.metric or None))
 
 
@@ -82,15 +85,21 @@ def kpi_leads(request: HttpRequest, query: Query[DrillQuery]) -> dict:
     caller may see."""
     if query.measure not in MEASURES or query.measure == "spend":
         raise InvalidInput(_("Unknown measure."), field="measure")
+    if not supports(query.measure, query.by):
+        raise InvalidInput(refusal_message([query.measure], query.by), field="by")
     window = _window(request, query)
     group: object = query.group
     try:
         if query.by == "month" and query.group:
             group = date.fromisoformat(query.group)
             dates.check_in_window(group, field="group")
-        elif query.by in ("channel", "agent", "team", "dealer") and query.group:
+        elif query.by in ("channel", "agent", "team", "dealer", "line") and query.group:
             group = int(query.group)
             if not 1 <= group <= MAX_INT:
+                raise ValueError(query.group)
+        elif query.by == "hour" and query.group:
+            group = int(query.group)
+            if not 0 <= group <= 23:
                 raise ValueError(query.group)
     except ValueError as error:
         raise InvalidInput(_("Not a group of this dimension."), field="group") from error

@@ -40,7 +40,10 @@ LEAD_GROUPS = {
 def count_measures(wanted: set[str], window: Window, by: str | None) -> dict[str, Counts]:
     """Each measure of `wanted` (not spend) in `window`, per value of `by` ({None: n} when
     `by` is None), as kpi.measures.counts would give it."""
-    found: dict[str, Counts] = {}
+    unsupported = sorted(measure for measure in wanted if not measures.supports(measure, by))
+    if unsupported:
+        raise measures.NotThisDimension(unsupported[0], str(by))
+    found: dict[str, Counts] = measures.call_counts(wanted, window, by)
     if _tallies_answer(window, by):
         found |= _from_tallies(wanted & TALLIED, window, by)
     elif by not in TIME_DIMENSIONS:

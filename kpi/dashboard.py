@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Dealer, Staff
+from calls.models import Line
 from dcc import dates
 from dcc.errors import InvalidInput
 from dcc.formats import format_money
@@ -25,7 +26,7 @@ from kpi.bottlenecks import brand_dealer_ids
 from kpi.counting import lead_ids
 from kpi.measures import Window
 from kpi.registry import MEASURES, METRICS, Metric, Unit, View
-from kpi.selectors import Number, Report, Value, day_window, kpi_report
+from kpi.selectors import Number, Report, Value, day_window, hour_label, kpi_report
 from leads.models import Channel, Lead, Team
 from leads.permissions import visible_leads
 from leads.selectors_team import team_board
@@ -65,9 +66,11 @@ DIMENSION_NAMES = {
     "consultant": gettext_lazy("Consultant"),
     "team": gettext_lazy("Team"),
     "dealer": gettext_lazy("Dealer"),
+    "line": gettext_lazy("Line"),
+    "hour": gettext_lazy("Hour of day"),
 }
-# Dimensions whose groups are keyed by a row id (a channel, a person, a team, a dealer).
-ID_DIMENSIONS = frozenset({"channel", "agent", "consultant", "team", "dealer"})
+# Dimensions whose groups are keyed by a row id (a channel, a person, a team, a dealer, a line).
+ID_DIMENSIONS = frozenset({"channel", "agent", "consultant", "team", "dealer", "line"})
 # Metrics where a fall is the good news.
 LOWER_IS_BETTER = frozenset({"defeat_rate", "cost_per_lead", "cost_per_arrival", "cost_per_order"})
 
@@ -298,6 +301,22 @@ def _money(number: Number) -> str:
     return format_money(Decimal(number))
 
 
+def seconds_text(seconds: float | Decimal) -> str:
+    """A duration as the call center reads it: "42 s", "3 min 05 s", "2 h 04 min"."""
+    whole = int(Decimal(str(seconds)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if whole < 60:
+        return _("%(seconds)d s") % {"seconds": whole}
+    minutes, rest = divmod(whole, 60)
+    if minutes < 60:
+        return _("%(minutes)d min %(seconds)02d s") % {"minutes": minutes, "seconds": rest}
+    hours, minutes = divmod(minutes, 60)
+    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+
+
+def _average(number: float | Decimal) -> str:
+    return f"{Decimal(str(number)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
+
+
 def _points(ratio: float | Decimal) -> str:
     """A ratio in percent (or a change of ratios in percentage points), one decimal, rounded
     half up."""
@@ -319,13 +338,19 @@ def cell(
 ) -> Cell:
     """`value` of `metric` as shown, linked to the leads it counts: a count or a rate to its
     numerator's leads, a cost (spend is money, not leads) to its denominator's."""
+    if metric.numerator == "spend":
+        shown = _money(value.numerator)
+    elif metric.unit == Unit.SECONDS:
+        shown = seconds_text(value.numerator)
+    else:
+        shown = _count(value.numerator)
     numerator = Part(
-        _money(value.numerator) if metric.numerator == "spend" else _count(value.numerator),
+        shown,
         ""
         if metric.numerator == "spend"
         else drill_query(window, metric.numerator, by, group, dealer=dealer),
     )
-    if metric.unit == Unit.COUNT:
+    if metric.denominator is None:
         return Cell(metric, value, window, numerator.text, numerator.drill)
     denominator = Part(
         _count(value.denominator or 0),
@@ -335,9 +360,13 @@ def cell(
         text = "—"
     elif metric.unit == Unit.RATE:
         text = _percent(value.value)
+    elif metric.unit == Unit.SECONDS:
+        text = seconds_text(value.value)
+    elif metric.unit == Unit.AVERAGE:
+        text = _average(value.value)
     else:
         text = _money(value.value)
-    drill = numerator.drill if metric.unit == Unit.RATE else denominator.drill
+    drill = numerator.drill if metric.unit != Unit.MONEY else denominator.drill
     return Cell(metric, value, window, text, drill, (numerator, denominator))
 
 
@@ -357,6 +386,10 @@ def delta(metric: Metric, now: Value, before: Value) -> Delta:
         text = sign + _count(abs(change))
     elif metric.unit == Unit.RATE:
         text = _("%(sign)s%(points)s pp") % {"sign": sign, "points": _points(abs(change))}
+    elif metric.unit == Unit.SECONDS:
+        text = sign + seconds_text(abs(change))
+    elif metric.unit == Unit.AVERAGE:
+        text = sign + _average(abs(change))
     else:
         text = sign + _money(abs(change))
     if not direction:
@@ -771,8 +804,9 @@ class NotAGroup(ValueError):
 
 
 def dimensions() -> tuple[str, ...]:
-    """The dimensions the engine groups by, asked now (it may offer more than it did)."""
-    return tuple(measures.DIMENSIONS)
+    """The dimensions the engine groups by, asked now (it may offer more than it did): those of
+    every measure, then those of the call measures only."""
+    return tuple(getattr(measures, "ALL_DIMENSIONS", measures.DIMENSIONS))
 
 
 def time_dimensions() -> tuple[str, ...]:
@@ -803,6 +837,11 @@ def parse_group(by: str | None, text: str | None) -> object:
             if not 0 < key < 2**63:  # no row has it, and the database could not compare it
                 raise NotAGroup(text)
             return key
+        if by == "hour":
+            hour = int(text)
+            if not 0 <= hour <= 23:
+                raise NotAGroup(text)
+            return hour
         if by in time_dimensions():
             day = date.fromisoformat(text)
             if not dates.in_window(day):
@@ -829,6 +868,11 @@ def group_label(by: str | None, key: object) -> str:
     if by == "dealer":
         found = Dealer.objects.filter(pk=key).values_list("code", flat=True).first()
         return found or ""
+    if by == "line":
+        line = Line.objects.filter(pk=key).first() if key is not None else None
+        return str(line) if line else _("No line")
+    if by == "hour":
+        return hour_label(key)
     if by == "month":
         return key.strftime("%Y-%m") if isinstance(key, date) else ""
     if by == "week" and isinstance(key, date):
@@ -856,7 +900,7 @@ def leads_behind(
     if by is not None and by not in dimensions():
         raise KeyError(by)
     ids = lead_ids(measure, window, by, group)
-    if by is not None and group is None and by not in ID_DIMENSIONS | set(time_dimensions()):
+    if by is not None and group is None and by not in ID_DIMENSIONS | {"hour", *time_dimensions()}:
         # A text dimension's group without a value holds the leads with none and with ""
         # (drill_query writes both as empty).
         ids = Lead.objects.filter(

@@ -10,12 +10,18 @@ created in the range; "breached" judges them as the window's `as_of` (default: n
 Activity measures (calls, visits booked, talk time …) count what people did in the range, in
 either view: each event (or late follow-up) for the person it is credited to (`credited_to`),
 as the supervisor's board and the scorecards show them, person by person (`per_person`).
+
+Call measures count the phone system's call records (calls.Call, dated by when they rang),
+each ended call once, in either view; callback measures the callbacks missed calls left (dated
+by their deadline). They group by what the call says better than its lead — the channel of its
+line, the person who took or made it and the team stored with it — and by two dimensions only
+they have: the line, and the hour of day it rang (`CALL_DIMENSIONS`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -31,9 +37,18 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    ExtractHour,
+    TruncDate,
+    TruncMonth,
+    TruncWeek,
+)
 from django.utils import timezone
 
+from calls.models import Call, Callback
+from calls.report import MISSED, Direction, Disposition
 from kpi.registry import MEASURES, View
 from leads import sla
 from leads.models import (
@@ -63,6 +78,10 @@ DIMENSIONS = (
     "team",
     "dealer",
 )
+# Dimensions only the call and callback measures have: the dealer's line a call came in on (or
+# went out from), and the hour of day it rang, in the dealer's zone.
+CALL_DIMENSIONS = ("line", "hour")
+ALL_DIMENSIONS = (*DIMENSIONS, *CALL_DIMENSIONS)
 # Event measures: the events that put a lead in them (leads.tallies defines them, and keeps
 # each lead's first as a column; this module counts them from the ledger itself).
 EVENT_MEASURES: dict[str, Q] = {measure: milestone_q(measure) for measure in EVENT_MILESTONES}
@@ -88,12 +107,88 @@ ACTIVITY_EVENTS: dict[str, Q] = {
     "deliveries_made": Q(kind=EventKind.DELIVERED),
     "return_visits_reached": Q(kind=EventKind.RETURN_VISIT, data__reached=True),
     "leads_handled": ~Q(actor=None),
+    # Written from the phone system's record (leads.decisions.phone_call): the rest were typed.
+    "system_calls": Q(kind=EventKind.CALLED, data__has_key="call_id"),
 }
 # A follow-up is late when done after it fell due, or not done at all (yet).
 LATE_FOLLOW_UP = Q(closed_at__gt=F("due_at"), outcome=TaskOutcome.DONE) | Q(closed_at=None)
 ACTIVITY_MEASURES = (*ACTIVITY_EVENTS, "late_follow_ups")
 # What an activity measure adds up per row, when not the rows themselves.
 TALK_SECONDS = Cast(KT("data__duration_seconds"), IntegerField())
+
+# Call measures: which of a dealer's ended calls each counts (calls.Call), and for the two
+# that add up seconds, the field they add.
+VALID_WAIT_SECONDS = 10  # a caller who waited this long made a valid call, answered or not
+ANSWERED = Q(disposition=Disposition.ANSWERED)
+INBOUND = Q(direction=Direction.INBOUND)
+VALID = ANSWERED | Q(wait_seconds__gte=VALID_WAIT_SECONDS)
+CALL_MEASURES: dict[str, Q] = {
+    "inbound_calls": INBOUND,
+    "inbound_answered": INBOUND & ANSWERED,
+    "valid_in_hours": INBOUND & Q(in_hours=True) & VALID,
+    "answered_in_hours": INBOUND & Q(in_hours=True) & ANSWERED,
+    "abandoned_calls": INBOUND & Q(disposition__in=MISSED),
+    "timed_inbound": INBOUND & Q(wait_seconds__isnull=False),
+    "wait_seconds": INBOUND & Q(wait_seconds__isnull=False),
+    "new_callers": INBOUND & ANSWERED & Q(had_open_lead=False),
+    "new_callers_with_details": INBOUND
+    & ANSWERED
+    & Q(had_open_lead=False)
+    & (Q(captured=True) | Q(lead__created_at__gte=F("rang_at"))),
+    "outbound_calls": Q(direction=Direction.OUTBOUND),
+    "outbound_reached": Q(direction=Direction.OUTBOUND) & ANSWERED,
+    "effective_calls": ANSWERED & Q(talk_seconds__gte=F("dealer__effective_call_seconds")),
+    "answered_calls": ANSWERED,
+    "call_talk_seconds": ANSWERED & Q(talk_seconds__isnull=False),
+}
+CALL_SECONDS = {"wait_seconds": "wait_seconds", "call_talk_seconds": "talk_seconds"}
+CALLBACK_MEASURES: dict[str, Q] = {
+    "callbacks_due": Q(),
+    "callbacks_on_time": Q(closed_at__lte=F("due_at")),
+}
+# Measures from the ledger's calls: the attempts before a lead's first contact, and the leads
+# first reached (their denominator).
+CONTACT_MEASURES = ("first_contacts", "attempts_before_contact")
+
+
+def hour_of(field: str) -> ExtractHour:
+    """The hour of day (0–23) of `field` in the current (the dealer's) zone."""
+    return ExtractHour(field, tzinfo=timezone.get_current_timezone())
+
+
+# What a call's row groups under where the call says it better than its lead.
+CALL_GROUPS = {
+    "channel": F("line__channel_id"),
+    "channel_group": F("line__channel__group"),
+    "agent": F("agent_id"),
+    "team": F("team_id"),
+    "line": F("line_id"),
+}
+# A callback: its line, and the person (and team) whose call closed it.
+CALLBACK_GROUPS = {
+    "channel": F("line__channel_id"),
+    "channel_group": F("line__channel__group"),
+    "agent": F("closed_by__agent_id"),
+    "team": F("closed_by__team_id"),
+    "line": F("line_id"),
+}
+
+
+class NotThisDimension(KeyError):
+    """A measure asked for by a dimension it does not have (a lead's measure by line)."""
+
+    def __init__(self, measure: str, by: str) -> None:
+        super().__init__(f"{measure} by {by}")
+        self.measure = measure
+        self.by = by
+
+
+def supports(measure: str, by: str | None) -> bool:
+    """Whether `measure` can be grouped by `by`: every measure by the lead's dimensions, only
+    call and callback measures by line and hour."""
+    if by is None or by in DIMENSIONS:
+        return True
+    return by in CALL_DIMENSIONS and (measure in CALL_MEASURES or measure in CALLBACK_MEASURES)
 
 
 @dataclass(frozen=True)
@@ -118,6 +213,9 @@ class Rows:
     lead: str  # "" when the rows are leads, else e.g. "lead__"
     dated_by: str
     distinct_leads: bool = True
+    # Dimensions the rows group by themselves rather than through their lead (a call's line,
+    # its agent): dimension → expression.
+    own: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def lead_id(self) -> str:
         return "pk" if not self.lead else f"{self.lead}id"
@@ -130,6 +228,12 @@ def rows(measure: str, window: Window) -> Rows:
     created = Q(created_at__gte=window.start, created_at__lt=window.end)
     if measure in ACTIVITY_MEASURES:
         return _activity_rows(measure, window)
+    if measure in CALL_MEASURES:
+        return _call_rows(window, CALL_MEASURES[measure])
+    if measure in CALLBACK_MEASURES:
+        return _callback_rows(window, CALLBACK_MEASURES[measure])
+    if measure in CONTACT_MEASURES:
+        return _contact_rows(measure, window)
     if measure == "breached":
         leads = Lead.objects.filter(
             created, sla.breached(window.as_of), dealer_id__in=window.dealer_ids
@@ -193,6 +297,66 @@ def _activity_rows(measure: str, window: Window) -> Rows:
     return Rows(events, "lead__", "occurred_at", distinct_leads=measure == "leads_handled")
 
 
+def _call_rows(window: Window, condition: Q | None = None) -> Rows:
+    """The dealers' calls that rang in the window and have ended (`condition`: which)."""
+    calls = Call.objects.filter(
+        condition or Q(),
+        dealer_id__in=window.dealer_ids,
+        rang_at__gte=window.start,
+        rang_at__lt=window.end,
+    ).exclude(disposition="")
+    own = {**CALL_GROUPS, "hour": hour_of("rang_at")}
+    return Rows(calls, "lead__", "rang_at", distinct_leads=False, own=own)
+
+
+def _callback_rows(window: Window, condition: Q | None = None) -> Rows:
+    """Callbacks that fell due in the window, up to now (one still to fall due is not yet
+    judged), but those whose only miss was picked up after all."""
+    callbacks = Callback.objects.filter(
+        condition or Q(),
+        dealer_id__in=window.dealer_ids,
+        due_at__gte=window.start,
+        due_at__lt=min(window.end, timezone.now()),
+        missed_count__gt=0,
+    )
+    own = {**CALLBACK_GROUPS, "hour": hour_of("last_missed_at")}
+    return Rows(callbacks, "lead__", "due_at", distinct_leads=False, own=own)
+
+
+def _first_contacts(window: Window) -> QuerySet:
+    """Each lead's first call that reached the customer, where it is in the window."""
+    reached = reached_calls()
+    earlier = Event.objects.filter(reached, lead_id=OuterRef("lead_id")).filter(
+        Q(occurred_at__lt=OuterRef("occurred_at"))
+        | Q(occurred_at=OuterRef("occurred_at"), seq__lt=OuterRef("seq"))
+    )
+    return Event.objects.filter(
+        reached,
+        dealer_id__in=window.dealer_ids,
+        occurred_at__gte=window.start,
+        occurred_at__lt=window.end,
+    ).filter(~Exists(earlier))
+
+
+def _contact_rows(measure: str, window: Window) -> Rows:
+    """The leads first reached in the window (their first reaching call), or the calls each
+    took before it (dated by that first contact, so that both group alike)."""
+    first = _first_contacts(window)
+    if measure == "first_contacts":
+        return Rows(first, "lead__", "occurred_at")
+    contact = first.filter(lead_id=OuterRef("lead_id"), seq__gt=OuterRef("seq"))
+    attempts = (
+        Event.objects.filter(
+            kind=EventKind.CALLED,
+            dealer_id__in=window.dealer_ids,
+            lead_id__in=first.values("lead_id"),
+        )
+        .annotate(contact_at=Subquery(contact.values("occurred_at")[:1]))
+        .filter(contact_at__isnull=False)
+    )
+    return Rows(attempts, "lead__", "contact_at", distinct_leads=False)
+
+
 def arrival_credited_to() -> Coalesce:
     """Whom an ARRIVED event counts for: whoever booked the visit it followed (the lead's last
     booking before it: the DCC agent who invited), else whoever recorded it (a walk-in). The
@@ -222,7 +386,9 @@ def _tally(measure: str, rows_: Rows, condition: Q | None = None):
     """How a group's rows add up for `measure`: seconds for talk time, else rows (or leads)."""
     if measure == "talk_seconds":
         return Coalesce(Sum(TALK_SECONDS, filter=condition), 0)
-    if measure in ACTIVITY_MEASURES and not rows_.distinct_leads:
+    if measure in CALL_SECONDS:
+        return Coalesce(Sum(CALL_SECONDS[measure], filter=condition), 0)
+    if not rows_.distinct_leads:
         return Count("pk", filter=condition)  # every row, whatever its lead
     return Count(rows_.lead_id(), distinct=rows_.distinct_leads, filter=condition)
 
@@ -291,6 +457,10 @@ def _condition(measure: str, window: Window) -> Q:
 
 def group_expression(rows_: Rows, by: str):
     """The value a row groups under for dimension `by`."""
+    if by in rows_.own:
+        return rows_.own[by]
+    if by in CALL_DIMENSIONS:
+        raise KeyError(by)
     lead = rows_.lead
     if by == "channel":
         return F(f"{lead}channel_id")
@@ -329,6 +499,8 @@ def adds_up(measure: str, by: str) -> bool:
 
 def counts(measure: str, window: Window, by: str | None) -> dict[object, int]:
     """How many leads (or rows) `measure` has in `window`, per value of dimension `by`."""
+    if not supports(measure, by):
+        raise NotThisDimension(measure, str(by))
     rows_ = rows(measure, window)
     counted = _tally(measure, rows_)
     if by is None:
@@ -344,7 +516,10 @@ def counts(measure: str, window: Window, by: str | None) -> dict[object, int]:
 
 def lead_ids(measure: str, window: Window, by: str | None, group: object) -> QuerySet:
     """The leads behind `measure` in `window` (within one group of `by`), as a queryset of
-    lead ids: the drill-down from any number to the leads it counts."""
+    lead ids: the drill-down from any number to the leads it counts (a call without a lead has
+    none to show)."""
+    if not supports(measure, by):
+        raise NotThisDimension(measure, str(by))
     rows_ = rows(measure, window)
     queryset = rows_.queryset
     if by in TIME_DIMENSIONS:  # the group's range, in the dealer's zone as groups were made
@@ -354,7 +529,42 @@ def lead_ids(measure: str, window: Window, by: str | None, group: object) -> Que
         )
     elif by is not None:
         queryset = queryset.annotate(group=group_expression(rows_, by)).filter(group=group)
-    return queryset.values_list(rows_.lead_id(), flat=True).distinct().order_by()
+    return (
+        queryset.filter(**{f"{rows_.lead_id()}__isnull": False})
+        .values_list(rows_.lead_id(), flat=True)
+        .distinct()
+        .order_by()
+    )
+
+
+def call_counts(wanted: Iterable[str], window: Window, by: str | None) -> dict[str, dict]:
+    """Every call measure of `wanted` in one query over the window's calls (as `counts` would
+    give each), and every callback measure in one more."""
+    found: dict[str, dict] = {}
+    for kinds, make in ((CALL_MEASURES, _call_rows), (CALLBACK_MEASURES, _callback_rows)):
+        chosen = [measure for measure in wanted if measure in kinds]
+        if not chosen:
+            continue
+        rows_ = make(window)
+        # Named apart from the rows' fields (a sum named "wait_seconds" would hide the field).
+        sums = {f"n_{measure}": _tally(measure, rows_, kinds[measure]) for measure in chosen}
+        if by is None:
+            totals = rows_.queryset.aggregate(**sums)
+            found |= {measure: {None: totals[f"n_{measure}"]} for measure in chosen}
+            continue
+        counted: dict[str, dict] = {measure: {} for measure in chosen}
+        grouped = (
+            rows_.queryset.annotate(group=group_expression(rows_, by))
+            .values("group")
+            .annotate(**sums)
+            .order_by()
+        )
+        for row in grouped:
+            for measure in chosen:
+                if row[f"n_{measure}"]:
+                    counted[measure][_key(row["group"])] = row[f"n_{measure}"]
+        found |= counted
+    return found
 
 
 def time_group_range(by: str, group: object) -> tuple[datetime, datetime]:

@@ -28,6 +28,7 @@ from kpi.dashboard import (
     month_window,
     parse_month,
     parse_period,
+    seconds_text,
 )
 from kpi.dashboard import cell as number_cell
 from kpi.headquarters import Cell as HeatCell
@@ -98,6 +99,8 @@ def value_text(metric_key: str, value: Value) -> str:
         return percent_text(float(value.value))
     if unit == Unit.MONEY:
         return format_money(value.value)
+    if unit == Unit.SECONDS:
+        return seconds_text(value.value)
     if METRICS[metric_key].denominator is None:
         return f"{value.value:,}"
     return f"{value.value:,.1f}"

@@ -26,6 +26,8 @@ class Unit(StrEnum):
     COUNT = "count"
     RATE = "rate"  # numerator / denominator, shown as a percentage
     MONEY = "money"  # CNY per unit of the denominator
+    SECONDS = "seconds"  # seconds (per unit of the denominator, when there is one)
+    AVERAGE = "average"  # numerator / denominator, shown as a number (calls per lead)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,102 @@ MEASURES: dict[str, Measure] = {
             _("Leads handled"),
             _("Leads a person recorded anything on."),
         ),
+        # The call center (kpi.measures: from the phone system's call records, each call
+        # counted; lost, ringing or talking calls are counted once they have ended).
+        Measure(
+            "inbound_calls", _("Inbound calls"), _("Calls that came in on the dealer's lines.")
+        ),
+        Measure("inbound_answered", _("Answered calls"), _("Inbound calls someone answered.")),
+        Measure(
+            "valid_in_hours",
+            _("Valid calls in business hours"),
+            _(
+                "Inbound calls within the dealer's business hours that were answered or whose "
+                "caller waited at least 10 seconds."
+            ),
+        ),
+        Measure(
+            "answered_in_hours",
+            _("Answered in business hours"),
+            _("Inbound calls within the dealer's business hours that were answered."),
+        ),
+        Measure(
+            "abandoned_calls",
+            _("Abandoned calls"),
+            _(
+                "Inbound calls that ended before anyone answered (missed in the queue or while "
+                "ringing, left in the menu, no one on duty, out of hours)."
+            ),
+        ),
+        Measure(
+            "timed_inbound",
+            _("Inbound calls with a wait"),
+            _("Inbound calls for which the phone system said how long the caller waited."),
+        ),
+        Measure(
+            "wait_seconds", _("Waiting time"), _("Seconds callers waited, over inbound calls.")
+        ),
+        Measure(
+            "new_callers",
+            _("Answered calls from new callers"),
+            _(
+                "Answered inbound calls from numbers without an open lead (not the dealer's "
+                "staff, not blocked)."
+            ),
+        ),
+        Measure(
+            "new_callers_with_details",
+            _("New callers who left details"),
+            _(
+                "Answered calls from new callers that produced a lead with their contact "
+                "details (captured during the call, or a lead made after it began)."
+            ),
+        ),
+        Measure("outbound_calls", _("Outbound calls"), _("Calls made from the dealer's lines.")),
+        Measure("outbound_reached", _("Outbound calls answered"), _("Outbound calls answered.")),
+        Measure(
+            "effective_calls",
+            _("Effective calls"),
+            _(
+                "Answered calls, either direction, with at least the dealer's threshold of talk "
+                "(default 45 seconds)."
+            ),
+        ),
+        Measure("answered_calls", _("Calls answered"), _("Answered calls, either direction.")),
+        Measure(
+            "call_talk_seconds",
+            _("Talk time on the phone system"),
+            _("Seconds of talk over answered calls, as the phone system measured them."),
+        ),
+        Measure(
+            "callbacks_due",
+            _("Callbacks due"),
+            _("Callbacks owed for missed calls that fell due (up to now)."),
+        ),
+        Measure(
+            "callbacks_on_time",
+            _("Callbacks on time"),
+            _("Callbacks due that were made by their deadline."),
+        ),
+        # From the ledger: calls as the leads' history has them (typed or from the system).
+        Measure(
+            "first_contacts",
+            _("Leads first reached"),
+            _("Leads whose first call that reached the customer was in the period."),
+        ),
+        Measure(
+            "attempts_before_contact",
+            _("Calls before the first contact"),
+            _(
+                "Calls on the leads first reached in the period that came before the call that "
+                "reached them."
+            ),
+        ),
+        Measure(
+            "system_calls",
+            _("Calls seen by the phone system"),
+            _("Calls in the leads' history written from the phone system's records."),
+        ),
     )
 }
 
@@ -175,6 +273,42 @@ METRICS: dict[str, Metric] = {
                _("Channel spend per arrival.")),
         Metric("cost_per_order", _("Cost per order"), "spend", "ordered", Unit.MONEY,
                _("Channel spend per order.")),
+        # The call center, from the phone system's call records.
+        Metric("inbound_calls", _("Inbound calls"), "inbound_calls", None, Unit.COUNT,
+               _("Calls that came in on the dealer's lines.")),
+        Metric("answered_calls", _("Answered calls"), "inbound_answered", None, Unit.COUNT,
+               _("Inbound calls someone answered.")),
+        Metric("answer_rate", _("Answer rate"), "answered_in_hours", "valid_in_hours",
+               Unit.RATE, _("Answered, of the valid inbound calls within business hours (valid: "
+                            "answered, or the caller waited at least 10 seconds).")),
+        Metric("average_wait", _("Average wait"), "wait_seconds", "timed_inbound",
+               Unit.SECONDS, _("Seconds an inbound caller waited, on average.")),
+        Metric("abandoned_calls", _("Abandoned calls"), "abandoned_calls", None, Unit.COUNT,
+               _("Inbound calls that ended before anyone answered.")),
+        Metric("details_left_rate", _("Details left rate"), "new_callers_with_details",
+               "new_callers", Unit.RATE,
+               _("Answered inbound calls from numbers without an open lead that produced a "
+                 "lead with contact details, of those calls.")),
+        Metric("outbound_calls", _("Outbound calls"), "outbound_calls", None, Unit.COUNT,
+               _("Calls made from the dealer's lines.")),
+        Metric("reach_rate", _("Reach rate"), "outbound_reached", "outbound_calls", Unit.RATE,
+               _("Outbound calls answered, of outbound calls.")),
+        Metric("effective_calls", _("Effective calls"), "effective_calls", None, Unit.COUNT,
+               _("Answered calls with at least the dealer's threshold of talk (default 45 s).")),
+        Metric("talk_time", _("Talk time"), "call_talk_seconds", None, Unit.SECONDS,
+               _("Time on the phone, over answered calls.")),
+        Metric("average_talk", _("Average talk"), "call_talk_seconds", "answered_calls",
+               Unit.SECONDS, _("Talk per answered call, on average.")),
+        Metric("calls_before_first_contact", _("Calls before first contact"),
+               "attempts_before_contact", "first_contacts", Unit.AVERAGE,
+               _("Calls a lead took before the first one that reached the customer, on average "
+                 "over the leads first reached in the period.")),
+        Metric("callbacks_on_time", _("Callbacks on time"), "callbacks_on_time", "callbacks_due",
+               Unit.RATE, _("Callbacks for missed calls made by their deadline, of those due.")),
+        Metric("phone_system_share", _("Calls seen by the phone system"), "system_calls",
+               "calls", Unit.RATE,
+               _("Calls in the leads' history from the phone system's records, of all calls "
+                 "(the rest were typed).")),
     )
 }  # fmt: skip
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Staff
+from calls.models import Line
 from kpi.counting import count_measures
-from kpi.measures import DIMENSIONS, Window, adds_up, spend
+from kpi.measures import ALL_DIMENSIONS, NotThisDimension, Window, adds_up, spend, supports
 from kpi.registry import METRICS, Metric, Unit, View
 from leads.models import Channel, ChannelGroup, Team
 
@@ -71,13 +72,42 @@ def day_window(
     )
 
 
+def metric_supports(metric: Metric, by: str | None) -> bool:
+    """Whether `metric` can be cut by `by` (only call metrics by line and hour)."""
+    return all(
+        supports(measure, by)
+        for measure in (metric.numerator, metric.denominator)
+        if measure and measure != "spend"
+    )
+
+
+def refused_metrics(metrics: list[str] | None, by: str | None) -> list[str]:
+    """Of the metrics asked for (None: all, which is then those `by` cuts), the keys of those
+    that cannot be cut by `by`."""
+    return [key for key in metrics or () if not metric_supports(METRICS[key], by)]
+
+
+def refusal_message(refused: list[str], by: str | None) -> str:
+    return _("%(metrics)s cannot be cut by %(dimension)s: only the call metrics can.") % {
+        "metrics": ", ".join(refused),
+        "dimension": by,
+    }
+
+
 def kpi_report(
     *, window: Window, by: str | None = None, metrics: list[str] | None = None
 ) -> Report:
-    """The metrics (default: all) in `window`, for everything and per value of `by`."""
-    if by is not None and by not in DIMENSIONS:
+    """The metrics (default: all that `by` cuts) in `window`, for everything and per value of
+    `by`. NotThisDimension for a metric asked for that `by` does not cut."""
+    if by is not None and by not in ALL_DIMENSIONS:
         raise KeyError(by)
-    chosen = [METRICS[key] for key in metrics] if metrics else list(METRICS.values())
+    refused = refused_metrics(metrics, by)
+    if refused:
+        raise NotThisDimension(refused[0], str(by))
+    if metrics:
+        chosen = [METRICS[key] for key in metrics]
+    else:
+        chosen = [metric for metric in METRICS.values() if metric_supports(metric, by)]
     needed = {m.numerator for m in chosen} | {m.denominator for m in chosen if m.denominator}
     counted = needed - {"spend"}
     grouped = count_measures(counted, window, by) if by is not None else {}
@@ -143,11 +173,23 @@ def _labels(by: str | None, keys: set[object]) -> dict[object, str]:
         return {key: teams.get(key, _("No team")) for key in keys}
     if by == "dealer":
         return dict(Dealer.objects.filter(pk__in=keys).values_list("pk", "code"))
+    if by == "line":
+        lines = {line.pk: str(line) for line in Line.objects.filter(pk__in=keys)}
+        return {key: lines.get(key, _("No line")) for key in keys}
+    if by == "hour":
+        return {key: hour_label(key) for key in keys}
     if by == "month":
         return {key: key.strftime("%Y-%m") if key else "" for key in keys}
     if by == "week":  # ISO weeks: they start on Monday, as the groups do
         return {key: key.strftime("%G-W%V") if key else "" for key in keys}
     return {key: str(key) if key else _("(none)") for key in keys}
+
+
+def hour_label(hour: object) -> str:
+    """An hour of the day as its span, "09:00–10:00"."""
+    if not isinstance(hour, int):
+        return _("(none)")
+    return f"{hour:02d}:00–{(hour + 1) % 24:02d}:00"
 
 
 def report_json(report: Report) -> dict:

@@ -19,15 +19,21 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
-from django.db.models import BooleanField, ExpressionWrapper
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
+from calls.models import Call
+from calls.models import Line as PhoneLine
+from calls.report import MISSED, Direction
+from calls.selectors import on_a_call, open_callbacks
+from dcc.phone import mask_phone
 from kpi.dashboard import drill_query
-from kpi.measures import LEAD_MEASURES, Window, group_expression, per_person, rows
+from kpi.measures import INBOUND, LEAD_MEASURES, Window, group_expression, per_person, rows
+from kpi.phone import AnswerScore, platform_answer_score
 from kpi.selectors import day_window
 from leads.models import Team
 from leads.teams import members_at
@@ -264,3 +270,99 @@ def board_chart(board: Board) -> dict:
             for key, name in series
         ],
     }
+
+
+# ---------------------------------------------------------------- the phones, now
+
+CALLBACKS_SHOWN = 20  # the callbacks listed, soonest due first; the count says how many more
+
+
+@dataclass(frozen=True)
+class OnCall:
+    agent: str
+    talking: bool  # answered (else still ringing)
+    inbound: bool
+    number: str  # masked
+    minutes: str  # since it rang
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A callback owed: the number (masked), how often it rang, by when to call back."""
+
+    number: str
+    lead: str  # "#id" of the caller's lead, "" for an unknown caller
+    lead_id: int | None
+    missed: int
+    due_at: datetime
+    overdue: bool
+    countdown: str  # "in 12 min", "late by 5 min"
+
+
+@dataclass(frozen=True)
+class PhonePanel:
+    on_call: list[OnCall]
+    missed_today: int
+    longest_wait: int | None  # seconds, of today's inbound calls
+    callbacks: list[Waiting]
+    callbacks_total: int
+    score: AnswerScore  # the 400 line's platform answer score today
+
+    @property
+    def score_text(self) -> str:
+        return f"{self.score.score * 100:.1f}%"
+
+
+def phone_panel(*, dealer: Dealer, now: datetime | None = None) -> PhonePanel | None:
+    """Who is on a call now, today's missed calls and longest wait, the callbacks waiting with
+    their countdown, and the 400 line's answer score today; None when the dealer has no line.
+    Six queries, however many calls and callbacks."""
+    now = now or timezone.now()
+    if not PhoneLine.objects.filter(dealer=dealer).exists():
+        return None
+    day = timezone.localdate(now)
+    today = day_window(dealer_ids=[dealer.pk], first=day, last=day)
+    inbound_today = Call.objects.filter(
+        INBOUND, dealer=dealer, rang_at__gte=today.start, rang_at__lt=today.end
+    )
+    counted = inbound_today.aggregate(
+        missed=Count("pk", filter=Q(disposition__in=MISSED)), longest=Max("wait_seconds")
+    )
+    on_call = [
+        OnCall(
+            agent=str(call.agent),
+            talking=call.answered_at is not None,
+            inbound=call.direction == Direction.INBOUND,
+            number=mask_phone(call.number),
+            minutes=minutes_text((now - call.rang_at).total_seconds() / 60),
+        )
+        for call in on_a_call(dealer, now=now).order_by("rang_at", "pk")
+    ]
+    waiting = open_callbacks(dealer)
+    callbacks = [_waiting(callback, now) for callback in waiting[:CALLBACKS_SHOWN]]
+    total = len(callbacks) if len(callbacks) < CALLBACKS_SHOWN else waiting.count()
+    return PhonePanel(
+        on_call=on_call,
+        missed_today=counted["missed"],
+        longest_wait=counted["longest"],
+        callbacks=callbacks,
+        callbacks_total=total,
+        score=platform_answer_score(dealer, day),
+    )
+
+
+def _waiting(callback, now: datetime) -> Waiting:
+    left = (callback.due_at - now).total_seconds() / 60
+    if left >= 0:
+        countdown = _("in %(time)s") % {"time": minutes_text(left)}
+    else:
+        countdown = _("late by %(time)s") % {"time": minutes_text(-left)}
+    return Waiting(
+        number=mask_phone(callback.number),
+        lead=f"#{callback.lead_id}" if callback.lead_id else "",
+        lead_id=callback.lead_id,
+        missed=callback.missed_count,
+        due_at=callback.due_at,
+        overdue=left < 0,
+        countdown=countdown,
+    )

@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dcc.errors import DomainError
-from kpi import daily, dashboard, pages, supervision
+from kpi import daily, dashboard, measures, pages, supervision
 from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
 from kpi.registry import MEASURES, METRICS, View
+from kpi.selectors import refusal_message
 from kpi.targets import set_order_target
 from leads import teams
 from leads.models import Lead, TeamKind
@@ -333,6 +334,8 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         return _invalid(request, _("Unknown measure."))
     if by is not None and by not in dashboard.dimensions():
         return _invalid(request, _("Unknown dimension."))
+    if not measures.supports(measure, by):
+        return _invalid(request, refusal_message([measure], by))
     try:
         period = dashboard.parse_period(
             request.GET.get("from"),
@@ -414,6 +417,7 @@ def dcc_board_page(request: HttpRequest) -> HttpResponse:
         "chosen_team": chosen,
         "lines": supervision.board_lines(board),
         "chart": supervision.board_chart(board),
+        "phones": supervision.phone_panel(dealer=request.dealer),
         "refresh_seconds": DCC_BOARD_REFRESH_SECONDS,
         "updated_at": timezone.localtime(),
     }

@@ -42,6 +42,8 @@ FOLLOW_UP_DAYS_RANGE = (1, 365)
 # How far ahead appointments and follow-ups may be set: up to the two years dcc.dates accepts.
 HORIZON_DAYS_RANGE = (1, 730)
 PRIORITY_RANGE = (0, 32767)
+# From how many seconds of talk a call counts as effective (the call KPIs).
+EFFECTIVE_CALL_SECONDS_RANGE = (1, 3600)
 
 
 def _check_editor(by: Staff, dealer: Dealer) -> None:
@@ -262,6 +264,24 @@ def set_horizon_days(*, dealer: Dealer, by: Staff, days: int) -> None:
     dealer.save(update_fields=["horizon_days"])
     record_change(
         dealer=dealer, by=by, what="horizon_days_set", subject="dealer", detail={"days": days}
+    )
+
+
+def set_effective_call_seconds(*, dealer: Dealer, by: Staff, seconds: int) -> None:
+    """A call counts as effective from this many seconds of talk (in every call KPI, past
+    calls included: the threshold is read when counting)."""
+    _check_editor(by, dealer)
+    seconds = _int_in(seconds, EFFECTIVE_CALL_SECONDS_RANGE, field="effective_call_seconds")
+    if seconds == dealer.effective_call_seconds:
+        return
+    dealer.effective_call_seconds = seconds
+    dealer.save(update_fields=["effective_call_seconds"])
+    record_change(
+        dealer=dealer,
+        by=by,
+        what="effective_call_seconds_set",
+        subject="dealer",
+        detail={"seconds": seconds},
     )
 
 

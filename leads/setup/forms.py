@@ -9,13 +9,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.actions import WEIGHT_RANGE
-from accounts.models import Dealer, Staff
+from accounts.models import DEFAULT_EFFECTIVE_CALL_SECONDS, Dealer, Staff
 from accounts.roles import Role
 from dcc import dates
 from leads.assignment import TEAM_WORKER
 from leads.forms import StyledForm
 from leads.models import AssignmentRule, Channel, ChannelGroup, ReasonCode, Team, TeamKind
 from leads.setup.configuration import (
+    EFFECTIVE_CALL_SECONDS_RANGE,
     FOLLOW_UP_DAYS_RANGE,
     HORIZON_DAYS_RANGE,
     PRIORITY_RANGE,
@@ -101,7 +102,14 @@ class GradeIntervalsForm(StyledForm):
     """One field per grade, named by the grade, prefilled with the dealer's interval; and how
     far ahead appointments and follow-ups may be set."""
 
-    def __init__(self, *args, intervals: list[GradeInterval], horizon_days: int, **kwargs):
+    def __init__(
+        self,
+        *args,
+        intervals: list[GradeInterval],
+        horizon_days: int,
+        effective_call_seconds: int = DEFAULT_EFFECTIVE_CALL_SECONDS,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         low, high = FOLLOW_UP_DAYS_RANGE
         for interval in intervals:
@@ -128,6 +136,20 @@ class GradeIntervalsForm(StyledForm):
             help_text=_("Default: 180 days. A date further ahead is refused as a typo."),
         )
         self.fields["horizon_days"].widget.attrs.update(
+            {"class": "form-control", "inputmode": "numeric"}
+        )
+        low, high = EFFECTIVE_CALL_SECONDS_RANGE
+        self.fields["effective_call_seconds"] = forms.IntegerField(
+            label=_("A call is effective from this many seconds of talk"),
+            min_value=low,
+            max_value=high,
+            initial=effective_call_seconds,
+            help_text=_(
+                "Default: %(seconds)d seconds. The call KPIs count effective calls with it."
+            )
+            % {"seconds": DEFAULT_EFFECTIVE_CALL_SECONDS},
+        )
+        self.fields["effective_call_seconds"].widget.attrs.update(
             {"class": "form-control", "inputmode": "numeric"}
         )
 

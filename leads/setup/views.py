@@ -249,7 +249,10 @@ def grade_intervals(request: HttpRequest) -> HttpResponse:
     dealer = request.dealer
     intervals = configuration.grade_intervals(dealer)
     form = GradeIntervalsForm(
-        request.POST or None, intervals=intervals, horizon_days=dealer.horizon_days
+        request.POST or None,
+        intervals=intervals,
+        horizon_days=dealer.horizon_days,
+        effective_call_seconds=dealer.effective_call_seconds,
     )
 
     def save() -> None:
@@ -257,6 +260,11 @@ def grade_intervals(request: HttpRequest) -> HttpResponse:
             configuration.set_follow_up_days(dealer=dealer, by=request.user, days=form.days())
             configuration.set_horizon_days(
                 dealer=dealer, by=request.user, days=form.cleaned_data["horizon_days"]
+            )
+            configuration.set_effective_call_seconds(
+                dealer=dealer,
+                by=request.user,
+                seconds=form.cleaned_data["effective_call_seconds"],
             )
 
     if request.method == "POST" and _save(form, save):
@@ -266,7 +274,12 @@ def grade_intervals(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "grades.html",
-        {"form": form, "rows": rows, "horizon": form["horizon_days"]},
+        {
+            "form": form,
+            "rows": rows,
+            "horizon": form["horizon_days"],
+            "effective_call": form["effective_call_seconds"],
+        },
         section="settings_grades",
         status=422 if form.errors else 200,
     )

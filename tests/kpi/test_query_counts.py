@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from accounts.roles import Role
+from calls.models import Line, LineKind
 from tests.conftest import Team, build_team, grant
-from tests.factories import DealerFactory
+from tests.factories import DealerFactory, channel
 from tests.kit import check_query_counts, count_queries, login
 from tests.kpi.test_bottlenecks import funnel
 
@@ -27,6 +28,11 @@ def test_the_pages_make_no_more_queries_than_their_baseline(team: Team, spring):
     other = build_team(DealerFactory())
     funnel(other.dealer, by=other.gm, agent=other.dcc_agent, leads=6, arrived=2)
     grant(team.headquarters, other.dealer, Role.HEADQUARTERS)
+    # A phone line: the DCC board shows the phones (calls, callbacks, the answer score).
+    Line.objects.create(
+        dealer=team.dealer, number="4008001234", kind=LineKind.HOTLINE_400,
+        channel=channel(team.dealer, "hotline_400"),
+    )  # fmt: skip
     drill = {"measure": "leads", **MAY_DAYS}
     compare = {"mode": "compare", "month": "2026-05", "other": "2026-04"}
     pages = {

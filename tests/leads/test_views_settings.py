@@ -52,7 +52,15 @@ def channel_data(**changes) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-GRADE_DAYS = {"H": "1", "A": "3", "B": "7", "C": "15", "N": "2", "horizon_days": "180"}
+GRADE_DAYS = {
+    "H": "1",
+    "A": "3",
+    "B": "7",
+    "C": "15",
+    "N": "2",
+    "horizon_days": "180",
+    "effective_call_seconds": "45",
+}
 
 
 # ---------------------------------------------------------------- who may see what
@@ -367,6 +375,26 @@ def test_the_dealers_horizon_is_shown_and_set_with_the_follow_ups(team: People):
             lead=lead, by=team.dcc_supervisor, appointment_at=timezone.now() + timedelta(days=31)
         )
     assert refused.value.field == "appointment_at"
+
+
+def test_the_effective_call_threshold_is_set_with_the_follow_ups(team: People):
+    client = login(team.gm)
+    form = client.get(reverse("settings_grades")).context["form"]
+    assert form["effective_call_seconds"].value() == 45
+
+    response = client.post(
+        reverse("settings_grades"), {**GRADE_DAYS, "effective_call_seconds": "60"}
+    )
+
+    assert response.status_code == 302
+    team.dealer.refresh_from_db()
+    assert team.dealer.effective_call_seconds == 60
+    assert SettingsChange.objects.filter(
+        dealer=team.dealer, what="effective_call_seconds_set", detail={"seconds": 60}
+    ).exists()
+    refused = client.post(reverse("settings_grades"), {**GRADE_DAYS, "effective_call_seconds": "0"})
+    assert refused.status_code == 422
+    assert "effective_call_seconds" in refused.context["form"].errors
 
 
 @pytest.mark.parametrize("bad", ["0", "", "731", "half a year"])

@@ -12,9 +12,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Dealer
-from kpi.measures import DIMENSIONS
+from kpi.measures import ALL_DIMENSIONS
 from kpi.registry import METRICS, Unit, View
-from kpi.selectors import Report, day_window, kpi_report, report_json
+from kpi.selectors import (
+    Report,
+    day_window,
+    kpi_report,
+    refusal_message,
+    refused_metrics,
+    report_json,
+)
 
 
 class Command(BaseCommand):
@@ -38,8 +45,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--by",
-            choices=[*DIMENSIONS, "person"],
-            help="group by (person: the agent the lead was assigned to)",
+            choices=[*ALL_DIMENSIONS, "person"],
+            help="group by (person: the agent the lead was assigned to; for the call "
+            "metrics, the person on the call); line and hour cut only the call metrics",
         )
         parser.add_argument(
             "--view",
@@ -63,6 +71,9 @@ class Command(BaseCommand):
         if last < first:
             raise CommandError("--to must not be before --from.")
         by = "agent" if options["by"] == "person" else options["by"]
+        refused = refused_metrics(options["metric"], by)
+        if refused:
+            raise CommandError(refusal_message(refused, by))
         window = day_window(dealer_ids=[found.pk], first=first, last=last, view=options["view"])
         report = kpi_report(window=window, by=by, metrics=options["metric"])
         if options["format"] == "json":
@@ -110,6 +121,11 @@ def _shown(report: Report, group: Any, key: str) -> str:
         return "—"
     if value.value is None:
         return "n/a"
-    if report.metrics and METRICS[key].unit == Unit.RATE:
+    unit = METRICS[key].unit
+    if unit == Unit.RATE:
         return f"{value.value:.1%} ({value.numerator}/{value.denominator})"
+    if unit == Unit.SECONDS:
+        return f"{value.value:.0f}s"
+    if unit == Unit.AVERAGE:
+        return f"{value.value:.1f} ({value.numerator}/{value.denominator})"
     return str(value.value)
