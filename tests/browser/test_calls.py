@@ -1,21 +1,24 @@
 """The call center in a real browser, in Chinese: a ringing call pops the caller's lead on the
 agent's page without a reload; an unknown caller is captured into a lead from the panel; the
 call button rings through the provider (a fake Clink on 127.0.0.1) and the call comes back
-matched; a recording plays in the lead's timeline and the play is in its ledger."""
+matched; a recording plays in the lead's timeline and the play is in its ledger; a missed
+call waits on the DCC board as a callback until a reached call to the number closes it."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from django.test import Client
 
 from calls import actions
-from calls.models import Call, PhoneAccount, Recording, Seat
+from calls.models import Call, Callback, PhoneAccount, Recording, Seat
 from calls.report import CallReport, Direction, Phase
 from calls.simulation import tone
+from kpi import views as kpi_views
 from leads.models import Event, EventKind, Lead
-from tests.calls.reports import CALLER, HOTLINE, answered, phone_account, ringing
+from tests.calls.reports import CALLER, HOTLINE, answered, missed, phone_account, ringing
 from tests.calls.test_dial import serving_fake_clink
 from tests.factories import make_lead
 
@@ -141,3 +144,25 @@ def test_a_recording_plays_in_the_timeline_and_the_play_is_recorded(
     assert played.count() >= 1 and played.first().actor_id == team.dcc_supervisor.pk
     supervisor.goto(f"/leads/{lead.pk}/")
     supervisor.page.get_by_text("播放了通话录音").first.wait_for()
+
+
+def test_a_missed_call_waits_on_the_dcc_board_until_a_reached_call_closes_it(
+    open_session, team, account, monkeypatch
+):
+    monkeypatch.setattr(kpi_views, "DCC_BOARD_REFRESH_SECONDS", 1)
+    supervisor = open_session(team.dcc_supervisor, language="zh-hans")
+    supervisor.goto("/dashboard/dcc/")
+    board = supervisor.page.locator("#dcc-board")
+    board.get_by_text("没有待回拨").wait_for()
+    actions.receive(account, missed("B5", number="13588889999"))
+    waiting = board.get_by_test_id("callbacks")
+    waiting.get_by_text("135****9999").wait_for(timeout=6000)
+    assert board.get_by_test_id("missed-today").inner_text().strip() == "1"
+    supervisor.screenshot("dcc-board-callback-zh-hans")
+    callback = Callback.objects.get()
+    assert callback.closed_at is None
+    back = replace(answered("B6", number="13588889999"), direction=Direction.OUTBOUND)
+    actions.receive(account, back)
+    board.get_by_text("没有待回拨").wait_for(timeout=6000)
+    callback.refresh_from_db()
+    assert callback.closed_by.call_id == "B6"
