@@ -95,6 +95,9 @@ class AccountForm(StyledForm):
         )
         order.append("is_active")
         self.order_fields(order)
+        for field in self.fields.values():  # made after StyledForm styled the declared ones
+            if not isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-control")
 
     def secret_status(self) -> list[tuple[str, bool]]:
         """(label, set?) of each secret, for the account page."""
