@@ -345,6 +345,17 @@ def check_shared_secret(
             raise BadCredentials("wrong token")
 
 
+def authenticate_by_shared_secret(
+    headers: Mapping[str, str],
+    body: bytes,
+    query: Mapping[str, str],
+    credentials: Mapping[str, str],
+) -> None:
+    """`authenticate` of a vendor whose pushes carry no signature: the dealer's basic auth
+    and/or token (check_shared_secret)."""
+    check_shared_secret(headers, query, credentials)
+
+
 def extra_hosts(credentials: Mapping[str, str]) -> tuple[str, ...]:
     """Hosts the dealer adds (`recording_hosts`, comma-separated): its own storage bucket."""
     raw = credentials.get("recording_hosts", "")

@@ -46,7 +46,7 @@ from calls.providers.base import (
     Fields,
     ProviderError,
     api_base,
-    check_shared_secret,
+    authenticate_by_shared_secret,
     extra_hosts,
     http,
     items_of,
@@ -227,13 +227,7 @@ def cdr_report(item: Fields, common: dict, recordings: tuple[str, ...]) -> CallR
     )
 
 
-def authenticate(
-    headers: Mapping[str, str],
-    body: bytes,
-    query: Mapping[str, str],
-    credentials: Mapping[str, str],
-) -> None:
-    check_shared_secret(headers, query, credentials)
+authenticate = authenticate_by_shared_secret
 
 
 def acknowledge(ok: bool, message: str = "") -> tuple[int, bytes, str]:
