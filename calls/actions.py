@@ -22,7 +22,16 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Staff
 from calls import matching
-from calls.models import DEFAULT_CALLBACK_MINUTES, Call, Callback, PhoneAccount, Recording, Seat
+from calls.models import (
+    CALL_ID_LENGTH,
+    DEFAULT_CALLBACK_MINUTES,
+    SEAT_LENGTH,
+    Call,
+    Callback,
+    PhoneAccount,
+    Recording,
+    Seat,
+)
 from calls.providers import PROVIDERS, ProviderError
 from calls.report import MISSED, CallReport, Direction, Disposition, Phase
 from calls.tasks import fetch_recording_task
@@ -56,6 +65,7 @@ OUTCOME = {
 
 def receive(account: PhoneAccount, report: CallReport, *, now: datetime | None = None) -> Call:
     """Merge one push into its call and settle what follows from it."""
+    _check_lengths(report)
     now = now or timezone.now()
     with transaction.atomic():
         call = _locked_call(account, report, now)
@@ -67,6 +77,27 @@ def receive(account: PhoneAccount, report: CallReport, *, now: datetime | None =
         _save_recordings(call, report, now)
         settle(call)
     return call
+
+
+def _check_lengths(report: CallReport) -> None:
+    """What a call is known by must fit: an id or seat too long to store is refused, named."""
+    for field, value, limit in (
+        ("call_id", report.call_id, CALL_ID_LENGTH),
+        ("seat", report.seat, SEAT_LENGTH),
+    ):
+        if len(value) > limit:
+            raise InvalidInput(
+                _("%(field)s is too long: at most %(limit)d characters.")
+                % {"field": field, "limit": limit},
+                code="too_long",
+                field=field,
+            )
+
+
+def _kept(raw: dict) -> dict:
+    """A push as sent, without NUL characters (no database keeps them in JSON text)."""
+    text = json.dumps(raw, ensure_ascii=False, default=str)
+    return json.loads(text.replace("\\u0000", "")) if "\\u0000" in text else raw
 
 
 def _locked_call(account: PhoneAccount, report: CallReport, now: datetime) -> Call:
@@ -97,7 +128,12 @@ def _merge(call: Call, report: CallReport, now: datetime) -> None:
         return  # the very same push again: nothing new
     call.pushes = [
         *call.pushes[-(MAX_PUSHES_KEPT - 1) :],
-        {"digest": digest, "phase": str(report.phase), "at": now.isoformat(), "raw": report.raw},
+        {
+            "digest": digest,
+            "phase": str(report.phase),
+            "at": now.isoformat(),
+            "raw": _kept(report.raw),
+        },
     ]
     if report.phase != Phase.RECORDING:
         # A recording push may not say the direction (Tencent's, Aliyun's): the others do.

@@ -143,6 +143,10 @@ class BlockedNumber(models.Model):
         ]
 
 
+CALL_ID_LENGTH = 128
+SEAT_LENGTH = 64
+
+
 class NotALead(models.TextChoices):
     """Why a call was kept away from the leads."""
 
@@ -156,7 +160,7 @@ class Call(models.Model):
 
     dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="calls")
     provider = models.CharField(_("provider"), max_length=16, choices=Provider.choices)
-    call_id = models.CharField(_("provider's call id"), max_length=100)
+    call_id = models.CharField(_("provider's call id"), max_length=CALL_ID_LENGTH)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     line = models.ForeignKey(
         Line, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
@@ -169,7 +173,7 @@ class Call(models.Model):
     lead = models.ForeignKey(
         Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
     )
-    seat = models.CharField(_("seat"), max_length=64, blank=True)
+    seat = models.CharField(_("seat"), max_length=SEAT_LENGTH, blank=True)
     agent = models.ForeignKey(
         Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
     )

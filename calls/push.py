@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +20,7 @@ from calls import actions
 from calls.models import PhoneAccount
 from calls.providers import PROVIDERS, BadCredentials
 from calls.report import PayloadError
+from dcc.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,11 @@ def receive_push(request: HttpRequest, push_key: str) -> HttpResponse:
     except PayloadError as error:
         log.info("unreadable phone push for account %s: %s", account.pk, error.field)
         return _refused(400, "invalid_payload", error.message, error.field)
-    for report in reports:
-        actions.receive(account, report)
+    try:
+        with transaction.atomic():  # a push of several calls is stored whole or not at all
+            for report in reports:
+                actions.receive(account, report)
+    except DomainError as error:
+        return _refused(400, "invalid_payload", error.message, error.field or "")
     status, answer, content_type = provider.acknowledge(True)
     return HttpResponse(answer, status=status, content_type=content_type)

@@ -147,6 +147,10 @@ class Fields:
                 raise invalid(field)
             value = int(value)
         text = str(value).strip()
+        if "\x00" in text:  # no database keeps it (PostgreSQL refuses it in text)
+            raise PayloadError(
+                _("%(field)s contains a NUL character.") % {"field": field}, field=field
+            )
         if len(text) > max_length:
             raise PayloadError(_("%(field)s is too long.") % {"field": field}, field=field)
         if required and not text:

@@ -107,3 +107,26 @@ def test_an_oversized_push_is_413(team, pushing):
     big = json.dumps(cdr(status="x" * 600_000)).encode()
     assert post(pushing, None, raw=big).status_code == 413
     assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (cdr(call_id="x" * 128), ""),  # the longest id the format allows is stored
+        (cdr(seat="80\x0001"), "seat"),
+        (cdr(note="\x00"), ""),  # an unknown key is kept as sent, without the NUL
+        (cdr(rang_at="0001-01-01T00:00:00+08:00"), "rang_at"),
+        (cdr(talk_seconds=10**30), "talk_seconds"),
+        (cdr(recording_urls={"a": 1}), "recording_urls"),
+        ([cdr(), [cdr()]], ""),
+    ],
+)
+def test_odd_input_is_stored_or_refused_on_its_field_never_a_server_error(
+    team, pushing, payload, field
+):
+    answer = post(pushing, payload)
+    assert answer.status_code in (200, 400), answer.content
+    if answer.status_code == 400:
+        assert answer.json()["field"].startswith(field) if field else True
+    else:
+        assert not field, f"{field} should have been refused"
