@@ -99,7 +99,7 @@ def test_the_same_call_pushed_in_any_order_and_again_is_one_call(team, account, 
     assert Event.objects.filter(lead=lead, kind=EventKind.CALLED).count() == 1
 
 
-def test_a_missed_call_leaves_one_callback_however_often_it_rings(team, account):
+def test_a_missed_call_leaves_one_callback_however_often_it_rings(team, account, calendar_day):
     first = actions.receive(account, missed("M1", start=at(0)))
     actions.receive(account, missed("M2", start=at(5)))
     actions.receive(account, missed("M2", start=at(5)))  # a push repeated is not another miss
@@ -111,7 +111,9 @@ def test_a_missed_call_leaves_one_callback_however_often_it_rings(team, account)
     assert not Event.objects.filter(kind=EventKind.CALLED).exists()
 
 
-def test_a_missed_call_after_closing_falls_due_the_next_business_morning(team, account):
+def test_a_missed_call_after_closing_falls_due_the_next_business_morning(
+    team, account, calendar_day
+):
     evening = timezone.localtime(at(0)).replace(hour=20)
     actions.receive(account, missed(start=evening))
     due = timezone.localtime(Callback.objects.get().due_at)
