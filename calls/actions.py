@@ -63,8 +63,17 @@ OUTCOME = {
 }
 
 
-def receive(account: PhoneAccount, report: CallReport, *, now: datetime | None = None) -> Call:
-    """Merge one push into its call and settle what follows from it."""
+def receive(
+    account: PhoneAccount,
+    report: CallReport,
+    *,
+    now: datetime | None = None,
+    history: bool = False,
+) -> Call:
+    """Merge one push into its call and settle what follows from it. `history`: the call comes
+    from an imported record of past calls, so a miss in it leaves no callback to make now
+    (the agents of then dealt with it, or it is too late); it still closes one a reached call
+    answers, and still writes the lead's ledger."""
     _check_lengths(report)
     now = now or timezone.now()
     with transaction.atomic():
@@ -75,7 +84,7 @@ def receive(account: PhoneAccount, report: CallReport, *, now: datetime | None =
         call.updated_at = now
         call.save()
         _save_recordings(call, report, now)
-        settle(call)
+        settle(call, history=history)
     return call
 
 
@@ -206,14 +215,15 @@ def _save_recordings(call: Call, report: CallReport, now: datetime) -> None:
 # ---------------------------------------------------------------- once a call has ended
 
 
-def settle(call: Call) -> None:
+def settle(call: Call, *, history: bool = False) -> None:
     """What an ended call leaves behind, each thing once: its event in the lead's ledger, the
-    callback of a missed inbound call, the closing of the callback a reached call answers."""
+    callback of a missed inbound call (not for `history`, see receive), the closing of the
+    callback a reached call answers."""
     if not call.disposition or call.not_a_lead:
         return
     if call.is_answered:
         _close_callback(call)
-    elif call.direction == Direction.INBOUND and call.disposition in MISSED:
+    elif call.direction == Direction.INBOUND and call.disposition in MISSED and not history:
         _count_missed(call)
     if call.lead_id and not call.in_ledger and _belongs_in_ledger(call):
         lead_actions.phone_call(
