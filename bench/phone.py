@@ -33,6 +33,7 @@ import argparse
 import hashlib
 import hmac
 import json
+import logging
 import os
 import random
 import statistics
@@ -141,6 +142,8 @@ def child_serve(args: argparse.Namespace) -> None:
     sys.modules["bench_phone_urls"] = module
     settings.ROOT_URLCONF = "bench_phone_urls"
     print("serving", flush=True)
+    # waitress warns of every queued request; with 20 senders on 8 threads that is expected.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     serve(get_wsgi_application(), host="127.0.0.1", port=PORT, threads=8, _quiet=True)
 
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -76,13 +77,18 @@ def receive(
     answers, and still writes the lead's ledger."""
     _check_lengths(report)
     now = now or timezone.now()
-    with transaction.atomic():
-        call = _locked_call(account, report, now)
+    # No savepoint of its own: a push's calls are stored whole or not at all (calls.push), and
+    # every other caller runs it in a transaction of its own.
+    with transaction.atomic(savepoint=False):
+        call = _locked_call(account, report)
+        known = Known(call.line_number, call.number, call.seat, call.agent_id)
         _merge(call, report, now)
-        _identify(call, account)
+        _identify(call, account, known)
         _mark_for_kpis(call, account)
         call.updated_at = now
-        call.save()
+        if not _stored(call, now):
+            # The same call pushed twice at once: the other push created it; merge into that.
+            return receive(account, report, now=now, history=history)
         _save_recordings(call, report, now)
         settle(call, history=history)
     return call
@@ -109,8 +115,11 @@ def _kept(raw: dict) -> dict:
     return json.loads(text.replace("\\u0000", "")) if "\\u0000" in text else raw
 
 
-def _locked_call(account: PhoneAccount, report: CallReport, now: datetime) -> Call:
-    calls = Call.objects.select_for_update()
+def _locked_call(account: PhoneAccount, report: CallReport) -> Call:
+    """The call this report is about, locked; a new one (not stored yet) if none is known."""
+    # The lead and agent come along (the ledger entry needs them), unlocked: leads.actions
+    # locks the lead.
+    calls = Call.objects.select_for_update(of=("self",)).select_related("lead", "agent")
     key = {"dealer_id": account.dealer_id, "provider": account.provider}
     call = calls.filter(**key, call_id=report.call_id).first()
     if call is None and report.reference:
@@ -118,15 +127,22 @@ def _locked_call(account: PhoneAccount, report: CallReport, now: datetime) -> Ca
         call = calls.filter(**key, reference=report.reference, call_id__startswith="ref:").first()
         if call is not None:
             call.call_id = report.call_id
-    if call is not None:
-        return call
+    return call or Call(**key, call_id=report.call_id, direction=report.direction)
+
+
+def _stored(call: Call, now: datetime) -> bool:
+    """Save the call; False when it is new and another push of it was stored first."""
+    if call.pk is not None:
+        call.save()
+        return True
+    call.created_at = now
     try:
         with transaction.atomic():
-            return Call.objects.create(
-                **key, call_id=report.call_id, direction=report.direction, created_at=now
-            )
-    except IntegrityError:  # the same call pushed twice at once: the other push created it
-        return calls.get(**key, call_id=report.call_id)
+            call.save(force_insert=True)
+    except IntegrityError:
+        call.pk = None
+        return False
+    return True
 
 
 def _merge(call: Call, report: CallReport, now: datetime) -> None:
@@ -172,16 +188,27 @@ def _merge(call: Call, report: CallReport, now: datetime) -> None:
         call.rang_at = call.answered_at or call.ended_at or now
 
 
-def _identify(call: Call, account: PhoneAccount) -> None:
+class Known(NamedTuple):
+    """What a call's earlier pushes settled, as stored: not looked up again unless it changed."""
+
+    line_number: str
+    number: str
+    seat: str
+    agent_id: int | None
+
+
+def _identify(call: Call, account: PhoneAccount, known: Known) -> None:
     """The line, the person at the seat and their team, the customer and the lead."""
     dealer = account.dealer
-    if call.line_id is None:
+    if call.line_number != known.line_number:
         call.line = matching.line_of(dealer, call.line_number)
-    if call.seat and (call.agent_id is None or call.direction == Direction.INBOUND):
+    # An inbound call moved to another seat (transferred) is the new seat's; an outbound call
+    # placed by click-to-call stays the caller's.
+    if call.seat != known.seat and call.seat and (call.agent_id is None or call.is_inbound):
         call.agent = matching.person_at_seat(account, call.seat) or call.agent
-    if call.agent_id and call.team_id is None:
+    if call.agent_id != known.agent_id and call.agent_id:
         call.team = team_of(call.agent, dealer, call.rang_at)
-    if call.customer_id is None and not call.not_a_lead:
+    if call.number != known.number and call.customer_id is None and not call.not_a_lead:
         found = matching.match_number(dealer, call.number)
         call.not_a_lead = found.not_a_lead
         call.customer = found.customer

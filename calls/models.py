@@ -229,6 +229,10 @@ class Call(models.Model):
     def is_answered(self) -> bool:
         return self.disposition == Disposition.ANSWERED
 
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction == Direction.INBOUND
+
 
 class Recording(models.Model):
     """A call's recording: the provider's address (which expires), and our copy once fetched."""
