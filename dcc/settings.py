@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "leads",
     "intake",
     "calls",
+    "owners",
+    "audit",
     "kpi",
 ]
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("leads.urls")),
     path("", include("intake.urls")),
     path("", include("calls.urls")),
+    path("", include("owners.urls")),
+    path("", include("audit.urls")),
     path("", include("kpi.urls")),
 ]
 

@@ -22,7 +22,7 @@ from accounts.models import Absence, Dealer, Staff
 from accounts.roles import SUPERVISORS, roles_at
 from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from dcc.phone import NormalisedPhone
-from leads import decisions, followups, ledger
+from leads import decisions, followers, followups, ledger
 from leads.assignment import (
     absent_staff_ids,
     is_pool_lead,
@@ -146,6 +146,7 @@ def carry_out(lead: Lead, change: Change, *, now: datetime) -> Lead:
     if change.counts_as_edit:
         lead.version += 1
     lead.save()
+    followers.tell(lead, (step for step in change.steps if isinstance(step, Entry)))
     return lead
 
 

@@ -34,7 +34,7 @@ from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from dcc.bulk import insert_rows, reserve_ids, update_rows
 from dcc.phone import NormalisedPhone
-from leads import decisions, ledger, tallies
+from leads import decisions, followers, ledger, tallies
 from leads.assignment import (
     TEAM_WORKER,
     Assigner,
@@ -209,6 +209,22 @@ class Draft:
 
     def row(self) -> tuple[Any, ...]:
         return _lead_row(self)
+
+
+def _entry(event: dict[str, Any]) -> Entry:
+    """A written event of the batch as the entry it was."""
+    return Entry(
+        kind=event["kind"],
+        actor_id=event["actor_id"],
+        at=event["occurred_at"],
+        from_stage=event["from_stage"],
+        to_stage=event["to_stage"],
+        from_owner_id=event["from_owner_id"],
+        to_owner_id=event["to_owner_id"],
+        reason=event["reason"],
+        note=event["note"],
+        data=event["data"],
+    )
 
 
 _lead_row = operator.attrgetter(*("pk" if name == "id" else name for name in LEAD_COLUMNS))
@@ -414,7 +430,23 @@ class Batch:
         )
         for assigner in self.assigners.values():
             assigner.flush()
+        self._tell_followers()
         self._reset()
+
+    def _tell_followers(self) -> None:
+        """As the live executor does, for the events someone follows (few: deliveries, orders),
+        with each lead as stored."""
+        told = [
+            (draft.pk, event)
+            for draft in self.drafts
+            for event in draft.events
+            if followers.followed(event["kind"])
+        ]
+        if not told:
+            return
+        leads = Lead.objects.in_bulk({pk for pk, _event in told})
+        for pk, event in told:
+            followers.tell(leads[pk], [_entry(event)])
 
     def _tallied(self) -> tallies.Deltas:
         """What the batch adds to the dealer's daily tallies: its new leads, its touches (summed
