@@ -20,6 +20,7 @@ from calls.setup import (
     line_channels,
     seat_candidates,
 )
+from intake.uploads import max_upload_bytes, too_large_message
 from leads.forms import StyledForm
 from leads.models import Channel
 from leads.setup.forms import CHECKBOX, PersonChoiceField
@@ -236,3 +237,34 @@ class RetentionForm(StyledForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["recording_retention_days"].widget.attrs.update(inputmode="numeric")
+
+
+class HistoryImportForm(StyledForm):
+    """The file of past calls to import, into which account, and whether only to try it."""
+
+    account = forms.ModelChoiceField(label=_("Phone account"), queryset=PhoneAccount.objects.none())
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (UTF-8 or GBK) or Excel .xlsx, with a header row."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Dry run: check every row, store nothing"),
+        required=False,
+        widget=forms.CheckboxInput(attrs=CHECKBOX),
+    )
+
+    def __init__(self, *args, dealer: Dealer, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = PhoneAccount.objects.filter(dealer=dealer).order_by("-is_active", "provider")
+        field = self.fields["account"]
+        field.queryset = accounts
+        field.label_from_instance = lambda account: account.get_provider_display()
+        if len(accounts) == 1:
+            field.empty_label = None
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > max_upload_bytes():
+            raise forms.ValidationError(too_large_message())
+        return file

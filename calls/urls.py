@@ -64,4 +64,5 @@ urlpatterns = [
         name="settings_phone_script",
     ),
     path("settings/phone/retention/", views_setup.retention, name="settings_phone_retention"),
+    path("settings/phone/history/", views_setup.history_import, name="settings_phone_history"),
 ]

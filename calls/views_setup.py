@@ -1,6 +1,7 @@
 """The dealer's phone settings, in the settings area: provider accounts (with their seats),
-lines, blocked numbers, call scripts, how long recordings are kept. For those who may change
-the dealer's settings. The views parse and show; calls.setup checks, decides and writes."""
+lines, blocked numbers, call scripts, how long recordings are kept, and the import of past
+calls. For those who may change the dealer's settings. The views parse and show; calls.setup
+(and calls.history) check, decide and write."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from calls import setup
+from calls import history, setup
 from calls.forms_setup import (
     AccountForm,
     BlockForm,
+    HistoryImportForm,
     LineForm,
     RetentionForm,
     ScriptForm,
@@ -42,6 +45,7 @@ from calls.models import (
 from calls.providers import PROVIDERS
 from calls.scripts import script_for
 from dcc.errors import DomainError, NotPermitted
+from intake import uploads
 from leads.permissions import may_change_settings
 from leads.setup.views import SECTIONS
 from leads.stages import Grade, Stage
@@ -55,7 +59,10 @@ TABS = [
     ("settings_phone_blocked", gettext_lazy("Blocked numbers")),
     ("settings_phone_scripts", gettext_lazy("Call scripts")),
     ("settings_phone_retention", gettext_lazy("Recordings")),
+    ("settings_phone_history", gettext_lazy("Import call history")),
 ]
+# Rejected rows shown on the result page; the command lists them all.
+SHOWN_REJECTED = 500
 
 
 def _page(
@@ -519,4 +526,65 @@ def retention(request: HttpRequest) -> HttpResponse:
             "Recordings are kept on our server for this long, then deleted; the calls and "
             "their ledger entries stay."
         ),
+    )
+
+
+# ---------------------------------------------------------------- call history
+
+
+@csrf_exempt
+def history_import(request: HttpRequest) -> HttpResponse:
+    """Upload a CDR export and import it at once; the result lists the counts and the
+    rejected rows. The upload is read through the lead import's size limit before anything
+    else looks at it (so CSRF is checked inside, once the limit is in place)."""
+    limit = uploads.SizeLimit(request, limit=uploads.max_upload_bytes())
+    request.upload_handlers.insert(0, limit)
+    return _history_import(request, limit=limit)
+
+
+@csrf_protect
+@workbench(may_change_settings)
+def _history_import(request: HttpRequest, *, limit: uploads.SizeLimit) -> HttpResponse:
+    form = HistoryImportForm(request.POST or None, request.FILES or None, dealer=request.dealer)
+    if request.method == "POST" and limit.exceeded:
+        form.is_valid()  # the file was cut off: say why rather than that it is missing
+        form.errors["file"] = form.error_class([uploads.too_large_message()])
+    elif request.method == "POST":
+        done: list[history.CallHistoryResult] = []
+        if _save(
+            form,
+            lambda: done.append(
+                history.import_upload(
+                    account=form.cleaned_data["account"],
+                    by=request.user,
+                    file=form.cleaned_data["file"],
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+            ),
+        ):
+            result = done[0]
+            return _page(
+                request,
+                "history_result.html",
+                {
+                    "result": result,
+                    "account": form.cleaned_data["account"],
+                    "file_name": uploads.shown_name(form.cleaned_data["file"].name or ""),
+                    "shown": result.rejected[:SHOWN_REJECTED],
+                    "hidden": max(0, len(result.rejected) - SHOWN_REJECTED),
+                },
+                tab="settings_phone_history",
+            )
+    return _page(
+        request,
+        "history.html",
+        {
+            "form": form,
+            "columns": history.COLUMNS,
+            "required": history.REQUIRED,
+            "max_rows": f"{history.PAGE_MAX_ROWS:,}",
+            "max_mb": uploads.max_upload_bytes() // 1024**2,
+        },
+        tab="settings_phone_history",
+        status=422 if form.errors else 200,
     )

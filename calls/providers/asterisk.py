@@ -4,9 +4,9 @@ spreadsheet), one row to one CallReport, for importing call history.
 Columns (any case): uniqueid (the call), src, dst, start, answer, end ('YYYY-MM-DD HH:MM:SS'
 in the phone system's time zone, or datetimes from a spreadsheet), duration (seconds from
 start to end), billsec (seconds from answer to end: the talk), disposition (ANSWERED,
-NO ANSWER, BUSY, FAILED, CONGESTION), channel / dstchannel (SIP/8001-0000002a: the
-extension is the seat), accountcode (the seat when set), did (the number dialled in), and
-optionally direction (inbound / outbound).
+NO ANSWER, BUSY, FAILED, CONGESTION; or in Chinese: 已接听, 未接听, 忙, 失败 …), channel /
+dstchannel (SIP/8001-0000002a: the extension is the seat), accountcode (the seat when set),
+did (the number dialled in), and optionally direction (inbound / outbound).
 
 Asterisk does not record a direction. Without a `direction` column, a call from a short
 number (an extension, ≤ `extension_digits` digits) to a long one is outbound; anything else
@@ -38,6 +38,20 @@ OUTBOUND: dict[str, Disposition] = {
     "BUSY": D.BUSY,
     "FAILED": D.FAILED,
     "CONGESTION": D.FAILED,
+}
+# Chinese PBX and call-center exports write the outcome in words: read as Asterisk's codes.
+DISPOSITION_ALIASES: dict[str, str] = {
+    "已接听": "ANSWERED",
+    "接听": "ANSWERED",
+    "已接通": "ANSWERED",
+    "接通": "ANSWERED",
+    "未接听": "NO ANSWER",
+    "未接通": "NO ANSWER",
+    "无人接听": "NO ANSWER",
+    "忙": "BUSY",
+    "占线": "BUSY",
+    "失败": "FAILED",
+    "呼叫失败": "FAILED",
 }
 CHANNEL = re.compile(r"^[A-Za-z0-9]+/([^-@/]+)")
 
@@ -86,7 +100,7 @@ def report_from_row(
     billsec = fields.seconds("billsec")
     status = fields.text("disposition", required=True, max_length=32).upper()
     table = INBOUND if direction == Direction.INBOUND else OUTBOUND
-    disposition = table.get(status, D.OTHER)
+    disposition = table.get(DISPOSITION_ALIASES.get(status, status), D.OTHER)
     if disposition != D.ANSWERED:
         answered = None
     talk = billsec if billsec is not None else 0

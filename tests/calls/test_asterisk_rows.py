@@ -74,6 +74,10 @@ def test_inbound_answered():
         ("FAILED", Disposition.FAILED),
         ("CONGESTION", Disposition.FAILED),
         ("VOICEMAIL", Disposition.OTHER),
+        # Chinese exports write the outcome in words; the status is kept as written.
+        ("未接听", Disposition.MISSED_RINGING),
+        ("忙", Disposition.MISSED_RINGING),
+        ("失败", Disposition.FAILED),
     ],
 )
 def test_inbound_not_answered(status, expected):
