@@ -209,6 +209,8 @@ approve_defeat = _live(decisions.approve_defeat)
 reject_defeat = _live(decisions.reject_defeat)
 reactivate_lead = _live(decisions.reactivate_lead)
 record_return_visit = _live(decisions.record_return_visit)
+record_fact = _live(decisions.record_fact)
+overturn_exit = _live(decisions.overturn_exit)
 _reveal_phone = _live(decisions.reveal_phone)
 listen_to_recording = _live(decisions.listen_to_recording)
 

@@ -1004,6 +1004,76 @@ def listen_to_recording(
     return change
 
 
+# ---------------------------------------------------------------- owner operations and audit
+
+# What the groups above the leads (owners, audit) record on a lead through record_fact.
+FACT_KINDS = frozenset({EventKind.COMPLAINT, EventKind.AUDITED})
+
+
+@lead_action
+def record_fact(
+    lead: Any,
+    ctx: Context,
+    *,
+    by: Staff | None,
+    at: datetime,
+    kind: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> Change:
+    """A fact about the customer that owner operations or the audit group keeps with the lead:
+    a complaint's step, an audit's result. Their apps decide who may record it (they hold the
+    rules); here it only joins the lead's ledger, in any stage."""
+    if kind not in FACT_KINDS:
+        raise InvalidInput(_("This is not something kept with a lead."), field="kind")
+    change = Change(lead, counts_as_edit=False)
+    change.record(kind, by=by, at=at, note=note, data=dict(data or {}))
+    return change
+
+
+@lead_action
+def overturn_exit(
+    lead: Any,
+    ctx: Context,
+    *,
+    by: Staff,
+    at: datetime,
+    audit: int,
+    to: Staff | None = None,
+    note: str = "",
+) -> Change:
+    """An audit found the defeat or the invalid mark wrong (the customer still wants a car):
+    the lead is followed up again, by its owner at the exit, or by whom the supervisor names;
+    an owner who has left or is away hands it to the DCC's next agent. `audit` is the audit's
+    id, kept in the event."""
+    to_stage = _begin(lead, by, Action.OVERTURN)
+    if ctx.has_other_open_lead(lead):
+        raise Conflict(
+            _("This customer already has another open lead."), code="customer_has_open_lead"
+        )
+    change = Change(lead)
+    change.stage_step(
+        EventKind.OVERTURNED,
+        by=by,
+        at=at,
+        to_stage=to_stage,
+        reason=lead.exit_reason,
+        note=note,
+        data={"audit": audit, "from": lead.stage},
+    )
+    change.set(closed_at=None, exit_reason="")
+    if to is None and (
+        lead.owner_id in ctx.absent_ids(at) or not ctx.person(lead.owner_id).is_active
+    ):
+        to = ctx.pick_owner(
+            TeamKind.DCC, channel_id=lead.channel_id, car_model=lead.car_model, at=at
+        )
+    if to is not None and to.pk != lead.owner_id:
+        transfer(change, ctx, by=by, to=to, reason=HandoffReason.AUDIT, note="", at=at)
+    _grade_follow_up(change, ctx, at)
+    return change
+
+
 def settle_imported_history(lead: Any, ctx: Context) -> Change:
     """After a backdated import, what fell due long ago is nobody's work today: tasks due
     before now close as superseded (old return visits included), and an open lead that had one

@@ -212,6 +212,11 @@ class EventKind(models.TextChoices):
     RETURN_VISIT = "return_visit", _("Return visit")
     PHONE_REVEALED = "phone_revealed", _("Phone number revealed")
     RECORDING_PLAYED = "recording_played", _("Call recording played")
+    # Owner operations and the customer audit group (owners, audit): facts about the customer
+    # kept with the lead (leads.decisions.record_fact), and an exit found wrong by an audit.
+    COMPLAINT = "complaint", _("Complaint")
+    AUDITED = "audited", _("Audited")
+    OVERTURNED = "overturned", _("Overturned by audit")
 
 
 class Event(models.Model):
@@ -369,6 +374,7 @@ class HandoffReason(models.TextChoices):
     CLAIM = "claim", _("Claimed from the pool")
     REASSIGN = "reassign", _("Reassigned by a supervisor")
     REACTIVATION = "reactivation", _("Reactivated while the owner was away")
+    AUDIT = "audit", _("Returned by an audit")
 
 
 class TeamKind(models.TextChoices):

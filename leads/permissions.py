@@ -156,6 +156,8 @@ def available_actions(staff: Staff, lead: Lead) -> list[Action]:
     roles = roles_at(staff, lead.dealer_id) - {Role.HEADQUARTERS}
     offered = []
     for action in Action:
+        if action is Action.OVERTURN:  # it comes from an audit's finding (audit), not this page
+            continue
         try:
             check_stage(action, stage=lead.stage, defeat_pending=lead.defeat_pending)
         except TransitionNotAllowed:

@@ -68,6 +68,7 @@ class Action(models.TextChoices):
     HAND_OFF = "hand_off", _("Hand off")
     CLAIM = "claim", _("Claim")
     RETURN_VISIT = "return_visit", _("Record return visit")
+    OVERTURN = "overturn", _("Overturn by audit")
 
 
 FRONT_LINE = frozenset({Role.DCC_AGENT, Role.DCC_SUPERVISOR, Role.CONSULTANT})
@@ -145,6 +146,10 @@ SPECS: dict[Action, ActionSpec] = {
     # Owner operations call every new owner after delivery, whoever sold the car.
     Action.RETURN_VISIT: ActionSpec(
         (Stage.DELIVERED,), None, frozenset(), SUPERVISORS | {Role.OWNER_OPS}
+    ),
+    # The customer audit group found a defeat or an invalid mark wrong: the lead is worked again.
+    Action.OVERTURN: ActionSpec(
+        EXIT_STAGES, Stage.CONTACTED, frozenset(), SUPERVISORS | {Role.AUDITOR}
     ),
 }
 

@@ -38,6 +38,7 @@ PEOPLE = [
     "sales_manager",
     "gm",
     "owner_ops",
+    "auditor",
     "headquarters",
 ]
 
@@ -91,6 +92,13 @@ def request(step: str, team: Any, draw: Any) -> dict[str, Any]:
             return {"reached": reached, "satisfaction": draw(st.sampled_from([None, 4, 9]))}
         case "record_test_drive":
             return {"car_model": draw(st.sampled_from(["", "星途瑶光"]))}
+        case "record_fact":
+            return {
+                "kind": draw(st.sampled_from(["complaint", "audited", "called"])),
+                "data": {"audit": 1},
+            }
+        case "overturn_exit":
+            return {"audit": draw(st.integers(1, 3))}
     return {}
 
 
@@ -237,6 +245,10 @@ def journey(team: Any) -> list[dict[str, Any]]:
         ("approve_defeat", "13900000002", "sales_manager", {}),
         ("reactivate_lead", "13900000002", "dcc_supervisor", {}),
         ("invalidate_lead", "13900000002", "dcc_supervisor", {"reason": "no_intent"}),
+        ("record_fact", "13900000002", "auditor", {"kind": "audited", "data": {"score": 60}}),
+        ("overturn_exit", "13900000002", "consultant", {"audit": 1}),
+        ("overturn_exit", "13900000002", "auditor", {"audit": 1}),
+        ("record_fact", "13900000001", "owner_ops", {"kind": "complaint", "note": "交车慢"}),
         ("check_in_visitor", "13900000003", "consultant", {}),
         ("check_in_visitor", "13900000003", "consultant", {}),
         ("settle_imported_history", "13900000003", "gm", {}),
@@ -270,7 +282,8 @@ def test_every_action_writes_the_same_live_and_in_a_batch(team):
     assert batched == live
     assert batch_wrote == live_wrote
     refused = [answer for answer in live if ": " in answer]
-    assert [answer.split(":")[0] for answer in refused] == ["approve_defeat"]
+    # The requester approving their own defeat; a consultant overturning an invalid mark.
+    assert [answer.split(":")[0] for answer in refused] == ["approve_defeat", "overturn_exit"]
     assert live[-2:] == ["checked in #" + live[-3].split("#")[1], "settled"]
 
 
@@ -289,6 +302,6 @@ def test_a_batch_of_every_action_leaves_valid_chains_and_tallies_on_any_database
     a batch leaves every chain verifiable and the tallies equal to the ledger's."""
     batch = Batch(team.dealer, now=NOW)
     answers = run(journey(team), team, batch)
-    assert sum(": " in answer for answer in answers) == 1
+    assert sum(": " in answer for answer in answers) == 2
     assert ledger.verify(dealer_id=team.dealer.pk).ok
     assert tallies.drift([team.dealer.pk]) == []

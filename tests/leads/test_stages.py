@@ -129,6 +129,8 @@ RULES: dict[str, Rule] = {
     "return_visit": Rule(
         ("delivered",), None, (), ("owner_ops", *SUPERVISORS), ("return_visit",)
     ),
+    # The customer audit group (or a supervisor) finds an exit wrong: worked again, same owner.
+    "overturn": Rule(EXITS, "contacted", (), ("auditor", *SUPERVISORS), ("overturned",)),
 }  # fmt: skip
 
 # Cells where the code disagrees with the rules: (action, role, is_owner) -> "BUG: …", marked
@@ -305,6 +307,7 @@ PERFORM: dict[str, Callable[[Lead, Staff, World], Lead]] = {
     "approve_defeat": lambda lead, by, w: actions.approve_defeat(lead=lead, by=by),
     "reject_defeat": lambda lead, by, w: actions.reject_defeat(lead=lead, by=by),
     "reactivate": lambda lead, by, w: actions.reactivate_lead(lead=lead, by=by),
+    "overturn": lambda lead, by, w: actions.overturn_exit(lead=lead, by=by, audit=1),
     "hand_off": lambda lead, by, w: actions.hand_off(lead=lead, by=by, to=w.receiver),
     "claim": lambda lead, by, w: actions.claim_lead(lead=lead, by=by),
     "return_visit": lambda lead, by, w: actions.record_return_visit(
