@@ -47,7 +47,7 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
-from calls.models import Call, Callback
+from calls.models import Call, Callback, NotALead
 from calls.report import MISSED, Direction, Disposition
 from kpi.registry import MEASURES, View
 from leads import sla
@@ -298,13 +298,15 @@ def _activity_rows(measure: str, window: Window) -> Rows:
 
 
 def _call_rows(window: Window, condition: Q | None = None) -> Rows:
-    """The dealers' calls that rang in the window and have ended (`condition`: which)."""
+    """The dealers' calls with customers that rang in the window and have ended (`condition`:
+    which). The dealer's own staff on its lines (testing the hotline, calling in) are not
+    customers' calls; blocked numbers (spam, harassment) did ring, and count."""
     calls = Call.objects.filter(
         condition or Q(),
         dealer_id__in=window.dealer_ids,
         rang_at__gte=window.start,
         rang_at__lt=window.end,
-    ).exclude(disposition="")
+    ).exclude(Q(disposition="") | Q(not_a_lead=NotALead.STAFF))
     own = {**CALL_GROUPS, "hour": hour_of("rang_at")}
     return Rows(calls, "lead__", "rang_at", distinct_leads=False, own=own)
 

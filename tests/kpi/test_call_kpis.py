@@ -165,6 +165,17 @@ def test_the_effective_call_threshold_is_the_dealers(team, morning):
     assert values(report)["effective_calls"] == (4, None)  # B's 30 s now counts too
 
 
+def test_staff_ringing_the_hotline_are_not_its_callers(team, morning, account):
+    """A consultant testing the 400 line from their mobile, answered or not, counts in no call
+    KPI (inbound calls, answer rate, talk time …)."""
+    team.consultant.mobile = "13800138000"
+    team.consultant.save()
+    before = values(kpi_report(window=today(team), metrics=CALL_METRICS))
+    actions.receive(account, answered(number="13800138000", start=at(-10)))
+    actions.receive(account, missed(number="13800138000", start=at(-5)))
+    assert values(kpi_report(window=today(team), metrics=CALL_METRICS)) == before
+
+
 def test_by_agent_the_call_counts_for_whoever_took_or_made_it(team, morning):
     report = kpi_report(window=today(team), by="agent", metrics=CALL_METRICS)
     first, second = values(report, team.dcc_agent.pk), values(report, team.dcc_agent_2.pk)
