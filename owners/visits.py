@@ -71,7 +71,7 @@ def attempt_visit(
     at = at or now
     with transaction.atomic():
         locked = (
-            ReturnVisit.objects.select_for_update()
+            ReturnVisit.objects.select_for_update(of=("self",))
             .select_related("dealer", "lead", "version", "vehicle")
             .get(pk=visit.pk)
         )
