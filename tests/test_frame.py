@@ -195,16 +195,20 @@ NAV = {
     "dcc_supervisor": {
         "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
     },
-    "consultant": {"My queue", "Showroom", "New lead", "My scorecard"},
+    "consultant": {"My queue", "Showroom", "New lead", "My scorecard", "Return visits", "Complaints"},
+    "owner_ops": {"My queue", "My scorecard", "Return visits", "Complaints"},
     "showroom_manager": {
-        "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
+        "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings",
+        "Return visits", "Complaints",
     },
-    "gm": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"},
-    "sales_manager": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"},
+    "gm": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Return visits", "Complaints"},
+    "sales_manager": {
+        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Return visits", "Complaints"
+    },
     "marketing_manager": {"Leads", "New lead", "Dashboard"},
     "platform_specialist": {"New lead"},
-    "auditor": {"Leads", "Dashboard"},
-    "headquarters": {"Leads", "Dashboard", "Headquarters"},
+    "auditor": {"Leads", "Dashboard", "Complaints"},
+    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints"},
 }  # fmt: skip
 
 
