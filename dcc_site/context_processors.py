@@ -20,6 +20,7 @@ from leads.permissions import (
     may_use_queue,
     may_use_showroom,
 )
+from owners.permissions import may_see_complaints, may_use_visits
 
 # (url name, label, the page's rule: the one its view asks)
 NAVIGATION = [
@@ -28,6 +29,8 @@ NAVIGATION = [
     ("team", _("Team board"), may_see_team_board),
     ("lead_list", _("Leads"), may_list_leads),
     ("lead_new", _("New lead"), may_enter_leads),
+    ("return_visits", _("Return visits"), may_use_visits),
+    ("complaints", _("Complaints"), may_see_complaints),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),
     ("imports", _("Imports"), may_import),

@@ -1,3 +1,32 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from owners import views, views_setup
+
+urlpatterns = [
+    path("visits/", views.visit_list, name="return_visits"),
+    path("visits/<int:visit_id>/", views.visit_detail, name="return_visit"),
+    path("visits/<int:visit_id>/dial/", views.visit_dial, name="return_visit_dial"),
+    path("complaints/", views.complaint_list, name="complaints"),
+    path("complaints/<int:complaint_id>/", views.complaint_detail, name="complaint"),
+    path("owners/<int:customer_id>/", views.owner_detail, name="owner_detail"),
+    # The return-visit plan and questionnaires (in the settings area)
+    path("settings/return-visits/", views_setup.plan, name="settings_return_visits"),
+    path(
+        "settings/return-visits/steps/new/", views_setup.step_edit, name="settings_visit_step_new"
+    ),
+    path(
+        "settings/return-visits/steps/<int:step_id>/",
+        views_setup.step_edit,
+        name="settings_visit_step",
+    ),
+    path(
+        "settings/questionnaires/new/",
+        views_setup.questionnaire_edit,
+        name="settings_questionnaire_new",
+    ),
+    path(
+        "settings/questionnaires/<int:questionnaire_id>/",
+        views_setup.questionnaire_edit,
+        name="settings_questionnaire",
+    ),
+]

@@ -190,21 +190,25 @@ def test_a_person_whose_only_membership_is_inactive_has_no_workbench(team: Team)
 
 # ---------------------------------------------------------------- navigation by role
 
+OWNERS = {"Return visits", "Complaints"}
 NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
         "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
     },
-    "consultant": {"My queue", "Showroom", "New lead", "My scorecard"},
+    "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
+    "owner_ops": {"My queue", "My scorecard"} | OWNERS,
     "showroom_manager": {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
-    },
-    "gm": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"},
-    "sales_manager": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"},
+    } | OWNERS,
+    "gm": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"} | OWNERS,
+    "sales_manager": {
+        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
+    } | OWNERS,
     "marketing_manager": {"Leads", "New lead", "Dashboard"},
     "platform_specialist": {"New lead"},
-    "auditor": {"Leads", "Dashboard"},
-    "headquarters": {"Leads", "Dashboard", "Headquarters"},
+    "auditor": {"Leads", "Dashboard", "Complaints"},
+    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints"},
 }  # fmt: skip
 
 

@@ -20,18 +20,19 @@ pytestmark = pytest.mark.django_db
 
 # The pages each role gets at its dealer (docs/permissions.md, "Pages"), by URL name.
 MANAGERS_PAGES = {"team", "lead_list", "lead_new", "dashboard", "imports", "dealer_settings"}
+OWNER_PAGES = {"return_visits", "complaints"}
 PAGES: dict[Role, set[str]] = {
-    Role.GM: MANAGERS_PAGES,
-    Role.SALES_MANAGER: MANAGERS_PAGES,
+    Role.GM: MANAGERS_PAGES | OWNER_PAGES,
+    Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_PAGES,
     Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard"},
     Role.PLATFORM_SPECIALIST: {"lead_new"},
     Role.DCC_SUPERVISOR: MANAGERS_PAGES | {"queue"},
     Role.DCC_AGENT: {"queue", "lead_list", "lead_new", "dashboard_my_scores"},
-    Role.SHOWROOM_MANAGER: MANAGERS_PAGES | {"showroom"},
-    Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"},
-    Role.OWNER_OPS: {"queue", "dashboard_my_scores"},
-    Role.AUDITOR: {"lead_list", "dashboard"},
-    Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq"},
+    Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_PAGES | {"showroom"},
+    Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,
+    Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_PAGES,
+    Role.AUDITOR: {"lead_list", "dashboard", "complaints"},
+    Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints"},
 }
 EVERY_PAGE = [name for name, _label, _may in NAVIGATION]
 # A page left out of someone's menu answers one of these.

@@ -5,6 +5,7 @@ from calls.recordings import purge_expired
 from intake.uploads import fail_stalled, remove_old_uploads
 from kpi.daily import generate_due_reports
 from leads.actions import apply_due_absences
+from owners import upkeep as owner_upkeep
 
 
 class Command(BaseCommand):
@@ -12,7 +13,8 @@ class Command(BaseCommand):
         "Periodic upkeep (run every few minutes): "
         "hand the work of people whose leave began to their cover; fail imports whose worker "
         "stopped, so they can be run again; delete uploads older than 30 days; generate the "
-        "evening's daily reports; delete call recordings past their dealer's retention."
+        "evening's daily reports; delete call recordings past their dealer's retention; escalate "
+        "complaints past their deadline and close return visits whose attempts ran out."
     )
 
     def handle(self, *args, **options):
@@ -22,6 +24,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{remove_old_uploads()} old upload(s) deleted.")
         self.stdout.write(f"{generate_due_reports()} daily report(s) generated.")
         self.stdout.write(f"{purge_expired()} call recording(s) past retention deleted.")
+        escalated, unreachable = owner_upkeep.run()
+        self.stdout.write(f"{escalated} late complaint(s) escalated.")
+        self.stdout.write(f"{unreachable} return visit(s) closed as unreachable.")
         if connection.vendor == "sqlite":
             # Keeps SQLite's query planner statistics fresh (PostgreSQL's autovacuum does this).
             with connection.cursor() as cursor:

@@ -1,0 +1,197 @@
+"""Request parsing for owner operations' pages; the rules are in the service modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from owners import questionnaires
+from owners.models import (
+    ComplaintCategory,
+    ComplaintSource,
+    Performer,
+    QuestionKind,
+    Questionnaire,
+    Severity,
+)
+
+YES_NO = [("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
+
+
+class VisitForm(forms.Form):
+    """One attempt: reached or not, the questionnaire's answers when reached, a note."""
+
+    reached = forms.TypedChoiceField(
+        label=gettext_lazy("Reached the customer?"),
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, questions: list[dict[str, Any]] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions or []
+        for question in self.questions:
+            self.fields[question["key"]] = _answer_field(question)
+
+    def answers(self) -> dict[str, Any]:
+        return {q["key"]: self.cleaned_data.get(q["key"]) for q in self.questions}
+
+
+def _answer_field(question: dict[str, Any]) -> forms.Field:
+    """A field that takes any answer: whether it fits is the questionnaire's to say, for the
+    form and the API alike (owners.questionnaires.check_answers)."""
+    label = questionnaires.label(question)
+    kind = question["kind"]
+    if kind == QuestionKind.SCORE:
+        choices = [(str(n), str(n)) for n in range(1, 6)]
+    elif kind == QuestionKind.NPS:
+        choices = [(str(n), str(n)) for n in range(11)]
+    elif kind == QuestionKind.YES_NO:
+        choices = YES_NO
+    elif kind == QuestionKind.CHOICE:
+        choices = [(o, o) for o in question.get("options", [])]
+    else:
+        return forms.CharField(
+            label=label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        )
+    return forms.ChoiceField(
+        label=label,
+        choices=[("", "—"), *choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+class ComplaintForm(forms.Form):
+    source = forms.ChoiceField(label=gettext_lazy("Source"), choices=ComplaintSource.choices)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=ComplaintCategory.choices)
+    severity = forms.ChoiceField(
+        label=gettext_lazy("Severity"), choices=Severity.choices, initial=Severity.MEDIUM
+    )
+    description = forms.CharField(
+        label=gettext_lazy("What the customer says"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(
+        label=gettext_lazy("How it was resolved"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ConfirmForm(forms.Form):
+    satisfied = forms.TypedChoiceField(
+        label=gettext_lazy("Is the customer satisfied with the resolution?"),
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), required=False)
+
+
+class AssignForm(forms.Form):
+    to = forms.ModelChoiceField(label=gettext_lazy("Handled by"), queryset=None)
+
+    def __init__(self, *args, people=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = people
+
+
+class PlanForm(forms.Form):
+    attempts = forms.IntegerField(
+        label=gettext_lazy("Attempts before a visit is unreachable"), min_value=1, max_value=10
+    )
+    retry_hours = forms.IntegerField(
+        label=gettext_lazy("Business hours between attempts"), min_value=1, max_value=72
+    )
+
+
+class StepForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    offset_hours = forms.IntegerField(
+        label=gettext_lazy("Hours after delivery"), min_value=0, max_value=24 * 366
+    )
+    performer = forms.ChoiceField(label=gettext_lazy("Performed by"), choices=Performer.choices)
+    questionnaire = forms.ModelChoiceField(
+        label=gettext_lazy("Questionnaire"),
+        queryset=Questionnaire.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("None: a call with a note"),
+    )
+    sample_percent = forms.IntegerField(
+        label=gettext_lazy("Share of deliveries (%)"), min_value=1, max_value=100, initial=100
+    )
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+
+    def __init__(self, *args, dealer, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["questionnaire"].queryset = Questionnaire.objects.filter(dealer=dealer)
+
+
+QUESTION_HELP = gettext_lazy(
+    "One question a line: key | kind | question | options (for a choice, separated by commas) "
+    "| the answers that open a complaint (a score or NPS at most this, yes or no, or options) "
+    "| complaint category. Kinds: yes_no, score, nps, choice, text."
+)
+
+
+class QuestionnaireForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    questions = forms.CharField(
+        label=gettext_lazy("Questions"),
+        widget=forms.Textarea(attrs={"rows": 14, "class": "font-monospace"}),
+        help_text=QUESTION_HELP,
+    )
+
+    @staticmethod
+    def as_text(questions: list[dict[str, Any]]) -> str:
+        lines = []
+        for q in questions:
+            rule = q.get("complaint_if")
+            rule = ",".join(rule) if isinstance(rule, list) else ("" if rule is None else rule)
+            lines.append(
+                " | ".join(
+                    [
+                        q["key"],
+                        q["kind"],
+                        q["label"],
+                        ",".join(q.get("options", [])),
+                        str(rule),
+                        q.get("category", ""),
+                    ]
+                )
+            )
+        return "\n".join(lines)
+
+    def clean_questions(self) -> list[dict[str, Any]]:
+        parsed = []
+        for number, line in enumerate(self.cleaned_data["questions"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [part.strip() for part in line.split("|")] + [""] * 6
+            key, kind, label, options, rule, category = parts[:6]
+            options_list = [o.strip() for o in options.split(",") if o.strip()]
+            if kind == QuestionKind.CHOICE:
+                rule_value: Any = [r.strip() for r in rule.split(",") if r.strip()]
+            else:
+                rule_value = rule or None
+            parsed.append(
+                {
+                    "key": key,
+                    "kind": kind,
+                    "label": label or key,
+                    "options": options_list,
+                    "complaint_if": rule_value,
+                    "category": category or "other",
+                }
+            )
+            if not key:
+                raise forms.ValidationError(_("Line %(n)d has no key.") % {"n": number})
+        return parsed
