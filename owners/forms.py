@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leads.forms import StyledForm
 from owners import questionnaires
 from owners.models import (
     ComplaintCategory,
@@ -21,17 +22,19 @@ from owners.models import (
 YES_NO = [("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
 
 
-class VisitForm(forms.Form):
+class VisitForm(StyledForm):
     """One attempt: reached or not, the questionnaire's answers when reached, a note."""
 
     reached = forms.TypedChoiceField(
         label=gettext_lazy("Reached the customer?"),
         choices=YES_NO,
         coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     note = forms.CharField(
-        label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
     )
 
     def __init__(self, *args, questions: list[dict[str, Any]] | None = None, **kwargs) -> None:
@@ -59,7 +62,9 @@ def _answer_field(question: dict[str, Any]) -> forms.Field:
         choices = [(o, o) for o in question.get("options", [])]
     else:
         return forms.CharField(
-            label=label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+            label=label,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         )
     return forms.ChoiceField(
         label=label,
@@ -69,34 +74,36 @@ def _answer_field(question: dict[str, Any]) -> forms.Field:
     )
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(StyledForm):
     source = forms.ChoiceField(label=gettext_lazy("Source"), choices=ComplaintSource.choices)
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=ComplaintCategory.choices)
     severity = forms.ChoiceField(
         label=gettext_lazy("Severity"), choices=Severity.choices, initial=Severity.MEDIUM
     )
     description = forms.CharField(
-        label=gettext_lazy("What the customer says"), widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("What the customer says"),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(StyledForm):
     resolution = forms.CharField(
-        label=gettext_lazy("How it was resolved"), widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("How it was resolved"),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(StyledForm):
     satisfied = forms.TypedChoiceField(
         label=gettext_lazy("Is the customer satisfied with the resolution?"),
         choices=YES_NO,
         coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     note = forms.CharField(label=gettext_lazy("Note"), required=False)
 
 
-class AssignForm(forms.Form):
+class AssignForm(StyledForm):
     to = forms.ModelChoiceField(label=gettext_lazy("Handled by"), queryset=None)
 
     def __init__(self, *args, people=None, **kwargs) -> None:
@@ -104,7 +111,7 @@ class AssignForm(forms.Form):
         self.fields["to"].queryset = people
 
 
-class PlanForm(forms.Form):
+class PlanForm(StyledForm):
     attempts = forms.IntegerField(
         label=gettext_lazy("Attempts before a visit is unreachable"), min_value=1, max_value=10
     )
@@ -113,7 +120,7 @@ class PlanForm(forms.Form):
     )
 
 
-class StepForm(forms.Form):
+class StepForm(StyledForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     offset_hours = forms.IntegerField(
         label=gettext_lazy("Hours after delivery"), min_value=0, max_value=24 * 366
@@ -142,11 +149,11 @@ QUESTION_HELP = gettext_lazy(
 )
 
 
-class QuestionnaireForm(forms.Form):
+class QuestionnaireForm(StyledForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     questions = forms.CharField(
         label=gettext_lazy("Questions"),
-        widget=forms.Textarea(attrs={"rows": 14, "class": "font-monospace"}),
+        widget=forms.Textarea(attrs={"rows": 14, "class": "form-control font-monospace"}),
         help_text=QUESTION_HELP,
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
@@ -205,7 +205,7 @@ class ReturnVisitStep(models.Model):
 
 
 class VisitStatus(models.TextChoices):
-    DUE = "due", _("Due")
+    DUE = "due", pgettext_lazy("return visit", "To do")
     DONE = "done", _("Done")
     UNREACHABLE = "unreachable", _("Unreachable")
     CANCELLED = "cancelled", _("Cancelled")
