@@ -420,7 +420,6 @@ def submit_audit(
         raise InvalidInput(_("Choose a result."), field="result")
     if result == AuditResult.OVERTURN and not sources.source(task.source).may_overturn:
         raise InvalidInput(_("Only a defeat or an invalid mark can be overturned."), field="result")
-    total = total_percent(form.items.all(), scores)
     with transaction.atomic():
         locked = AuditTask.objects.select_for_update().select_related("lead").get(pk=task.pk)
         if locked.status != TaskStatus.OPEN:
@@ -430,6 +429,7 @@ def submit_audit(
                 else _("A redraw cancelled this task."),
                 code="task_closed",
             )
+        total = total_percent(form.items.all(), scores)
         audit = Audit.objects.create(
             dealer_id=locked.dealer_id,
             task=locked,

@@ -19,7 +19,9 @@ from tests.conftest import Team, grant
 pytestmark = pytest.mark.django_db
 
 # The pages each role gets at its dealer (docs/permissions.md, "Pages"), by URL name.
-MANAGERS_PAGES = {"team", "lead_list", "lead_new", "dashboard", "imports", "dealer_settings"}
+MANAGERS_PAGES = {
+    "team", "lead_list", "lead_new", "dashboard", "imports", "dealer_settings", "audit_workbench"
+}  # fmt: skip
 PAGES: dict[Role, set[str]] = {
     Role.GM: MANAGERS_PAGES,
     Role.SALES_MANAGER: MANAGERS_PAGES,
@@ -30,8 +32,8 @@ PAGES: dict[Role, set[str]] = {
     Role.SHOWROOM_MANAGER: MANAGERS_PAGES | {"showroom"},
     Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"},
     Role.OWNER_OPS: {"queue", "dashboard_my_scores"},
-    Role.AUDITOR: {"lead_list", "dashboard"},
-    Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq"},
+    Role.AUDITOR: {"lead_list", "dashboard", "audit_workbench"},
+    Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "audit_workbench"},
 }
 EVERY_PAGE = [name for name, _label, _may in NAVIGATION]
 # A page left out of someone's menu answers one of these.
