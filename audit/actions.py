@@ -174,7 +174,7 @@ def draw_sample(
     try:
         with transaction.atomic():
             earlier = list(
-                AuditSample.objects.select_for_update()
+                AuditSample.objects.select_for_update(of=("self",))
                 .filter(dealer=dealer, week=week, superseded_at__isnull=True)
                 .select_related("drawn_by")
             )
@@ -421,7 +421,9 @@ def submit_audit(
     if result == AuditResult.OVERTURN and not sources.source(task.source).may_overturn:
         raise InvalidInput(_("Only a defeat or an invalid mark can be overturned."), field="result")
     with transaction.atomic():
-        locked = AuditTask.objects.select_for_update().select_related("lead").get(pk=task.pk)
+        locked = (
+            AuditTask.objects.select_for_update(of=("self",)).select_related("lead").get(pk=task.pk)
+        )
         if locked.status != TaskStatus.OPEN:
             raise Conflict(
                 _("This item was audited already.")
@@ -482,7 +484,9 @@ def overturn(*, audit: Audit, by: Staff, to: Staff | None = None, note: str = ""
     if not sources.source(audit.task.source).may_overturn or audit.lead_id is None:
         raise InvalidInput(_("Only a defeat or an invalid mark can be overturned."))
     with transaction.atomic():
-        locked = Audit.objects.select_for_update().select_related("lead").get(pk=audit.pk)
+        locked = (
+            Audit.objects.select_for_update(of=("self",)).select_related("lead").get(pk=audit.pk)
+        )
         if locked.overturned_at is not None:
             raise Conflict(_("This audit overturned the lead already."), code="overturned")
         lead_actions.overturn_exit(lead=locked.lead, by=by, audit=locked.pk, to=to, note=note)
@@ -534,7 +538,11 @@ def decide_appeal(
     else:
         corrected_percent = None
     with transaction.atomic():
-        locked = Appeal.objects.select_for_update().select_related("audit__lead").get(pk=appeal.pk)
+        locked = (
+            Appeal.objects.select_for_update(of=("self",))
+            .select_related("audit__lead")
+            .get(pk=appeal.pk)
+        )
         if locked.decision:
             raise Conflict(_("This appeal was decided already."), code="decided")
         audit = locked.audit

@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from audit import sources
+from audit.actions import draw_sample, ensure_form, submit_audit
+from audit.models import Appeal, AuditTask
 from calls import actions as call_actions
 from calls.models import Call, PhoneAccount
 from leads import actions
@@ -77,3 +80,20 @@ def week_of_work(team, account):
     for n in range(2):
         invalidated(team, one, during(WEEK, n + 2))
     return {"agent": one, "agent_2": two}
+
+
+@pytest.fixture
+def audited(team, account):
+    """Two recorded calls of agent 1 (one on a lead) and a defeat of consultant 1's, drawn;
+    the defeat audited (failed) and appealed."""
+    lead = defeated(team, team.consultant, during(WEEK, 1))
+    recorded_call(account, during(WEEK, 2), lead=None)
+    draw_sample(dealer=team.dealer, week=WEEK, by=team.auditor, seed=8)
+    task = AuditTask.objects.get(source=sources.DEFEAT)
+    form = ensure_form(team.dealer, sources.DEFEAT)
+    audit = submit_audit(
+        task=task, by=team.auditor, form=form,
+        scores={item.pk: 0 for item in form.items.all()}, result="fail",
+    )  # fmt: skip
+    Appeal.objects.create(dealer=team.dealer, audit=audit, reason="客户已在别家提车")
+    return {"lead": lead, "audit": audit, "call_task": AuditTask.objects.get(source=sources.CALL)}
