@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from audit import views
+
+urlpatterns = [
+    path("audit/", views.workbench_page, name="audit_workbench"),
+    path("audit/draw/", views.draw, name="audit_draw"),
+    path("audit/tasks/<int:task_id>/", views.task_page, name="audit_task"),
+    path("audit/audits/<int:audit_id>/overturn/", views.overturn, name="audit_overturn"),
+    path("audit/audits/<int:audit_id>/appeal/", views.appeal, name="audit_appeal"),
+    path("audit/mine/", views.mine, name="audit_mine"),
+    path("audit/appeals/", views.appeals, name="audit_appeals"),
+    path("audit/appeals/<int:appeal_id>/decide/", views.decide, name="audit_decide"),
+]

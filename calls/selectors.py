@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 
 from accounts.models import Dealer, Staff
-from accounts.roles import SUPERVISORS, roles_at
+from accounts.roles import SUPERVISORS, Role, roles_at
 from calls.models import Call, Callback, Recording, Seat
 from leads.models import Event, EventKind, Lead
 from leads.permissions import may_reveal, visible_leads
@@ -72,9 +72,12 @@ def recordings_by_event(lead: Lead) -> list[tuple[int, Recording]]:
 
 def may_listen(staff: Staff, call: Call) -> bool:
     """Recordings follow the lead's access (headquarters reads figures, not calls); a call
-    without a lead, the person who took it and the DCC's supervisors."""
+    without a lead, the person who took it, the supervisors and the audit group (who sample
+    every recorded call)."""
     if call.lead_id:
         return may_reveal(staff, call.lead) and (
             visible_leads(staff, dealer_id=call.dealer_id).filter(pk=call.lead_id).exists()
         )
-    return call.agent_id == staff.pk or bool(roles_at(staff, call.dealer_id) & SUPERVISORS)
+    return call.agent_id == staff.pk or bool(
+        roles_at(staff, call.dealer_id) & (SUPERVISORS | {Role.AUDITOR})
+    )

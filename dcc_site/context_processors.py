@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, dealers_of
+from audit.permissions import may_see_audits
 from calls.selectors import has_seat
 from calls.views import POLL_MS
 from leads.permissions import (
@@ -33,6 +34,7 @@ NAVIGATION = [
     ("complaints", _("Complaints"), may_see_complaints),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),
+    ("audit_workbench", _("Audit"), may_see_audits),
     ("imports", _("Imports"), may_import),
     ("dealer_settings", _("Settings"), may_change_settings),
     ("dashboard_my_scores", _("My scorecard"), may_see_own_scorecard_page),

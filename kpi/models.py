@@ -39,6 +39,8 @@ class ScoreEvent(models.TextChoices):
     DELIVERY = "delivery", _("Delivery")
     RETURN_VISIT = "return_visit", _("Return visit that reached the owner")
     OVERDUE_FOLLOW_UP = "overdue_follow_up", _("Follow-up done late or still overdue")
+    AUDIT_PASSED = "audit_passed", _("Audit passed")
+    AUDIT_FAILED = "audit_failed", _("Audit failed or overturned")
 
 
 class PointRule(models.Model):

@@ -5,13 +5,15 @@ within each role.
 Credit follows the ledger: an event counts for its actor, except an arrival, which counts
 for whoever booked the visit (the DCC agent who invited), and a late follow-up, which counts
 against the person the task was assigned to. What counts, and for whom, is the KPI registry's:
-each scored event is one of its activity measures (kpi.measures.per_person).
+each scored event is one of its activity measures (kpi.measures.per_person). The audit
+group's results count for the person audited, in the month of the audit (audit.selectors).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
+from audit.selectors import scores_by_person
 from dcc.errors import InvalidInput, NotPermitted
 from kpi.measures import per_person
 from kpi.models import PointRule, ScoreEvent
@@ -54,6 +57,11 @@ SCORED: dict[ScoreEvent, str] = {
     ScoreEvent.RETURN_VISIT: "return_visits_reached",
     ScoreEvent.OVERDUE_FOLLOW_UP: "late_follow_ups",
 }
+# The audit results scored, from the audits of the month (audit.selectors.AuditScore).
+AUDITED: dict[ScoreEvent, str] = {
+    ScoreEvent.AUDIT_PASSED: "passed",
+    ScoreEvent.AUDIT_FAILED: "failed",
+}
 
 
 @dataclass
@@ -66,6 +74,8 @@ class Scorecard:
     leads_handled: int = 0
     points: int = 0
     rank: int = 0  # within the role
+    audits: int = 0  # of their work, made in the month
+    audit_score: Decimal | None = None  # their average score (%), None without audits
 
 
 def point_rules(dealer: Dealer) -> dict[tuple[Role, ScoreEvent], int]:
@@ -126,12 +136,18 @@ def scorecards(*, dealer: Dealer, month: date) -> list[Scorecard]:
         "month"
     ]
     in_team = teams_at(dealer, min(window.end - timedelta(microseconds=1), timezone.now()))
+    audited = scores_by_person([dealer.pk], window.start, window.end)
     cards = []
     for member in members:
         role = Role(member.role)
         card = Scorecard(person=member.staff, role=role, team=in_team.get(member.staff_id))
+        for event, measure in SCORED.items():
+            card.counts[event] = done[measure].get(member.staff_id, 0)
+        if score := audited.get(member.staff_id):
+            card.audits, card.audit_score = score.audits, score.average
+        for event, result in AUDITED.items():
+            card.counts[event] = getattr(score, result) if score else 0
         for event in ScoreEvent:
-            card.counts[event] = done[SCORED[event]].get(member.staff_id, 0)
             card.points += rules.get((role, event), 0) * card.counts[event]
         card.talk_seconds = int(done["talk_seconds"].get(member.staff_id) or 0)
         card.leads_handled = done["leads_handled"].get(member.staff_id, 0)

@@ -194,21 +194,21 @@ OWNERS = {"Return visits", "Complaints"}
 NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
-        "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
+        "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
     },
     "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
     "owner_ops": {"My queue", "My scorecard"} | OWNERS,
     "showroom_manager": {
-        "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
+        "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
     } | OWNERS,
-    "gm": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"} | OWNERS,
+    "gm": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"} | OWNERS,
     "sales_manager": {
-        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings"
+        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
     } | OWNERS,
     "marketing_manager": {"Leads", "New lead", "Dashboard"},
     "platform_specialist": {"New lead"},
-    "auditor": {"Leads", "Dashboard", "Complaints"},
-    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints"},
+    "auditor": {"Leads", "Dashboard", "Complaints", "Audit"},
+    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints", "Audit"},
 }  # fmt: skip
 
 

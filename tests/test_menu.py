@@ -19,7 +19,9 @@ from tests.conftest import Team, grant
 pytestmark = pytest.mark.django_db
 
 # The pages each role gets at its dealer (docs/permissions.md, "Pages"), by URL name.
-MANAGERS_PAGES = {"team", "lead_list", "lead_new", "dashboard", "imports", "dealer_settings"}
+MANAGERS_PAGES = {
+    "team", "lead_list", "lead_new", "dashboard", "imports", "dealer_settings", "audit_workbench"
+}  # fmt: skip
 OWNER_PAGES = {"return_visits", "complaints"}
 PAGES: dict[Role, set[str]] = {
     Role.GM: MANAGERS_PAGES | OWNER_PAGES,
@@ -31,8 +33,8 @@ PAGES: dict[Role, set[str]] = {
     Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_PAGES | {"showroom"},
     Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,
     Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_PAGES,
-    Role.AUDITOR: {"lead_list", "dashboard", "complaints"},
-    Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints"},
+    Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"},
+    Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints", "audit_workbench"},
 }
 EVERY_PAGE = [name for name, _label, _may in NAVIGATION]
 # A page left out of someone's menu answers one of these.

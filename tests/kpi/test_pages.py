@@ -505,12 +505,13 @@ def test_the_scorecards_rank_each_role_by_points(team, small_may):
     cards = {c.person.username: c for c in scorecards(dealer=team.dealer, month=MAY.first)}
     agents = section(html, "scores-dcc_agent")
     one = cells(agents, f'data-person="{team.dcc_agent.username}"')
-    # rank, points, appointments (+2), arrivals (+5), overdue follow-ups (−1), talk, handled
+    # rank, points, appointments (+2), arrivals (+5), overdue follow-ups (−1), talk, handled,
+    # audit score (none audited)
     card = cards[team.dcc_agent.username]
     assert one[:2] == ["1", str(card.points)]
     assert card.points == 2 + 5 - card.counts["overdue_follow_up"]
     assert one[2:4] == ["1", "1"]
-    assert one[-2:] == ["0:02:00", str(card.leads_handled)]
+    assert one[-3:] == ["0:02:00", str(card.leads_handled), "—"]
     two = cells(agents, f'data-person="{team.dcc_agent_2.username}"')
     assert two[:4] == ["2", str(cards[team.dcc_agent_2.username].points), "1", "0"]
     consultants = section(html, "scores-consultant")
