@@ -3,16 +3,18 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from audit.demo import play_audit_week
 from calls.simulation import play_day, set_up_demo_phone
 from leads.demo import DEMO_PASSWORD, load_demo
+from owners.demo import play_owner_work
 
 PHONE_DAYS = 7
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo dealers, staff and a few hundred leads, and a week of their calls "
-        "(safe to run twice)."
+        "Load the demo dealers, staff and a few hundred leads, a week of their calls, owner "
+        "operations' visits and complaints, and last week's audits (safe to run twice)."
     )
 
     def add_arguments(self, parser):
@@ -31,6 +33,11 @@ class Command(BaseCommand):
                     for back in range(PHONE_DAYS - 1, -1, -1)
                 )
                 self.stdout.write(f"{dealer.code}: {pushed} calls of the last week pushed.")
+        # The owners' and the audit group's work, over the deliveries, calls and exits above;
+        # each skips a dealer it played already.
+        for dealer in result.dealers:
+            self.stdout.write(play_owner_work(dealer, seed).summary(dealer.code))
+            self.stdout.write(play_audit_week(dealer, seed).summary(dealer.code))
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, roles in result.logins:
             self.stdout.write(f"  {username:<15} {roles}")
