@@ -1,8 +1,8 @@
 """What the audit group samples: each source says which work of a week there was, whose it
 was, the lead it concerns, the default plan and check items, and how its item is shown.
 
-Another kind of work (owner operations' return visits) is one more `register(Source(...))`
-below, with its `work` function and its item's partial."""
+Another kind of work is one more `register(Source(...))` below, with its `work` function and
+its item's partial."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from calls.report import Disposition
 from calls.scripts import ScriptText
 from dcc.phone import mask_phone
 from leads.models import Event, EventKind, ReasonCode, ReasonKind
+from owners import questionnaires
+from owners.models import ReturnVisit, VisitStatus
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def detail(task: AuditTask) -> dict[str, Any]:
 CALL = "call"
 DEFEAT = "defeat"
 INVALID = "invalid"
+RETURN_VISIT = "return_visit"
 
 
 def _recorded_calls(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
@@ -119,6 +122,18 @@ def _approved_defeats(dealer: Dealer, start: datetime, end: datetime) -> list[Wo
         .values_list("pk", "requester", "lead_id")
     )
     return [Work(pk, person, lead) for pk, person, lead in approved if person is not None]
+
+
+def _return_visits(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
+    """Owner operations' return visits completed in the week, by who completed them."""
+    done = ReturnVisit.objects.filter(
+        dealer=dealer,
+        status=VisitStatus.DONE,
+        completed_by__isnull=False,
+        completed_at__gte=start,
+        completed_at__lt=end,
+    ).values_list("pk", "completed_by_id", "lead_id")
+    return [Work(pk, person, lead) for pk, person, lead in done]
 
 
 def _invalid_marks(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
@@ -185,6 +200,22 @@ def _call(task: AuditTask) -> dict[str, Any]:
             channel=call.line.channel if call.line else "",
             model=call.lead.car_model if call.lead else "",
         ),
+    }
+
+
+def _visit(task: AuditTask) -> dict[str, Any]:
+    visit = (
+        ReturnVisit.objects.filter(dealer_id=task.dealer_id, pk=task.item_id)
+        .select_related("vehicle__owner", "version", "completed_by")
+        .first()
+    )
+    if visit is None:
+        return {}
+    questions = visit.version.questions if visit.version else []
+    return {
+        "visit": visit,
+        "customer_phone": mask_phone(visit.vehicle.owner.phone),
+        "answered": questionnaires.answered(questions, visit.answers),
     }
 
 
@@ -255,5 +286,21 @@ register(
         template="audit/items/_exit.html",
         shown=_exit,
         may_overturn=True,
+    )
+)
+register(
+    Source(
+        code=RETURN_VISIT,
+        label=_("Return visits"),
+        work=_return_visits,
+        share_percent=10,
+        min_per_person=1,
+        items=(
+            DefaultItem(_("Questionnaire asked as written, nothing suggested"), 40),
+            DefaultItem(_("Answers as the customer gives them (checked by calling back)"), 40),
+            DefaultItem(_("Courteous; what was promised followed up"), 20),
+        ),
+        template="audit/items/_visit.html",
+        shown=_visit,
     )
 )

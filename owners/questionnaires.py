@@ -111,6 +111,11 @@ def label(question: Question) -> str:
     return _(question["label"]) if question.get("label") else question["key"]
 
 
+def answered(questions: list[Question], answers: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The answers given, as (question in the reader's language, answer), in the form's order."""
+    return [(label(q), answers.get(q["key"])) for q in questions if q["key"] in answers]
+
+
 def is_required(question: Question) -> bool:
     return question.get("required", question["kind"] != QuestionKind.TEXT)
 

@@ -130,11 +130,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
         ):
             messages.success(request, _("Return visit recorded."))
             return redirect("return_visits")
-    answered = [
-        (questionnaires.label(q), visit.answers.get(q["key"]))
-        for q in questions
-        if q["key"] in visit.answers
-    ]
+    answered = questionnaires.answered(questions, visit.answers)
     return render(
         request,
         "owners/visit.html",
