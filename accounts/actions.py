@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role, may_edit_staff, roles_at
-from dcc.errors import InvalidInput, NotPermitted
+from dcc.errors import InvalidInput, NotPermitted, whole_number_in
 from dcc.phone import PhoneKind, normalise_phone
 
 # Headquarters access is granted by the carmaker, not by a dealer.
@@ -170,14 +170,7 @@ def set_assignment_weight(*, membership: Membership, by: Staff, weight: int) -> 
             code="not_weighted",
             field="weight",
         )
-    low, high = WEIGHT_RANGE
-    if isinstance(weight, bool) or not isinstance(weight, int) or not low <= weight <= high:
-        raise InvalidInput(
-            _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high},
-            code="out_of_range",
-            field="weight",
-        )
-    membership.weight = weight
+    membership.weight = whole_number_in(weight, WEIGHT_RANGE, field="weight")
     membership.save(update_fields=["weight"])
     record_change(
         dealer=membership.dealer,

@@ -43,7 +43,7 @@ from calls.models import (
     new_push_key,
 )
 from calls.scripts import save_script
-from dcc.errors import InvalidInput, NotPermitted
+from dcc.errors import InvalidInput, NotPermitted, whole_number_in
 from leads.models import Channel
 from leads.stages import Grade, Stage
 
@@ -77,17 +77,6 @@ def _text(raw: str, *, field: str, max_length: int = NAME_MAX_LENGTH) -> str:
             field=field,
         )
     return text
-
-
-def _int_in(value: int, bounds: tuple[int, int], *, field: str) -> int:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(
-            _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high},
-            code="out_of_range",
-            field=field,
-        )
-    return value
 
 
 # ---------------------------------------------------------------- accounts
@@ -474,7 +463,7 @@ def _line_fields(
         kind=kind,
         name=_text(name, field="name"),
         channel=channel,
-        callback_minutes=_int_in(
+        callback_minutes=whole_number_in(
             callback_minutes, CALLBACK_MINUTES_RANGE, field="callback_minutes"
         ),
     )

@@ -5,12 +5,10 @@ calls. For those who may change the dealer's settings. The views parse and show;
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,7 +42,7 @@ from calls.models import (
 )
 from calls.providers import PROVIDERS
 from calls.scripts import script_for
-from dcc.errors import DomainError, NotPermitted
+from dcc.forms import perform_or_403, save_form
 from intake import uploads
 from leads.permissions import may_change_settings
 from leads.setup.views import SECTIONS
@@ -83,29 +81,6 @@ def _form_page(
         tab=tab,
         status=422 if form.errors else 200,
     )
-
-
-def _save(form: forms.Form, perform: Callable[[], object]) -> bool:
-    """Run `perform` when the form is valid; its InvalidInput goes onto the field it names.
-    True when saved."""
-    if not form.is_valid():
-        return False
-    try:
-        perform()
-    except NotPermitted as error:
-        raise PermissionDenied(error.message) from error
-    except DomainError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-        return False
-    return True
-
-
-def _perform(perform: Callable[[], object]) -> None:
-    """An action without a form (remove, renew): a refusal is a 403."""
-    try:
-        perform()
-    except NotPermitted as error:
-        raise PermissionDenied(error.message) from error
 
 
 def _account(request: HttpRequest, account_id: int) -> PhoneAccount:
@@ -177,7 +152,7 @@ def account_new(request: HttpRequest, provider: str) -> HttpResponse:
         raise Http404
     form = AccountForm(request.POST or None, provider=provider)
     saved: list[PhoneAccount] = []
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form,
         lambda: saved.append(
             setup.create_account(
@@ -194,7 +169,7 @@ def account_new(request: HttpRequest, provider: str) -> HttpResponse:
 def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(request, account_id)
     form = AccountForm(request.POST or None, provider=account.provider, account=account)
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form,
         lambda: setup.update_account(
             account=account, by=request.user, clear=form.clear(), **form.action_kwargs()
@@ -211,7 +186,7 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_POST
 def account_push_key(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(request, account_id)
-    _perform(lambda: setup.renew_push_key(account=account, by=request.user))
+    perform_or_403(lambda: setup.renew_push_key(account=account, by=request.user))
     messages.success(
         request,
         _("The push address changed: the old one no longer works. Give the provider the new one."),
@@ -228,7 +203,7 @@ def account_generate(request: HttpRequest, account_id: int, key: str) -> HttpRes
     if key not in setup.GENERATED or key not in setup.secret_keys(account.provider):
         raise Http404
     values: list[str] = []
-    _perform(
+    perform_or_403(
         lambda: values.append(setup.generate_push_secret(account=account, by=request.user, key=key))
     )
     form = AccountForm(provider=account.provider, account=account)
@@ -260,7 +235,7 @@ def seat_list(request: HttpRequest, account_id: int) -> HttpResponse:
 def seat_add(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(request, account_id)
     form = SeatForm(request.POST, dealer=request.dealer)
-    if _save(
+    if save_form(
         form,
         lambda: setup.add_seat(
             account=account,
@@ -284,7 +259,7 @@ def seat_remove(request: HttpRequest, account_id: int, seat_id: int) -> HttpResp
     account = _account(request, account_id)
     seat = get_object_or_404(Seat.objects.select_related("staff"), pk=seat_id, account=account)
     seat.account = account
-    _perform(lambda: setup.remove_seat(seat=seat, by=request.user))
+    perform_or_403(lambda: setup.remove_seat(seat=seat, by=request.user))
     messages.success(request, _("Seat %(seat)s removed.") % {"seat": seat.seat})
     return redirect("settings_phone_seats", account.pk)
 
@@ -311,7 +286,7 @@ def _line_form(request: HttpRequest, line: Line | None) -> HttpResponse:
             return setup.create_line(dealer=dealer, by=request.user, **form.action_kwargs())
         return setup.update_line(line=line, by=request.user, **form.action_kwargs())
 
-    if request.method == "POST" and _save(form, perform):
+    if request.method == "POST" and save_form(form, perform):
         messages.success(request, _("Line saved."))
         return redirect("settings_phone_lines")
     return _form_page(
@@ -361,7 +336,7 @@ def blocked_list(request: HttpRequest) -> HttpResponse:
         return _blocked_page(request, BlockForm())
     form = BlockForm(request.POST)
     done: list[BlockedNumber] = []
-    if _save(
+    if save_form(
         form,
         lambda: done.append(
             setup.block_number(dealer=request.dealer, by=request.user, **form.cleaned_data)
@@ -381,7 +356,7 @@ def blocked_remove(request: HttpRequest, blocked_id: int) -> HttpResponse:
     blocked = get_object_or_404(
         BlockedNumber.objects.select_related("dealer"), pk=blocked_id, dealer=request.dealer
     )
-    _perform(lambda: setup.unblock_number(blocked=blocked, by=request.user))
+    perform_or_403(lambda: setup.unblock_number(blocked=blocked, by=request.user))
     messages.success(request, _("%(number)s is no longer blocked.") % {"number": blocked.number})
     return redirect("settings_phone_blocked")
 
@@ -458,7 +433,7 @@ def script_edit(request: HttpRequest, purpose: str) -> HttpResponse:
     form = ScriptForm(request.POST or None, initial={**initial, "stage": stage, "grade": grade})
     if request.method == "POST":
         saved: list[Script | None] = []
-        if _save(
+        if save_form(
             form,
             lambda: saved.append(
                 setup.edit_script(
@@ -508,7 +483,7 @@ def retention(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial={"recording_retention_days": current.recording_retention_days},
     )
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form,
         lambda: setup.set_retention_days(
             dealer=dealer, by=request.user, days=form.cleaned_data["recording_retention_days"]
@@ -551,7 +526,7 @@ def _history_import(request: HttpRequest, *, limit: uploads.SizeLimit) -> HttpRe
         form.errors["file"] = form.error_class([uploads.too_large_message()])
     elif request.method == "POST":
         done: list[history.CallHistoryResult] = []
-        if _save(
+        if save_form(
             form,
             lambda: done.append(
                 history.import_upload(

@@ -45,3 +45,18 @@ class TransitionNotAllowed(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+def whole_number_in(value: object, bounds: tuple[int, int], *, field: str) -> int:
+    """`value` when it is a whole number within `bounds` (both included), else InvalidInput on
+    `field`. A bool is not a number here, though Python counts it as one."""
+    from django.utils.translation import gettext as _
+
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(
+            _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high},
+            code="out_of_range",
+            field=field,
+        )
+    return value

@@ -3,10 +3,8 @@ the owner page. Views parse and show; owners.visits, owners.complaints decide an
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -18,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, Staff
 from dcc.errors import DomainError, NotPermitted
+from dcc.forms import save_form
 from dcc.phone import mask_phone
 from leads.models import Customer
 from leads.views.common import workbench
@@ -45,21 +44,6 @@ from owners.permissions import (
     visible_visits,
 )
 from owners.visits import attempt_visit, dial_for_visit
-
-
-def _save(form: forms.Form, perform: Callable[[], object]) -> bool:
-    """Run `perform` when the form is valid; a DomainError goes onto the field it names."""
-    if not form.is_valid():
-        return False
-    try:
-        perform()
-    except NotPermitted as error:
-        raise PermissionDenied(error.message) from error
-    except DomainError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-        return False
-    return True
-
 
 # ---------------------------------------------------------------- return visits
 
@@ -118,7 +102,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
         if not may_work:
             raise PermissionDenied
         reached = request.POST.get("reached") == "yes"
-        if _save(
+        if save_form(
             form,
             lambda: attempt_visit(
                 visit=visit,
@@ -262,7 +246,7 @@ def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
                 complaint=complaint, by=request.user, to=form.cleaned_data["to"]
             ),
         }[step]
-        if _save(form, perform):
+        if save_form(form, perform):
             messages.success(request, _("Complaint updated."))
             return redirect("complaint", complaint.pk)
         status = 422
@@ -334,7 +318,7 @@ def owner_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         if not may_raise:
             raise PermissionDenied
         raised: list[Complaint] = []
-        if _save(
+        if save_form(
             form,
             lambda: raised.append(
                 complaint_actions.raise_complaint(

@@ -8,13 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from dcc.forms import save_form
 from leads.permissions import may_change_settings
 from leads.setup.views import SECTIONS
 from leads.views.common import workbench
 from owners import plans, questionnaires
 from owners.forms import PlanForm, QuestionnaireForm, StepForm
 from owners.models import Questionnaire, QuestionnairePurpose, ReturnVisitStep
-from owners.views import _save
 
 SECTION = "settings_return_visits"
 
@@ -42,7 +42,7 @@ def plan(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial={"attempts": current.attempts, "retry_hours": current.retry_hours},
     )
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form, lambda: plans.save_plan(dealer=request.dealer, by=request.user, **form.cleaned_data)
     ):
         messages.success(request, _("Return-visit plan saved."))
@@ -75,7 +75,7 @@ def step_edit(request: HttpRequest, step_id: int | None = None) -> HttpResponse:
         else {}
     )
     form = StepForm(request.POST or None, initial=initial, dealer=request.dealer)
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form,
         lambda: plans.save_step(
             dealer=request.dealer, by=request.user, step=step, **form.cleaned_data
@@ -121,7 +121,7 @@ def questionnaire_edit(request: HttpRequest, questionnaire_id: int | None = None
                     name=None if questionnaire.is_default else form.cleaned_data["name"],
                 )
 
-        if _save(form, perform):
+        if save_form(form, perform):
             messages.success(
                 request, _("Questionnaire saved: visits already started keep their questions.")
             )

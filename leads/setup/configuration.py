@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import may_configure
-from dcc.errors import InvalidInput, NotPermitted
+from dcc.errors import InvalidInput, NotPermitted, whole_number_in
 from leads.assignment import GROUP_KINDS, TEAM_WORKER
 from leads.models import (
     AssignmentRule,
@@ -82,17 +82,6 @@ def _text(raw: str, *, field: str, required_message: str) -> str:
     return text
 
 
-def _int_in(value: int, bounds: tuple[int, int], *, field: str) -> int:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(
-            _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high},
-            code="out_of_range",
-            field=field,
-        )
-    return value
-
-
 # ---------------------------------------------------------------- channels
 
 
@@ -122,7 +111,7 @@ def _channel_fields(
     return _ChannelFields(
         name=_text(name, field="name", required_message=_("Enter the channel's name.")),
         group=group,
-        sla_minutes=_int_in(sla_minutes, SLA_MINUTES_RANGE, field="sla_minutes"),
+        sla_minutes=whole_number_in(sla_minutes, SLA_MINUTES_RANGE, field="sla_minutes"),
         monthly_spend=spend,
     )
 
@@ -242,7 +231,7 @@ def set_follow_up_days(*, dealer: Dealer, by: Staff, days: Mapping[str, int]) ->
     for grade, value in days.items():
         if grade not in Grade.values:
             raise InvalidInput(_("Unknown grade."), code="unknown_grade", field=str(grade))
-        checked[grade] = _int_in(value, FOLLOW_UP_DAYS_RANGE, field=grade)
+        checked[grade] = whole_number_in(value, FOLLOW_UP_DAYS_RANGE, field=grade)
     with transaction.atomic():
         for grade, value in checked.items():
             GradePolicy.objects.update_or_create(
@@ -257,7 +246,7 @@ def set_horizon_days(*, dealer: Dealer, by: Staff, days: int) -> None:
     """Appointments and follow-ups are set at most this many days ahead (those already set
     keep their date)."""
     _check_editor(by, dealer)
-    days = _int_in(days, HORIZON_DAYS_RANGE, field="horizon_days")
+    days = whole_number_in(days, HORIZON_DAYS_RANGE, field="horizon_days")
     if days == dealer.horizon_days:
         return
     dealer.horizon_days = days
@@ -271,7 +260,7 @@ def set_effective_call_seconds(*, dealer: Dealer, by: Staff, seconds: int) -> No
     """A call counts as effective from this many seconds of talk (in every call KPI, past
     calls included: the threshold is read when counting)."""
     _check_editor(by, dealer)
-    seconds = _int_in(seconds, EFFECTIVE_CALL_SECONDS_RANGE, field="effective_call_seconds")
+    seconds = whole_number_in(seconds, EFFECTIVE_CALL_SECONDS_RANGE, field="effective_call_seconds")
     if seconds == dealer.effective_call_seconds:
         return
     dealer.effective_call_seconds = seconds
@@ -344,7 +333,7 @@ def _rule_fields(
             code="car_model_too_long",
             field="car_model",
         )
-    priority = _int_in(priority, PRIORITY_RANGE, field="priority")
+    priority = whole_number_in(priority, PRIORITY_RANGE, field="priority")
     people = {person.pk: person for person in members}
     if not people and to_team is None:
         raise InvalidInput(

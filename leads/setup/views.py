@@ -5,7 +5,6 @@ write."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -26,6 +25,7 @@ from accounts import actions as staff_actions
 from accounts.models import Membership, Staff
 from accounts.roles import Role, may_edit_staff
 from dcc.errors import DomainError, NotPermitted
+from dcc.forms import save_form
 from leads import staffing, teams
 from leads.assignment import TEAM_WORKER
 from leads.models import (
@@ -119,21 +119,6 @@ def _form_page(
     )
 
 
-def _save(form: forms.Form, perform: Callable[[], object]) -> bool:
-    """Run `perform` when the form is valid; its InvalidInput goes onto the field it names.
-    True when saved."""
-    if not form.is_valid():
-        return False
-    try:
-        perform()
-    except NotPermitted as error:
-        raise PermissionDenied(error.message) from error
-    except DomainError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-        return False
-    return True
-
-
 # ---------------------------------------------------------------- landing page
 
 
@@ -200,7 +185,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 @workbench(may_change_settings)
 def channel_new(request: HttpRequest) -> HttpResponse:
     form = ChannelForm(request.POST or None)
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form,
         lambda: configuration.create_channel(
             dealer=request.dealer, by=request.user, **form.action_kwargs()
@@ -223,7 +208,7 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
         Channel.objects.select_related("dealer"), pk=channel_id, dealer=request.dealer
     )
     form = ChannelForm(request.POST or None, channel=channel)
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form,
         lambda: configuration.update_channel(
             channel=channel, by=request.user, **form.action_kwargs()
@@ -267,7 +252,7 @@ def grade_intervals(request: HttpRequest) -> HttpResponse:
                 seconds=form.cleaned_data["effective_call_seconds"],
             )
 
-    if request.method == "POST" and _save(form, save):
+    if request.method == "POST" and save_form(form, save):
         messages.success(request, _("Follow-up intervals saved."))
         return redirect("settings_grades")
     rows = [(form[interval.grade.value], interval) for interval in intervals]
@@ -331,14 +316,14 @@ def _rule_form(request: HttpRequest, rule: AssignmentRule | None) -> HttpRespons
     )
     if request.method == "POST":
         if rule is None:
-            saved = _save(
+            saved = save_form(
                 form,
                 lambda: configuration.create_assignment_rule(
                     dealer=dealer, by=request.user, **form.action_kwargs()
                 ),
             )
         else:
-            saved = _save(
+            saved = save_form(
                 form,
                 lambda: configuration.update_assignment_rule(
                     rule=rule, by=request.user, **form.action_kwargs()
@@ -432,7 +417,7 @@ def reason_new(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in ReasonKind.values:
         raise Http404
     form = ReasonCodeForm(request.POST, prefix=kind)
-    if _save(
+    if save_form(
         form,
         lambda: configuration.create_reason_code(
             dealer=request.dealer, by=request.user, kind=kind, **form.cleaned_data
@@ -453,7 +438,7 @@ def _dealer_reason(request: HttpRequest, reason_id: int) -> ReasonCode:
 def reason_edit(request: HttpRequest, reason_id: int) -> HttpResponse:
     reason = _dealer_reason(request, reason_id)
     form = ReasonRenameForm(request.POST or None, reason=reason)
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form,
         lambda: configuration.rename_reason_code(
             reason=reason, by=request.user, label=form.cleaned_data["label"]
@@ -592,7 +577,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         roles=staff_actions.grantable_roles(request.user, request.dealer),
     )
-    if request.method == "POST" and _save(
+    if request.method == "POST" and save_form(
         form,
         lambda: staff_actions.add_staff(
             dealer=request.dealer, by=request.user, **form.action_kwargs()
@@ -624,7 +609,7 @@ def staff_grant(request: HttpRequest) -> HttpResponse:
     form = GrantRoleForm(
         request.POST, roles=staff_actions.grantable_roles(request.user, request.dealer)
     )
-    if _save(
+    if save_form(
         form,
         lambda: staff_actions.grant_role(
             dealer=request.dealer,
@@ -670,7 +655,7 @@ def membership_weight(request: HttpRequest, membership_id: int) -> HttpResponse:
     _check_staff_editor(request)
     membership = _dealer_membership(request, membership_id)
     form = WeightForm(request.POST, prefix=f"m{membership.pk}")
-    if _save(
+    if save_form(
         form,
         lambda: staff_actions.set_assignment_weight(
             membership=membership, by=request.user, weight=form.cleaned_data["weight"]
@@ -767,7 +752,7 @@ def _team_form(request: HttpRequest, team: Team | None) -> HttpResponse:
             return teams.create_team(dealer=dealer, by=request.user, **form.action_kwargs())
         return teams.update_team(team=team, by=request.user, **form.action_kwargs())
 
-    if request.method == "POST" and _save(form, perform):
+    if request.method == "POST" and save_form(form, perform):
         messages.success(request, _("Team saved."))
         return redirect("settings_teams")
     return _form_page(
@@ -804,7 +789,7 @@ def team_member_add(request: HttpRequest, team_id: int) -> HttpResponse:
     _check_team_editor(request)
     team = _dealer_team(request, team_id)
     form = TeamMemberForm(request.POST, dealer=request.dealer, team=team)
-    if _save(
+    if save_form(
         form,
         lambda: teams.place_in_team(
             team=team,
