@@ -49,9 +49,19 @@ SEED_BITS = 62
 # ---------------------------------------------------------------- weeks
 
 
+# No dealer's work is older: a week before this is not a week anyone audits (and far ones do
+# not fit a calendar's arithmetic).
+EARLIEST_WEEK = date(2000, 1, 3)
+
+
 def week_of(day: date) -> date:
     """The Monday of `day`'s week."""
     return day - timedelta(days=day.weekday())
+
+
+def week_asked(day: date, today: date) -> date:
+    """The week of `day`, kept between EARLIEST_WEEK and this week."""
+    return week_of(min(max(day, EARLIEST_WEEK), today))
 
 
 def week_window(week: date) -> tuple[datetime, datetime]:
@@ -167,6 +177,8 @@ def draw_sample(
         raise InvalidInput(_("A week starts on a Monday."), field="week")
     if week > week_of(timezone.localdate()):
         raise InvalidInput(_("This week has not started yet."), field="week")
+    if week < EARLIEST_WEEK:
+        raise InvalidInput(_("There is no work to audit that long ago."), field="week")
     if redraw and not permissions.may_redraw(by, dealer.pk):
         raise NotPermitted(_("Only a supervisor draws a week again."))
     seed = secrets.randbits(SEED_BITS) if seed is None else seed

@@ -35,7 +35,7 @@ def _week(request: HttpRequest) -> date:
         day = date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
         day = today - timedelta(days=7)
-    return actions.week_of(min(day, today))
+    return actions.week_asked(day, today)
 
 
 @workbench(permissions.may_see_audits)
@@ -88,7 +88,8 @@ def draw(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
     else:
         (messages.success if made.tasks else messages.info)(request, made.message)
-    return redirect(reverse("audit_workbench") + f"?week={actions.week_of(week).isoformat()}")
+    shown = actions.week_asked(week, timezone.localdate())
+    return redirect(reverse("audit_workbench") + f"?week={shown.isoformat()}")
 
 
 @workbench(permissions.may_see_audits)

@@ -96,19 +96,18 @@ def _visit(request: HttpRequest, visit_id: int) -> ReturnVisit:
 def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
     visit = _visit(request, visit_id)
     questions = visit.version.questions if visit.version else []
-    form = VisitForm(request.POST or None, questions=questions)
+    form = VisitForm(request.POST if request.method == "POST" else None, questions=questions)
     may_work = may_work_visit(request.user, visit) and visit.status == VisitStatus.DUE
     if request.method == "POST":
         if not may_work:
             raise PermissionDenied
-        reached = request.POST.get("reached") == "yes"
         if save_form(
             form,
             lambda: attempt_visit(
                 visit=visit,
                 by=request.user,
-                reached=reached,
-                answers=form.answers() if reached else None,
+                reached=form.cleaned_data["reached"],
+                answers=form.answers() if form.cleaned_data["reached"] else None,
                 note=form.cleaned_data["note"],
             ),
         ):
