@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Membership, Role, Staff
+from dcc.errors import NotPermitted
 
 # Who sees the whole dealer's leads (what each may do to them: leads.stages.SPECS).
 DEALER_MANAGERS = frozenset(
@@ -56,6 +58,12 @@ def member_dealer_ids(staff: Staff, roles: Iterable[str] | None = None) -> list[
 
 def may_configure(staff: Staff, dealer: Dealer) -> bool:
     return bool(roles_at(staff, dealer.pk) & SETTINGS_EDITORS)
+
+
+def check_configure(staff: Staff, dealer: Dealer) -> None:
+    """NotPermitted unless `staff` may change `dealer`'s settings (may_configure)."""
+    if not may_configure(staff, dealer):
+        raise NotPermitted(_("Only supervisors and managers change the dealer's settings."))
 
 
 def may_edit_staff(staff: Staff, dealer: Dealer) -> bool:

@@ -27,11 +27,11 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_change
 from accounts.models import Staff
+from accounts.roles import check_configure
 from calls import actions
 from calls.models import Call, PhoneAccount
 from calls.providers import report_from_row
 from calls.report import CallReport, PayloadError
-from calls.setup import _check_editor
 from dcc.errors import DomainError, InvalidInput
 from intake import uploads
 from intake.files import FileError, Table, open_table
@@ -165,7 +165,7 @@ def import_call_history(
     `max_rows` rows): nothing is stored then. `file_name`: as the change log names the file
     (default: the path's)."""
     dealer = account.dealer
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     tz = tz or timezone.get_current_timezone()
     with open_table(path) as table:
         columns = column_map(table.headers)
@@ -280,7 +280,7 @@ def import_upload(
     """Import an uploaded file while the person waits (at most `max_rows` rows, within the
     lead import's upload size). The file is kept only for the import: it holds customers'
     numbers."""
-    _check_editor(by, account.dealer)
+    check_configure(by, account.dealer)
     if file.size is not None and file.size > uploads.max_upload_bytes():
         raise InvalidInput(uploads.too_large_message(), code="file_too_large", field="file")
     with tempfile.TemporaryDirectory(prefix="dcc-calls-") as folder:

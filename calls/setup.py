@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.audit import record_change
 from accounts.models import Dealer, Staff
-from accounts.roles import Role, may_configure
+from accounts.roles import Role, check_configure
 from calls.matching import caller_number, digits
 from calls.models import (
     MIN_RETENTION_DAYS,
@@ -43,7 +43,7 @@ from calls.models import (
     new_push_key,
 )
 from calls.scripts import save_script
-from dcc.errors import InvalidInput, NotPermitted, whole_number_in
+from dcc.errors import InvalidInput, whole_number_in
 from leads.models import Channel
 from leads.stages import Grade, Stage
 
@@ -61,11 +61,6 @@ SEAT_ROLES = (Role.DCC_AGENT, Role.DCC_SUPERVISOR, Role.CONSULTANT, Role.OWNER_O
 # What a typed number may hold besides digits: 400-800-1234, +86 (21) 6123 4567.
 NUMBER_PUNCTUATION = re.compile(r"^[\d\s+()\-.]*$")
 HOST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-def _check_editor(by: Staff, dealer: Dealer) -> None:
-    if not may_configure(by, dealer):
-        raise NotPermitted(_("Only supervisors and managers change the dealer's settings."))
 
 
 def _text(raw: str, *, field: str, max_length: int = NAME_MAX_LENGTH) -> str:
@@ -304,7 +299,7 @@ def create_account(
     is_active: bool = True,
 ) -> PhoneAccount:
     """The dealer's account with a provider: one per provider."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     if provider not in Provider.values:
         raise InvalidInput(_("Choose a provider."), code="bad_provider", field="provider")
     merged, changed = _merged_credentials(provider, {}, credentials, ())
@@ -349,7 +344,7 @@ def update_account(
 ) -> PhoneAccount:
     """Change an account's settings. A secret left empty keeps its stored value; those in
     `clear` are removed."""
-    _check_editor(by, account.dealer)
+    check_configure(by, account.dealer)
     merged, changed = _merged_credentials(account.provider, account.credentials, credentials, clear)
     url = _api_url(api_url)
     account.credentials = merged
@@ -369,7 +364,7 @@ def update_account(
 
 def renew_push_key(*, account: PhoneAccount, by: Staff) -> PhoneAccount:
     """A new push address: the old one stops working at once (tell the provider the new one)."""
-    _check_editor(by, account.dealer)
+    check_configure(by, account.dealer)
     account.push_key = new_push_key()
     account.save(update_fields=["push_key"])
     record_change(
@@ -381,7 +376,7 @@ def renew_push_key(*, account: PhoneAccount, by: Staff) -> PhoneAccount:
 def generate_push_secret(*, account: PhoneAccount, by: Staff, key: str) -> str:
     """Make up a new push token or signing secret, store it and return it: the only time it
     is seen (the provider must be given it now)."""
-    _check_editor(by, account.dealer)
+    check_configure(by, account.dealer)
     if key not in GENERATED or key not in secret_keys(account.provider):
         raise InvalidInput(
             _("%(provider)s does not use this setting.") % {"provider": account},
@@ -490,7 +485,7 @@ def create_line(
 ) -> Line:
     """A number of the dealer's that calls come in on or go out from; its calls count for
     `channel`."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     fields = _line_fields(
         dealer,
         line=None,
@@ -536,7 +531,7 @@ def update_line(
 ) -> Line:
     """Change a line. Calls already taken keep the channel they were attributed to."""
     dealer = line.dealer
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     fields = _line_fields(
         dealer,
         line=line,
@@ -601,7 +596,7 @@ def seat_candidates(dealer: Dealer) -> QuerySet[Staff]:
 def add_seat(*, account: PhoneAccount, by: Staff, seat: str, staff: Staff | None) -> Seat:
     """Map the provider's seat id to the person who sits at it (a person may have several)."""
     dealer = account.dealer
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     seat_id = (seat or "").strip()
     if not seat_id or len(seat_id) > 64 or any(ch.isspace() for ch in seat_id):
         raise InvalidInput(
@@ -640,7 +635,7 @@ def add_seat(*, account: PhoneAccount, by: Staff, seat: str, staff: Staff | None
 def remove_seat(*, seat: Seat, by: Staff) -> None:
     """Nobody sits at the seat any more; its calls so far keep their agent."""
     account = seat.account
-    _check_editor(by, account.dealer)
+    check_configure(by, account.dealer)
     seat.delete()
     record_change(
         dealer=account.dealer,
@@ -655,7 +650,7 @@ def remove_seat(*, seat: Seat, by: Staff) -> None:
 
 def block_number(*, dealer: Dealer, by: Staff, number: str, reason: str = "") -> BlockedNumber:
     """Calls from `number` are kept but never become leads or callbacks."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     low, high = NUMBER_DIGITS_RANGE
     raw = number or ""
     normalised = caller_number(raw) if NUMBER_PUNCTUATION.match(raw) else ""
@@ -693,7 +688,7 @@ def block_number(*, dealer: Dealer, by: Staff, number: str, reason: str = "") ->
 
 def unblock_number(*, blocked: BlockedNumber, by: Staff) -> None:
     """Calls from the number may become leads again (those already taken stay as they are)."""
-    _check_editor(by, blocked.dealer)
+    check_configure(by, blocked.dealer)
     blocked.delete()
     record_change(
         dealer=blocked.dealer, by=by, what="phone_number_unblocked", subject=blocked.number
@@ -747,7 +742,7 @@ def edit_script(
 ) -> Script | None:
     """A new version of the dealer's script for (purpose, stage, grade) through
     calls.scripts.save_script; the versions before are kept. None when nothing changed."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     if purpose not in ScriptPurpose.values:
         raise InvalidInput(_("Unknown purpose."), code="bad_purpose", field="purpose")
     if stage not in ("", *Stage.values):
@@ -788,7 +783,7 @@ def edit_script(
 def set_retention_days(*, dealer: Dealer, by: Staff, days: int) -> PhoneSettings:
     """Keep recordings this many days (at least MIN_RETENTION_DAYS: consented follow-up calls
     must keep their recording that long); `dcc tick` deletes older copies."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     low, high = RETENTION_DAYS_RANGE
     if isinstance(days, bool) or not isinstance(days, int) or days < low:
         raise InvalidInput(

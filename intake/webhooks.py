@@ -26,8 +26,8 @@ from pydantic import ValidationError as PydanticError
 
 from accounts.audit import record_change
 from accounts.models import Staff
-from accounts.roles import may_configure
-from dcc.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from accounts.roles import check_configure
+from dcc.errors import DomainError, InvalidInput, NotFound
 from dcc.schema import Input, Moment
 from intake import adf
 from leads import actions
@@ -248,8 +248,8 @@ def rotate_webhook_secret(
     that issue their own) and return it; the old one stops working at once. Stored as is:
     checking an HMAC needs the secret itself. With `by`, the change is checked and recorded
     like any settings change; without, it is an operator's (command line)."""
-    if by is not None and not may_configure(by, channel.dealer):
-        raise NotPermitted(_("Only supervisors and managers change the dealer's settings."))
+    if by is not None:
+        check_configure(by, channel.dealer)
     new = secrets.token_hex(32) if secret is None else secret.strip()
     low, high = SECRET_LENGTH
     if not (low <= len(new) <= high and new.isascii() and new.isprintable()):

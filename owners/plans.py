@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import Dealer, Membership, Role, Staff
-from dcc.errors import InvalidInput, NotPermitted
+from accounts.roles import check_configure
+from dcc.errors import InvalidInput
 from leads import followups
 from leads.assignment import absent_staff_ids
 from leads.models import Task, TaskKind
-from leads.permissions import may_change_settings
 from leads.sla import in_business_hours
 from owners.models import (
     Performer,
@@ -156,11 +156,6 @@ def owner_ops_specialist(dealer: Dealer, *, fallback_id: int) -> int:
 # ---------------------------------------------------------------- editing the plan
 
 
-def check_editor(by: Staff, dealer: Dealer) -> None:
-    if not may_change_settings(by, dealer.pk):
-        raise NotPermitted(_("Only supervisors and managers change the settings."))
-
-
 def save_step(
     *,
     dealer: Dealer,
@@ -174,7 +169,7 @@ def save_step(
     is_active: bool = True,
 ) -> ReturnVisitStep:
     """Add a step or change one; visits already scheduled keep their time and person."""
-    check_editor(by, dealer)
+    check_configure(by, dealer)
     if not name.strip():
         raise InvalidInput(_("Give the step a name."), field="name")
     if performer not in Performer.values:
@@ -197,7 +192,7 @@ def save_step(
 
 
 def save_plan(*, dealer: Dealer, by: Staff, attempts: int, retry_hours: int) -> ReturnVisitPlan:
-    check_editor(by, dealer)
+    check_configure(by, dealer)
     if not 1 <= attempts <= 10:
         raise InvalidInput(_("From 1 to 10 attempts."), field="attempts")
     if not 1 <= retry_hours <= 72:

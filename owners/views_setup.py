@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.roles import check_configure
 from dcc.forms import save_form
 from leads.permissions import may_change_settings
 from leads.setup.views import SECTIONS
@@ -104,7 +105,7 @@ def questionnaire_edit(request: HttpRequest, questionnaire_id: int | None = None
     if request.method == "POST":
 
         def perform() -> None:
-            plans.check_editor(request.user, request.dealer)
+            check_configure(request.user, request.dealer)
             if questionnaire is None:
                 questionnaires.create_questionnaire(
                     dealer=request.dealer,

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Staff
-from accounts.roles import may_configure
-from dcc.errors import InvalidInput, NotPermitted, whole_number_in
+from accounts.roles import check_configure
+from dcc.errors import InvalidInput, whole_number_in
 from leads.assignment import GROUP_KINDS, TEAM_WORKER
 from leads.models import (
     AssignmentRule,
@@ -44,11 +44,6 @@ HORIZON_DAYS_RANGE = (1, 730)
 PRIORITY_RANGE = (0, 32767)
 # From how many seconds of talk a call counts as effective (the call KPIs).
 EFFECTIVE_CALL_SECONDS_RANGE = (1, 3600)
-
-
-def _check_editor(by: Staff, dealer: Dealer) -> None:
-    if not may_configure(by, dealer):
-        raise NotPermitted(_("Only supervisors and managers change the dealer's settings."))
 
 
 def _code(raw: str) -> str:
@@ -128,7 +123,7 @@ def create_channel(
     is_active: bool = True,
 ) -> Channel:
     """A new lead source. Its code is fixed from now on: integrations and past events use it."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     code = _code(code)
     fields = _channel_fields(
         name=name, group=group, sla_minutes=sla_minutes, monthly_spend=monthly_spend
@@ -169,7 +164,7 @@ def update_channel(
 ) -> Channel:
     """Change a channel's name, group, SLA, spend or whether new leads may come from it.
     A new SLA applies to leads created from now on."""
-    _check_editor(by, channel.dealer)
+    check_configure(by, channel.dealer)
     fields = _channel_fields(
         name=name, group=group, sla_minutes=sla_minutes, monthly_spend=monthly_spend
     )
@@ -226,7 +221,7 @@ def grade_intervals(dealer: Dealer) -> list[GradeInterval]:
 def set_follow_up_days(*, dealer: Dealer, by: Staff, days: Mapping[str, int]) -> None:
     """Follow up a lead of each given grade at least every so many days. Follow-ups already
     scheduled keep their date; the next call or grading uses the new interval."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     checked: dict[str, int] = {}
     for grade, value in days.items():
         if grade not in Grade.values:
@@ -245,7 +240,7 @@ def set_follow_up_days(*, dealer: Dealer, by: Staff, days: Mapping[str, int]) ->
 def set_horizon_days(*, dealer: Dealer, by: Staff, days: int) -> None:
     """Appointments and follow-ups are set at most this many days ahead (those already set
     keep their date)."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     days = whole_number_in(days, HORIZON_DAYS_RANGE, field="horizon_days")
     if days == dealer.horizon_days:
         return
@@ -259,7 +254,7 @@ def set_horizon_days(*, dealer: Dealer, by: Staff, days: int) -> None:
 def set_effective_call_seconds(*, dealer: Dealer, by: Staff, seconds: int) -> None:
     """A call counts as effective from this many seconds of talk (in every call KPI, past
     calls included: the threshold is read when counting)."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     seconds = whole_number_in(seconds, EFFECTIVE_CALL_SECONDS_RANGE, field="effective_call_seconds")
     if seconds == dealer.effective_call_seconds:
         return
@@ -394,7 +389,7 @@ def create_assignment_rule(
 ) -> AssignmentRule:
     """Route new leads of a channel and/or model to some people of a team, or to whoever is
     in one of its groups when a lead comes."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     fields = _rule_fields(
         dealer,
         team=team,
@@ -432,7 +427,7 @@ def update_assignment_rule(
 ) -> AssignmentRule:
     """Change a rule; leads already assigned keep their owners."""
     dealer = rule.dealer
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     fields = _rule_fields(
         dealer,
         team=team,
@@ -457,7 +452,7 @@ def update_assignment_rule(
 
 def delete_assignment_rule(*, rule: AssignmentRule, by: Staff) -> None:
     """Remove a rule; its leads then go to the whole team (or the next matching rule)."""
-    _check_editor(by, rule.dealer)
+    check_configure(by, rule.dealer)
     pk = rule.pk
     rule.delete()
     record_change(dealer=rule.dealer, by=by, what="assignment_rule_deleted", subject=str(pk))
@@ -474,7 +469,7 @@ def create_reason_code(
     *, dealer: Dealer, by: Staff, kind: str, code: str, label: str
 ) -> ReasonCode:
     """A new reason to mark leads invalid or defeated."""
-    _check_editor(by, dealer)
+    check_configure(by, dealer)
     if kind not in ReasonKind.values:
         raise InvalidInput(_("Unknown kind of reason."), code="bad_kind", field="kind")
     code = _code(code)
@@ -497,7 +492,7 @@ def create_reason_code(
 
 def rename_reason_code(*, reason: ReasonCode, by: Staff, label: str) -> ReasonCode:
     """Change what people read; the code that past events refer to stays."""
-    _check_editor(by, reason.dealer)
+    check_configure(by, reason.dealer)
     reason.label = _reason_label(label)
     reason.save(update_fields=["label"])
     record_change(
@@ -513,7 +508,7 @@ def rename_reason_code(*, reason: ReasonCode, by: Staff, label: str) -> ReasonCo
 def set_reason_code_active(*, reason: ReasonCode, by: Staff, is_active: bool) -> ReasonCode:
     """Offer a reason again, or stop offering it. Reasons are never deleted: past events
     refer to them. At least one reason of each kind stays on offer."""
-    _check_editor(by, reason.dealer)
+    check_configure(by, reason.dealer)
     if not is_active and reason.is_active:
         others = ReasonCode.objects.filter(
             dealer_id=reason.dealer_id, kind=reason.kind, is_active=True
