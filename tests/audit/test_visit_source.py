@@ -33,7 +33,7 @@ def visited(team, at):
     )
     lead = actions.record_order(lead=lead, by=team.consultant, at=sold + timedelta(minutes=5))
     lead = actions.record_delivery(lead=lead, by=team.consultant, at=sold + timedelta(minutes=9))
-    visit = ReturnVisit.objects.get(lead=lead, assignee=team.owner_ops)
+    visit = ReturnVisit.objects.get(lead=lead, is_the_return_visit=True)
     return attempt_visit(visit=visit, by=team.owner_ops, reached=True, answers=ANSWERS, at=at)
 
 

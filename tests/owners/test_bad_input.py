@@ -23,7 +23,7 @@ def visit(team) -> ReturnVisit:
     )
     lead = actions.record_order(lead=lead, by=team.consultant, at=at + timedelta(minutes=1))
     lead = actions.record_delivery(lead=lead, by=team.consultant, at=at + timedelta(minutes=2))
-    return ReturnVisit.objects.get(lead=lead, assignee=team.owner_ops)
+    return ReturnVisit.objects.get(lead=lead, is_the_return_visit=True)
 
 
 @pytest.mark.parametrize(
