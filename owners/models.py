@@ -4,7 +4,7 @@ keeps them — the return-visit plan and its questionnaires, the visits, and com
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +38,8 @@ class Vehicle(models.Model):
         related_name="+",
         verbose_name=_("consultant"),
     )
+    # A car returned to the dealer (退车): its sale no longer counts for its referrer.
+    returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("vehicle")
@@ -370,4 +372,332 @@ class Complaint(models.Model):
         indexes = [
             models.Index(fields=["dealer", "status", "deadline"]),
             models.Index(fields=["dealer", "customer"]),
+        ]
+
+
+# ---------------------------------------------------------------- members and points
+
+
+class RewardKind(models.TextChoices):
+    POINTS = "points", _("Points")
+    MONEY = "money", _("Money")
+
+
+class ReturnedCarRule(models.TextChoices):
+    KEEP = "keep", _("The referrer keeps the reward")
+    CLAW_BACK = "claw_back", _("The reward is taken back")
+
+
+class MemberProgram(models.Model):
+    """A dealer's member programme: what earns points, when unused points expire, how
+    referrals are rewarded (owners.members.DEFAULTS when a dealer has none)."""
+
+    dealer = models.OneToOneField(Dealer, on_delete=models.CASCADE, related_name="+")
+    purchase_points = models.PositiveIntegerField(_("points for a purchase"), default=1000)
+    event_points = models.PositiveIntegerField(_("points for attending an event"), default=100)
+    service_points = models.PositiveIntegerField(_("points for a service visit"), default=50)
+    idle_days = models.PositiveIntegerField(
+        _("usable points expire after this many idle days"), default=365
+    )
+    reward_kind = models.CharField(
+        _("referral reward"), max_length=8, choices=RewardKind.choices, default=RewardKind.POINTS
+    )
+    # The reward of each level up the chain of referrers: the referrer, then who referred them.
+    level_rewards = models.JSONField(_("reward per level"), default=list)
+    returned_car_rule = models.CharField(
+        _("when a referred car is returned"),
+        max_length=12,
+        choices=ReturnedCarRule.choices,
+        default=ReturnedCarRule.CLAW_BACK,
+    )
+
+    class Meta:
+        verbose_name = _("member programme")
+        verbose_name_plural = _("member programmes")
+
+
+class MemberTier(models.Model):
+    """A tier of a dealer's members, reached by lifetime points (redeeming never demotes)."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=32)
+    min_points = models.PositiveIntegerField(_("from lifetime points"))
+
+    class Meta:
+        verbose_name = _("member tier")
+        verbose_name_plural = _("member tiers")
+        ordering = ["dealer_id", "min_points"]
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "min_points"], name="tier_points_uniq"),
+            models.UniqueConstraint(fields=["dealer", "name"], name="tier_name_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return gettext(self.name)  # the default tiers are stored in English and translated
+
+
+class Member(models.Model):
+    """An owner's member card at a dealer, with its two balances: usable points (earned less
+    redeemed and expired; never below zero) and lifetime points (earned, for the tier)."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    vehicle = models.ForeignKey(
+        Vehicle,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("vehicle"),
+    )
+    card_number = models.CharField(_("card number"), max_length=24)
+    tier = models.ForeignKey(
+        MemberTier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tier"),
+    )
+    usable_points = models.PositiveIntegerField(_("usable points"), default=0)
+    lifetime_points = models.PositiveIntegerField(_("lifetime points"), default=0)
+    joined_at = models.DateTimeField(_("joined"))
+    joined_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The last time points were earned or redeemed: usable points expire after idle days.
+    active_at = models.DateTimeField(_("last active"))
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "customer"], name="member_customer_uniq"),
+            models.UniqueConstraint(fields=["dealer", "card_number"], name="member_card_uniq"),
+            models.CheckConstraint(condition=Q(usable_points__gte=0), name="member_usable_gte_0"),
+        ]
+        indexes = [models.Index(fields=["dealer", "active_at"])]
+
+    def __str__(self) -> str:
+        return self.card_number
+
+
+class PointsKind(models.TextChoices):
+    PURCHASE = "purchase", _("Purchase")
+    REFERRAL = "referral", _("Referral")
+    EVENT = "event", _("Event attendance")
+    SERVICE = "service", _("Service visit")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    REDEEMED = "redeemed", _("Redeemed")
+    EXPIRED = "expired", _("Expired")
+    CLAWED_BACK = "clawed_back", _("Taken back")
+
+
+EARNING_KINDS = (
+    PointsKind.PURCHASE,
+    PointsKind.REFERRAL,
+    PointsKind.EVENT,
+    PointsKind.SERVICE,
+    PointsKind.ADJUSTMENT,
+)
+
+
+class PointsEntry(models.Model):
+    """One line of a member's points ledger: earned (+), redeemed, expired or taken back (−),
+    with the usable balance after it. `key` makes an award happen once (a purchase, a
+    referral level, an event attendance)."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="entries")
+    at = models.DateTimeField(_("when"))
+    kind = models.CharField(_("kind"), max_length=12, choices=PointsKind.choices)
+    points = models.IntegerField(_("points"))
+    usable_after = models.PositiveIntegerField(_("usable after"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        ordering = ["member_id", "at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dealer", "key"], condition=~Q(key=""), name="points_key_uniq"
+            ),
+        ]
+        indexes = [models.Index(fields=["dealer", "kind", "at"])]
+
+
+# ---------------------------------------------------------------- referrals
+
+
+class ReferralStatus(models.TextChoices):
+    NAMED = "named", _("Referrer named")
+    CREDITED = "credited", _("Credited: the lead ordered")
+    REWARDED = "rewarded", _("Rewarded: the car was delivered")
+    VOID = "void", _("Void")
+
+
+class ReferralSource(models.TextChoices):
+    LEAD = "lead", _("Named on the lead")
+    EVENT = "event", _("Guest at an owner event")
+
+
+class Referral(models.Model):
+    """Who referred a lead: an owner or member of the same dealer, named on the lead or
+    brought along to an owner event. Credited when the lead orders, rewarded on delivery."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="referral")
+    referrer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("referrer")
+    )
+    source = models.CharField(
+        _("source"), max_length=8, choices=ReferralSource.choices, default=ReferralSource.LEAD
+    )
+    event = models.ForeignKey(
+        "OwnerEvent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.NAMED
+    )
+    named_at = models.DateTimeField(_("named"))
+    named_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    credited_at = models.DateTimeField(_("credited"), null=True, blank=True)
+    rewarded_at = models.DateTimeField(_("rewarded"), null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [
+            models.Index(fields=["dealer", "referrer"]),
+            models.Index(fields=["dealer", "credited_at"]),
+        ]
+
+
+class ReferralReward(models.Model):
+    """What one level of a referral paid to whom: points (with their ledger line) or money."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="rewards")
+    level = models.PositiveSmallIntegerField(_("level"))
+    beneficiary = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("to")
+    )
+    points = models.PositiveIntegerField(_("points"), default=0)
+    money = models.DecimalField(_("money (CNY)"), max_digits=10, decimal_places=2, default=0)
+    at = models.DateTimeField(_("when"))
+    clawed_back_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("referral reward")
+        verbose_name_plural = _("referral rewards")
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "level"], name="reward_level_uniq")
+        ]
+
+
+# ---------------------------------------------------------------- owner events
+
+
+class OwnerEventKind(models.TextChoices):
+    SELF_DRIVE = "self_drive", _("Self-drive tour")
+    FAMILY_DAY = "family_day", _("Family day")
+    LAUNCH = "launch", _("Model launch")
+    RAFFLE = "raffle", _("Raffle")
+    OTHER = "other", _("Other")
+
+
+class OwnerEvent(models.Model):
+    """An event for owners: who is invited (a segment of owners), how many may come, what it
+    may cost and did cost, and — through its invitations and guests — what it brought."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(_("title"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=OwnerEventKind.choices)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    capacity = models.PositiveIntegerField(_("capacity (people)"))
+    budget = models.DecimalField(_("budget (CNY)"), max_digits=12, decimal_places=2, default=0)
+    cost = models.DecimalField(_("cost (CNY)"), max_digits=12, decimal_places=2, default=0)
+    # Which owners are invited: {"tiers": [ids], "models": [..], "delivered_from": date, ...}
+    segment = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("owner event")
+        verbose_name_plural = _("owner events")
+        indexes = [models.Index(fields=["dealer", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=F("starts_at")), name="owner_event_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Invitation(models.Model):
+    """An owner invited to an event: their answer, how many they bring, when they were checked
+    in at the door (the code is in the QR code on the invitation)."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(OwnerEvent, on_delete=models.CASCADE, related_name="invitations")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    code = models.CharField(max_length=32, unique=True)
+    invited_at = models.DateTimeField(_("invited"))
+    invited_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_up_at = models.DateTimeField(_("signed up"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined"), null=True, blank=True)
+    party_size = models.PositiveSmallIntegerField(_("people coming"), default=1)
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "customer"], name="invitation_owner_uniq")
+        ]
+
+
+class EventGuest(models.Model):
+    """Someone an invited owner brought along; with a phone number they become a lead credited
+    to that owner (a referral from the event)."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="guests")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20)
+    lead = models.ForeignKey(
+        Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added"))
+    added_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("guest")
+        verbose_name_plural = _("guests")
+        constraints = [
+            models.UniqueConstraint(fields=["invitation", "phone"], name="guest_phone_uniq")
         ]
