@@ -216,6 +216,7 @@ class EventKind(models.TextChoices):
     # kept with the lead (leads.decisions.record_fact), and an exit found wrong by an audit.
     COMPLAINT = "complaint", _("Complaint")
     AUDITED = "audited", _("Audited")
+    REFERRED = "referred", _("Referral")
     OVERTURNED = "overturned", _("Overturned by audit")
 
 

@@ -9,6 +9,10 @@ class OwnersConfig(AppConfig):
     def ready(self) -> None:
         from leads import followers
         from leads.models import EventKind
-        from owners.vehicles import on_delivery
+        from owners import members, referrals, vehicles
 
-        followers.follow(EventKind.DELIVERED, on_delivery)
+        # In this order: the vehicle first, then the buyer's card, then the referrers' rewards.
+        followers.follow(EventKind.DELIVERED, vehicles.on_delivery)
+        followers.follow(EventKind.DELIVERED, members.on_delivery)
+        followers.follow(EventKind.DELIVERED, referrals.on_delivery)
+        followers.follow(EventKind.ORDERED, referrals.on_order)

@@ -5,6 +5,8 @@
 - A consultant (or anyone else) sees and works the visits assigned to them, and reads the
   complaints about them.
 - Auditors and headquarters read everything; headquarters may also raise a complaint.
+- A lead's referrer is named by the person following the lead up, owner operations, or a
+  supervisor; members' points are redeemed by the workers.
 Another dealer's visits and complaints are not found.
 """
 
@@ -13,7 +15,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from accounts.models import Staff
-from accounts.roles import Role, roles_at
+from accounts.roles import SUPERVISORS, Role, roles_at
+from leads.models import Lead
 from owners.models import Complaint, ReturnVisit
 
 OWNER_WORKERS = frozenset({Role.OWNER_OPS, Role.GM, Role.SALES_MANAGER, Role.SHOWROOM_MANAGER})
@@ -75,4 +78,11 @@ def may_work_complaint(staff: Staff, complaint: Complaint) -> bool:
     return works_owners(staff, complaint.dealer_id) or (
         staff.pk in (complaint.handler_id, complaint.escalated_to_id)
         and bool(roles_at(staff, complaint.dealer_id) - {Role.HEADQUARTERS})
+    )
+
+
+def may_name_referrer(staff: Staff, lead: Lead) -> bool:
+    roles = roles_at(staff, lead.dealer_id) - {Role.HEADQUARTERS, Role.AUDITOR}
+    return bool(roles & (OWNER_WORKERS | SUPERVISORS)) or (
+        bool(roles) and lead.owner_id == staff.pk
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Staff
-from dcc.errors import InvalidInput, NotPermitted
+from dcc.errors import Conflict, InvalidInput, NotPermitted
 from leads.ledger import Entry
 from leads.models import Customer, Event, EventKind, Lead
 from owners.models import ReturnVisit, Vehicle, VehicleOwnership, VisitStatus
@@ -99,3 +99,28 @@ def transfer_vehicle(
         )
     vehicle.owner = to
     return ownership
+
+
+def return_vehicle(*, vehicle: Vehicle, by: Staff, at: datetime | None = None) -> Vehicle:
+    """The car came back to the dealer (退车): the owner's ownership ends, visits still due
+    are cancelled, the purchase's points are taken back, and a referral of the sale is void,
+    its rewards taken back or kept by the member programme's rule."""
+    from owners import members, referrals  # they build on vehicles
+
+    if not works_owners(by, vehicle.dealer_id):
+        raise NotPermitted(_("Only owner operations and managers change vehicles."))
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+        if locked.returned_at is not None:
+            raise Conflict(_("This vehicle was already returned."), code="already_returned")
+        VehicleOwnership.objects.filter(vehicle=locked, ends_at__isnull=True).update(ends_at=at)
+        ReturnVisit.objects.filter(vehicle=locked, status=VisitStatus.DUE).update(
+            status=VisitStatus.CANCELLED, completed_at=at, completed_by=by
+        )
+        locked.returned_at = at
+        locked.save(update_fields=["returned_at"])
+        members.on_return(locked, by=by, at=at)
+        referrals.on_return(locked, by=by, at=at)
+    vehicle.returned_at = at
+    return vehicle
