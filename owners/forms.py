@@ -13,9 +13,12 @@ from owners import questionnaires
 from owners.models import (
     ComplaintCategory,
     ComplaintSource,
+    MemberTier,
     Performer,
     QuestionKind,
     Questionnaire,
+    ReturnedCarRule,
+    RewardKind,
     Severity,
 )
 
@@ -202,3 +205,86 @@ class QuestionnaireForm(StyledForm):
             if not key:
                 raise forms.ValidationError(_("Line %(n)d has no key.") % {"n": number})
         return parsed
+
+
+# ---------------------------------------------------------------- members and referrals
+
+
+class RedeemForm(StyledForm):
+    points = forms.IntegerField(label=gettext_lazy("Points"), min_value=1)
+    note = forms.CharField(label=gettext_lazy("For what"), max_length=200)
+
+
+class ServiceVisitForm(StyledForm):
+    repair_order = forms.CharField(label=gettext_lazy("Repair order number"), max_length=48)
+
+
+class AdjustForm(StyledForm):
+    points = forms.IntegerField(label=gettext_lazy("Points"), min_value=1)
+    note = forms.CharField(label=gettext_lazy("Why"), max_length=200)
+
+
+class ReferrerForm(StyledForm):
+    referrer_phone = forms.CharField(
+        label=gettext_lazy("Referrer's phone"),
+        max_length=32,
+        help_text=gettext_lazy("An owner or member of this dealer."),
+    )
+
+
+class ProgrammeForm(StyledForm):
+    """The member programme; `level_rewards` typed as "2000, 500" (the referrer, then who
+    referred them)."""
+
+    purchase_points = forms.IntegerField(
+        label=gettext_lazy("Points for a purchase"), min_value=0, max_value=1_000_000
+    )
+    event_points = forms.IntegerField(
+        label=gettext_lazy("Points for attending an event"), min_value=0, max_value=1_000_000
+    )
+    service_points = forms.IntegerField(
+        label=gettext_lazy("Points for a service visit"), min_value=0, max_value=1_000_000
+    )
+    idle_days = forms.IntegerField(
+        label=gettext_lazy("Usable points expire after this many idle days"),
+        min_value=1,
+        max_value=3650,
+    )
+    reward_kind = forms.ChoiceField(
+        label=gettext_lazy("Referral reward"), choices=RewardKind.choices
+    )
+    level_rewards = forms.CharField(
+        label=gettext_lazy("Reward per level"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy(
+            "Points or yuan for the referrer, then for whoever referred them, separated by "
+            "commas (e.g. 2000, 500)."
+        ),
+    )
+    returned_car_rule = forms.ChoiceField(
+        label=gettext_lazy("When a referred car is returned"), choices=ReturnedCarRule.choices
+    )
+
+    def clean_level_rewards(self) -> list[int]:
+        text = self.cleaned_data["level_rewards"].replace("，", ",")
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        try:
+            rewards = [int(part) for part in parts]
+        except ValueError:
+            raise forms.ValidationError(_("Whole numbers separated by commas.")) from None
+        if any(not 0 <= reward <= 1_000_000 for reward in rewards):
+            raise forms.ValidationError(_("Each reward is from 0 to 1,000,000."))
+        if len(rewards) > 5:
+            raise forms.ValidationError(_("At most 5 levels."))
+        return rewards
+
+
+class TierForm(forms.ModelForm):
+    class Meta:
+        model = MemberTier
+        fields = ["name", "min_points"]
+        widgets = {
+            "name": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+            "min_points": forms.NumberInput(attrs={"class": "form-control form-control-sm"}),
+        }

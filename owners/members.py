@@ -20,7 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.models import Staff
+from accounts.audit import record_change
+from accounts.models import Dealer, Staff
+from accounts.roles import check_configure
 from dcc.errors import InvalidInput, NotPermitted
 from leads.ledger import Entry
 from leads.models import Customer, Lead
@@ -344,3 +346,121 @@ def _write(
 def _refresh(member: Member, locked: Member) -> None:
     for field in ("usable_points", "lifetime_points", "tier", "tier_id", "active_at"):
         setattr(member, field, getattr(locked, field))
+
+
+def record_service_visit(
+    *, member: Member, repair_order: str, by: Staff, at: datetime | None = None
+) -> PointsEntry:
+    """The programme's points for a visit to the workshop, once per repair order."""
+    if not works_owners(by, member.dealer_id):
+        raise NotPermitted(_("Only owner operations and managers credit points."))
+    repair_order = repair_order.strip()
+    if not repair_order:
+        raise InvalidInput(_("Enter the repair order number."), field="repair_order")
+    points = programme(member.dealer_id).service_points
+    if not points:
+        raise InvalidInput(
+            _("The member programme gives no points for service visits."), field="repair_order"
+        )
+    entry = earn(
+        member=member,
+        kind=PointsKind.SERVICE,
+        points=points,
+        at=at or timezone.now(),
+        by=by,
+        key=f"service:{repair_order[:48]}",
+        note=repair_order,
+    )
+    if entry is None:
+        raise InvalidInput(
+            _("Repair order %(number)s was credited before.") % {"number": repair_order},
+            field="repair_order",
+            code="already_credited",
+        )
+    return entry
+
+
+def adjust(*, member: Member, points: object, note: str, by: Staff) -> PointsEntry:
+    """Goodwill points a manager grants, with the reason."""
+    if not works_owners(by, member.dealer_id):
+        raise NotPermitted(_("Only owner operations and managers credit points."))
+    if not note.strip():
+        raise InvalidInput(_("Say why the points are granted."), field="note")
+    entry = earn(
+        member=member,
+        kind=PointsKind.ADJUSTMENT,
+        points=points_in(points),
+        at=timezone.now(),
+        by=by,
+        note=note.strip(),
+    )
+    assert entry is not None  # no key: never a repeat
+    return entry
+
+
+def save_programme(
+    *,
+    dealer: Dealer,
+    by: Staff,
+    purchase_points: int,
+    event_points: int,
+    service_points: int,
+    idle_days: int,
+    reward_kind: str,
+    level_rewards: list[int],
+    returned_car_rule: str,
+) -> MemberProgram:
+    """The dealer's programme, changed by someone who may configure it (recorded)."""
+    check_configure(by, dealer)
+    stored, _made = MemberProgram.objects.get_or_create(
+        dealer=dealer, defaults={"level_rewards": list(DEFAULT_LEVEL_REWARDS)}
+    )
+    values = {
+        "purchase_points": purchase_points,
+        "event_points": event_points,
+        "service_points": service_points,
+        "idle_days": idle_days,
+        "reward_kind": reward_kind,
+        "level_rewards": list(level_rewards),
+        "returned_car_rule": returned_car_rule,
+    }
+    for field, value in values.items():
+        setattr(stored, field, value)
+    stored.save()
+    record_change(dealer=dealer, by=by, what="member_programme", subject=dealer.code, detail=values)
+    return stored
+
+
+def save_tier(
+    *, dealer: Dealer, by: Staff, name: str, min_points: int, tier: MemberTier | None = None
+) -> MemberTier:
+    """Add or change a tier; members are placed again by their lifetime points."""
+    check_configure(by, dealer)
+    name = name.strip()
+    if not name:
+        raise InvalidInput(_("Name the tier."), field="name")
+    clash = MemberTier.objects.filter(dealer=dealer).exclude(pk=getattr(tier, "pk", None))
+    if clash.filter(name=name).exists():
+        raise InvalidInput(_("Another tier has this name."), field="name")
+    if clash.filter(min_points=min_points).exists():
+        raise InvalidInput(_("Another tier starts at these points."), field="min_points")
+    tier = tier or MemberTier(dealer=dealer)
+    tier.name, tier.min_points = name, min_points
+    tier.save()
+    place_in_tiers(dealer.pk)
+    record_change(
+        dealer=dealer, by=by, what="member_tier", subject=name, detail={"min_points": min_points}
+    )
+    return tier
+
+
+def place_in_tiers(dealer_id: int) -> None:
+    """Every member of the dealer in the tier their lifetime points reach (one UPDATE a tier)."""
+    ordered = tiers(dealer_id)
+    members = Member.objects.filter(dealer_id=dealer_id)
+    members.filter(lifetime_points__lt=ordered[0].min_points if ordered else 0).update(tier=None)
+    for tier, above in zip(ordered, [*ordered[1:], None], strict=True):
+        reached = members.filter(lifetime_points__gte=tier.min_points)
+        if above is not None:
+            reached = reached.filter(lifetime_points__lt=above.min_points)
+        reached.update(tier=tier)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from owners import views, views_setup
+from owners import views, views_members, views_setup
 
 urlpatterns = [
     path("visits/", views.visit_list, name="return_visits"),
@@ -9,6 +9,11 @@ urlpatterns = [
     path("complaints/", views.complaint_list, name="complaints"),
     path("complaints/<int:complaint_id>/", views.complaint_detail, name="complaint"),
     path("owners/<int:customer_id>/", views.owner_detail, name="owner_detail"),
+    path("owners/<int:customer_id>/enrol/", views_members.member_enrol, name="member_enrol"),
+    path("members/", views_members.member_list, name="members"),
+    path("members/<int:member_id>/", views_members.member_detail, name="member"),
+    path("leads/<int:lead_id>/referral/", views_members.lead_referral, name="lead_referral"),
+    path("settings/members/", views_members.programme_settings, name="settings_members"),
     # The return-visit plan and questionnaires (in the settings area)
     path("settings/return-visits/", views_setup.plan, name="settings_return_visits"),
     path(

@@ -28,6 +28,8 @@ from owners.models import (
     Complaint,
     ComplaintSource,
     ComplaintStatus,
+    Member,
+    Referral,
     ReturnVisit,
     Vehicle,
     VehicleOwnership,
@@ -42,6 +44,7 @@ from owners.permissions import (
     reads_everything,
     visible_complaints,
     visible_visits,
+    works_owners,
 )
 from owners.visits import attempt_visit, dial_for_visit
 
@@ -311,6 +314,11 @@ def owner_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         .select_related("handler")
         .order_by("-opened_at")
     )
+    referrals_made = (
+        Referral.objects.filter(dealer=request.dealer, referrer=customer)
+        .select_related("lead__customer")
+        .order_by("-named_at")
+    )
     form = ComplaintForm(request.POST or None, initial={"source": ComplaintSource.CALL})
     may_raise = may_raise_complaint(request.user, request.dealer.pk)
     if request.method == "POST":
@@ -341,6 +349,11 @@ def owner_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "vehicles": vehicles,
             "visits": visits,
             "complaints": complaints,
+            "member": Member.objects.filter(dealer=request.dealer, customer=customer)
+            .select_related("tier")
+            .first(),
+            "may_enrol": works_owners(request.user, request.dealer.pk),
+            "referrals_made": referrals_made,
             "form": form,
             "may_raise": may_raise,
         },

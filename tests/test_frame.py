@@ -191,24 +191,27 @@ def test_a_person_whose_only_membership_is_inactive_has_no_workbench(team: Team)
 # ---------------------------------------------------------------- navigation by role
 
 OWNERS = {"Return visits", "Complaints"}
+OWNER_WORK = OWNERS | {"Members"}
 NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
         "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
     },
     "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
-    "owner_ops": {"My queue", "My scorecard"} | OWNERS,
+    "owner_ops": {"My queue", "My scorecard"} | OWNER_WORK,
     "showroom_manager": {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
-    } | OWNERS,
-    "gm": {"Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"} | OWNERS,
+    } | OWNER_WORK,
+    "gm": {
+        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
+    } | OWNER_WORK,
     "sales_manager": {
         "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
-    } | OWNERS,
+    } | OWNER_WORK,
     "marketing_manager": {"Leads", "New lead", "Dashboard"},
     "platform_specialist": {"New lead"},
-    "auditor": {"Leads", "Dashboard", "Complaints", "Audit"},
-    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints", "Audit"},
+    "auditor": {"Leads", "Dashboard", "Complaints", "Members", "Audit"},
+    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints", "Members", "Audit"},
 }  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from owners.complaints import raise_complaint
-from owners.models import ReturnVisit, Vehicle
+from owners.models import Member, ReturnVisit, Vehicle
 from tests.kit import check_query_counts, count_queries, login
 from tests.owners.conftest import deliver
 
@@ -39,6 +39,10 @@ def test_the_pages_make_no_more_queries_than_their_baseline(team, fixed_clock):
         "complaint (owner ops)": f"/complaints/{complaint.pk}/",
         "owner page (owner ops)": f"/owners/{vehicle.owner_id}/",
         "return-visit settings (GM)": "/settings/return-visits/",
+        "members (owner ops)": "/members/",
+        "member card (owner ops)": f"/members/{Member.objects.first().pk}/",
+        "lead's referrer panel (owner ops)": f"/leads/{lead.pk}/referral/",
+        "member settings (GM)": "/settings/members/",
     }
     measured = {}
     for name, path in pages.items():

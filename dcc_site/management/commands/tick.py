@@ -1,11 +1,13 @@
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django.utils import timezone
 
 from calls.recordings import purge_expired
 from intake.uploads import fail_stalled, remove_old_uploads
 from kpi.daily import generate_due_reports
 from leads.actions import apply_due_absences
 from owners import upkeep as owner_upkeep
+from owners.members import expire_idle
 
 
 class Command(BaseCommand):
@@ -14,7 +16,8 @@ class Command(BaseCommand):
         "hand the work of people whose leave began to their cover; fail imports whose worker "
         "stopped, so they can be run again; delete uploads older than 30 days; generate the "
         "evening's daily reports; delete call recordings past their dealer's retention; escalate "
-        "complaints past their deadline and close return visits whose attempts ran out."
+        "complaints past their deadline and close return visits whose attempts ran out; expire the "
+        "usable points of members idle past their programme's days."
     )
 
     def handle(self, *args, **options):
@@ -27,6 +30,7 @@ class Command(BaseCommand):
         escalated, unreachable = owner_upkeep.run()
         self.stdout.write(f"{escalated} late complaint(s) escalated.")
         self.stdout.write(f"{unreachable} return visit(s) closed as unreachable.")
+        self.stdout.write(f"{expire_idle(now=timezone.now())} idle member(s)' points expired.")
         if connection.vendor == "sqlite":
             # Keeps SQLite's query planner statistics fresh (PostgreSQL's autovacuum does this).
             with connection.cursor() as cursor:
