@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.roles import Role, dealers_of
 from audit.permissions import may_see_audits
@@ -32,7 +33,7 @@ NAVIGATION = [
     ("lead_new", _("New lead"), may_enter_leads),
     ("return_visits", _("Return visits"), may_use_visits),
     ("complaints", _("Complaints"), may_see_complaints),
-    ("members", _("Members"), reads_everything),
+    ("members", pgettext_lazy("member programme", "Members"), reads_everything),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),
     ("audit_workbench", _("Audit"), may_see_audits),

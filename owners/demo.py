@@ -15,9 +15,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Dealer
-from owners import upkeep
+from leads.ledger import Entry
+from leads.models import EventKind, Lead
+from owners import referrals, upkeep
 from owners.complaints import confirm_complaint, resolve_complaint
-from owners.models import ACTIVE_COMPLAINT, Complaint, ReturnVisit, VisitStatus
+from owners.models import ACTIVE_COMPLAINT, Complaint, Referral, ReturnVisit, Vehicle, VisitStatus
 from owners.plans import plan_of
 from owners.visits import attempt_visit
 
@@ -155,3 +157,39 @@ def _handle_complaints(dealer: Dealer, rng: random.Random, now: datetime) -> Non
             confirm_complaint(complaint=resolved, by=complaint.handler, satisfied=True)
     if late.deadline < now:
         upkeep.run(now=late.deadline + timedelta(minutes=1))
+
+
+def play_referrals(dealer: Dealer, seed: int) -> int:
+    """Name a referrer — an owner who took delivery before the lead came — on the demo's
+    owner-referral leads, each at the lead's creation, then let their orders credit it and
+    their deliveries reward it as the ledger followers would have (once: skipped when the
+    dealer has referrals). How many referrals were named."""
+    if Referral.objects.filter(dealer=dealer).exists():
+        return 0
+    rng = random.Random(f"{seed}:referrals:{dealer.code}")
+    owners = list(
+        Vehicle.objects.filter(dealer=dealer, returned_at=None)
+        .order_by("delivered_at", "pk")
+        .values_list("owner_id", "delivered_at")
+    )
+    leads = Lead.objects.filter(dealer=dealer, channel__code="referral").order_by("created_at")
+    named = 0
+    for lead in leads.select_related("customer"):
+        known = [owner for owner, delivered in owners if delivered < lead.created_at]
+        known = [owner for owner in known if owner != lead.customer_id]
+        if not known:
+            continue
+        referral = Referral.objects.create(
+            dealer=dealer,
+            lead=lead,
+            referrer_id=rng.choice(known),
+            named_at=lead.created_at,
+            named_by_id=lead.first_owner_id,
+        )
+        referrals.record_named(referral)
+        if lead.first_ordered_at:
+            referrals.on_order(lead, Entry(EventKind.ORDERED, None, lead.first_ordered_at))
+        if lead.first_delivered_at:
+            referrals.on_delivery(lead, Entry(EventKind.DELIVERED, None, lead.first_delivered_at))
+        named += 1
+    return named

@@ -138,7 +138,7 @@ def name_referrer(
                 named_at=at,
                 named_by=by,
             )
-            _fact(referral, Step.NAMED, by=by, at=at)
+            record_named(referral)
             if lead.first_ordered_at is not None:
                 _credit(referral, at=at)
     except IntegrityError:
@@ -146,6 +146,11 @@ def name_referrer(
             _("This lead's referrer is already named."), code="referrer_already_named"
         ) from None
     return referral
+
+
+def record_named(referral: Referral) -> None:
+    """The naming's fact in the lead's ledger."""
+    _fact(referral, Step.NAMED, by=referral.named_by, at=referral.named_at)
 
 
 def referral_of(lead: Lead) -> Referral | None:
