@@ -12,7 +12,9 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import record_change
 from accounts.models import Dealer, Membership, Role, Staff
+from accounts.roles import check_configure
 from dcc.errors import Conflict, InvalidInput, NotPermitted
 from leads import actions
 from leads.assignment import absent_staff_ids
@@ -32,6 +34,8 @@ from owners.models import (
 )
 from owners.permissions import may_raise_complaint, may_work_complaint
 
+# Most severe first: each deadline at most as long as the next one's.
+SEVERITY_ORDER = ("critical", "high", "medium", "low")
 DEFAULT_HOURS = {
     Severity.CRITICAL: 4,
     Severity.HIGH: 24,
@@ -59,6 +63,30 @@ def hours_for(dealer: Dealer, severity: str) -> int:
     if policy is None:
         return DEFAULT_HOURS[Severity(severity)]
     return getattr(policy, f"{severity}_hours")
+
+
+def save_deadlines(*, dealer: Dealer, by: Staff, **hours: int) -> ComplaintPolicy:
+    """The dealer's deadline per severity, in hours, shortest for the most severe; complaints
+    already open keep theirs."""
+    check_configure(by, dealer)
+    ordered = [hours[f"{severity}_hours"] for severity in SEVERITY_ORDER]
+    if any(not 1 <= value <= 24 * 60 for value in ordered):
+        raise InvalidInput(_("From 1 to 1,440 hours."), field="critical_hours")
+    for field, shorter, longer in zip(SEVERITY_ORDER[1:], ordered[:-1], ordered[1:], strict=True):
+        if longer < shorter:
+            raise InvalidInput(
+                _("A less severe complaint may not have less time than a more severe one."),
+                field=f"{field}_hours",
+                code="deadlines_out_of_order",
+            )
+    policy, _made = ComplaintPolicy.objects.get_or_create(dealer=dealer)
+    for severity in SEVERITY_ORDER:
+        setattr(policy, f"{severity}_hours", hours[f"{severity}_hours"])
+    policy.save()
+    record_change(
+        dealer=dealer, by=by, what="complaint_deadlines", subject=dealer.code, detail=hours
+    )
+    return policy
 
 
 def deadline_for(dealer: Dealer, severity: str, start: datetime) -> datetime:

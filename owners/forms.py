@@ -123,6 +123,23 @@ class PlanForm(StyledForm):
     )
 
 
+class DeadlinesForm(StyledForm):
+    """How long a complaint of each severity may take, in hours (business hours under a day)."""
+
+    critical_hours = forms.IntegerField(
+        label=gettext_lazy("Critical (hours)"), min_value=1, max_value=24 * 60
+    )
+    high_hours = forms.IntegerField(
+        label=gettext_lazy("High (hours)"), min_value=1, max_value=24 * 60
+    )
+    medium_hours = forms.IntegerField(
+        label=gettext_lazy("Medium (hours)"), min_value=1, max_value=24 * 60
+    )
+    low_hours = forms.IntegerField(
+        label=gettext_lazy("Low (hours)"), min_value=1, max_value=24 * 60
+    )
+
+
 class StepForm(StyledForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     offset_hours = forms.IntegerField(

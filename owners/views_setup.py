@@ -13,8 +13,8 @@ from dcc.forms import save_form
 from leads.permissions import may_change_settings
 from leads.setup.views import SECTIONS
 from leads.views.common import workbench
-from owners import plans, questionnaires
-from owners.forms import PlanForm, QuestionnaireForm, StepForm
+from owners import complaints, plans, questionnaires
+from owners.forms import DeadlinesForm, PlanForm, QuestionnaireForm, StepForm
 from owners.models import Questionnaire, QuestionnairePurpose, ReturnVisitStep
 
 SECTION = "settings_return_visits"
@@ -39,22 +39,38 @@ def plan(request: HttpRequest) -> HttpResponse:
     """The plan's steps, its attempts, and the questionnaires."""
     current = plans.plan_of(request.dealer)
     questionnaires.default_questionnaire(request.dealer)
+    chosen = request.POST.get("form", "plan") if request.method == "POST" else None
     form = PlanForm(
-        request.POST or None,
+        request.POST if chosen == "plan" else None,
         initial={"attempts": current.attempts, "retry_hours": current.retry_hours},
     )
-    if request.method == "POST" and save_form(
+    deadlines = DeadlinesForm(
+        request.POST if chosen == "deadlines" else None,
+        initial={
+            f"{severity}_hours": complaints.hours_for(request.dealer, severity)
+            for severity in complaints.SEVERITY_ORDER
+        },
+    )
+    if chosen == "plan" and save_form(
         form, lambda: plans.save_plan(dealer=request.dealer, by=request.user, **form.cleaned_data)
     ):
         messages.success(request, _("Return-visit plan saved."))
+        return redirect("settings_return_visits")
+    if chosen == "deadlines" and save_form(
+        deadlines,
+        lambda: complaints.save_deadlines(
+            dealer=request.dealer, by=request.user, **deadlines.cleaned_data
+        ),
+    ):
+        messages.success(request, _("Complaint deadlines saved."))
         return redirect("settings_return_visits")
     steps = current.steps.select_related("questionnaire").order_by("offset_hours", "id")
     listed = Questionnaire.objects.filter(dealer=request.dealer).order_by("name")
     return _page(
         request,
         "plan.html",
-        {"form": form, "steps": steps, "questionnaires": listed},
-        status=422 if form.errors else 200,
+        {"form": form, "deadlines": deadlines, "steps": steps, "questionnaires": listed},
+        status=422 if form.errors or deadlines.errors else 200,
     )
 
 

@@ -4,6 +4,7 @@ who opens what (another dealer's: not found), in Chinese, and click-to-call from
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -11,7 +12,7 @@ from django.test import Client
 from calls.models import Call, PhoneAccount, Seat
 from leads.models import Event, EventKind
 from owners.complaints import raise_complaint
-from owners.models import Complaint, ReturnVisit, VisitStatus
+from owners.models import Complaint, ComplaintPolicy, ReturnVisit, VisitStatus
 from owners.questionnaires import default_questionnaire
 from tests.calls.test_dial import serving_fake_clink
 from tests.kit import login
@@ -153,6 +154,40 @@ def test_the_settings_edit_the_plan_and_make_a_new_questionnaire_version(team, v
     later = ReturnVisit.objects.get(lead=deliver(team), step=step)
     assert later.version.number == 2 and later.name == "3DC"
     assert login(team.owner_ops).get("/settings/return-visits/").status_code == 403
+
+
+def test_complaint_deadlines_are_set_in_the_settings_most_severe_shortest(team, vehicle):
+    client = login(team.gm)
+    hours = {"critical_hours": 2, "high_hours": 12, "medium_hours": 48, "low_hours": 96}
+    wrong = client.post(
+        "/settings/return-visits/", {"form": "deadlines", **hours, "medium_hours": 6}
+    )
+    assert wrong.status_code == 422 and "less time" in wrong.content.decode()
+    assert not ComplaintPolicy.objects.exists()
+    assert (
+        client.post("/settings/return-visits/", {"form": "deadlines", "low_hours": "x"}).status_code
+        == 422
+    )
+    assert (
+        client.post("/settings/return-visits/", {"form": "deadlines", **hours}).status_code == 302
+    )
+    policy = ComplaintPolicy.objects.get(dealer=team.dealer)
+    assert (policy.critical_hours, policy.low_hours) == (2, 96)
+    complaint = raise_complaint(
+        customer=vehicle.owner,
+        by=team.owner_ops,
+        source="call",
+        category="other",
+        severity="low",
+        description="Noise.",
+        vehicle=vehicle,
+    )
+    assert complaint.deadline - complaint.opened_at == timedelta(hours=96)
+    # The plan's own form still saves alone.
+    saved = client.post(
+        "/settings/return-visits/", {"form": "plan", "attempts": 4, "retry_hours": 2}
+    )
+    assert saved.status_code == 302
 
 
 def test_dial_from_a_visit_rings_the_seat_and_the_call_comes_back_to_the_lead(team, visit):
