@@ -102,6 +102,8 @@ STAFF_PLAN = [
     ("agent", "坐席", "dcc_agent", 8),
     ("showroom", "赵强", "showroom_manager", 1),
     ("consultant", "顾问", "consultant", 6),
+    ("owner_ops", "钱芳", "owner_ops", 1),
+    ("auditor", "孙敏", "auditor", 1),
 ]
 
 
@@ -605,6 +607,12 @@ class Targets:
     customer_name: str
     customer_initials: str
     last_page: int
+    visit: int | None = None
+    complaint: int | None = None
+    owner: int | None = None
+    member: int | None = None
+    referred_lead: int | None = None
+    audit_task: int | None = None
 
 
 def pick_targets(world: World) -> Targets:
@@ -626,6 +634,7 @@ def pick_targets(world: World) -> Targets:
     total = Lead.objects.filter(dealer=world.dealer).count()
     assert delivered is not None and longest is not None
     return Targets(
+        **_after_sales_targets(world),
         agent=agent,
         long_lead=longest.pk,
         long_events=longest.last_event_seq,
@@ -635,6 +644,70 @@ def pick_targets(world: World) -> Targets:
         customer_initials=customer.name_initials,
         last_page=max(math.ceil(total / 50), 1),
     )
+
+
+def _after_sales_targets(world: World) -> dict[str, int | None]:
+    """The busiest owner (most visits), an open complaint, the richest member, a referred lead
+    and an audit task still to score."""
+    from django.db.models import Count
+
+    from audit.models import AuditTask, TaskStatus
+    from owners.models import Complaint, Member, Referral, ReturnVisit, VisitStatus
+
+    dealer = world.dealer
+    visit = ReturnVisit.objects.filter(dealer=dealer, status=VisitStatus.DUE).order_by("due_at")
+    owner = (
+        ReturnVisit.objects.filter(dealer=dealer)
+        .values("vehicle__owner_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("vehicle__owner_id", flat=True)
+        .first()
+    )
+    task = AuditTask.objects.filter(sample__dealer=dealer, status=TaskStatus.OPEN).order_by("pk")
+    return {
+        "visit": visit.values_list("pk", flat=True).first(),
+        "complaint": Complaint.objects.filter(dealer=dealer)
+        .order_by("-opened_at")
+        .values_list("pk", flat=True)
+        .first(),
+        "owner": owner,
+        "member": Member.objects.filter(dealer=dealer)
+        .order_by("-lifetime_points")
+        .values_list("pk", flat=True)
+        .first(),
+        "referred_lead": Referral.objects.filter(dealer=dealer)
+        .values_list("lead_id", flat=True)
+        .first(),
+        "audit_task": task.values_list("pk", flat=True).first(),
+    }
+
+
+def _after_sales_pages(t: Targets) -> list[Page]:
+    """Owner operations' and the audit group's pages (those about a record the data lacks are
+    left out)."""
+    about = [
+        (t.visit, Page("return visit", "owner_ops", "return_visit", (t.visit,))),
+        (t.complaint, Page("complaint", "owner_ops", "complaint", (t.complaint,))),
+        (t.owner, Page("owner page", "owner_ops", "owner_detail", (t.owner,))),
+        (t.member, Page("member card", "owner_ops", "member", (t.member,))),
+        (
+            t.referred_lead,
+            Page("lead's referrer panel", "gm", "lead_referral", (t.referred_lead,)),
+        ),
+        (t.audit_task, Page("audit task", "auditor", "audit_task", (t.audit_task,))),
+    ]
+    return [
+        Page("return visits to make", "owner_ops", "return_visits"),
+        Page("complaints", "owner_ops", "complaints"),
+        Page("members", "owner_ops", "members"),
+        Page("members, search by phone digits", "owner_ops", "members", query="q=8888"),
+        Page("settings: return visits", "gm", "settings_return_visits"),
+        Page("settings: members", "gm", "settings_members"),
+        Page("audit workbench", "auditor", "audit_workbench"),
+        Page("audit appeals", "gm", "audit_appeals"),
+        *[page for record, page in about if record is not None],
+    ]
 
 
 def page_list(t: Targets) -> list[Page]:
@@ -675,6 +748,7 @@ def page_list(t: Targets) -> list[Page]:
         Page("settings", "gm", "dealer_settings"),
         Page("settings: staff", "gm", "settings_staff"),
         Page("settings: channels", "gm", "settings_channels"),
+        *_after_sales_pages(t),
     ]
 
 
@@ -906,7 +980,27 @@ def build(args: argparse.Namespace, url: str) -> World:
         f"({time.perf_counter() - clock:.1f} s)"
     )
     check_tallies(world)
+    play_after_sales(world)
     return world
+
+
+def play_after_sales(world: World) -> None:
+    """Owner operations' and the audit group's work over the generated deliveries, calls and
+    exits, through the demo's real services: the visits due worked (some low scores opening
+    complaints), owner-referral leads credited to owners, last week's audit sample drawn and
+    half scored."""
+    from audit.demo import play_audit_week
+    from owners.demo import play_owner_work, play_referrals
+
+    clock = time.perf_counter()
+    work = play_owner_work(world.dealer, SEED)
+    print(f"{work.summary(DEALER_CODE)} ({time.perf_counter() - clock:.1f} s)")
+    clock = time.perf_counter()
+    named = play_referrals(world.dealer, SEED)
+    print(f"{named:,} owner referrals named ({time.perf_counter() - clock:.1f} s)")
+    clock = time.perf_counter()
+    week = play_audit_week(world.dealer, SEED)
+    print(f"{week.summary(DEALER_CODE)} ({time.perf_counter() - clock:.1f} s)")
 
 
 def check_tallies(world: World) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -51,38 +51,44 @@ from owners.visits import attempt_visit, dial_for_visit
 # ---------------------------------------------------------------- return visits
 
 
+# Rows shown per section of the visit list; the counts say how many more wait.
+SECTION_ROWS = 100
+
+
 @workbench(may_use_visits)
 def visit_list(request: HttpRequest) -> HttpResponse:
-    """The visits due: overdue, today, the rest of the week."""
+    """The visits due: overdue, today, the rest of the week — each section oldest first, the
+    first hundred shown, its count in full."""
     now = timezone.now()
     today_ends = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     today_ends += timedelta(days=1)
     week_ends = today_ends + timedelta(days=6)
-    visits = (
-        visible_visits(request.user, request.dealer.pk)
-        .filter(status=VisitStatus.DUE, due_at__lt=week_ends)
-        .select_related("vehicle__owner", "assignee")
-        .order_by("due_at", "id")
+    visits = visible_visits(request.user, request.dealer.pk).filter(
+        status=VisitStatus.DUE, due_at__lt=week_ends
     )
     if request.GET.get("mine") == "1":
         visits = visits.filter(assignee=request.user)
-    sections: dict[str, list] = {"overdue": [], "today": [], "week": []}
-    for visit in visits:
-        visit.phone = mask_phone(visit.vehicle.owner.phone)
-        if visit.due_at < now:
-            sections["overdue"].append(visit)
-        elif visit.due_at < today_ends:
-            sections["today"].append(visit)
-        else:
-            sections["week"].append(visit)
+    ranges = {
+        "overdue": Q(due_at__lt=now),
+        "today": Q(due_at__gte=now, due_at__lt=today_ends),
+        "week": Q(due_at__gte=today_ends),
+    }
+    counts = visits.aggregate(**{key: Count("pk", filter=when) for key, when in ranges.items()})
     titles = {"overdue": _("Overdue"), "today": _("Due today"), "week": _("This week")}
+    sections = []
+    for key, when in ranges.items():
+        rows = list(
+            visits.filter(when)
+            .select_related("vehicle__owner", "assignee")
+            .order_by("due_at", "id")[:SECTION_ROWS]
+        )
+        for visit in rows:
+            visit.phone = mask_phone(visit.vehicle.owner.phone)
+        sections.append((key, titles[key], rows, counts[key]))
     return render(
         request,
         "owners/visits.html",
-        {
-            "sections": [(key, titles[key], rows) for key, rows in sections.items()],
-            "mine": request.GET.get("mine") == "1",
-        },
+        {"sections": sections, "mine": request.GET.get("mine") == "1"},
     )
 
 

@@ -34,7 +34,7 @@ def test_visits_fall_in_business_hours_and_in_the_right_section(team, calendar_d
     answer = login(team.gm).get("/visits/")
     assert answer.status_code == 200
     today = timezone.localdate(now)
-    for key, _title, rows in answer.context["sections"]:
+    for key, _title, rows, _count in answer.context["sections"]:
         for visit in rows:
             day = timezone.localdate(visit.due_at)
             if key == "overdue":

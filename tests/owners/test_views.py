@@ -156,6 +156,23 @@ def test_the_settings_edit_the_plan_and_make_a_new_questionnaire_version(team, v
     assert login(team.owner_ops).get("/settings/return-visits/").status_code == 403
 
 
+def test_a_long_overdue_section_shows_its_first_rows_and_counts_them_all(
+    team, fixed_clock, monkeypatch
+):
+    from owners import views
+
+    monkeypatch.setattr(views, "SECTION_ROWS", 2)
+    for _ in range(3):
+        deliver(team)
+    overdue = ReturnVisit.objects.filter(status=VisitStatus.DUE).order_by("due_at")
+    fixed_clock.move_to(overdue.last().due_at + timedelta(days=1))
+    page = login(team.owner_ops).get("/visits/").content.decode()
+    total = overdue.count()
+    assert total > 2
+    assert f"The first 2 of {total}" in page
+    assert page.count('class="row-overdue"') == 2
+
+
 def test_complaint_deadlines_are_set_in_the_settings_most_severe_shortest(team, vehicle):
     client = login(team.gm)
     hours = {"critical_hours": 2, "high_hours": 12, "medium_hours": 48, "low_hours": 96}
