@@ -21,7 +21,7 @@ from leads.permissions import (
     may_use_queue,
     may_use_showroom,
 )
-from owners.permissions import may_see_complaints, may_use_visits
+from owners.permissions import may_see_complaints, may_see_events, may_use_visits
 
 # (url name, label, the page's rule: the one its view asks)
 NAVIGATION = [
@@ -32,6 +32,7 @@ NAVIGATION = [
     ("lead_new", _("New lead"), may_enter_leads),
     ("return_visits", _("Return visits"), may_use_visits),
     ("complaints", _("Complaints"), may_see_complaints),
+    ("owner_events", _("Owner events"), may_see_events),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),
     ("audit_workbench", _("Audit"), may_see_audits),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from owners import views, views_setup
+from owners import views, views_events, views_setup
 
 urlpatterns = [
     path("visits/", views.visit_list, name="return_visits"),
@@ -9,6 +9,17 @@ urlpatterns = [
     path("complaints/", views.complaint_list, name="complaints"),
     path("complaints/<int:complaint_id>/", views.complaint_detail, name="complaint"),
     path("owners/<int:customer_id>/", views.owner_detail, name="owner_detail"),
+    # Owner events: the event, its invitations (a QR code each), the door
+    path("owner-events/", views_events.event_list, name="owner_events"),
+    path("owner-events/new/", views_events.event_new, name="owner_event_new"),
+    path("owner-events/<int:event_id>/", views_events.event_detail, name="owner_event"),
+    path("owner-events/<int:event_id>/door/", views_events.door, name="owner_event_door"),
+    path(
+        "owner-events/invitations/<str:code>/",
+        views_events.invitation_page,
+        name="owner_invitation",
+    ),
+    path("owner-events/check-in/<str:code>/", views_events.check_in_page, name="owner_check_in"),
     # The return-visit plan and questionnaires (in the settings area)
     path("settings/return-visits/", views_setup.plan, name="settings_return_visits"),
     path(

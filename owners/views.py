@@ -22,6 +22,7 @@ from leads.models import Customer
 from leads.views.common import workbench
 from owners import complaints as complaint_actions
 from owners import questionnaires
+from owners.events import invitations_of_owner
 from owners.forms import AssignForm, ComplaintForm, ConfirmForm, ResolveForm, VisitForm
 from owners.models import (
     ACTIVE_COMPLAINT,
@@ -36,6 +37,7 @@ from owners.models import (
 from owners.permissions import (
     may_raise_complaint,
     may_see_complaints,
+    may_see_events,
     may_use_visits,
     may_work_complaint,
     may_work_visit,
@@ -311,6 +313,7 @@ def owner_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         .select_related("handler")
         .order_by("-opened_at")
     )
+    invitations = invitations_of_owner(customer)
     form = ComplaintForm(request.POST or None, initial={"source": ComplaintSource.CALL})
     may_raise = may_raise_complaint(request.user, request.dealer.pk)
     if request.method == "POST":
@@ -341,6 +344,8 @@ def owner_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             "vehicles": vehicles,
             "visits": visits,
             "complaints": complaints,
+            "invitations": invitations,
+            "may_see_events": may_see_events(request.user, request.dealer.pk),
             "form": form,
             "may_raise": may_raise,
         },

@@ -190,13 +190,14 @@ def test_a_person_whose_only_membership_is_inactive_has_no_workbench(team: Team)
 
 # ---------------------------------------------------------------- navigation by role
 
-OWNERS = {"Return visits", "Complaints"}
+OWNER_WORK = {"Return visits", "Complaints"}
+OWNERS = OWNER_WORK | {"Owner events"}  # the events are not consultants' work
 NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
         "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
     },
-    "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
+    "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNER_WORK,
     "owner_ops": {"My queue", "My scorecard"} | OWNERS,
     "showroom_manager": {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
@@ -207,8 +208,8 @@ NAV = {
     } | OWNERS,
     "marketing_manager": {"Leads", "New lead", "Dashboard"},
     "platform_specialist": {"New lead"},
-    "auditor": {"Leads", "Dashboard", "Complaints", "Audit"},
-    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints", "Audit"},
+    "auditor": {"Leads", "Dashboard", "Complaints", "Owner events", "Audit"},
+    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints", "Owner events", "Audit"},
 }  # fmt: skip
 
 

@@ -23,18 +23,21 @@ MANAGERS_PAGES = {
     "team", "lead_list", "lead_new", "dashboard", "imports", "dealer_settings", "audit_workbench"
 }  # fmt: skip
 OWNER_PAGES = {"return_visits", "complaints"}
+# Owner events: run by the owner workers, read by auditors and headquarters (not consultants).
+EVENTS = {"owner_events"}
 PAGES: dict[Role, set[str]] = {
-    Role.GM: MANAGERS_PAGES | OWNER_PAGES,
-    Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_PAGES,
+    Role.GM: MANAGERS_PAGES | OWNER_PAGES | EVENTS,
+    Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_PAGES | EVENTS,
     Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard"},
     Role.PLATFORM_SPECIALIST: {"lead_new"},
     Role.DCC_SUPERVISOR: MANAGERS_PAGES | {"queue"},
     Role.DCC_AGENT: {"queue", "lead_list", "lead_new", "dashboard_my_scores"},
-    Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_PAGES | {"showroom"},
+    Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_PAGES | EVENTS | {"showroom"},
     Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,
-    Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_PAGES,
-    Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"},
-    Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints", "audit_workbench"},
+    Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_PAGES | EVENTS,
+    Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"} | EVENTS,
+    Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints", "audit_workbench"}
+    | EVENTS,
 }
 EVERY_PAGE = [name for name, _label, _may in NAVIGATION]
 # A page left out of someone's menu answers one of these.
