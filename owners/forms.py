@@ -251,9 +251,10 @@ class EventForm(StyledForm):
 class InviteForm(StyledForm):
     """Which owners to invite; nothing chosen: every owner."""
 
-    tiers = forms.ModelMultipleChoiceField(
+    # Choices, not a queryset: what is sent is compared with them, never put into a query.
+    tiers = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Member tiers"),
-        queryset=MemberTier.objects.none(),
+        coerce=int,
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
@@ -275,7 +276,9 @@ class InviteForm(StyledForm):
 
     def __init__(self, *args, dealer, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tiers"].queryset = MemberTier.objects.filter(dealer=dealer)
+        self.fields["tiers"].choices = [
+            (tier.pk, str(tier)) for tier in MemberTier.objects.filter(dealer=dealer)
+        ]
         models = (
             Vehicle.objects.filter(dealer=dealer, returned_at__isnull=True)
             .exclude(car_model="")
@@ -288,7 +291,7 @@ class InviteForm(StyledForm):
     def segment(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
-            "tiers": [tier.pk for tier in data["tiers"]],
+            "tiers": data["tiers"],
             "models": data["models"],
             "delivered_from": data["delivered_from"],
             "delivered_to": data["delivered_to"],
