@@ -212,7 +212,7 @@ class QuestionnaireForm(StyledForm):
 
 
 class EventForm(StyledForm):
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=100)
+    title = forms.CharField(label=gettext_lazy("Event title"), max_length=100)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=OwnerEventKind.choices)
     starts_at = forms.DateTimeField(label=gettext_lazy("Starts"), widget=DATETIME_WIDGET)
     ends_at = forms.DateTimeField(label=gettext_lazy("Ends"), widget=DATETIME_WIDGET)
