@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -500,15 +500,19 @@ def add_guest(
             at=at,
         )
         lead = intake.lead
-        guest = EventGuest.objects.create(
-            dealer_id=invitation.dealer_id,
-            invitation=invitation,
-            name=name.strip()[:100],
-            phone=number.number,
-            lead=lead,
-            added_at=at,
-            added_by=by,
-        )
+        try:
+            with transaction.atomic():
+                guest = EventGuest.objects.create(
+                    dealer_id=invitation.dealer_id,
+                    invitation=invitation,
+                    name=name.strip()[:100],
+                    phone=number.number,
+                    lead=lead,
+                    added_at=at,
+                    added_by=by,
+                )
+        except IntegrityError:  # the same guest written down at the same moment elsewhere
+            raise InvalidInput(_("This guest is on the list already."), field="phone") from None
         why_not = _why_not_credited(lead, invitation)
         if not why_not:
             try:
