@@ -22,7 +22,12 @@ from leads.permissions import (
     may_use_queue,
     may_use_showroom,
 )
-from owners.permissions import may_see_complaints, may_use_visits, reads_everything
+from owners.permissions import (
+    may_see_complaints,
+    may_see_events,
+    may_use_visits,
+    reads_everything,
+)
 
 # (url name, label, the page's rule: the one its view asks)
 NAVIGATION = [
@@ -34,6 +39,7 @@ NAVIGATION = [
     ("return_visits", _("Return visits"), may_use_visits),
     ("complaints", _("Complaints"), may_see_complaints),
     ("members", pgettext_lazy("member programme", "Members"), reads_everything),
+    ("owner_events", _("Owner events"), may_see_events),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),
     ("audit_workbench", _("Audit"), may_see_audits),

@@ -2,24 +2,37 @@
 over the visits the demo's deliveries scheduled. Most visits past due were made (the customers
 mostly satisfied, a few not, which opened complaints); some are left overdue, a few retried or
 given up as unreachable; most complaints were resolved, some confirmed, a couple are still
-open and one ran late and was escalated."""
+open and one ran late and was escalated. Owner events: a self-drive tour last week with its
+check-ins and guests (who became leads credited to the owners who brought them), a model
+launch next week with its invitations answered, and a family day still to be invited to."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import Dealer
+from accounts.models import Dealer, Membership, Role
 from leads.ledger import Entry
 from leads.models import EventKind, Lead
-from owners import referrals, upkeep
+from owners import events, referrals, upkeep
 from owners.complaints import confirm_complaint, resolve_complaint
-from owners.models import ACTIVE_COMPLAINT, Complaint, Referral, ReturnVisit, Vehicle, VisitStatus
+from owners.models import (
+    ACTIVE_COMPLAINT,
+    Complaint,
+    Invitation,
+    OwnerEvent,
+    OwnerEventKind,
+    Referral,
+    ReturnVisit,
+    Vehicle,
+    VisitStatus,
+)
 from owners.plans import plan_of
 from owners.visits import attempt_visit
 
@@ -43,6 +56,7 @@ class OwnerWork:
     retrying: int = 0
     unreachable: int = 0
     complaints: dict[str, int] | None = None
+    events: str = ""
     skipped: bool = False
 
     def summary(self, code: str) -> str:
@@ -52,7 +66,8 @@ class OwnerWork:
         return (
             f"{code}: {self.done} return visits done ({self.low} low scores), "
             f"{self.overdue} overdue, {self.due_today} due today, {self.retrying} retrying, "
-            f"{self.unreachable} unreachable; complaints: {counts or 'none'}."
+            f"{self.unreachable} unreachable; complaints: {counts or 'none'}; "
+            f"owner events: {self.events or 'none'}."
         )
 
 
@@ -105,6 +120,7 @@ def play_owner_work(dealer: Dealer, seed: int, *, now: datetime | None = None) -
         attempt_visit(visit=visit, by=visit.assignee, reached=False, note="客户在开会", at=at)
         work.retrying += 1
     _handle_complaints(dealer, rng, now)
+    work.events = play_owner_events(dealer, rng, now)
     due = ReturnVisit.objects.filter(dealer=dealer, status=VisitStatus.DUE)
     work.overdue = due.filter(due_at__lt=now).count()
     work.due_today = due.filter(due_at__gte=today, due_at__lt=today + timedelta(days=1)).count()
@@ -193,3 +209,99 @@ def play_referrals(dealer: Dealer, seed: int) -> int:
             referrals.on_delivery(lead, Entry(EventKind.DELIVERED, None, lead.first_delivered_at))
         named += 1
     return named
+
+
+def _day(now: datetime, days: int, hour: int, minute: int = 0) -> datetime:
+    local = timezone.localtime(now) + timedelta(days=days)
+    return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def play_owner_events(dealer: Dealer, rng: random.Random, now: datetime) -> str:
+    """Three events (none when the dealer has events already); what they came to, in words."""
+    ops = (
+        Membership.objects.filter(dealer=dealer, role=Role.OWNER_OPS, is_active=True)
+        .select_related("staff")
+        .order_by("pk")
+        .first()
+    )
+    if ops is None or OwnerEvent.objects.filter(dealer=dealer).exists():
+        return ""
+    by = ops.staff
+
+    def create(title: str, kind: str, starts: datetime, hours: float, **values) -> OwnerEvent:
+        ends = starts + timedelta(hours=hours)
+        fields = events.EventFields(
+            title=title, kind=kind, starts_at=starts, ends_at=ends, **values
+        )
+        created = starts - timedelta(days=14)
+        return events.create_event(dealer=dealer, by=by, fields=fields, at=created)
+
+    # Last week's self-drive tour: most who signed up came; three brought friends along.
+    tour = create(
+        "秋季自驾游 · 莫干山",
+        OwnerEventKind.SELF_DRIVE,
+        _day(now, -5, 9),
+        8,
+        place="莫干山 · 裸心谷",
+        capacity=30,
+        budget=Decimal(20000),
+        cost=Decimal(18600),
+    )
+    _answer(tour, by, rng, invited_at=tour.starts_at - timedelta(days=10), up_to=12)
+    coming = list(
+        Invitation.objects.filter(event=tour, signed_up_at__isnull=False)
+        .select_related("customer")
+        .order_by("pk")
+    )
+    guests = 0
+    for index, invitation in enumerate(coming[: max(1, len(coming) - 2)]):  # two did not come
+        at = tour.starts_at + timedelta(minutes=rng.randint(-20, 25))
+        events.check_in(dealer=dealer, code=invitation.code, by=by, at=at)
+        if index < 3:
+            surname = rng.choice("王李张刘陈杨黄赵吴周")
+            events.add_guest(
+                invitation=invitation,
+                name=f"{surname}{rng.choice(['先生', '女士'])}",
+                phone=f"139{rng.randint(0, 99_999_999):08d}",
+                by=by,
+                at=at + timedelta(minutes=5),
+            )
+            guests += 1
+    # Next week's launch: invited, some answered.
+    launch = create(
+        "星途新车发布会",
+        OwnerEventKind.LAUNCH,
+        _day(now, 6, 14),
+        2.5,
+        place="展厅",
+        capacity=40,
+        budget=Decimal(30000),
+        cost=Decimal(6500),
+    )
+    _answer(launch, by, rng, invited_at=now - timedelta(days=2), up_to=10)
+    # A family day further on, not invited yet.
+    create(
+        "亲子嘉年华",
+        OwnerEventKind.FAMILY_DAY,
+        _day(now, 20, 10),
+        6,
+        place="展厅及停车场",
+        capacity=60,
+        budget=Decimal(15000),
+    )
+    checked_in = Invitation.objects.filter(dealer=dealer, checked_in_at__isnull=False).count()
+    return f"3 ({checked_in} check-ins, {guests} guests)"
+
+
+def _answer(event: OwnerEvent, by, rng: random.Random, *, invited_at: datetime, up_to: int) -> None:
+    """Invite every owner; most of the first `up_to` sign up (1–3 people), a few decline."""
+    events.invite(event=event, segment={}, by=by, at=invited_at)
+    invitations = list(Invitation.objects.filter(event=event).order_by("pk")[:up_to])
+    for invitation in invitations:
+        at = invited_at + timedelta(hours=rng.randint(2, 72))
+        if rng.random() < 0.2:
+            events.decline(invitation=invitation, by=by, at=at)
+        else:
+            party = rng.choice([1, 2, 2, 3])
+            if party <= events.places_left(event):
+                events.sign_up(invitation=invitation, by=by, party_size=party, at=at)

@@ -5,21 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leads.forms import StyledForm
-from owners import questionnaires
+from leads.forms import DATETIME_WIDGET, StyledForm
+from owners import events, questionnaires
 from owners.models import (
     ComplaintCategory,
     ComplaintSource,
     MemberTier,
+    OwnerEventKind,
     Performer,
     QuestionKind,
     Questionnaire,
     ReturnedCarRule,
     RewardKind,
     Severity,
+    Vehicle,
 )
 
 YES_NO = [("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
@@ -305,3 +308,120 @@ class TierForm(forms.ModelForm):
             "name": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
             "min_points": forms.NumberInput(attrs={"class": "form-control form-control-sm"}),
         }
+
+
+# ---------------------------------------------------------------- owner events
+
+
+class EventForm(StyledForm):
+    title = forms.CharField(label=gettext_lazy("Event title"), max_length=100)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=OwnerEventKind.choices)
+    starts_at = forms.DateTimeField(label=gettext_lazy("Starts"), widget=DATETIME_WIDGET)
+    ends_at = forms.DateTimeField(label=gettext_lazy("Ends"), widget=DATETIME_WIDGET)
+    place = forms.CharField(label=gettext_lazy("Place"), max_length=200, required=False)
+    capacity = forms.IntegerField(
+        label=gettext_lazy("Capacity (people)"), min_value=1, max_value=events.MAX_CAPACITY
+    )
+    budget = forms.DecimalField(
+        label=gettext_lazy("Budget (CNY)"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        initial=0,
+    )
+    cost = forms.DecimalField(
+        label=gettext_lazy("Cost so far (CNY)"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        initial=0,
+    )
+
+    @classmethod
+    def initial_of(cls, event) -> dict[str, Any]:
+        return {
+            name: timezone.localtime(getattr(event, name))
+            if name in ("starts_at", "ends_at")
+            else getattr(event, name)
+            for name in cls.base_fields
+        }
+
+    def fields_(self) -> events.EventFields:
+        return events.EventFields(**self.cleaned_data)
+
+
+class InviteForm(StyledForm):
+    """Which owners to invite; nothing chosen: every owner."""
+
+    # Choices, not a queryset: what is sent is compared with them, never put into a query.
+    tiers = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Member tiers"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    models = forms.MultipleChoiceField(
+        label=gettext_lazy("Car models"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    delivered_from = forms.DateField(
+        label=gettext_lazy("Delivered from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    delivered_to = forms.DateField(
+        label=gettext_lazy("Delivered until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, dealer, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tiers"].choices = [
+            (tier.pk, str(tier)) for tier in MemberTier.objects.filter(dealer=dealer)
+        ]
+        models = (
+            Vehicle.objects.filter(dealer=dealer, returned_at__isnull=True)
+            .exclude(car_model="")
+            .values_list("car_model", flat=True)
+            .distinct()
+            .order_by("car_model")
+        )
+        self.fields["models"].choices = [(m, m) for m in models]
+
+    def segment(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "tiers": data["tiers"],
+            "models": data["models"],
+            "delivered_from": data["delivered_from"],
+            "delivered_to": data["delivered_to"],
+        }
+
+
+class SignUpForm(StyledForm):
+    code = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    party_size = forms.IntegerField(
+        label=gettext_lazy("People coming"), min_value=1, max_value=events.MAX_PARTY, initial=1
+    )
+
+
+class InvitationForm(StyledForm):
+    """Which invitation a button is about (decline)."""
+
+    code = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class DoorForm(StyledForm):
+    code = forms.CharField(
+        label=gettext_lazy("Invitation code"),
+        max_length=300,
+        help_text=gettext_lazy("Type the code on the invitation, or scan its QR code."),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
+
+
+class GuestForm(StyledForm):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100, required=False)
+    phone = forms.CharField(label=gettext_lazy("Mobile"), max_length=40)

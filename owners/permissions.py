@@ -7,6 +7,8 @@
 - Auditors and headquarters read everything; headquarters may also raise a complaint.
 - A lead's referrer is named by the person following the lead up, owner operations, or a
   supervisor; members' points are redeemed by the workers.
+- Owner events are run by the workers (create, invite, sign up, check in at the door, add
+  guests); auditors and headquarters read them.
 Another dealer's visits and complaints are not found.
 """
 
@@ -45,6 +47,11 @@ def may_raise_complaint(staff: Staff, dealer_id: int) -> bool:
 
 def reads_everything(staff: Staff, dealer_id: int) -> bool:
     return bool(roles_at(staff, dealer_id) & (OWNER_WORKERS | OWNER_READERS))
+
+
+def may_see_events(staff: Staff, dealer_id: int) -> bool:
+    """The owner-event pages: the workers run them, auditors and headquarters read them."""
+    return reads_everything(staff, dealer_id)
 
 
 def visible_visits(staff: Staff, dealer_id: int) -> QuerySet[ReturnVisit]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from owners import views, views_members, views_setup
+from owners import views, views_events, views_members, views_setup
 
 urlpatterns = [
     path("visits/", views.visit_list, name="return_visits"),
@@ -14,6 +14,17 @@ urlpatterns = [
     path("members/<int:member_id>/", views_members.member_detail, name="member"),
     path("leads/<int:lead_id>/referral/", views_members.lead_referral, name="lead_referral"),
     path("settings/members/", views_members.programme_settings, name="settings_members"),
+    # Owner events: the event, its invitations (a QR code each), the door
+    path("owner-events/", views_events.event_list, name="owner_events"),
+    path("owner-events/new/", views_events.event_new, name="owner_event_new"),
+    path("owner-events/<int:event_id>/", views_events.event_detail, name="owner_event"),
+    path("owner-events/<int:event_id>/door/", views_events.door, name="owner_event_door"),
+    path(
+        "owner-events/invitations/<str:code>/",
+        views_events.invitation_page,
+        name="owner_invitation",
+    ),
+    path("owner-events/check-in/<str:code>/", views_events.check_in_page, name="owner_check_in"),
     # The return-visit plan and questionnaires (in the settings area)
     path("settings/return-visits/", views_setup.plan, name="settings_return_visits"),
     path(

@@ -22,6 +22,7 @@ from leads.models import Customer
 from leads.views.common import workbench
 from owners import complaints as complaint_actions
 from owners import questionnaires
+from owners.events import invitations_of_owner
 from owners.forms import AssignForm, ComplaintForm, ConfirmForm, ResolveForm, VisitForm
 from owners.models import (
     ACTIVE_COMPLAINT,
@@ -38,6 +39,7 @@ from owners.models import (
 from owners.permissions import (
     may_raise_complaint,
     may_see_complaints,
+    may_see_events,
     may_use_visits,
     may_work_complaint,
     may_work_visit,
@@ -325,6 +327,7 @@ def owner_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         .select_related("lead__customer")
         .order_by("-named_at")
     )
+    invitations = invitations_of_owner(customer)
     form = ComplaintForm(request.POST or None, initial={"source": ComplaintSource.CALL})
     may_raise = may_raise_complaint(request.user, request.dealer.pk)
     if request.method == "POST":
@@ -360,6 +363,8 @@ def owner_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             .first(),
             "may_enrol": works_owners(request.user, request.dealer.pk),
             "referrals_made": referrals_made,
+            "invitations": invitations,
+            "may_see_events": may_see_events(request.user, request.dealer.pk),
             "form": form,
             "may_raise": may_raise,
         },

@@ -191,7 +191,8 @@ def test_a_person_whose_only_membership_is_inactive_has_no_workbench(team: Team)
 # ---------------------------------------------------------------- navigation by role
 
 OWNERS = {"Return visits", "Complaints"}
-OWNER_WORK = OWNERS | {"Members"}
+READ = {"Members", "Owner events"}  # the owner workers' pages, not consultants'
+OWNER_WORK = OWNERS | READ
 NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
@@ -210,8 +211,8 @@ NAV = {
     } | OWNER_WORK,
     "marketing_manager": {"Leads", "New lead", "Dashboard"},
     "platform_specialist": {"New lead"},
-    "auditor": {"Leads", "Dashboard", "Complaints", "Members", "Audit"},
-    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints", "Members", "Audit"},
+    "auditor": {"Leads", "Dashboard", "Complaints", "Audit"} | READ,
+    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints", "Audit"} | READ,
 }  # fmt: skip
 
 

@@ -23,7 +23,10 @@ MANAGERS_PAGES = {
     "team", "lead_list", "lead_new", "dashboard", "imports", "dealer_settings", "audit_workbench"
 }  # fmt: skip
 OWNER_PAGES = {"return_visits", "complaints"}
-OWNER_WORK = OWNER_PAGES | {"members"}
+# Members and owner events: the owner workers' pages, read by auditors and headquarters (not
+# consultants').
+OWNER_WORK = OWNER_PAGES | {"members", "owner_events"}
+READ = {"members", "owner_events"}
 PAGES: dict[Role, set[str]] = {
     Role.GM: MANAGERS_PAGES | OWNER_WORK,
     Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK,
@@ -34,15 +37,9 @@ PAGES: dict[Role, set[str]] = {
     Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_WORK | {"showroom"},
     Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,
     Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_WORK,
-    Role.AUDITOR: {"lead_list", "dashboard", "complaints", "members", "audit_workbench"},
-    Role.HEADQUARTERS: {
-        "lead_list",
-        "dashboard",
-        "dashboard_hq",
-        "complaints",
-        "members",
-        "audit_workbench",
-    },
+    Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"} | READ,
+    Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints", "audit_workbench"}
+    | READ,
 }
 EVERY_PAGE = [name for name, _label, _may in NAVIGATION]
 # A page left out of someone's menu answers one of these.

@@ -3,8 +3,13 @@
 //   <select data-submit-on-change>     submits its form when a choice is made;
 //   <input type="checkbox" data-check-all="NAME">  ticks or unticks every box named NAME in
 //                                      its table.
+//   <button data-print>                prints the page (a printable invitation).
 (function () {
   "use strict";
+  document.addEventListener("click", function (event) {
+    const el = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+    if (el) window.print();
+  });
   document.addEventListener("change", function (event) {
     const el = event.target;
     if (!(el instanceof HTMLElement)) return;

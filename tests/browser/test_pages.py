@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from leads import actions
 from leads.models import CallOutcome, Channel, Lead
+from owners import events
+from owners.models import Invitation
 from tests.factories import make_lead
 
 pytestmark = pytest.mark.browser
@@ -125,7 +127,32 @@ def _prepare(team) -> dict[str, int]:
         by=team.dcc_supervisor,
         reason="病假",
     )
+    # Owner operations: an owner who bought, invited to next week's event and signed up.
+    sold = actions.check_in_visitor(
+        dealer=team.dealer, phone="13977778888", by=consultant, name="赵先生", at=now
+    )
+    sold = actions.record_order(lead=sold, by=consultant, car_model="星途 瑶光")
+    actions.record_delivery(lead=sold, by=consultant)
+    starts = (now + timedelta(days=7)).replace(second=0, microsecond=0)
+    event = events.create_event(
+        dealer=team.dealer,
+        by=team.owner_ops,
+        fields=events.EventFields(
+            title="星途新车发布会 · 车主专场",
+            kind="launch",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=3),
+            capacity=40,
+            place="展厅",
+            budget=30000,
+        ),
+    )
+    events.invite(event=event, segment={}, by=team.owner_ops)
+    invitation = Invitation.objects.get(event=event)
+    events.sign_up(invitation=invitation, by=team.owner_ops, party_size=2)
     return {
+        "event": event.pk,
+        "code": invitation.code,
         "booked": booked.pk,
         "arrived": arrived.pk,
         "channel": Channel.objects.get(dealer=team.dealer, code="autohome").pk,
@@ -154,6 +181,12 @@ def _pages(ids: dict[str, int]) -> list[Page]:
         Page("settings-reasons", "sales_manager", "/settings/reasons/"),
         Page("settings-staff", "sales_manager", "/settings/staff/"),
         Page("settings-staff-new", "sales_manager", "/settings/staff/new/"),
+        Page("owner-events", "owner_ops", "/owner-events/"),
+        Page("owner-event", "owner_ops", f"/owner-events/{ids['event']}/", open_details=True),
+        Page("owner-event-new", "owner_ops", "/owner-events/new/"),
+        Page("owner-invitation", "owner_ops", f"/owner-events/invitations/{ids['code']}/"),
+        Page("owner-event-door", "owner_ops", f"/owner-events/{ids['event']}/door/"),
+        Page("owner-check-in", "owner_ops", f"/owner-events/check-in/{ids['code']}/"),
     ]
 
 

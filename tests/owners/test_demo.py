@@ -15,7 +15,17 @@ from django.utils import timezone
 from audit.models import Appeal, Audit, AuditResult, AuditSample, AuditTask, TaskStatus
 from leads.models import Event, Lead
 from leads.stages import Stage
-from owners.models import Complaint, ComplaintStatus, ReturnVisit, Vehicle, VisitStatus
+from owners.models import (
+    Complaint,
+    ComplaintStatus,
+    EventGuest,
+    Invitation,
+    OwnerEvent,
+    Referral,
+    ReturnVisit,
+    Vehicle,
+    VisitStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +72,17 @@ def test_the_demo_leaves_owner_operations_and_the_audit_group_a_week_of_work(off
     statuses = set(Complaint.objects.values_list("status", flat=True))
     assert {ComplaintStatus.OPEN, ComplaintStatus.ESCALATED, ComplaintStatus.CONFIRMED} <= statuses
     assert all(c.visit_id for c in Complaint.objects.all())  # from the visits' low scores
+
+    # Owner events: a past one with check-ins and guests who became referred leads, an
+    # upcoming one with its invitations answered.
+    assert "owner events: 3" in said
+    past = OwnerEvent.objects.filter(ends_at__lt=now)
+    assert Invitation.objects.filter(event__in=past, checked_in_at__isnull=False).exists()
+    guests = EventGuest.objects.filter(invitation__event__in=past, lead__isnull=False)
+    assert guests.exists()
+    assert Referral.objects.filter(event__in=past, lead__in=guests.values("lead")).exists()
+    upcoming = OwnerEvent.objects.filter(starts_at__gt=now)
+    assert Invitation.objects.filter(event__in=upcoming, signed_up_at__isnull=False).exists()
 
     assert AuditSample.objects.exists()
     tasks = set(AuditTask.objects.values_list("status", flat=True))

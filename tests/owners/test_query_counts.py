@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from owners import events
 from owners.complaints import raise_complaint
-from owners.models import Member, ReturnVisit, Vehicle
+from owners.models import Invitation, Member, ReturnVisit, Vehicle
+from tests.factories import fresh_mobile
 from tests.kit import check_query_counts, count_queries, login
 from tests.owners.conftest import deliver
+from tests.owners.test_events import AT_THE_DOOR, fields
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +33,22 @@ def test_the_pages_make_no_more_queries_than_their_baseline(team, fixed_clock):
             description="Noise.",
             vehicle=vehicle,
         )
+    # Two events (so that the list's figures cost the same for any number), every owner
+    # invited, three checked in with a guest each: no query per row.
+    party = [
+        events.create_event(dealer=team.dealer, by=team.owner_ops, fields=fields(title=title))
+        for title in ("自驾游", "发布会")
+    ]
+    for event in party:
+        events.invite(event=event, segment={}, by=team.owner_ops)
+    event = party[0]
+    invitations = list(Invitation.objects.filter(event=event).order_by("pk"))
+    fixed_clock.move_to(AT_THE_DOOR)
+    for invitation in invitations[:3]:
+        events.check_in(dealer=team.dealer, code=invitation.code, by=team.owner_ops)
+        events.add_guest(
+            invitation=invitation, name="宾客", phone=fresh_mobile(), by=team.owner_ops
+        )
     visit = ReturnVisit.objects.filter(is_the_return_visit=True).first()
     fixed_clock.move_to(visit.due_at)
     pages = {
@@ -43,6 +62,13 @@ def test_the_pages_make_no_more_queries_than_their_baseline(team, fixed_clock):
         "member card (owner ops)": f"/members/{Member.objects.first().pk}/",
         "lead's referrer panel (owner ops)": f"/leads/{lead.pk}/referral/",
         "member settings (GM)": "/settings/members/",
+        "owner events (owner ops)": "/owner-events/",
+        "owner event (owner ops)": f"/owner-events/{event.pk}/",
+        "owner event (GM)": f"/owner-events/{event.pk}/",
+        "invitation (owner ops)": f"/owner-events/invitations/{invitations[0].code}/",
+        "door (owner ops)": f"/owner-events/{event.pk}/door/",
+        "check-in with guests (owner ops)": f"/owner-events/check-in/{invitations[0].code}/",
+        "owner page with events (owner ops)": f"/owners/{invitations[0].customer_id}/",
     }
     measured = {}
     for name, path in pages.items():
