@@ -357,8 +357,9 @@ def factor_sums(measure: str, condition_: Q) -> dict[str, object]:
 
 
 def factor_rows(key: str) -> Q:
-    """The visits that answered `key` (the drill-down of one factor)."""
-    return _factor_answered(key)
+    """The visits that answered `key` (the drill-down of one factor; none for what is not a
+    factor)."""
+    return _factor_answered(key) if key in FACTOR_KEYS else Q(pk__in=[])
 
 
 # ---------------------------------------------------------------- the work audited

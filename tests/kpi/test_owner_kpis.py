@@ -471,3 +471,16 @@ def test_the_dashboard_drills_down_to_a_steps_leads(team, owners_november):
     assert answer.status_code == 200
     groups = {g["key"]: g for g in answer.json()["groups"]}
     assert groups["salesperson"]["metrics"]["satisfaction"]["numerator"] == 7
+
+
+def test_the_api_drills_down_by_step_and_refuses_what_is_no_step(team, owners_november):
+    n = owners_november
+    client = login(team.gm)
+    query = {"dealer": team.dealer.code, "from": "2026-11-01", "to": "2026-11-30",
+             "measure": "step_visits_due", "by": "step"}  # fmt: skip
+    answer = client.get("/api/v1/kpi/leads", {**query, "group": "168"})
+    assert answer.status_code == 200
+    assert set(answer.json()["leads"]) == {n.sale_a.pk, n.sale_b.pk}
+    assert client.get("/api/v1/kpi/leads", {**query, "group": "3DC"}).status_code == 422
+    factor = {**query, "measure": "satisfaction_answers", "by": "factor", "group": "nonsense"}
+    assert client.get("/api/v1/kpi/leads", factor).json()["leads"] == []
