@@ -6,12 +6,12 @@ its item's partial."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +58,9 @@ class Source:
     template: str
     shown: Callable[[AuditTask], dict[str, Any]]
     may_overturn: bool = False  # an exit of the lead that an audit may undo
+    # The same work as a queryset over some dealers, for counting it (the KPIs' audit
+    # coverage): each row annotated with `work_person` and `work_at`, and its `lead_id`.
+    work_items: Callable[[Sequence[int], datetime, datetime], QuerySet] | None = None
 
 
 SOURCES: dict[str, Source] = {}
@@ -86,24 +89,29 @@ INVALID = "invalid"
 RETURN_VISIT = "return_visit"
 
 
-def _recorded_calls(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
+def _works(items: QuerySet) -> list[Work]:
+    """The items of a source's `items` queryset as work of a person (none without one)."""
+    rows = items.values_list("pk", "work_person", "lead_id")
+    return [Work(pk, person, lead) for pk, person, lead in rows if person is not None]
+
+
+def _recorded_call_items(dealer_ids: Sequence[int], start: datetime, end: datetime) -> QuerySet:
     """Answered calls with a recording kept, by the agent who took them."""
-    calls = (
+    return (
         Call.objects.filter(
-            dealer=dealer,
+            dealer_id__in=dealer_ids,
             disposition=Disposition.ANSWERED,
             agent__isnull=False,
             rang_at__gte=start,
             rang_at__lt=end,
         )
         .filter(Exists(Recording.objects.filter(call=OuterRef("pk"), purged_at__isnull=True)))
-        .values_list("pk", "agent_id", "lead_id")
+        .annotate(work_person=F("agent_id"), work_at=F("rang_at"))
     )
-    return [Work(pk, agent, lead) for pk, agent, lead in calls]
 
 
-def _approved_defeats(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
-    """Defeats approved in the week, by the person who requested them."""
+def _approved_defeat_items(dealer_ids: Sequence[int], start: datetime, end: datetime) -> QuerySet:
+    """Defeats approved in the range, by the person who requested them."""
     requester = (
         Event.objects.filter(
             lead_id=OuterRef("lead_id"), kind=EventKind.DEFEAT_REQUESTED, seq__lt=OuterRef("seq")
@@ -111,41 +119,50 @@ def _approved_defeats(dealer: Dealer, start: datetime, end: datetime) -> list[Wo
         .order_by("-seq")
         .values("actor_id")[:1]
     )
-    approved = (
-        Event.objects.filter(
-            dealer=dealer,
-            kind=EventKind.DEFEAT_APPROVED,
-            occurred_at__gte=start,
-            occurred_at__lt=end,
-        )
-        .annotate(requester=Subquery(requester))
-        .values_list("pk", "requester", "lead_id")
-    )
-    return [Work(pk, person, lead) for pk, person, lead in approved if person is not None]
+    return Event.objects.filter(
+        dealer_id__in=dealer_ids,
+        kind=EventKind.DEFEAT_APPROVED,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+    ).annotate(work_person=Subquery(requester), work_at=F("occurred_at"))
 
 
-def _return_visits(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
-    """Owner operations' return visits completed in the week, by who completed them."""
-    done = ReturnVisit.objects.filter(
-        dealer=dealer,
+def _return_visit_items(dealer_ids: Sequence[int], start: datetime, end: datetime) -> QuerySet:
+    """Owner operations' return visits completed in the range, by who completed them."""
+    return ReturnVisit.objects.filter(
+        dealer_id__in=dealer_ids,
         status=VisitStatus.DONE,
         completed_by__isnull=False,
         completed_at__gte=start,
         completed_at__lt=end,
-    ).values_list("pk", "completed_by_id", "lead_id")
-    return [Work(pk, person, lead) for pk, person, lead in done]
+    ).annotate(work_person=F("completed_by_id"), work_at=F("completed_at"))
 
 
-def _invalid_marks(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
-    """Leads marked invalid in the week, by who marked them."""
-    marks = Event.objects.filter(
-        dealer=dealer,
+def _invalid_mark_items(dealer_ids: Sequence[int], start: datetime, end: datetime) -> QuerySet:
+    """Leads marked invalid in the range, by who marked them."""
+    return Event.objects.filter(
+        dealer_id__in=dealer_ids,
         kind=EventKind.INVALIDATED,
         occurred_at__gte=start,
         occurred_at__lt=end,
         actor__isnull=False,
-    ).values_list("pk", "actor_id", "lead_id")
-    return [Work(pk, person, lead) for pk, person, lead in marks]
+    ).annotate(work_person=F("actor_id"), work_at=F("occurred_at"))
+
+
+def _recorded_calls(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
+    return _works(_recorded_call_items([dealer.pk], start, end))
+
+
+def _approved_defeats(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
+    return _works(_approved_defeat_items([dealer.pk], start, end))
+
+
+def _return_visits(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
+    return _works(_return_visit_items([dealer.pk], start, end))
+
+
+def _invalid_marks(dealer: Dealer, start: datetime, end: datetime) -> list[Work]:
+    return _works(_invalid_mark_items([dealer.pk], start, end))
 
 
 # What the audit page shows of a call and of an exit.
@@ -245,6 +262,7 @@ register(
         code=CALL,
         label=_("Recorded calls"),
         work=_recorded_calls,
+        work_items=_recorded_call_items,
         share_percent=5,
         min_per_person=2,
         items=(
@@ -264,6 +282,7 @@ register(
         code=DEFEAT,
         label=_("Approved defeats"),
         work=_approved_defeats,
+        work_items=_approved_defeat_items,
         share_percent=20,
         min_per_person=1,
         items=(
@@ -280,6 +299,7 @@ register(
         code=INVALID,
         label=_("Leads marked invalid"),
         work=_invalid_marks,
+        work_items=_invalid_mark_items,
         share_percent=10,
         min_per_person=1,
         items=(DefaultItem(_("Invalid mark correct"), 100),),
@@ -293,6 +313,7 @@ register(
         code=RETURN_VISIT,
         label=_("Return visits"),
         work=_return_visits,
+        work_items=_return_visit_items,
         share_percent=10,
         min_per_person=1,
         items=(

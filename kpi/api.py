@@ -93,13 +93,17 @@ def kpi_leads(request: HttpRequest, query: Query[DrillQuery]) -> dict:
         if query.by == "month" and query.group:
             group = date.fromisoformat(query.group)
             dates.check_in_window(group, field="group")
-        elif query.by in ("channel", "agent", "team", "dealer", "line") and query.group:
+        elif query.by in ("channel", "agent", "team", "dealer", "line", "referrer") and query.group:
             group = int(query.group)
             if not 1 <= group <= MAX_INT:
                 raise ValueError(query.group)
         elif query.by == "hour" and query.group:
             group = int(query.group)
             if not 0 <= group <= 23:
+                raise ValueError(query.group)
+        elif query.by == "step" and query.group:  # hours after delivery
+            group = int(query.group)
+            if not 0 <= group <= MAX_INT:
                 raise ValueError(query.group)
     except ValueError as error:
         raise InvalidInput(_("Not a group of this dimension."), field="group") from error

@@ -43,7 +43,7 @@ def count_measures(wanted: set[str], window: Window, by: str | None) -> dict[str
     unsupported = sorted(measure for measure in wanted if not measures.supports(measure, by))
     if unsupported:
         raise measures.NotThisDimension(unsupported[0], str(by))
-    found: dict[str, Counts] = measures.call_counts(wanted, window, by)
+    found: dict[str, Counts] = measures.batched_counts(wanted, window, by)
     if _tallies_answer(window, by):
         found |= _from_tallies(wanted & TALLIED, window, by)
     elif by not in TIME_DIMENSIONS:

@@ -26,7 +26,17 @@ from kpi.bottlenecks import brand_dealer_ids
 from kpi.counting import lead_ids
 from kpi.measures import Window
 from kpi.registry import MEASURES, METRICS, Metric, Unit, View
-from kpi.selectors import Number, Report, Value, day_window, hour_label, kpi_report
+from kpi.selectors import (
+    Number,
+    Report,
+    Value,
+    day_window,
+    factor_label,
+    hour_label,
+    kpi_report,
+    referrer_labels,
+    step_label,
+)
 from leads.models import Channel, Lead, Team
 from leads.permissions import visible_leads
 from leads.selectors_team import team_board
@@ -68,9 +78,12 @@ DIMENSION_NAMES = {
     "dealer": gettext_lazy("Dealer"),
     "line": gettext_lazy("Line"),
     "hour": gettext_lazy("Hour of day"),
+    "step": gettext_lazy("Return-visit step"),
+    "factor": gettext_lazy("Satisfaction factor"),
+    "referrer": gettext_lazy("Referrer"),
 }
 # Dimensions whose groups are keyed by a row id (a channel, a person, a team, a dealer, a line).
-ID_DIMENSIONS = frozenset({"channel", "agent", "consultant", "team", "dealer", "line"})
+ID_DIMENSIONS = frozenset({"channel", "agent", "consultant", "team", "dealer", "line", "referrer"})
 # Metrics where a fall is the good news.
 LOWER_IS_BETTER = frozenset({"defeat_rate", "cost_per_lead", "cost_per_arrival", "cost_per_order"})
 
@@ -842,6 +855,11 @@ def parse_group(by: str | None, text: str | None) -> object:
             if not 0 <= hour <= 23:
                 raise NotAGroup(text)
             return hour
+        if by == "step":  # hours after delivery
+            hours = int(text)
+            if not 0 <= hours < 2**31:
+                raise NotAGroup(text)
+            return hours
         if by in time_dimensions():
             day = date.fromisoformat(text)
             if not dates.in_window(day):
@@ -873,6 +891,12 @@ def group_label(by: str | None, key: object) -> str:
         return str(line) if line else _("No line")
     if by == "hour":
         return hour_label(key)
+    if by == "step":
+        return step_label(key)
+    if by == "factor":
+        return factor_label(key)
+    if by == "referrer":
+        return referrer_labels({key}).get(key, "") if key is not None else _("Nobody")
     if by == "month":
         return key.strftime("%Y-%m") if isinstance(key, date) else ""
     if by == "week" and isinstance(key, date):
@@ -900,7 +924,17 @@ def leads_behind(
     if by is not None and by not in dimensions():
         raise KeyError(by)
     ids = lead_ids(measure, window, by, group)
-    if by is not None and group is None and by not in ID_DIMENSIONS | {"hour", *time_dimensions()}:
+    if (
+        by is not None
+        and group is None
+        and by
+        not in ID_DIMENSIONS
+        | {
+            "hour",
+            "step",
+            *time_dimensions(),
+        }
+    ):
         # A text dimension's group without a value holds the leads with none and with ""
         # (drill_query writes both as empty).
         ids = Lead.objects.filter(

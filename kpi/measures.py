@@ -21,7 +21,7 @@ they have: the line, and the hour of day it rang (`CALL_DIMENSIONS`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -49,7 +49,9 @@ from django.utils import timezone
 
 from calls.models import Call, Callback, NotALead
 from calls.report import MISSED, Direction, Disposition
+from kpi import keeping
 from kpi.registry import MEASURES, View
+from kpi.rows import Rows, Window
 from leads import sla
 from leads.models import (
     Channel,
@@ -64,6 +66,7 @@ from leads.models import (
 from leads.stages import Stage
 from leads.tallies import EVENT_MILESTONES, milestone_q
 from leads.teams import team_at
+from owners.models import EventGuest, Referral, ReferralSource, ReferralStatus
 
 # Dimensions a measure can be grouped by: time first, then the lead's, then the people.
 TIME_DIMENSIONS = ("day", "week", "month")
@@ -81,7 +84,10 @@ DIMENSIONS = (
 # Dimensions only the call and callback measures have: the dealer's line a call came in on (or
 # went out from), and the hour of day it rang, in the dealer's zone.
 CALL_DIMENSIONS = ("line", "hour")
-ALL_DIMENSIONS = (*DIMENSIONS, *CALL_DIMENSIONS)
+# Dimensions only owner operations' measures have (kpi.keeping): a return visit's plan step
+# (its hours after delivery), a satisfaction factor, a referral's referrer.
+OWNER_DIMENSIONS = ("step", "factor", "referrer")
+ALL_DIMENSIONS = (*DIMENSIONS, *CALL_DIMENSIONS, *OWNER_DIMENSIONS)
 # Event measures: the events that put a lead in them (leads.tallies defines them, and keeps
 # each lead's first as a column; this module counts them from the ledger itself).
 EVENT_MEASURES: dict[str, Q] = {measure: milestone_q(measure) for measure in EVENT_MILESTONES}
@@ -149,6 +155,30 @@ CALLBACK_MEASURES: dict[str, Q] = {
 # Measures from the ledger's calls: the attempts before a lead's first contact, and the leads
 # first reached (their denominator).
 CONTACT_MEASURES = ("first_contacts", "attempts_before_contact")
+# Orders of leads a referrer brought (named on the lead, or a guest at an owner event), and of
+# those an owner event brought: counted as orders are (the lead's first order), in both views.
+LIVE_REFERRAL = ~Q(status=ReferralStatus.VOID)
+ORDER_SHARES: dict[str, Q] = {
+    "referred_orders": Q(
+        Exists(Referral.objects.filter(LIVE_REFERRAL, lead_id=OuterRef("lead_id")))
+    ),
+    "event_orders": Q(
+        Exists(
+            Referral.objects.filter(
+                LIVE_REFERRAL, lead_id=OuterRef("lead_id"), source=ReferralSource.EVENT
+            )
+        )
+    )
+    | Q(Exists(EventGuest.objects.filter(lead_id=OuterRef("lead_id")))),
+}
+# The extra dimensions and the measures that have them.
+EXTRA_DIMENSIONS: dict[str, frozenset[str]] = {
+    "line": frozenset({*CALL_MEASURES, *CALLBACK_MEASURES}),
+    "hour": frozenset({*CALL_MEASURES, *CALLBACK_MEASURES}),
+    "step": keeping.STEP_MEASURES,
+    "factor": keeping.SATISFACTION_MEASURES,
+    "referrer": frozenset({"referrals", "referred_orders"}),
+}
 
 
 def hour_of(field: str) -> ExtractHour:
@@ -184,41 +214,14 @@ class NotThisDimension(KeyError):
 
 
 def supports(measure: str, by: str | None) -> bool:
-    """Whether `measure` can be grouped by `by`: every measure by the lead's dimensions, only
-    call and callback measures by line and hour."""
-    if by is None or by in DIMENSIONS:
+    """Whether `measure` can be grouped by `by`: every measure by the lead's dimensions (but a
+    stock, the members, by time), only call and callback measures by line and hour, only
+    owner operations' by their own (`EXTRA_DIMENSIONS`)."""
+    if by is None:
         return True
-    return by in CALL_DIMENSIONS and (measure in CALL_MEASURES or measure in CALLBACK_MEASURES)
-
-
-@dataclass(frozen=True)
-class Window:
-    dealer_ids: tuple[int, ...]
-    start: datetime
-    end: datetime  # exclusive
-    view: View = View.PERIOD
-    as_of: datetime | None = None  # cohort: events up to here (default: now)
-
-    def __post_init__(self) -> None:
-        if self.end <= self.start:
-            raise ValueError("a window ends after it starts")
-
-
-@dataclass(frozen=True)
-class Rows:
-    """The rows behind a measure: a queryset, the path from a row to its lead, the field that
-    dates it (for grouping by month), and whether it counts leads or rows."""
-
-    queryset: QuerySet
-    lead: str  # "" when the rows are leads, else e.g. "lead__"
-    dated_by: str
-    distinct_leads: bool = True
-    # Dimensions the rows group by themselves rather than through their lead (a call's line,
-    # its agent): dimension → expression.
-    own: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
-
-    def lead_id(self) -> str:
-        return "pk" if not self.lead else f"{self.lead}id"
+    if by in DIMENSIONS:
+        return not (by in TIME_DIMENSIONS and measure in keeping.STOCK_MEASURES)
+    return measure in EXTRA_DIMENSIONS.get(by, ())
 
 
 def rows(measure: str, window: Window) -> Rows:
@@ -226,6 +229,10 @@ def rows(measure: str, window: Window) -> Rows:
     if measure not in MEASURES or measure == "spend":
         raise KeyError(measure)
     created = Q(created_at__gte=window.start, created_at__lt=window.end)
+    if measure in keeping.AUDIT_WORK_MEASURES:
+        raise KeyError(measure)  # several sources' rows: keeping.audit_work_parts
+    if measure in keeping.MEASURES:
+        return keeping.rows(measure, window)
     if measure in ACTIVITY_MEASURES:
         return _activity_rows(measure, window)
     if measure in CALL_MEASURES:
@@ -254,8 +261,13 @@ def rows(measure: str, window: Window) -> Rows:
         if measure == "return_visits_on_time":
             tasks = tasks.filter(RETURN_VISIT_DONE_ON_TIME)
         return Rows(tasks, "lead__", "due_at")
-    what = Q(kind=EventKind.TOUCHED) if measure == "touches" else EVENT_MEASURES[measure]
+    if measure == "touches":
+        what = Q(kind=EventKind.TOUCHED)
+    else:
+        what = EVENT_MEASURES["ordered" if measure in ORDER_SHARES else measure]
     events = Event.objects.filter(what, dealer_id__in=window.dealer_ids)
+    if measure in ORDER_SHARES:
+        events = events.filter(ORDER_SHARES[measure])
     if window.view == View.PERIOD:
         events = events.filter(occurred_at__gte=window.start, occurred_at__lt=window.end)
         if measure != "touches":
@@ -275,7 +287,8 @@ def rows(measure: str, window: Window) -> Rows:
             occurred_at__lt=as_of,
         )
         dated_by = "lead__created_at"
-    return Rows(events, "lead__", dated_by, distinct_leads=measure != "touches")
+    own = {"referrer": F("lead__referral__referrer_id")} if measure == "referred_orders" else {}
+    return Rows(events, "lead__", dated_by, distinct_leads=measure != "touches", own=own)
 
 
 def _activity_rows(measure: str, window: Window) -> Rows:
@@ -386,6 +399,11 @@ def credited_to(measure: str):
 
 def _tally(measure: str, rows_: Rows, condition: Q | None = None):
     """How a group's rows add up for `measure`: seconds for talk time, else rows (or leads)."""
+    special = keeping.tally(measure, condition)
+    if special is not None:
+        return special
+    if rows_.distinct:
+        return Count(rows_.distinct, distinct=True, filter=condition)
     if measure == "talk_seconds":
         return Coalesce(Sum(TALK_SECONDS, filter=condition), 0)
     if measure in CALL_SECONDS:
@@ -461,7 +479,7 @@ def group_expression(rows_: Rows, by: str):
     """The value a row groups under for dimension `by`."""
     if by in rows_.own:
         return rows_.own[by]
-    if by in CALL_DIMENSIONS:
+    if by in CALL_DIMENSIONS or by in OWNER_DIMENSIONS:
         raise KeyError(by)
     lead = rows_.lead
     if by == "channel":
@@ -495,25 +513,43 @@ def group_expression(rows_: Rows, by: str):
 def adds_up(measure: str, by: str) -> bool:
     """Whether the groups of `by` add up to the whole for `measure`: every row counted falls in
     exactly one group, and no lead in two (a lead's return visits may fall due in two
-    months)."""
-    return not (measure.startswith("return_visits") and by == "month")
+    months), no member in two (active in two months), no owner in two (two cars, two
+    channels)."""
+    if measure.startswith("return_visits") and by == "month":
+        return False
+    if measure in keeping.DISTINCT_OVER_TIME and by in TIME_DIMENSIONS:
+        return False
+    lead_dimension = by not in (*TIME_DIMENSIONS, "dealer")
+    return not (measure in keeping.MANY_LEADS and lead_dimension)
 
 
 def counts(measure: str, window: Window, by: str | None) -> dict[object, int]:
     """How many leads (or rows) `measure` has in `window`, per value of dimension `by`."""
     if not supports(measure, by):
         raise NotThisDimension(measure, str(by))
+    if measure in keeping.AUDIT_WORK_MEASURES:
+        found = batched_counts([measure], window, by).get(measure)
+        return found or ({None: 0} if by is None else {})
     rows_ = rows(measure, window)
+    if by == "factor":
+        return _by_factor(measure, rows_, None)
     counted = _tally(measure, rows_)
     if by is None:
-        return {None: rows_.queryset.aggregate(n=counted)["n"]}
+        return {None: _plain(rows_.queryset.aggregate(n=counted)["n"])}
     grouped = (
         rows_.queryset.annotate(group=group_expression(rows_, by))
         .values("group")
         .annotate(n=counted)
         .order_by()
     )
-    return {_key(row["group"]): row["n"] for row in grouped}
+    return {_key(row["group"]): _plain(row["n"]) for row in grouped}
+
+
+def _by_factor(measure: str, rows_: Rows, condition: Q | None) -> dict[object, int]:
+    """A satisfaction measure per factor of the questionnaire, in one query."""
+    totals = rows_.queryset.aggregate(**keeping.factor_sums(measure, condition))
+    found = {key: _plain(totals[f"f_{key}"]) for key in keeping.FACTOR_KEYS}
+    return {key: n for key, n in found.items() if n}
 
 
 def lead_ids(measure: str, window: Window, by: str | None, group: object) -> QuerySet:
@@ -522,9 +558,19 @@ def lead_ids(measure: str, window: Window, by: str | None, group: object) -> Que
     none to show)."""
     if not supports(measure, by):
         raise NotThisDimension(measure, str(by))
-    rows_ = rows(measure, window)
+    if measure in keeping.AUDIT_WORK_MEASURES:
+        anywhere = Q(pk__in=[])
+        for part in keeping.audit_work_parts(measure, window):
+            anywhere |= Q(pk__in=_lead_ids(part, by, group))
+        return Lead.objects.filter(anywhere).values_list("pk", flat=True).order_by()
+    return _lead_ids(rows(measure, window), by, group)
+
+
+def _lead_ids(rows_: Rows, by: str | None, group: object) -> QuerySet:
     queryset = rows_.queryset
-    if by in TIME_DIMENSIONS:  # the group's range, in the dealer's zone as groups were made
+    if by == "factor":
+        queryset = queryset.filter(keeping.factor_rows(str(group)))
+    elif by in TIME_DIMENSIONS:  # the group's range, in the dealer's zone as groups were made
         start, following = time_group_range(by, group)
         queryset = queryset.filter(
             **{f"{rows_.dated_by}__gte": start, f"{rows_.dated_by}__lt": following}
@@ -539,33 +585,59 @@ def lead_ids(measure: str, window: Window, by: str | None, group: object) -> Que
     )
 
 
-def call_counts(wanted: Iterable[str], window: Window, by: str | None) -> dict[str, dict]:
+def batched_counts(wanted: Iterable[str], window: Window, by: str | None) -> dict[str, dict]:
     """Every call measure of `wanted` in one query over the window's calls (as `counts` would
-    give each), and every callback measure in one more."""
+    give each), every callback measure in one more, and so each batch of owner operations'
+    and the audit group's measures (kpi.keeping.BATCHES); the audit work in one query a
+    source."""
+    wanted = set(wanted)
     found: dict[str, dict] = {}
-    for kinds, make in ((CALL_MEASURES, _call_rows), (CALLBACK_MEASURES, _callback_rows)):
+    batches: list[tuple[Mapping[str, Q | None], Rows]] = []
+    if wanted & set(CALL_MEASURES):
+        batches.append((CALL_MEASURES, _call_rows(window)))
+    if wanted & set(CALLBACK_MEASURES):
+        batches.append((CALLBACK_MEASURES, _callback_rows(window)))
+    if by != "factor":  # the satisfaction factors are sums, not groups (`counts`)
+        for name, (_make, measures_) in keeping.BATCHES.items():
+            if wanted & set(measures_):
+                conditions = {measure: keeping.condition(measure, window) for measure in measures_}
+                batches.append((conditions, keeping.batch_rows(name, window)))
+    chosen_work = sorted(wanted & set(keeping.AUDIT_WORK_MEASURES))
+    if chosen_work:
+        # The work audited is a condition on the work (keeping.audit_work_parts): one query a
+        # source counts both.
+        parts = keeping.audit_work_parts("audit_work", window)
+        audited = keeping.audit_work_parts("audit_work_audited", window)
+        for part, done in zip(parts, audited, strict=True):
+            conditions = {
+                "audit_work": Q(),
+                "audit_work_audited": Q(pk__in=done.queryset.values("pk")),
+            }
+            batches.append(({m: conditions[m] for m in chosen_work}, part))
+    for kinds, rows_ in batches:
         chosen = [measure for measure in wanted if measure in kinds]
-        if not chosen:
-            continue
-        rows_ = make(window)
         # Named apart from the rows' fields (a sum named "wait_seconds" would hide the field).
         sums = {f"n_{measure}": _tally(measure, rows_, kinds[measure]) for measure in chosen}
         if by is None:
             totals = rows_.queryset.aggregate(**sums)
-            found |= {measure: {None: totals[f"n_{measure}"]} for measure in chosen}
+            for measure in chosen:
+                counted = found.setdefault(measure, {})
+                counted[None] = counted.get(None, 0) + _plain(totals[f"n_{measure}"])
             continue
-        counted: dict[str, dict] = {measure: {} for measure in chosen}
         grouped = (
             rows_.queryset.annotate(group=group_expression(rows_, by))
             .values("group")
             .annotate(**sums)
             .order_by()
         )
+        for measure in chosen:
+            found.setdefault(measure, {})
         for row in grouped:
             for measure in chosen:
-                if row[f"n_{measure}"]:
-                    counted[measure][_key(row["group"])] = row[f"n_{measure}"]
-        found |= counted
+                n = _plain(row[f"n_{measure}"])
+                if n:
+                    key = _key(row["group"])
+                    found[measure][key] = found[measure].get(key, 0) + n
     return found
 
 
@@ -617,6 +689,15 @@ def _month_shares(window: Window, tz) -> list[tuple[date, Decimal]]:
             shares.append((cursor.date(), Decimal(covered.total_seconds()) / Decimal(month)))
         cursor = following
     return shares
+
+
+def _plain(value: object) -> object:
+    """A sum as the registry keeps it: nothing summed is 0, a duration its seconds."""
+    if value is None:
+        return 0
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return value
 
 
 def _key(value: object) -> object:

@@ -229,6 +229,162 @@ MEASURES: dict[str, Measure] = {
             _("Calls seen by the phone system"),
             _("Calls in the leads' history written from the phone system's records."),
         ),
+        # Owner operations (kpi.keeping): the return-visit plan's visits and questionnaires,
+        # complaints, members, referrals and owner events.
+        Measure(
+            "step_visits_due",
+            _("Plan visits due"),
+            _(
+                "Visits of the return-visit plan that fell due (up to now), cancelled ones "
+                "aside; a retry after an unanswered call moves a visit's due time."
+            ),
+        ),
+        Measure(
+            "step_visits_on_time",
+            _("Plan visits on time"),
+            _("Visits of the plan due that were done by their due time."),
+        ),
+        Measure(
+            "step_visits_ended",
+            _("Plan visits ended"),
+            _(
+                "Visits of the plan that ended: the owner reached, or unreachable after the "
+                "plan's attempts."
+            ),
+        ),
+        Measure(
+            "step_visits_reached",
+            _("Plan visits reached"),
+            _("Visits of the plan that reached the owner."),
+        ),
+        Measure(
+            "satisfaction_points",
+            _("Satisfaction points"),
+            _(
+                "The 1–5 scores owners gave the eight factors of sales satisfaction on the "
+                "visits reached, added up."
+            ),
+        ),
+        Measure(
+            "satisfaction_answers",
+            _("Satisfaction scores"),
+            _("Scores owners gave the eight factors of sales satisfaction on the visits reached."),
+        ),
+        Measure(
+            "nps_answers",
+            _("NPS answers"),
+            _("Visits reached whose owner said how likely they are to recommend us (0–10)."),
+        ),
+        Measure("nps_promoters", _("Promoters"), _("NPS answers of 9 or 10.")),
+        Measure("nps_detractors", _("Detractors"), _("NPS answers of 0 to 6.")),
+        Measure(
+            "nps_points",
+            _("Promoters less detractors"),
+            _(
+                "Promoters (9–10) less detractors (0–6), a signed count: over the NPS answers it "
+                "is the net promoter score. Its leads are the promoters' and the detractors'."
+            ),
+        ),
+        Measure(
+            "complaints_opened",
+            _("Complaints"),
+            _("Complaints opened, from a return visit, a call, the showroom or headquarters."),
+        ),
+        Measure(
+            "complaints_due",
+            _("Complaints judged"),
+            _(
+                "Complaints opened in the period that were resolved, escalated or past their "
+                "deadline (up to now)."
+            ),
+        ),
+        Measure(
+            "complaints_on_time",
+            _("Complaints resolved in time"),
+            _(
+                "Complaints judged that were resolved by their deadline, never escalated, and "
+                "not reopened since."
+            ),
+        ),
+        Measure(
+            "complaints_closed",
+            _("Complaints closed"),
+            _("Complaints the customer confirmed resolved."),
+        ),
+        Measure(
+            "complaint_close_seconds",
+            _("Time to close"),
+            _("Seconds from opening to the customer's confirmation, over complaints closed."),
+        ),
+        Measure(
+            "members",
+            _("Members"),
+            _("Owners with a member card at the end of the period."),
+        ),
+        Measure("members_joined", _("New members"), _("Owners who became members.")),
+        Measure(
+            "active_members",
+            _("Active members"),
+            _(
+                "Members who earned points (a purchase, a referral, an event, a service visit) "
+                "or redeemed points: adjustments, expiry and claw-backs are not the member's "
+                "doing."
+            ),
+        ),
+        Measure(
+            "referrals",
+            _("Referrals"),
+            _("Leads whose referrer was named (on the lead, or a guest at an owner event)."),
+        ),
+        Measure(
+            "referred_orders",
+            _("Orders of referred leads"),
+            _("Orders of leads an owner referred (a referral made void aside)."),
+        ),
+        Measure(
+            "event_orders",
+            _("Orders from owner events"),
+            _("Orders of leads an owner brought to an owner event."),
+        ),
+        Measure(
+            "event_signups",
+            _("Event sign-ups"),
+            _(
+                "Owners who signed up for an owner event held in the period (or came without "
+                "signing up)."
+            ),
+        ),
+        Measure(
+            "event_attended",
+            _("Event attendance"),
+            _("Owners signed up for an owner event who were checked in at the door."),
+        ),
+        # The audit group (kpi.keeping).
+        Measure("audits", _("Audits"), _("Audits made of the sampled work.")),
+        Measure(
+            "audit_score_points",
+            _("Audit score points"),
+            _("The audits' scores (%, a corrected one after a granted appeal), added up."),
+        ),
+        Measure("defeats_audited", _("Defeats audited"), _("Audits of approved defeats.")),
+        Measure(
+            "defeats_overturned",
+            _("Defeats overturned"),
+            _("Approved defeats an audit overturned: the lead went back to its owner."),
+        ),
+        Measure(
+            "audit_work",
+            _("Work to audit"),
+            _(
+                "The work the audit group samples (recorded calls, approved defeats, invalid "
+                "marks, return visits), of the sources the dealer samples, by whose work it is."
+            ),
+        ),
+        Measure(
+            "audit_work_audited",
+            _("Work audited"),
+            _("Of the work to audit, what was drawn and audited."),
+        ),
     )
 }
 
@@ -309,6 +465,59 @@ METRICS: dict[str, Metric] = {
                "calls", Unit.RATE,
                _("Calls in the leads' history from the phone system's records, of all calls "
                  "(the rest were typed).")),
+        # Owner operations.
+        Metric("step_visits_on_time", _("Plan visits on time"), "step_visits_on_time",
+               "step_visits_due", Unit.RATE,
+               _("Visits of the return-visit plan done by their due time, of those due; by step "
+                 "(24 h, 3 days \"3DC\", 7 days, 30 days after delivery).")),
+        Metric("visit_reach_rate", _("Return-visit reach rate"), "step_visits_reached",
+               "step_visits_ended", Unit.RATE,
+               _("Visits of the plan that reached the owner, of those ended (reached or "
+                 "unreachable).")),
+        Metric("satisfaction", _("Satisfaction"), "satisfaction_points", "satisfaction_answers",
+               Unit.AVERAGE,
+               _("The average 1–5 score of the factors of sales satisfaction; by factor, each "
+                 "factor's.")),
+        Metric("nps", _("NPS"), "nps_points", "nps_answers", Unit.RATE,
+               _("Net promoter score: promoters (9–10) less detractors (0–6), of the owners who "
+                 "answered.")),
+        Metric("complaints", _("Complaints"), "complaints_opened", None, Unit.COUNT,
+               _("Complaints opened.")),
+        Metric("complaints_on_time", _("Complaints resolved in time"), "complaints_on_time",
+               "complaints_due", Unit.RATE,
+               _("Complaints resolved by their deadline without escalation, of those judged.")),
+        Metric("complaint_close_time", _("Time to close a complaint"), "complaint_close_seconds",
+               "complaints_closed", Unit.SECONDS,
+               _("From opening to the customer's confirmation, on average.")),
+        Metric("members", _("Members"), "members", None, Unit.COUNT,
+               _("Owners with a member card at the end of the period.")),
+        Metric("members_joined", _("New members"), "members_joined", None, Unit.COUNT,
+               _("Owners who became members.")),
+        Metric("active_members", _("Active members"), "active_members", None, Unit.COUNT,
+               _("Members who earned or redeemed points.")),
+        Metric("active_member_rate", _("Active member rate"), "active_members", "members",
+               Unit.RATE, _("Members who earned or redeemed points, of all members.")),
+        Metric("referrals", _("Referrals"), "referrals", None, Unit.COUNT,
+               _("Leads an owner referred; by referrer, each owner's.")),
+        Metric("referred_orders", _("Orders of referred leads"), "referred_orders", None,
+               Unit.COUNT, _("Orders of leads an owner referred; by referrer, who brought "
+                             "most.")),
+        Metric("referral_share", _("Referral share of orders"), "referred_orders", "ordered",
+               Unit.RATE, _("Orders of leads an owner referred, of all orders.")),
+        Metric("event_attendance", _("Event attendance"), "event_attended", "event_signups",
+               Unit.RATE, _("Owners checked in at an owner event, of those signed up.")),
+        Metric("event_orders", _("Orders from owner events"), "event_orders", None, Unit.COUNT,
+               _("Orders of leads an owner brought to an owner event.")),
+        # The audit group.
+        Metric("audit_coverage", _("Audit coverage"), "audit_work_audited", "audit_work",
+               Unit.RATE, _("Work audited, of the work the audit group samples; by person, "
+                            "theirs.")),
+        Metric("audit_score", _("Audit score"), "audit_score_points", "audits", Unit.AVERAGE,
+               _("The average audit score (%); by person, of the person audited.")),
+        Metric("defeats_overturned", _("Defeats overturned"), "defeats_overturned", None,
+               Unit.COUNT, _("Approved defeats an audit overturned.")),
+        Metric("overturn_rate", _("Overturn rate"), "defeats_overturned", "defeats_audited",
+               Unit.RATE, _("Defeats overturned, of the defeats audited.")),
     )
 }  # fmt: skip
 

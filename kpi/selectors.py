@@ -12,10 +12,21 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Dealer, Staff
 from calls.models import Line
+from dcc.phone import mask_phone
 from kpi.counting import count_measures
-from kpi.measures import ALL_DIMENSIONS, NotThisDimension, Window, adds_up, spend, supports
+from kpi.measures import (
+    ALL_DIMENSIONS,
+    TIME_DIMENSIONS,
+    NotThisDimension,
+    Window,
+    adds_up,
+    spend,
+    supports,
+)
 from kpi.registry import METRICS, Metric, Unit, View
-from leads.models import Channel, ChannelGroup, Team
+from leads.models import Channel, ChannelGroup, Customer, Team
+from owners.plans import DEFAULT_STEPS
+from owners.questionnaires import FACTORS
 
 Number = int | Decimal
 
@@ -88,10 +99,17 @@ def refused_metrics(metrics: list[str] | None, by: str | None) -> list[str]:
 
 
 def refusal_message(refused: list[str], by: str | None) -> str:
-    return _("%(metrics)s cannot be cut by %(dimension)s: only the call metrics can.") % {
-        "metrics": ", ".join(refused),
-        "dimension": by,
-    }
+    """Why these metrics have no groups of `by`: the dimension is another kind of row's (a
+    call's line, a return visit's step), or a stock has no days."""
+    if by in TIME_DIMENSIONS:
+        message = _("%(metrics)s cannot be cut by %(dimension)s: it is counted as at a day.")
+    else:
+        message = _(
+            "%(metrics)s cannot be cut by %(dimension)s: only the metrics of what has one can "
+            "(a call's line and hour, a return visit's step, a questionnaire's factor, a "
+            "referral's referrer)."
+        )
+    return message % {"metrics": ", ".join(refused), "dimension": by}
 
 
 def kpi_report(
@@ -178,6 +196,12 @@ def _labels(by: str | None, keys: set[object]) -> dict[object, str]:
         return {key: lines.get(key, _("No line")) for key in keys}
     if by == "hour":
         return {key: hour_label(key) for key in keys}
+    if by == "step":
+        return {key: step_label(key) for key in keys}
+    if by == "factor":
+        return {key: factor_label(key) for key in keys}
+    if by == "referrer":
+        return referrer_labels(keys)
     if by == "month":
         return {key: key.strftime("%Y-%m") if key else "" for key in keys}
     if by == "week":  # ISO weeks: they start on Monday, as the groups do
@@ -190,6 +214,37 @@ def hour_label(hour: object) -> str:
     if not isinstance(hour, int):
         return _("(none)")
     return f"{hour:02d}:00–{(hour + 1) % 24:02d}:00"
+
+
+def step_label(hours: object) -> str:
+    """A step of the return-visit plan by its hours after delivery: "72 h after delivery · 3-day
+    visit (3DC)", named as the default plan's step of those hours (a dealer's own names are
+    the dealer's, and steps of many dealers are grouped by their hours)."""
+    if not isinstance(hours, int):
+        return _("(none)")
+    if hours % 24 or hours < 48:
+        after = _("%(hours)d h after delivery") % {"hours": hours}
+    else:
+        after = _("%(days)d days after delivery") % {"days": hours // 24}
+    named = [_(name) for name, offset, *_rest in DEFAULT_STEPS if offset == hours]
+    return " · ".join([after, *named])
+
+
+def factor_label(key: object) -> str:
+    """A satisfaction factor of the default questionnaire, in the reader's language."""
+    names = dict(FACTORS)
+    return _(names[key]) if key in names else str(key or _("(none)"))
+
+
+def referrer_labels(keys: set[object]) -> dict[object, str]:
+    """Referrers by name (their number masked where they gave none)."""
+    people = {
+        pk: name or mask_phone(phone)
+        for pk, name, phone in Customer.objects.filter(pk__in=keys).values_list(
+            "pk", "name", "phone"
+        )
+    }
+    return {key: people.get(key, _("Nobody")) for key in keys}
 
 
 def report_json(report: Report) -> dict:

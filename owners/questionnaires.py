@@ -46,6 +46,8 @@ _FACTORS = [
     ("facilities", gettext_noop("Facilities"), ComplaintCategory.OTHER),
     ("paperwork", gettext_noop("Paperwork"), ComplaintCategory.SALES_PROCESS),
 ]
+# The factors as the KPIs average them: (question key, label in English, translated on show).
+FACTORS: list[tuple[str, str]] = [(key, label) for key, label, _category in _FACTORS]
 DEFAULT_QUESTIONS: list[Question] = [
     *(
         {

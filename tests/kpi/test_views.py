@@ -375,6 +375,9 @@ def test_query_count_does_not_grow_with_channels_or_agents(
     client.get("/dashboard/", {"month": "2026-05"})  # the session and such, once
     with CaptureQueriesContext(connection) as few:
         page(client, month="2026-05")
+    compare = {"mode": "compare", "month": "2026-05", "other": "2026-04"}
+    with CaptureQueriesContext(connection) as compared_few:
+        client.get("/dashboard/", compare)
     for n in range(5):
         extra = Channel.objects.create(
             dealer=team.dealer,
@@ -392,10 +395,11 @@ def test_query_count_does_not_grow_with_channels_or_agents(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = page(client, month="2026-05")
     assert '<th scope="row">Extra 4</th>' in html
-    compare = {"mode": "compare", "month": "2026-05", "other": "2026-04"}
+    # Comparing two periods counts every metric of the registry twice: as many queries
+    # however many channels and people there are.
     with CaptureQueriesContext(connection) as compared:
         client.get("/dashboard/", compare)
-    assert len(compared.captured_queries) <= len(few.captured_queries)
+    assert len(compared.captured_queries) <= len(compared_few.captured_queries)
 
 
 # ---------------------------------------------------------------- any two periods side by side
