@@ -613,6 +613,7 @@ class Targets:
     member: int | None = None
     referred_lead: int | None = None
     audit_task: int | None = None
+    owner_event: int | None = None
 
 
 def pick_targets(world: World) -> Targets:
@@ -652,7 +653,7 @@ def _after_sales_targets(world: World) -> dict[str, int | None]:
     from django.db.models import Count
 
     from audit.models import AuditTask, TaskStatus
-    from owners.models import Complaint, Member, Referral, ReturnVisit, VisitStatus
+    from owners.models import Complaint, Member, OwnerEvent, Referral, ReturnVisit, VisitStatus
 
     dealer = world.dealer
     visit = ReturnVisit.objects.filter(dealer=dealer, status=VisitStatus.DUE).order_by("due_at")
@@ -680,6 +681,10 @@ def _after_sales_targets(world: World) -> dict[str, int | None]:
         .values_list("lead_id", flat=True)
         .first(),
         "audit_task": task.values_list("pk", flat=True).first(),
+        "owner_event": OwnerEvent.objects.filter(dealer=dealer)
+        .order_by("starts_at")
+        .values_list("pk", flat=True)
+        .first(),
     }
 
 
@@ -696,12 +701,18 @@ def _after_sales_pages(t: Targets) -> list[Page]:
             Page("lead's referrer panel", "gm", "lead_referral", (t.referred_lead,)),
         ),
         (t.audit_task, Page("audit task", "auditor", "audit_task", (t.audit_task,))),
+        (t.owner_event, Page("owner event", "owner_ops", "owner_event", (t.owner_event,))),
+        (
+            t.owner_event,
+            Page("owner event's door", "owner_ops", "owner_event_door", (t.owner_event,)),
+        ),
     ]
     return [
         Page("return visits to make", "owner_ops", "return_visits"),
         Page("complaints", "owner_ops", "complaints"),
         Page("members", "owner_ops", "members"),
         Page("members, search by phone digits", "owner_ops", "members", query="q=8888"),
+        Page("owner events", "owner_ops", "owner_events"),
         Page("settings: return visits", "gm", "settings_return_visits"),
         Page("settings: members", "gm", "settings_members"),
         Page("audit workbench", "auditor", "audit_workbench"),

@@ -16,6 +16,7 @@ from leads.demo import load_demo
 from leads.models import Lead, Team, TeamKind
 from leads.stages import Stage
 from leads.teams import members_at
+from owners.models import EventGuest
 from tests.kit import login
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +30,15 @@ def demo(leads: int) -> str:
 
 def test_the_demo_says_truthfully_what_it_loaded():
     said = demo(30).splitlines()[0]
-    new = Lead.objects.filter(stage=Stage.NEW).count()
+    # The first line tells of the leads loaded; guests of the owner events played after them
+    # become leads of their own.
+    loaded = Lead.objects.exclude(pk__in=EventGuest.objects.values("lead_id"))
+    new = loaded.filter(stage=Stage.NEW).count()
     assert 0 < new < 60
     assert said.startswith("Demo: SH001, SZ001; 60 leads loaded (60 in all), ")
     assert f"{new} still new" in said
     again = demo(30).splitlines()[0]
-    assert "; 0 leads loaded (60 in all), " in again
+    assert f"; 0 leads loaded ({Lead.objects.count()} in all), " in again
 
 
 def test_the_demo_leaves_leads_in_the_pool_for_agents_to_claim():
