@@ -44,6 +44,11 @@ from leads.models import EventKind
 PASS_MARK = Decimal(80)
 # Seeds chosen for a draw: random, and small enough for every database's bigint.
 SEED_BITS = 62
+# A minimum above anyone's week of work means "all of it"; higher is a typing slip.
+MAX_PER_PERSON = 1000
+# What a check item is worth, and how long its text may be.
+MAX_POINTS = 100
+TEXT_LENGTH = 200
 
 
 # ---------------------------------------------------------------- weeks
@@ -116,6 +121,11 @@ def set_plan(
         raise InvalidInput(_("The share is from 1 to 100 %."), field="share_percent")
     if min_per_person < 0:
         raise InvalidInput(_("The minimum cannot be negative."), field="min_per_person")
+    if min_per_person > MAX_PER_PERSON:
+        raise InvalidInput(
+            _("At most %(most)d per person a week.") % {"most": MAX_PER_PERSON},
+            field="min_per_person",
+        )
     with transaction.atomic():
         plan, _created = SamplingPlan.objects.update_or_create(
             dealer=dealer,
@@ -336,10 +346,41 @@ def _english(text: object) -> str:
 
 
 FormItem = tuple[str, int, bool, str]  # text, points, required, link
+# A row of the form editor: the item it edits (None: a new one), text, points, required.
+EditedItem = tuple[int | None, str, int | None, bool]
 
 
-def save_form(*, dealer: Dealer, by: Staff, source: str, items: list[FormItem]) -> AuditForm:
-    """A new version of the source's form; audits scored on an earlier one keep it."""
+def edited_items(*, dealer: Dealer, source: str, rows: Iterable[EditedItem]) -> list[FormItem]:
+    """The editor's rows as the items of a new version. An item edited keeps its link (its tie
+    to the call script); left as shown, a default item keeps its English text, so that it is
+    still shown translated. A row naming an item of another form is a new item."""
+    rows = list(rows)
+    originals = CheckItem.objects.filter(form__dealer=dealer, form__source=source).in_bulk(
+        [item_id for item_id, *_rest in rows if item_id is not None]
+    )
+    items = []
+    for item_id, text, points, required in rows:
+        text, link = text.strip(), ""
+        original = originals.get(item_id) if item_id is not None else None
+        if original is not None:
+            link = original.link
+            if text == original.shown_text.strip():
+                text = original.text
+        items.append((text, points or 0, required, link))
+    return items
+
+
+def save_form(
+    *,
+    dealer: Dealer,
+    by: Staff,
+    source: str,
+    items: list[FormItem],
+    based_on: int | None = None,
+) -> AuditForm:
+    """A new version of the source's form; audits scored on an earlier one keep it. With
+    `based_on` (the version the editor showed), a version saved meanwhile by someone else is
+    not silently replaced."""
     if not permissions.may_audit(by, dealer.pk):
         raise NotPermitted(_("Only the audit group and supervisors change audit forms."))
     if source not in sources.SOURCES:
@@ -349,12 +390,27 @@ def save_form(*, dealer: Dealer, by: Staff, source: str, items: list[FormItem]) 
         text = text.strip()
         if not text:
             continue
-        if not 0 < points <= 100:
+        if not 0 < points <= MAX_POINTS:
             raise InvalidInput(_("An item is worth 1 to 100 points."), field="items")
-        cleaned.append((text[:200], points, bool(required), link))
+        cleaned.append((text[:TEXT_LENGTH], points, bool(required), link))
     if not cleaned:
         raise InvalidInput(_("A form needs at least one check item."), field="items")
     with transaction.atomic():
+        current = (
+            AuditForm.objects.select_for_update()
+            .filter(dealer=dealer, source=source, is_current=True)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if based_on is not None and current is not None and current != based_on:
+            raise Conflict(
+                _(
+                    "Someone saved version %(version)d of this form meanwhile. Saving again "
+                    "replaces it with what you see here."
+                )
+                % {"version": current},
+                code="form_changed",
+            )
         form = _new_version(dealer, source, cleaned, by=by)
         record_change(
             dealer=dealer,

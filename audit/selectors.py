@@ -12,7 +12,52 @@ from django.http import Http404
 
 from accounts.models import Dealer, Staff
 from audit import permissions, sources
-from audit.models import Appeal, Audit, AuditResult, AuditSample, AuditTask, TaskStatus
+from audit.models import (
+    Appeal,
+    Audit,
+    AuditForm,
+    AuditResult,
+    AuditSample,
+    AuditTask,
+    SamplingPlan,
+    TaskStatus,
+)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One source's sampling plan at a dealer, as the plans page shows it."""
+
+    code: str
+    label: str
+    share_percent: int
+    min_per_person: int
+    is_active: bool
+    own: bool  # the dealer's own plan, else the source's default
+    form_version: int | None  # the current version of its check items (None: the defaults)
+
+
+def plan_rows(dealer: Dealer) -> list[PlanRow]:
+    """Every registered source's plan, the dealer's own where set, in two queries."""
+    stored = {plan.source: plan for plan in SamplingPlan.objects.filter(dealer=dealer)}
+    versions = dict(
+        AuditForm.objects.filter(dealer=dealer, is_current=True).values_list("source", "version")
+    )
+    rows = []
+    for code, source in sources.SOURCES.items():
+        plan = stored.get(code)
+        rows.append(
+            PlanRow(
+                code=code,
+                label=str(source.label),
+                share_percent=plan.share_percent if plan else source.share_percent,
+                min_per_person=plan.min_per_person if plan else source.min_per_person,
+                is_active=plan.is_active if plan else True,
+                own=plan is not None,
+                form_version=versions.get(code),
+            )
+        )
+    return rows
 
 
 @dataclass

@@ -11,4 +11,6 @@ urlpatterns = [
     path("audit/mine/", views.mine, name="audit_mine"),
     path("audit/appeals/", views.appeals, name="audit_appeals"),
     path("audit/appeals/<int:appeal_id>/decide/", views.decide, name="audit_decide"),
+    path("audit/plans/", views.plans, name="audit_plans"),
+    path("audit/forms/<str:source>/", views.form_edit, name="audit_form_edit"),
 ]

@@ -1,12 +1,14 @@
 """The audit group's pages: the workbench 监察 (the week's sample and what is left to audit), an
-audit of one drawn item, the audited person's results with their appeal, and the
-supervisors' appeals. Reads from audit.selectors, writes through audit.actions."""
+audit of one drawn item, the audited person's results with their appeal, the supervisors'
+appeals, and the group's settings: the sampling plans and each source's check items. Reads
+from audit.selectors, writes through audit.actions."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,14 +19,18 @@ from django.views.decorators.http import require_POST
 from audit import actions, permissions, selectors, sources
 from audit.forms import (
     AppealForm,
+    CheckItemFormSet,
     DecisionForm,
     DrawForm,
+    FormVersionForm,
     OverturnForm,
+    PlanForm,
     scores_of,
     scoring_form,
 )
 from audit.models import Appeal, AuditForm, TaskStatus
 from dcc.errors import DomainError
+from dcc.forms import save_form
 from leads.views.common import workbench
 
 
@@ -244,3 +250,119 @@ def decide(request: HttpRequest, appeal_id: int) -> HttpResponse:
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("audit_appeals")
+
+
+# ---------------------------------------------------------------- the audit group's settings
+
+
+def _editor(request: HttpRequest) -> bool:
+    """The audit group changes its settings; the other readers of the workbench see them. A
+    change by anyone else is refused before anything is read or written."""
+    editor = permissions.may_audit(request.user, request.dealer.pk)
+    if request.method == "POST" and not editor:
+        raise PermissionDenied
+    return editor
+
+
+@workbench(permissions.may_see_audits)
+def plans(request: HttpRequest) -> HttpResponse:
+    """每个来源的抽样比例: one row per source, each saved on its own."""
+    editor = _editor(request)
+    bound = None
+    if request.method == "POST":
+        code = request.POST.get("source", "")
+        if code not in sources.SOURCES:
+            raise Http404
+        bound = PlanForm(request.POST, prefix=code)
+        if save_form(
+            bound,
+            lambda: actions.set_plan(
+                dealer=request.dealer, by=request.user, source=code, **bound.cleaned_data
+            ),
+        ):
+            messages.success(
+                request,
+                _("Sampling plan of %(source)s saved: the next draw takes it.")
+                % {"source": sources.source(code).label},
+            )
+            return redirect(reverse("audit_plans") + f"#plan-{code}")
+    rows = []
+    for row in selectors.plan_rows(request.dealer):
+        form = None
+        if editor:
+            form = (
+                bound
+                if bound is not None and bound.prefix == row.code
+                else PlanForm(
+                    prefix=row.code,
+                    initial={
+                        "share_percent": row.share_percent,
+                        "min_per_person": row.min_per_person,
+                        "is_active": row.is_active,
+                    },
+                )
+            )
+        rows.append((row, form))
+    return render(
+        request,
+        "audit/plans.html",
+        {"rows": rows, "editor": editor},
+        status=422 if bound is not None and bound.errors else 200,
+    )
+
+
+@workbench(permissions.may_see_audits)
+def form_edit(request: HttpRequest, source: str) -> HttpResponse:
+    """检查项: the current version of a source's check items; saving makes the next version."""
+    if source not in sources.SOURCES:
+        raise Http404
+    editor = _editor(request)
+    if request.method == "POST":
+        rows = CheckItemFormSet(request.POST, prefix="item")
+        outer = FormVersionForm(request.POST)
+        if rows.is_valid() and save_form(
+            outer,
+            lambda: actions.save_form(
+                dealer=request.dealer,
+                by=request.user,
+                source=source,
+                items=actions.edited_items(
+                    dealer=request.dealer,
+                    source=source,
+                    rows=[row.edited() for row in rows],
+                ),
+                based_on=outer.cleaned_data["version"],
+            ),
+        ):
+            messages.success(
+                request,
+                _("Check items saved. Audits already scored keep the version they were scored on."),
+            )
+            return redirect("audit_form_edit", source=source)
+    current = actions.ensure_form(request.dealer, source)
+    items = list(current.items.all())
+    if request.method != "POST":
+        outer = FormVersionForm()
+        rows = CheckItemFormSet(
+            prefix="item",
+            initial=[
+                {"item": item.pk, "text": item.shown_text, "points": item.points,
+                 "required": item.required}
+                for item in items
+            ],
+        )  # fmt: skip
+    links = {str(item.pk): item.link for item in items}
+    return render(
+        request,
+        "audit/form_edit.html",
+        {
+            "source": sources.source(source),
+            "form_version": current,
+            "items": items,
+            "rows": [(row, links.get(str(row["item"].value() or ""), "")) for row in rows],
+            "formset": rows,
+            "outer": outer,
+            "editor": editor,
+        },
+        status=422 if request.method == "POST" else 200,
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from audit import sources
 from tests.audit.conftest import WEEK, during, recorded_call
 from tests.audit.test_pages import WEEK_QUERY
 from tests.kit import check_query_counts, count_queries, login
@@ -31,6 +32,11 @@ def test_the_pages_make_no_more_queries_than_their_baseline(team, audited, accou
         ),
         "my audit results (consultant)": (team.consultant, reverse("audit_mine")),
         "audit appeals (GM)": (team.gm, reverse("audit_appeals")),
+        "audit sampling plans (auditor)": (team.auditor, reverse("audit_plans")),
+        "audit check items of calls (auditor)": (
+            team.auditor,
+            reverse("audit_form_edit", args=[sources.CALL]),
+        ),
     }
     measured = {}
     for name, (person, path) in pages.items():
