@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,6 +151,15 @@ def name_referrer(
 def record_named(referral: Referral) -> None:
     """The naming's fact in the lead's ledger."""
     _fact(referral, Step.NAMED, by=referral.named_by, at=referral.named_at)
+
+
+def made_by(customer: Customer) -> QuerySet[Referral]:
+    """The referrals a customer made, newest first, with the referred customers."""
+    return (
+        Referral.objects.filter(dealer_id=customer.dealer_id, referrer=customer)
+        .select_related("lead__customer")
+        .order_by("-named_at")
+    )
 
 
 def referral_of(lead: Lead) -> Referral | None:

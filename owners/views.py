@@ -21,7 +21,7 @@ from dcc.phone import mask_phone
 from leads.models import Customer
 from leads.views.common import workbench
 from owners import complaints as complaint_actions
-from owners import questionnaires
+from owners import questionnaires, referrals
 from owners.events import invitations_of_owner
 from owners.forms import AssignForm, ComplaintForm, ConfirmForm, ResolveForm, VisitForm
 from owners.models import (
@@ -30,7 +30,6 @@ from owners.models import (
     ComplaintSource,
     ComplaintStatus,
     Member,
-    Referral,
     ReturnVisit,
     Vehicle,
     VehicleOwnership,
@@ -322,11 +321,6 @@ def owner_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         .select_related("handler")
         .order_by("-opened_at")
     )
-    referrals_made = (
-        Referral.objects.filter(dealer=request.dealer, referrer=customer)
-        .select_related("lead__customer")
-        .order_by("-named_at")
-    )
     invitations = invitations_of_owner(customer)
     form = ComplaintForm(request.POST or None, initial={"source": ComplaintSource.CALL})
     may_raise = may_raise_complaint(request.user, request.dealer.pk)
@@ -362,7 +356,7 @@ def owner_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             .select_related("tier")
             .first(),
             "may_enrol": works_owners(request.user, request.dealer.pk),
-            "referrals_made": referrals_made,
+            "referrals_made": referrals.made_by(customer),
             "invitations": invitations,
             "may_see_events": may_see_events(request.user, request.dealer.pk),
             "form": form,

@@ -30,7 +30,7 @@ from owners.forms import (
     ServiceVisitForm,
     TierForm,
 )
-from owners.models import Member, MemberTier, Referral, ReferralReward
+from owners.models import Member, MemberTier, ReferralReward
 from owners.permissions import may_name_referrer, reads_everything, works_owners
 
 PAGE_SIZE = 50
@@ -95,11 +95,6 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
         if save_form(form, perform):
             messages.success(request, _("Points recorded."))
             return redirect("member", member.pk)
-    made = (
-        Referral.objects.filter(dealer=request.dealer, referrer=member.customer)
-        .select_related("lead__customer")
-        .order_by("-named_at")
-    )
     return render(
         request,
         "owners/member.html",
@@ -107,7 +102,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             "member": member,
             "phone": mask_phone(member.customer.phone),
             "entries": members.ledger(member)[:200],
-            "referrals": made,
+            "referrals": referrals.made_by(member.customer),
             "forms": forms if may_work else {},
         },
         status=422 if any(form.errors for form in forms.values()) else 200,
