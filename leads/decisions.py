@@ -957,9 +957,11 @@ def record_return_visit(
     reached: bool,
     satisfaction: int | None = None,
     note: str = "",
+    given_up: bool = False,
 ) -> Change:
     """Owner operations' call to a new owner after delivery: reached or not, how satisfied
-    (1–5). It completes the open return-visit task."""
+    (1–5). Reaching them completes the open return-visit task; `given_up` (not reached, the
+    plan's attempts spent) cancels it, so it does not wait in a queue for ever."""
     if satisfaction is not None and not 1 <= satisfaction <= 5:
         raise InvalidInput(_("Satisfaction is from 1 to 5."), field="satisfaction")
     if satisfaction is not None and not reached:
@@ -975,6 +977,8 @@ def record_return_visit(
     )
     if reached:
         change.close_tasks(TaskKind.RETURN_VISIT, outcome=TaskOutcome.DONE, at=at)
+    elif given_up:
+        change.close_tasks(TaskKind.RETURN_VISIT, outcome=TaskOutcome.CANCELLED, at=at)
     return change
 
 

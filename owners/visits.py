@@ -122,6 +122,7 @@ def attempt_visit(
                 reached=reached,
                 satisfaction=_satisfaction(locked.score) if reached else None,
                 note=note.strip(),
+                given_up=locked.status == VisitStatus.UNREACHABLE,
             )
         if checked is not None and checked.complaints:
             _complain(locked, checked, at=at)

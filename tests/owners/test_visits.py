@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from dcc.errors import Conflict, InvalidInput, NotPermitted
-from leads.models import EventKind, Task, TaskKind
+from leads.models import EventKind, Task, TaskKind, TaskOutcome
 from owners import questionnaires
 from owners.models import Complaint, ComplaintSource, ReturnVisit, VisitStatus
 from owners.plans import plan_of
@@ -90,9 +90,11 @@ def test_not_reached_retries_then_unreachable(team, visit, fixed_clock):
     assert visit.status == VisitStatus.UNREACHABLE and len(visit.attempts) == plan.attempts
     with pytest.raises(Conflict):
         attempt_visit(visit=visit, by=team.owner_ops, reached=True, answers=HAPPY)
-    # Each attempt is in the ledger; the return-visit task stays open (not reached).
+    # Each attempt is in the ledger; the return-visit task, open while retrying, is given up
+    # (cancelled, not done) with the last attempt: it does not wait in a queue for ever.
     assert visit.lead.events.filter(kind=EventKind.RETURN_VISIT).count() == plan.attempts
-    assert Task.objects.get(lead=visit.lead, kind=TaskKind.RETURN_VISIT).closed_at is None
+    task = Task.objects.get(lead=visit.lead, kind=TaskKind.RETURN_VISIT)
+    assert task.outcome == TaskOutcome.CANCELLED and task.closed_at == visit.completed_at
 
 
 def test_the_tick_closes_visits_whose_attempts_ran_out(team, visit):
