@@ -643,13 +643,42 @@ def event_results(event: OwnerEvent) -> Results:
     return results_for([event])[event.pk]
 
 
-def invitations_of(event: OwnerEvent) -> QuerySet[Invitation]:
-    return (
-        Invitation.objects.filter(dealer_id=event.dealer_id, event=event)
-        .select_related("customer", "checked_in_by")
-        .annotate(guest_count=Count("guests"))
-        .order_by("customer__name", "pk")
+# What the invitation list of an event may be narrowed to.
+ANSWERS = {
+    "coming": Q(signed_up_at__isnull=False, checked_in_at__isnull=True),
+    "checked_in": Q(checked_in_at__isnull=False),
+    "no_answer": Q(signed_up_at__isnull=True, declined_at__isnull=True, checked_in_at__isnull=True),
+    "declined": Q(declined_at__isnull=False),
+}
+
+
+def invitations_of(event: OwnerEvent, *, answer: str = "", query: str = "") -> QuerySet[Invitation]:
+    """The event's invitations, by the owner's name; narrowed to an answer (ANSWERS) and to
+    owners whose name has `query` or whose number ends with its digits (four or more)."""
+    found = Invitation.objects.filter(dealer_id=event.dealer_id, event=event)
+    if answer in ANSWERS:
+        found = found.filter(ANSWERS[answer])
+    query = query.strip()[:50]
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit())
+        match = Q(customer__name__icontains=query)
+        if len(digits) >= 4:
+            match |= Q(customer__phone__endswith=digits)
+        found = found.filter(match)
+    return found.select_related("customer", "checked_in_by").order_by("customer__name", "pk")
+
+
+def count_guests(invitations: list[Invitation]) -> None:
+    """Each invitation's `guest_count`, in one query for the lot (a page of a long list)."""
+    counts = dict(
+        EventGuest.objects.filter(invitation__in=[i.pk for i in invitations])
+        .values("invitation_id")
+        .annotate(n=Count("pk"))
+        .values_list("invitation_id", "n")
+        .order_by()
     )
+    for invitation in invitations:
+        invitation.guest_count = counts.get(invitation.pk, 0)
 
 
 def guests_of(event: OwnerEvent) -> list[EventGuest]:

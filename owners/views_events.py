@@ -7,6 +7,7 @@ from __future__ import annotations
 import segno
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +25,9 @@ from owners import events
 from owners.forms import DoorForm, EventForm, GuestForm, InvitationForm, InviteForm, SignUpForm
 from owners.models import Invitation, OwnerEvent
 from owners.permissions import may_see_events, works_owners
+
+# Invitations shown a page at a time: an event may invite every owner of a big dealer.
+PAGE_SIZE = 100
 
 
 def _may_run(request: HttpRequest) -> bool:
@@ -109,7 +113,12 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
             messages.success(request, _saved_message(step, done))
             return redirect("owner_event", event.pk)
         status = 422
-    invitations = list(events.invitations_of(event))
+    answer, query = request.GET.get("answer", ""), request.GET.get("q", "")
+    page = Paginator(events.invitations_of(event, answer=answer, query=query), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    invitations = list(page)
+    events.count_guests(invitations)
     for invitation in invitations:
         invitation.phone = mask_phone(invitation.customer.phone)
     guests = events.guests_of(event)
@@ -130,6 +139,9 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "results": results,
             "places_left": max(0, event.capacity - results.people_expected),
             "invitations": invitations,
+            "page": page,
+            "answer": answer if answer in events.ANSWERS else "",
+            "query": query.strip()[:50],
             "guests": guests,
             "forms": forms_,
             "open_form": request.POST.get("step") if status != 200 else None,

@@ -552,3 +552,26 @@ def test_a_scheduled_event_time_is_kept_in_the_dealers_zone(team):
     assert ops.post("/owner-events/new/", event_form()).status_code == 302
     event = OwnerEvent.objects.get()
     assert event.starts_at == STARTS and isinstance(event.starts_at, datetime)
+
+
+def test_a_long_invitation_list_is_paged_and_found_by_answer_and_name(
+    team, fixed_clock, monkeypatch
+):
+    from owners import views_events
+
+    monkeypatch.setattr(views_events, "PAGE_SIZE", 2)
+    event = new_event(team)
+    zhao, qian, sun = (owner(team, name) for name in ("赵先生", "钱女士", "孙先生"))
+    coming, *_rest = invited(team, event, qian, zhao, sun)
+    events.sign_up(invitation=coming, by=team.owner_ops, party_size=2)
+    client = login(team.owner_ops)
+    page = client.get(f"/owner-events/{event.pk}/").content.decode()
+    assert page.count('data-testid="invitation"') == 2 and "1 / 2" in page
+    second = client.get(f"/owner-events/{event.pk}/", {"page": 2}).content.decode()
+    assert second.count('data-testid="invitation"') == 1
+    found = client.get(f"/owner-events/{event.pk}/", {"answer": "coming"}).content.decode()
+    assert found.count('data-testid="invitation"') == 1 and "钱女士" in found
+    by_digits = client.get(f"/owner-events/{event.pk}/", {"q": sun.phone[-4:]}).content.decode()
+    assert "孙先生" in by_digits and by_digits.count('data-testid="invitation"') == 1
+    junk = client.get(f"/owner-events/{event.pk}/", {"answer": "x", "page": "z", "q": "<b>"})
+    assert junk.status_code == 200 and "<b>" not in junk.content.decode()
