@@ -92,11 +92,14 @@ INSTALLED_APPS = [
     "dcc_site",
     "accounts",
     "leads",
+    "privacy",
     "intake",
     "calls",
     "owners",
     "audit",
+    "campaigns",
     "kpi",
+    "platforms",
 ]
 
 MIDDLEWARE = [

@@ -19,7 +19,10 @@ urlpatterns = [
     path("", include("calls.urls")),
     path("", include("owners.urls")),
     path("", include("audit.urls")),
+    path("", include("campaigns.urls")),
     path("", include("kpi.urls")),
+    path("", include("platforms.urls")),
+    path("", include("privacy.urls")),
 ]
 
 # Refusals are pages in the person's language with the menu (JSON under /api/): dcc_site.refusals.
