@@ -1,1 +1,126 @@
-"""The app's tables."""
+"""Campaigns, their capture codes, and which leads (and repeat enquiries) each brought."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Dealer, Staff
+from calls.models import Line
+from leads.models import Channel, Lead
+
+
+class CampaignKind(models.TextChoices):
+    CAR_SHOW = "car_show", _("Car show")
+    ROADSHOW = "roadshow", _("Roadshow")
+    IN_STORE_DAY = "in_store_day", _("In-store day")
+    ONLINE_PROMOTION = "online_promotion", _("Online promotion")
+    FUEL_SUBSIDY = "fuel_subsidy", _("Car-sticker fuel subsidy")
+    OTHER = "other", _("Other")
+
+
+class Campaign(models.Model):
+    """A marketing campaign: its days, the channel its leads count under, what it costs, its
+    own line if it has one, and what its capture page offers and asks consent for."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=24, choices=CampaignKind.choices)
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("channel")
+    )
+    budget = models.DecimalField(_("budget"), max_digits=12, decimal_places=2, default=Decimal(0))
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, default=Decimal(0))
+    line = models.ForeignKey(
+        Line,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("phone line"),
+    )
+    offer = models.CharField(_("offer"), max_length=200, blank=True)
+    consent_wording = models.TextField(_("consent wording"))
+    # The models the capture page offers to choose from, one a line (empty: typed freely).
+    car_models = models.TextField(_("models offered"), blank=True)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        indexes = [models.Index(fields=["dealer", "ends_on"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def model_choices(self) -> list[str]:
+        return [m.strip() for m in self.car_models.splitlines() if m.strip()]
+
+
+class CaptureCode(models.Model):
+    """A code leading to the campaign's capture page (printed as a QR code): the campaign's
+    own (no person), or a staff member's, so that the leads it brings are credited to them."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="codes")
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    code = models.CharField(max_length=24, unique=True)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("capture code")
+        verbose_name_plural = _("capture codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "staff"], name="capture_code_per_staff_uniq"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign"], condition=Q(staff=None), name="capture_code_own_uniq"
+            ),
+        ]
+
+
+class CampaignLead(models.Model):
+    """The campaign (and code) that brought a lead: set once, when the capture created it."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="campaign_lead")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="leads")
+    capture_code = models.ForeignKey(
+        CaptureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="leads"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("campaign lead")
+        verbose_name_plural = _("campaign leads")
+        indexes = [models.Index(fields=["dealer", "campaign"])]
+
+
+class CampaignTouch(models.Model):
+    """A capture by someone who already had an open lead: a repeat enquiry on that lead,
+    counted for the campaign without taking the lead from its channel."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="touches")
+    capture_code = models.ForeignKey(
+        CaptureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="touches"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("campaign repeat enquiry")
+        verbose_name_plural = _("campaign repeat enquiries")
+        indexes = [models.Index(fields=["dealer", "campaign"])]

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from campaigns import views
+
+urlpatterns = [
+    path("campaigns/", views.campaign_list, name="campaigns"),
+    path("campaigns/new/", views.campaign_new, name="campaign_new"),
+    path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
+    # Public: what a capture code's QR code opens.
+    path("c/<str:code>/", views.capture_page, name="capture"),
+    path("c/<str:code>/done/", views.capture_done, name="capture_done"),
+]

@@ -10,6 +10,7 @@ from accounts.roles import Role, dealers_of
 from audit.permissions import may_see_audits
 from calls.selectors import has_seat
 from calls.views import POLL_MS
+from campaigns.permissions import may_see_campaigns
 from leads.permissions import (
     may_change_settings,
     may_enter_leads,
@@ -40,6 +41,7 @@ NAVIGATION = [
     ("complaints", _("Complaints"), may_see_complaints),
     ("members", pgettext_lazy("member programme", "Members"), reads_everything),
     ("owner_events", _("Owner events"), may_see_events),
+    ("campaigns", _("Campaigns"), may_see_campaigns),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),
     ("audit_workbench", _("Audit"), may_see_audits),

@@ -204,15 +204,17 @@ NAV = {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
     } | OWNER_WORK,
     "gm": {
-        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
+        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns"
     } | OWNER_WORK,
     "sales_manager": {
-        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
+        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns"
     } | OWNER_WORK,
-    "marketing_manager": {"Leads", "New lead", "Dashboard"},
+    "marketing_manager": {"Leads", "New lead", "Dashboard", "Campaigns"},
     "platform_specialist": {"New lead"},
     "auditor": {"Leads", "Dashboard", "Complaints", "Audit"} | READ,
-    "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints", "Audit"} | READ,
+    "headquarters": {
+        "Leads", "Dashboard", "Headquarters", "Complaints", "Audit", "Campaigns"
+    } | READ,
 }  # fmt: skip
 
 

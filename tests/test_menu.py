@@ -27,10 +27,12 @@ OWNER_PAGES = {"return_visits", "complaints"}
 # consultants').
 OWNER_WORK = OWNER_PAGES | {"members", "owner_events"}
 READ = {"members", "owner_events"}
+# Campaigns: run by marketing and the managers above it, read by headquarters.
+CAMPAIGNS = {"campaigns"}
 PAGES: dict[Role, set[str]] = {
-    Role.GM: MANAGERS_PAGES | OWNER_WORK,
-    Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK,
-    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard"},
+    Role.GM: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS,
+    Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS,
+    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard"} | CAMPAIGNS,
     Role.PLATFORM_SPECIALIST: {"lead_new"},
     Role.DCC_SUPERVISOR: MANAGERS_PAGES | {"queue"},
     Role.DCC_AGENT: {"queue", "lead_list", "lead_new", "dashboard_my_scores"},
@@ -39,7 +41,8 @@ PAGES: dict[Role, set[str]] = {
     Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_WORK,
     Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"} | READ,
     Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints", "audit_workbench"}
-    | READ,
+    | READ
+    | CAMPAIGNS,
 }
 EVERY_PAGE = [name for name, _label, _may in NAVIGATION]
 # A page left out of someone's menu answers one of these.

@@ -1,0 +1,25 @@
+"""Who may do what with campaigns (docs/permissions.md, "Campaigns").
+
+- The marketing manager, the GM and the sales manager run them: create, edit, issue capture
+  codes, and read their figures.
+- Headquarters reads them for the dealers it is granted.
+- The capture page is public: whoever has a code's address may leave their details there.
+Another dealer's campaign is not found.
+"""
+
+from __future__ import annotations
+
+from accounts.models import Staff
+from accounts.roles import Role, roles_at
+
+CAMPAIGN_RUNNERS = frozenset({Role.MARKETING_MANAGER, Role.GM, Role.SALES_MANAGER})
+CAMPAIGN_READERS = CAMPAIGN_RUNNERS | {Role.HEADQUARTERS}
+
+
+def runs_campaigns(staff: Staff, dealer_id: int) -> bool:
+    return bool(roles_at(staff, dealer_id) & CAMPAIGN_RUNNERS)
+
+
+def may_see_campaigns(staff: Staff, dealer_id: int) -> bool:
+    """The campaign pages (the list, a campaign with its codes and figures)."""
+    return bool(roles_at(staff, dealer_id) & CAMPAIGN_READERS)

@@ -1,0 +1,218 @@
+"""Campaign pages for marketing (the list with each campaign's return, a new campaign, a
+campaign with its capture codes as printable QR codes and each code's figures) and the public
+capture page a code opens. Views parse and show; campaigns.campaigns and campaigns.capture
+decide and write."""
+
+from __future__ import annotations
+
+import segno
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.throttle import client_address
+from campaigns import campaigns, capture, selectors
+from campaigns.forms import CampaignForm, CaptureForm, CodeForm
+from campaigns.models import Campaign
+from campaigns.permissions import may_see_campaigns, runs_campaigns
+from dcc.errors import DomainError, NotFound
+from dcc.forms import save_form
+from leads.views.common import workbench
+
+
+def qr_svg(address: str) -> str:
+    """The QR code of `address`, as inline SVG (scales to its box; prints sharp)."""
+    qr = segno.make(address, error="m", micro=False)
+    return qr.svg_inline(scale=6, border=2, omitsize=True, svgclass="dcc-qr", dark="#000")
+
+
+def _campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+    here = Campaign.objects.filter(dealer=request.dealer).select_related("channel", "line")
+    return get_object_or_404(here, pk=campaign_id)
+
+
+@workbench(may_see_campaigns)
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    found = selectors.campaigns_of(request.dealer.pk)
+    figures = selectors.campaign_figures(found)
+    today = timezone.localdate()
+    for campaign in found:
+        campaign.figures = figures[campaign.pk]
+        campaign.running = campaign.starts_on <= today <= campaign.ends_on
+    return render(
+        request,
+        "campaigns/list.html",
+        {"campaigns": found, "may_run": runs_campaigns(request.user, request.dealer.pk)},
+    )
+
+
+@workbench(runs_campaigns)
+def campaign_new(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None, dealer=request.dealer)
+    created: list[Campaign] = []
+    if request.method == "POST" and save_form(
+        form,
+        lambda: created.append(
+            campaigns.create_campaign(dealer=request.dealer, by=request.user, fields=form.fields_())
+        ),
+    ):
+        messages.success(request, _("Campaign created: print its QR code or issue staff codes."))
+        return redirect("campaign", created[0].pk)
+    return render(
+        request,
+        "campaigns/edit.html",
+        {"form": form, "campaign": None},
+        status=422 if form.errors else 200,
+    )
+
+
+@workbench(runs_campaigns)
+def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_id)
+    form = CampaignForm(
+        request.POST or None, dealer=request.dealer, initial=CampaignForm.initial_of(campaign)
+    )
+    if request.method == "POST" and save_form(
+        form,
+        lambda: campaigns.edit_campaign(campaign=campaign, by=request.user, fields=form.fields_()),
+    ):
+        messages.success(request, _("Campaign saved."))
+        return redirect("campaign", campaign.pk)
+    return render(
+        request,
+        "campaigns/edit.html",
+        {"form": form, "campaign": campaign},
+        status=422 if form.errors else 200,
+    )
+
+
+@workbench(may_see_campaigns)
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_id)
+    may_run = runs_campaigns(request.user, request.dealer.pk)
+    form = CodeForm(request.POST or None, dealer=request.dealer)
+    status = 200
+    if request.method == "POST":
+        if not may_run:
+            raise PermissionDenied
+        issued: list = []
+        if save_form(
+            form,
+            lambda: issued.append(
+                campaigns.issue_code(
+                    campaign=campaign, staff=form.cleaned_data["staff"], by=request.user
+                )
+            ),
+        ):
+            messages.success(
+                request, _("Capture code of %(staff)s ready.") % {"staff": issued[0].staff}
+            )
+            return redirect("campaign", campaign.pk)
+        status = 422
+    figures = selectors.code_figures(campaign)
+    codes = selectors.codes_of(campaign)
+    for code in codes:
+        code.figures = figures.get(code.pk, selectors.Figures())
+        code.address = request.build_absolute_uri(reverse("capture", args=[code.code]))
+        code.qr = qr_svg(code.address)
+    return render(
+        request,
+        "campaigns/detail.html",
+        {
+            "campaign": campaign,
+            "figures": selectors.campaign_figures([campaign])[campaign.pk],
+            "codes": codes,
+            "form": form,
+            "may_run": may_run,
+        },
+        status=status,
+    )
+
+
+# ---------------------------------------------------------------- the public capture page
+
+
+def _refused(request: HttpRequest, error: DomainError, *, campaign: Campaign | None = None):
+    response = render(
+        request,
+        "campaigns/capture_refused.html",
+        {"message": error.message, "campaign": campaign, "status": error.status},
+        status=error.status,
+    )
+    if isinstance(error, capture.RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def capture_page(request: HttpRequest, code: str) -> HttpResponse:
+    """What a capture code's QR code opens, for anyone (no login): the campaign's offer and a
+    form for name, mobile, model and consent."""
+    try:
+        found = capture.code_of(code)
+    except NotFound as error:
+        return _refused(request, error)
+    campaign = found.campaign
+    try:
+        capture.check_running(campaign, timezone.localdate())
+    except capture.CampaignNotRunning as error:
+        return _refused(request, error, campaign=campaign)
+    form = CaptureForm(request.POST or None, campaign=campaign, code=found.code)
+    status = 200
+    if request.method == "POST":
+        address = client_address(request)
+        try:
+            capture.check_address(address)
+        except capture.RateLimited as error:
+            return _refused(request, error, campaign=campaign)
+
+        stopped: list[DomainError] = []  # refusals that are a page of their own, not a field's
+
+        def perform() -> None:
+            data = form.cleaned_data
+            capture.check_form_token(data["token"], found.code, honeypot=data["website"])
+            try:
+                capture.capture(
+                    code=found.code,
+                    name=data["name"],
+                    mobile=data["mobile"],
+                    car_model=data["car_model"],
+                    consent_given=data["consent"],
+                    address=address,
+                    page_url=request.build_absolute_uri(),
+                )
+            except (capture.RateLimited, capture.CampaignNotRunning) as error:
+                stopped.append(error)
+
+        saved = save_form(form, perform)
+        if stopped:
+            return _refused(request, stopped[0], campaign=campaign)
+        if saved:
+            return redirect("capture_done", found.code)
+        form.renew_token(found.code)
+        status = 422
+    return render(
+        request,
+        "campaigns/capture.html",
+        {"campaign": campaign, "form": form, "dealer": campaign.dealer},
+        status=status,
+    )
+
+
+@require_GET
+def capture_done(request: HttpRequest, code: str) -> HttpResponse:
+    """After the details are in: the offer is claimed, and what happens next."""
+    try:
+        found = capture.code_of(code)
+    except NotFound as error:
+        return _refused(request, error)
+    return render(
+        request,
+        "campaigns/capture_done.html",
+        {"campaign": found.campaign, "dealer": found.campaign.dealer},
+    )
