@@ -10,7 +10,9 @@ from django.utils import timezone
 from accounts.roles import Role, roles_at
 from campaigns import capture
 from campaigns.models import CampaignLead, CampaignTouch
+from campaigns.selectors import campaign_figures, code_figures
 from dcc.errors import InvalidInput, NotFound
+from leads import actions
 from leads.actions import IntakeOutcome
 from leads.models import EventKind, Lead
 from privacy import consent
@@ -185,3 +187,21 @@ def test_the_form_token_needs_a_human_pace(fixed_clock):
     fixed_clock.shift(capture.TOKEN_MAX_AGE)
     with pytest.raises(capture.HumanCheckFailed, match="long time"):
         capture.check_form_token(token, "abc")
+
+
+def test_the_figures_follow_the_leads_milestones(team, show, own_code, staff_code):
+    leads = [claim(staff_code, mobile=f"1391234000{n}").lead for n in range(3)]
+    claim(own_code, mobile="13912340009")
+    make_lead(team.dealer, phone="13912340008")
+    claim(own_code, mobile="13912340008")  # a repeat enquiry
+    for lead in leads[:2]:
+        actions.record_arrival(lead=lead, by=team.showroom_manager)
+    actions.record_order(lead=leads[0], by=team.showroom_manager, car_model="瑶光")
+
+    figures = campaign_figures([show])[show.pk]
+    assert (figures.leads, figures.touches, figures.arrivals, figures.orders) == (4, 1, 2, 1)
+    assert str(figures.cost_per_lead) == "3000.00" and str(figures.cost_per_order) == "12000.00"
+    by_code = code_figures(show)
+    assert (by_code[staff_code.pk].leads, by_code[staff_code.pk].arrivals) == (3, 2)
+    assert (by_code[own_code.pk].leads, by_code[own_code.pk].touches) == (1, 1)
+    assert by_code[own_code.pk].cost_per_lead is None  # a code has no cost of its own
