@@ -28,6 +28,7 @@ from owners.permissions import (
     may_use_visits,
     reads_everything,
 )
+from platforms.permissions import may_use_platforms
 
 # (url name, label, the page's rule: the one its view asks)
 NAVIGATION = [
@@ -40,6 +41,7 @@ NAVIGATION = [
     ("complaints", _("Complaints"), may_see_complaints),
     ("members", pgettext_lazy("member programme", "Members"), reads_everything),
     ("owner_events", _("Owner events"), may_see_events),
+    ("platforms", _("Platforms"), may_use_platforms),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),
     ("audit_workbench", _("Audit"), may_see_audits),
