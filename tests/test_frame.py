@@ -196,7 +196,8 @@ OWNER_WORK = OWNERS | READ
 NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
-        "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
+        "My queue", "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports",
+        "Settings", "Audit"
     },
     "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
     "owner_ops": {"My queue", "My scorecard"} | OWNER_WORK,
@@ -204,13 +205,13 @@ NAV = {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
     } | OWNER_WORK,
     "gm": {
-        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
+        "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports", "Settings", "Audit"
     } | OWNER_WORK,
     "sales_manager": {
         "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
     } | OWNER_WORK,
-    "marketing_manager": {"Leads", "New lead", "Dashboard"},
-    "platform_specialist": {"New lead"},
+    "marketing_manager": {"Leads", "New lead", "Platforms", "Dashboard"},
+    "platform_specialist": {"New lead", "Platforms"},
     "auditor": {"Leads", "Dashboard", "Complaints", "Audit"} | READ,
     "headquarters": {"Leads", "Dashboard", "Headquarters", "Complaints", "Audit"} | READ,
 }  # fmt: skip

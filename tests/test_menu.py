@@ -28,11 +28,11 @@ OWNER_PAGES = {"return_visits", "complaints"}
 OWNER_WORK = OWNER_PAGES | {"members", "owner_events"}
 READ = {"members", "owner_events"}
 PAGES: dict[Role, set[str]] = {
-    Role.GM: MANAGERS_PAGES | OWNER_WORK,
+    Role.GM: MANAGERS_PAGES | OWNER_WORK | {"platforms"},
     Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK,
-    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard"},
-    Role.PLATFORM_SPECIALIST: {"lead_new"},
-    Role.DCC_SUPERVISOR: MANAGERS_PAGES | {"queue"},
+    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard", "platforms"},
+    Role.PLATFORM_SPECIALIST: {"lead_new", "platforms"},
+    Role.DCC_SUPERVISOR: MANAGERS_PAGES | {"queue", "platforms"},
     Role.DCC_AGENT: {"queue", "lead_list", "lead_new", "dashboard_my_scores"},
     Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_WORK | {"showroom"},
     Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,

@@ -8,7 +8,6 @@ from platforms import actions
 from platforms.models import Platform, PlatformAccount
 from tests.factories import channel
 
-
 CHANNELS = {Platform.AUTOHOME, Platform.YICHE, Platform.DONGCHEDI}
 
 

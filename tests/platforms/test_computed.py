@@ -51,9 +51,7 @@ def worked_example(phones):
     call_actions.receive(phones, missed(number=B, start=moment(7, 16)))
     call_actions.receive(phones, replace(missed(number=B, start=moment(9, 12)), wait_seconds=5))
     call_actions.receive(phones, answered(number=A, start=moment(0, 9, 10)))
-    call_actions.receive(
-        phones, replace(missed(number=C, start=moment(0, 9, 20)), wait_seconds=12)
-    )
+    call_actions.receive(phones, replace(missed(number=C, start=moment(0, 9, 20)), wait_seconds=12))
     return phones
 
 
@@ -146,5 +144,3 @@ def test_the_computed_score_below_the_line_raises_the_alert(team, account, worke
     actions.compute_scores(account=account, by=team.platform_specialist)
     [standing] = selectors.alerts(team.dealer.pk, PlatformAccount.objects.all())
     assert [score.kind for score in standing.below] == [ScoreKind.ANSWER]
-
-

@@ -184,5 +184,8 @@ def test_a_bad_score_is_refused_on_its_field(team, account, day, score, field):
 def test_today_and_the_bounds_are_accepted(team, account):
     for value in ("0", "100"):
         actions.record_score(
-            account=account, by=team.platform_specialist, day=date(2026, 11, 18), score=Decimal(value)
+            account=account,
+            by=team.platform_specialist,
+            day=date(2026, 11, 18),
+            score=Decimal(value),
         )
