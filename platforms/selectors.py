@@ -40,8 +40,9 @@ class DayDone:
     items: int
 
     @property
-    def percent(self) -> int:
-        return round(100 * min(self.done, self.items) / self.items) if self.items else 0
+    def percent(self) -> int | None:
+        """None: nothing was due that day (the account was not set up yet)."""
+        return round(100 * min(self.done, self.items) / self.items) if self.items else None
 
 
 @dataclass
@@ -127,13 +128,15 @@ def standings(
     result = []
     for account in shown:
         mine = items[account.pk]
+        opened = timezone.localdate(account.created_at)
         result.append(
             Standing(
                 account=account,
                 lines=[Line(item, ticks.get(item.pk)) for item in mine],
                 latest=scores.get(account.pk, {}),
                 history=[
-                    DayDone(day, done.get((account.pk, day), 0), len(mine))
+                    # Before the account was set up there was nothing to do.
+                    DayDone(day, done.get((account.pk, day), 0), len(mine) if day >= opened else 0)
                     for day in history_days(today)
                 ]
                 if history
