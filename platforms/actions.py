@@ -338,11 +338,13 @@ def response_score(account: PlatformAccount, day: date) -> Computed:
 
 
 def compute_scores(
-    *, account: PlatformAccount, by: Staff, day: date | None = None
+    *, account: PlatformAccount, by: Staff | None, day: date | None = None
 ) -> list[PlatformScore]:
     """The scores our data gives the account on `day` (default: today), stored as computed;
-    computing the same day again replaces that day's computed figures."""
-    _check_worker(by, account)
+    computing the same day again replaces that day's computed figures. `by` None: the daily
+    upkeep (compute_due)."""
+    if by is not None:
+        _check_worker(by, account)
     day = check_score_day(day or timezone.localdate())
     stored = []
     for computed in (answer_score(account, day), response_score(account, day)):
@@ -365,3 +367,22 @@ def compute_scores(
                 )
             )
     return stored
+
+
+def compute_due(*, day: date | None = None) -> int:
+    """The computed scores of every active account for `day` (default: yesterday, a whole
+    day), for the accounts that have none for it yet; how many accounts were scored. Run by
+    the periodic upkeep (`dcc tick`), so every account has a daily score without anyone
+    pressing the button."""
+    day = day or timezone.localdate() - timedelta(days=1)
+    done = PlatformScore.objects.filter(
+        day=day, kind=ScoreKind.ANSWER, source=ScoreSource.COMPUTED
+    ).values("account_id")
+    due = (
+        PlatformAccount.objects.filter(is_active=True).exclude(pk__in=done).select_related("dealer")
+    )
+    scored = 0
+    for account in due:
+        compute_scores(account=account, by=None, day=day)
+        scored += 1
+    return scored

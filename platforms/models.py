@@ -154,8 +154,14 @@ class PlatformScore(models.Model):
     day = models.DateField(_("date"))
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
     source = models.CharField(_("source"), max_length=16, choices=ScoreSource.choices)
+    # None: computed by the daily upkeep (platforms.actions.compute_due), not by a person.
     recorded_by = models.ForeignKey(
-        Staff, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        Staff,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     recorded_at = models.DateTimeField(_("at"), default=timezone.now)
     note = models.CharField(_("note"), max_length=200, blank=True)

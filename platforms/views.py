@@ -57,7 +57,7 @@ def platform_home(request: HttpRequest) -> HttpResponse:
             "days": selectors.history_days(timezone.localdate()),
             "kinds": ScoreKind.choices,
             "may_manage": may_manage_accounts(request.user, request.dealer.pk),
-            "oversees": oversees_platforms(request.user, request.dealer.pk),
+            "may_import": any(standing.may_tick for standing in standings),
             "inactive": accounts.filter(is_active=False).order_by("platform", "name"),
         },
     )

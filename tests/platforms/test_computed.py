@@ -144,3 +144,24 @@ def test_the_computed_score_below_the_line_raises_the_alert(team, account, worke
     actions.compute_scores(account=account, by=team.platform_specialist)
     [standing] = selectors.alerts(team.dealer.pk, PlatformAccount.objects.all())
     assert [score.kind for score in standing.below] == [ScoreKind.ANSWER]
+
+
+def test_the_upkeep_scores_yesterday_once_for_every_active_account(team, account, phones):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.platforms.conftest import open_account
+
+    open_account(team, platform="yiche", name="车易通")
+    type(account).objects.filter(name="车易通").update(is_active=False)
+    out = StringIO()
+    call_command("tick", stdout=out)
+    assert "1 platform account(s) scored for yesterday." in out.getvalue()
+    score = computed(account, ScoreKind.ANSWER)
+    assert (score.day, score.recorded_by, score.score) == (
+        date(2026, 11, 17),
+        None,
+        Decimal("100.00"),  # no calls: full marks, as the platforms give
+    )
+    assert actions.compute_due() == 0
