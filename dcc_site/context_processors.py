@@ -29,6 +29,7 @@ from owners.permissions import (
     may_use_visits,
     reads_everything,
 )
+from platforms.permissions import may_use_platforms
 
 # (url name, label, the page's rule: the one its view asks)
 NAVIGATION = [
@@ -42,6 +43,7 @@ NAVIGATION = [
     ("members", pgettext_lazy("member programme", "Members"), reads_everything),
     ("owner_events", _("Owner events"), may_see_events),
     ("campaigns", _("Campaigns"), may_see_campaigns),
+    ("platforms", _("Platforms"), may_use_platforms),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),
     ("audit_workbench", _("Audit"), may_see_audits),

@@ -52,10 +52,15 @@ class AnswerScore:
 
 
 def platform_answer_score(
-    dealer: Dealer, day: date | None = None, *, line_kind: str | None = LineKind.HOTLINE_400
+    dealer: Dealer,
+    day: date | None = None,
+    *,
+    line_kind: str | None = LineKind.HOTLINE_400,
+    channel_id: int | None = None,
 ) -> AnswerScore:
-    """The score of `dealer`'s lines of `line_kind` (None: every line) on `day` (default:
-    today), in one query."""
+    """The score of `dealer`'s lines of `line_kind` (None: every line), and with `channel_id`
+    only those lines attributed to that channel (a platform's virtual numbers), on `day`
+    (default: today), in one query."""
     day = day or timezone.localdate()
     zone = timezone.get_current_timezone()
     today = datetime.combine(day, time.min, tzinfo=zone)
@@ -69,6 +74,8 @@ def platform_answer_score(
     )
     if line_kind is not None:
         calls = calls.filter(line__kind=line_kind)
+    if channel_id is not None:
+        calls = calls.filter(line__channel_id=channel_id)
     before, on_day = Q(rang_at__lt=today), Q(rang_at__gte=today)
     found = calls.aggregate(
         past_answered=Count("pk", filter=before & ANSWERED),

@@ -196,7 +196,8 @@ OWNER_WORK = OWNERS | READ
 NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
-        "My queue", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
+        "My queue", "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports",
+        "Settings", "Audit"
     },
     "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
     "owner_ops": {"My queue", "My scorecard"} | OWNER_WORK,
@@ -204,13 +205,14 @@ NAV = {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
     } | OWNER_WORK,
     "gm": {
-        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns"
+        "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports", "Settings",
+        "Audit", "Campaigns"
     } | OWNER_WORK,
     "sales_manager": {
         "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns"
     } | OWNER_WORK,
-    "marketing_manager": {"Leads", "New lead", "Dashboard", "Campaigns"},
-    "platform_specialist": {"New lead"},
+    "marketing_manager": {"Leads", "New lead", "Platforms", "Dashboard", "Campaigns"},
+    "platform_specialist": {"New lead", "Platforms"},
     "auditor": {"Leads", "Dashboard", "Complaints", "Audit"} | READ,
     "headquarters": {
         "Leads", "Dashboard", "Headquarters", "Complaints", "Audit", "Campaigns"

@@ -30,11 +30,11 @@ READ = {"members", "owner_events"}
 # Campaigns: run by marketing and the managers above it, read by headquarters.
 CAMPAIGNS = {"campaigns"}
 PAGES: dict[Role, set[str]] = {
-    Role.GM: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS,
+    Role.GM: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | {"platforms"},
     Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS,
-    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard"} | CAMPAIGNS,
-    Role.PLATFORM_SPECIALIST: {"lead_new"},
-    Role.DCC_SUPERVISOR: MANAGERS_PAGES | {"queue"},
+    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard", "platforms"} | CAMPAIGNS,
+    Role.PLATFORM_SPECIALIST: {"lead_new", "platforms"},
+    Role.DCC_SUPERVISOR: MANAGERS_PAGES | {"queue", "platforms"},
     Role.DCC_AGENT: {"queue", "lead_list", "lead_new", "dashboard_my_scores"},
     Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_WORK | {"showroom"},
     Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,

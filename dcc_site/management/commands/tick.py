@@ -8,6 +8,7 @@ from kpi.daily import generate_due_reports
 from leads.actions import apply_due_absences
 from owners import upkeep as owner_upkeep
 from owners.members import expire_idle
+from platforms.actions import compute_due
 
 
 class Command(BaseCommand):
@@ -17,7 +18,8 @@ class Command(BaseCommand):
         "stopped, so they can be run again; delete uploads older than 30 days; generate the "
         "evening's daily reports; delete call recordings past their dealer's retention; escalate "
         "complaints past their deadline and close return visits whose attempts ran out; expire the "
-        "usable points of members idle past their programme's days."
+        "usable points of members idle past their programme's days; compute yesterday's platform "
+        "scores of the accounts that have none yet."
     )
 
     def handle(self, *args, **options):
@@ -31,6 +33,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{escalated} late complaint(s) escalated.")
         self.stdout.write(f"{unreachable} return visit(s) closed as unreachable.")
         self.stdout.write(f"{expire_idle(now=timezone.now())} idle member(s)' points expired.")
+        self.stdout.write(f"{compute_due()} platform account(s) scored for yesterday.")
         if connection.vendor == "sqlite":
             # Keeps SQLite's query planner statistics fresh (PostgreSQL's autovacuum does this).
             with connection.cursor() as cursor:
