@@ -29,6 +29,7 @@ from owners.models import (
     OwnerEvent,
     OwnerEventKind,
     Referral,
+    ReferralSource,
     ReturnVisit,
     Vehicle,
     VisitStatus,
@@ -179,16 +180,18 @@ def play_referrals(dealer: Dealer, seed: int) -> int:
     """Name a referrer — an owner who took delivery before the lead came — on the demo's
     owner-referral leads, each at the lead's creation, then let their orders credit it and
     their deliveries reward it as the ledger followers would have (once: skipped when the
-    dealer has referrals). How many referrals were named."""
-    if Referral.objects.filter(dealer=dealer).exists():
-        return 0
+    dealer has referrals named on leads). How many referrals were named."""
+    if Referral.objects.filter(dealer=dealer, source=ReferralSource.LEAD).exists():
+        return 0  # (the owner events' guests are referrals of their own)
     rng = random.Random(f"{seed}:referrals:{dealer.code}")
     owners = list(
         Vehicle.objects.filter(dealer=dealer, returned_at=None)
         .order_by("delivered_at", "pk")
         .values_list("owner_id", "delivered_at")
     )
-    leads = Lead.objects.filter(dealer=dealer, channel__code="referral").order_by("created_at")
+    leads = Lead.objects.filter(
+        dealer=dealer, channel__code="referral", referral__isnull=True
+    ).order_by("created_at")
     named = 0
     for lead in leads.select_related("customer"):
         known = [owner for owner, delivered in owners if delivered < lead.created_at]

@@ -22,6 +22,7 @@ from owners.models import (
     Invitation,
     OwnerEvent,
     Referral,
+    ReferralSource,
     ReturnVisit,
     Vehicle,
     VisitStatus,
@@ -81,6 +82,10 @@ def test_the_demo_leaves_owner_operations_and_the_audit_group_a_week_of_work(off
     guests = EventGuest.objects.filter(invitation__event__in=past, lead__isnull=False)
     assert guests.exists()
     assert Referral.objects.filter(event__in=past, lead__in=guests.values("lead")).exists()
+    # Owner referrals: named on the demo's 转介绍 leads, some credited or rewarded by now.
+    named = Referral.objects.filter(source=ReferralSource.LEAD)
+    assert named.exists() and "owner referrals named" in said
+    assert not said.count(": 0 owner referrals named")
     upcoming = OwnerEvent.objects.filter(starts_at__gt=now)
     assert Invitation.objects.filter(event__in=upcoming, signed_up_at__isnull=False).exists()
 
