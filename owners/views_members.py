@@ -50,7 +50,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         found = found.filter(match)
     dealer_tiers = members.tiers(request.dealer.pk)
     tier = request.GET.get("tier", "")
-    if tier.isdigit():
+    if tier in {str(each.pk) for each in dealer_tiers}:  # else all (never a bad id to the db)
         found = found.filter(tier_id=int(tier))
     page = Paginator(found.order_by("-lifetime_points", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")

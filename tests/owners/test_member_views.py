@@ -28,6 +28,8 @@ def test_the_list_finds_a_member_by_phone_digits_and_hides_the_number(team, memb
     page = client.get("/members/", {"q": "nobody-like-this"}).content.decode()
     assert member.card_number not in page
     assert client.get("/members/", {"page": "x", "tier": "y"}).status_code == 200
+    assert client.get("/members/", {"tier": str(10**30)}).status_code == 200
+    assert client.get("/members/", {"q": "\x00"}).status_code == 400
 
 
 def test_redeeming_on_the_card_and_too_much_refused_in_place(team, member):
