@@ -218,6 +218,8 @@ class EventKind(models.TextChoices):
     AUDITED = "audited", _("Audited")
     REFERRED = "referred", _("Referral")
     OVERTURNED = "overturned", _("Overturned by audit")
+    # Marketing (campaigns): a text message sent to the customer or received from them.
+    SMS = "sms", _("Text message")
 
 
 class Event(models.Model):
@@ -243,6 +245,10 @@ class Event(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=32, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The chain hashes the note's seal, not the note: a salted SHA-256 of it, so that erasing a
+    # customer's personal data (the note and its salt, privacy.erasure) leaves the chain whole.
+    note_salt = models.CharField(max_length=32, blank=True)
+    note_seal = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
