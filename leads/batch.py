@@ -113,6 +113,8 @@ EVENT_COLUMNS = (
     "to_owner_id",
     "reason",
     "note",
+    "note_salt",
+    "note_seal",
     "data",
     "prev_hash",
     "hash",

@@ -1011,7 +1011,9 @@ def listen_to_recording(
 # ---------------------------------------------------------------- owner operations and audit
 
 # What the groups above the leads (owners, audit) record on a lead through record_fact.
-FACT_KINDS = frozenset({EventKind.COMPLAINT, EventKind.AUDITED, EventKind.REFERRED})
+FACT_KINDS = frozenset(
+    {EventKind.COMPLAINT, EventKind.AUDITED, EventKind.REFERRED, EventKind.SMS, EventKind.ERASED}
+)
 
 
 @lead_action

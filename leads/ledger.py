@@ -3,13 +3,23 @@
 
 Every event carries the SHA-256 of its own content and of the previous event of its lead, so
 an edit or deletion anywhere in a chain is detectable. Database triggers (installed by a
-migration) reject UPDATE and DELETE on the table outright.
+migration) reject UPDATE and DELETE on the table, with one exception: erasure.
+
+Personal data and the chain. A customer may have their personal data erased (PIPL; the
+dealer's retention period), and the chain must still verify afterwards. So the only free
+text of an event, its note, is not hashed itself: the hash covers its seal, SHA-256 of a random
+salt and the note, and salt and note are kept beside it. Erasure blanks note and salt (the one
+UPDATE the triggers let through) and appends an ERASED event; `verify` accepts a blank note
+under a seal only before such an event. Without the salt the seal tells nothing about the note,
+not even for short ones (a name, a number). `data` holds no personal data: ids, codes, amounts,
+stages, models; whoever adds to it keeps it so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,9 +56,10 @@ def event_digest(
     from_owner_id: int | None,
     to_owner_id: int | None,
     reason: str,
-    note: str,
+    note_seal: str,
     data: dict[str, Any],
     prev_hash: str,
+    **_kept_apart: Any,  # note, note_salt: sealed, not hashed
 ) -> str:
     """SHA-256 over a canonical JSON of everything an event says, chained to the previous."""
     body = CANONICAL_JSON(
@@ -63,7 +74,7 @@ def event_digest(
             from_owner_id,
             to_owner_id,
             reason,
-            note,
+            note_seal,
             data,
             prev_hash,
         ]
@@ -84,10 +95,26 @@ def digest_of(event: Event) -> str:
         from_owner_id=event.from_owner_id,
         to_owner_id=event.to_owner_id,
         reason=event.reason,
-        note=event.note,
+        note_seal=event.note_seal,
         data=event.data,
         prev_hash=event.prev_hash,
     )
+
+
+def seal(salt: str, note: str) -> str:
+    """The note's seal: what the chain hashes instead of the note ("" for no note, as before
+    notes were sealed, so chains without notes hash as they always did)."""
+    if not note:
+        return ""
+    return hashlib.sha256(f"{salt}\x00{note}".encode()).hexdigest()
+
+
+def sealed_note(note: str) -> tuple[str, str]:
+    """A new salt for `note` and its seal (no salt for no note)."""
+    if not note:
+        return "", ""
+    salt = secrets.token_hex(16)
+    return salt, seal(salt, note)
 
 
 def compose(
@@ -109,6 +136,8 @@ def compose(
 ) -> dict[str, Any]:
     """The column values of the event that follows (`last_seq`, `last_hash`) on a lead's
     chain, hash included, unsaved: `append` saves one, bulk writers (imports) many."""
+    note = str(note)
+    note_salt, note_seal = sealed_note(note)
     values: dict[str, Any] = dict(
         lead_id=lead_id,
         seq=last_seq + 1,
@@ -120,7 +149,9 @@ def compose(
         from_owner_id=from_owner_id,
         to_owner_id=to_owner_id,
         reason=str(reason),
-        note=str(note),
+        note=note,
+        note_salt=note_salt,
+        note_seal=note_seal,
         data=data or {},
         prev_hash=last_hash or GENESIS,
     )
@@ -248,6 +279,8 @@ def verify(*, dealer_id: int | None = None) -> VerifyReport:
 
 def _first_break(lead_id: int, chain: list[Event], head: str | None) -> BrokenLink | None:
     prev = GENESIS
+    # Notes may be blank under their seals only up to the last erasure of the lead.
+    erased_up_to = max((e.seq for e in chain if e.kind == EventKind.ERASED), default=0)
     for expected_seq, event in enumerate(chain, start=1):
         if event.seq != expected_seq:
             return BrokenLink(lead_id, expected_seq, None, "event missing")
@@ -256,23 +289,43 @@ def _first_break(lead_id: int, chain: list[Event], head: str | None) -> BrokenLi
         recomputed = digest_of(event)
         if recomputed != event.hash:
             return BrokenLink(lead_id, event.seq, event.pk, "content does not match its hash")
+        if event.note or event.note_salt or not event.note_seal:
+            if seal(event.note_salt, event.note) != event.note_seal:
+                return BrokenLink(lead_id, event.seq, event.pk, "note does not match its seal")
+        elif event.seq > erased_up_to:
+            return BrokenLink(lead_id, event.seq, event.pk, "note removed without an erasure")
         prev = event.hash
     if head is not None and head != prev:
         return BrokenLink(lead_id, len(chain) + 1, None, "events missing after the last one")
     return None
 
 
-# Append-only, enforced by the database itself.
+# Append-only, enforced by the database itself; the one UPDATE let through blanks a note and
+# its salt (erasure), nothing else.
+_ERASABLE = ("note", "note_salt")
 _TRIGGERS = {
     "sqlite": [
-        f"""CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON {EVENT_TABLE}
+        # SQLite checks the columns named in the UPDATE: any but the erasable ones is refused
+        # ({sealed}: the table's columns when installed; a migration that adds one reinstalls).
+        f"""CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE OF {{sealed}}
+            ON {EVENT_TABLE}
+            BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS ledger_erase_only BEFORE UPDATE OF note, note_salt
+            ON {EVENT_TABLE} WHEN NEW.note <> '' OR NEW.note_salt <> ''
             BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END""",
         f"""CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON {EVENT_TABLE}
             BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END""",
     ],
     "postgresql": [
         """CREATE OR REPLACE FUNCTION ledger_reject_change() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION 'ledger events are append-only'; END $$ LANGUAGE plpgsql""",
+            BEGIN
+                IF TG_OP = 'UPDATE' AND NEW.note = '' AND NEW.note_salt = ''
+                   AND (to_jsonb(NEW) - 'note' - 'note_salt')
+                       = (to_jsonb(OLD) - 'note' - 'note_salt') THEN
+                    RETURN NEW;
+                END IF;
+                RAISE EXCEPTION 'ledger events are append-only';
+            END $$ LANGUAGE plpgsql""",
         f"""CREATE OR REPLACE TRIGGER ledger_no_update BEFORE UPDATE ON {EVENT_TABLE}
             FOR EACH ROW EXECUTE FUNCTION ledger_reject_change()""",
         f"""CREATE OR REPLACE TRIGGER ledger_no_delete BEFORE DELETE ON {EVENT_TABLE}
@@ -282,6 +335,7 @@ _TRIGGERS = {
 _DROP = {
     "sqlite": [
         "DROP TRIGGER IF EXISTS ledger_no_update",
+        "DROP TRIGGER IF EXISTS ledger_erase_only",
         "DROP TRIGGER IF EXISTS ledger_no_delete",
     ],
     "postgresql": [
@@ -293,8 +347,13 @@ _DROP = {
 
 def install_triggers(conn: BaseDatabaseWrapper = connection) -> None:
     with conn.cursor() as cursor:
+        columns = [c.name for c in conn.introspection.get_table_description(cursor, EVENT_TABLE)]
+        # Before notes were sealed (an early migration) nothing is erasable.
+        erasable = _ERASABLE if "note_salt" in columns else ()
+        sealed = ", ".join(c for c in columns if c not in erasable)
         for statement in _TRIGGERS[conn.vendor]:
-            cursor.execute(statement)
+            if erasable or "ledger_erase_only" not in statement:
+                cursor.execute(statement.replace("{sealed}", sealed))
 
 
 def drop_triggers(conn: BaseDatabaseWrapper = connection) -> None:
@@ -302,3 +361,45 @@ def drop_triggers(conn: BaseDatabaseWrapper = connection) -> None:
     with conn.cursor() as cursor:
         for statement in _DROP[conn.vendor]:
             cursor.execute(statement)
+
+
+def erase_notes(lead_ids: list[int]) -> int:
+    """Blank the notes (and their salts) of the leads' events, keeping the seals the chain
+    hashes: the caller appends an ERASED event to each lead afterwards. How many were blanked."""
+    return (
+        Event.objects.filter(lead_id__in=lead_ids)
+        .exclude(note="", note_salt="")
+        .update(note="", note_salt="")
+    )
+
+
+def seal_notes(events: Any = Event, leads: Any = Lead) -> int:
+    """Seal the notes written before notes were sealed and rehash their chains (a one-off
+    migration, with its historical models, triggers dropped by the caller). How many leads
+    were rehashed."""
+    lead_ids = list(
+        events.objects.filter(note_seal="").exclude(note="").values_list("lead_id", flat=True)
+    )
+    done = 0
+    for start in range(0, len(lead_ids), 500):
+        batch = sorted(set(lead_ids[start : start + 500]))
+        chains: dict[int, list] = {}
+        for event in events.objects.filter(lead_id__in=batch).order_by("lead_id", "seq"):
+            chains.setdefault(event.lead_id, []).append(event)
+        changed, heads = [], []
+        for lead_id, chain in chains.items():
+            prev = GENESIS
+            for event in chain:
+                if event.note and not event.note_seal:
+                    event.note_salt, event.note_seal = sealed_note(event.note)
+                event.prev_hash = prev
+                event.hash = digest_of(event)
+                prev = event.hash
+                changed.append(event)
+            heads.append(leads(pk=lead_id, last_event_hash=prev))
+        events.objects.bulk_update(
+            changed, ["note_salt", "note_seal", "prev_hash", "hash"], batch_size=1000
+        )
+        leads.objects.bulk_update(heads, ["last_event_hash"], batch_size=1000)
+        done += len(chains)
+    return done

@@ -70,6 +70,9 @@ class Customer(models.Model):
     name_initials = models.CharField(max_length=100, blank=True)
     city = models.CharField(_("city"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Set when the customer's personal data was erased (privacy.rights): the row stays, with
+    # its leads, so that counts do not change; name, numbers and city are gone.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -80,6 +83,8 @@ class Customer(models.Model):
         indexes = [models.Index(fields=["dealer", "name_initials"])]
 
     def __str__(self) -> str:
+        if self.erased_at is not None:
+            return str(_("(personal data erased)"))
         return self.name or self.phone
 
 
@@ -220,6 +225,9 @@ class EventKind(models.TextChoices):
     OVERTURNED = "overturned", _("Overturned by audit")
     # Marketing (campaigns): a text message sent to the customer or received from them.
     SMS = "sms", _("Text message")
+    # The customer's personal data erased on their request or at the end of retention
+    # (privacy.rights): the notes before it were blanked, their seals kept (leads.ledger).
+    ERASED = "erased", _("Personal data erased")
 
 
 class Event(models.Model):

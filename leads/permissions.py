@@ -134,7 +134,9 @@ def may_see_phone(staff: Staff, lead: Lead) -> bool:
 
 def shown_phone(staff: Staff, lead: Lead) -> str:
     """The customer's number as `staff` sees it on every page, file and API answer: in full
-    (`may_see_phone`) or masked."""
+    (`may_see_phone`) or masked; nothing once erased."""
+    if lead.customer.erased_at is not None:
+        return str(lead.customer)
     return lead.customer.phone if may_see_phone(staff, lead) else mask_phone(lead.customer.phone)
 
 

@@ -75,3 +75,49 @@ class DoNotCall(models.Model):
         verbose_name = _("do-not-call number")
         verbose_name_plural = _("do-not-call list")
         constraints = [models.UniqueConstraint(fields=["dealer", "phone"], name="do_not_call_uniq")]
+
+
+class RequestKind(models.TextChoices):
+    EXPORT = "export", _("Export")
+    ERASURE = "erasure", _("Erasure")
+
+
+class ErasureCause(models.TextChoices):
+    REQUEST = "request", _("The customer's request")
+    RETENTION = "retention", _("Retention period ended")
+
+
+class DataRequest(models.Model):
+    """An export or an erasure of a customer's personal data: who, when, why, in what form,
+    and what it covered (counts per section). Kept after the erasure it records."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("what"), max_length=8, choices=RequestKind.choices)
+    at = models.DateTimeField(_("when"))
+    by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )  # None: the retention run
+    cause = models.CharField(_("why"), max_length=10, choices=ErasureCause.choices, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    file_format = models.CharField(_("format"), max_length=8, blank=True)
+    counts = models.JSONField(_("records"), default=dict)
+
+    class Meta:
+        verbose_name = _("personal data request")
+        verbose_name_plural = _("personal data requests")
+        indexes = [models.Index(fields=["dealer", "at"])]
+
+
+class PrivacySettings(models.Model):
+    """How long the dealer keeps a customer's personal data after their last contact; empty:
+    until the customer asks."""
+
+    dealer = models.OneToOneField(Dealer, on_delete=models.CASCADE, related_name="+")
+    retention_days = models.PositiveIntegerField(
+        _("keep personal data for (days after the last contact)"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("privacy settings")
+        verbose_name_plural = _("privacy settings")

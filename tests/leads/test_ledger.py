@@ -103,10 +103,12 @@ def test_each_hash_is_the_digest_of_the_event(history):
             from_owner_id=event.from_owner_id,
             to_owner_id=event.to_owner_id,
             reason=event.reason,
-            note=event.note,
+            note_seal=event.note_seal,
             data=event.data,
             prev_hash=event.prev_hash,
         )
+        # The hash covers the note through its seal.
+        assert event.note_seal == ledger.seal(event.note_salt, event.note)
 
 
 def test_chains_are_per_lead(team):
@@ -218,7 +220,7 @@ def test_verify_names_the_first_broken_link_after_an_edit(history, team, no_trig
     assert len(report.broken) == 1
     link = report.broken[0]
     assert (link.lead_id, link.seq, link.event_id) == (history.pk, 2, tampered.pk)
-    assert "hash" in link.problem
+    assert "seal" in link.problem
     assert untouched.pk not in {b.lead_id for b in report.broken}
     assert ledger.verify(dealer_id=team.dealer.pk).broken == report.broken
 
