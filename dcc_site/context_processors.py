@@ -30,6 +30,7 @@ from owners.permissions import (
     reads_everything,
 )
 from platforms.permissions import may_use_platforms
+from privacy.permissions import may_see_privacy
 
 # (url name, label, the page's rule: the one its view asks)
 NAVIGATION = [
@@ -48,6 +49,7 @@ NAVIGATION = [
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),
     ("audit_workbench", _("Audit"), may_see_audits),
     ("imports", _("Imports"), may_import),
+    ("privacy", _("Personal data"), may_see_privacy),
     ("dealer_settings", _("Settings"), may_change_settings),
     ("dashboard_my_scores", _("My scorecard"), may_see_own_scorecard_page),
 ]

@@ -86,6 +86,15 @@ def history(customer: Customer) -> list[ConsentRecord]:
     )
 
 
+def latest_by_purpose(customer: Customer) -> dict[str, ConsentRecord | None]:
+    """Each purpose's latest statement of the customer's (None: never asked), in one query."""
+    latest: dict[str, ConsentRecord | None] = dict.fromkeys(Purpose.values)
+    for record in history(customer):
+        if latest[record.purpose] is None:
+            latest[record.purpose] = record
+    return latest
+
+
 # ---------------------------------------------------------------- do not call
 
 

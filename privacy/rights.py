@@ -357,3 +357,11 @@ def erase_past_retention(dealer: Dealer, *, now: datetime | None = None) -> int:
         erase(customer, by=None, cause=ErasureCause.RETENTION)
         erased += 1
     return erased
+
+
+def erase_all_past_retention(*, now: datetime | None = None) -> int:
+    """`erase_past_retention` for every dealer that set a retention period (dcc tick)."""
+    dealers = Dealer.objects.filter(
+        pk__in=PrivacySettings.objects.filter(retention_days__isnull=False).values("dealer_id")
+    )
+    return sum(erase_past_retention(dealer, now=now) for dealer in dealers)

@@ -197,21 +197,23 @@ NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
         "My queue", "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports",
-        "Settings", "Audit"
+        "Settings", "Audit", "Personal data"
     },
     "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
     "owner_ops": {"My queue", "My scorecard"} | OWNER_WORK,
     "showroom_manager": {
-        "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
+        "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit",
+        "Personal data"
     } | OWNER_WORK,
     "gm": {
         "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports", "Settings",
-        "Audit", "Campaigns"
+        "Audit", "Campaigns", "Personal data"
     } | OWNER_WORK,
     "sales_manager": {
-        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns"
+        "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns",
+        "Personal data"
     } | OWNER_WORK,
-    "marketing_manager": {"Leads", "New lead", "Platforms", "Dashboard", "Campaigns"},
+    "marketing_manager": {"Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "Personal data"},
     "platform_specialist": {"New lead", "Platforms"},
     "auditor": {"Leads", "Dashboard", "Complaints", "Audit"} | READ,
     "headquarters": {

@@ -29,14 +29,18 @@ OWNER_WORK = OWNER_PAGES | {"members", "owner_events"}
 READ = {"members", "owner_events"}
 # Campaigns: run by marketing and the managers above it, read by headquarters.
 CAMPAIGNS = {"campaigns"}
+# Personal data: the do-not-call list's keepers (supervisors, marketing), requests (GM, SM).
+PRIVACY = {"privacy"}
 PAGES: dict[Role, set[str]] = {
-    Role.GM: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | {"platforms"},
-    Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS,
-    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard", "platforms"} | CAMPAIGNS,
+    Role.GM: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | PRIVACY | {"platforms"},
+    Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | PRIVACY,
+    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard", "platforms"}
+    | CAMPAIGNS
+    | PRIVACY,
     Role.PLATFORM_SPECIALIST: {"lead_new", "platforms"},
-    Role.DCC_SUPERVISOR: MANAGERS_PAGES | {"queue", "platforms"},
+    Role.DCC_SUPERVISOR: MANAGERS_PAGES | PRIVACY | {"queue", "platforms"},
     Role.DCC_AGENT: {"queue", "lead_list", "lead_new", "dashboard_my_scores"},
-    Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_WORK | {"showroom"},
+    Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_WORK | PRIVACY | {"showroom"},
     Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,
     Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_WORK,
     Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"} | READ,

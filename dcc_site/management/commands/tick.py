@@ -9,6 +9,7 @@ from leads.actions import apply_due_absences
 from owners import upkeep as owner_upkeep
 from owners.members import expire_idle
 from platforms.actions import compute_due
+from privacy.rights import erase_all_past_retention
 
 
 class Command(BaseCommand):
@@ -19,7 +20,8 @@ class Command(BaseCommand):
         "evening's daily reports; delete call recordings past their dealer's retention; escalate "
         "complaints past their deadline and close return visits whose attempts ran out; expire the "
         "usable points of members idle past their programme's days; compute yesterday's platform "
-        "scores of the accounts that have none yet."
+        "scores of the accounts that have none yet; erase the personal data of customers past "
+        "their dealer's retention period."
     )
 
     def handle(self, *args, **options):
@@ -34,6 +36,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{unreachable} return visit(s) closed as unreachable.")
         self.stdout.write(f"{expire_idle(now=timezone.now())} idle member(s)' points expired.")
         self.stdout.write(f"{compute_due()} platform account(s) scored for yesterday.")
+        erased = erase_all_past_retention(now=timezone.now())
+        self.stdout.write(f"{erased} customer(s) past retention erased.")
         if connection.vendor == "sqlite":
             # Keeps SQLite's query planner statistics fresh (PostgreSQL's autovacuum does this).
             with connection.cursor() as cursor:
