@@ -44,6 +44,7 @@ from leads.permissions import authorize
 from leads.sla import business_deadline, in_business_hours
 from leads.stages import OPEN_STAGES, Action, Grade
 from leads.teams import team_of
+from privacy import consent
 
 
 class Unavailable(DomainError):
@@ -392,10 +393,21 @@ def dial(lead: Lead, *, by: Staff) -> Call:
     return place_call(lead, by=by)
 
 
-def place_call(lead: Lead, *, by: Staff) -> Call:
+def place_call(lead: Lead, *, by: Staff, marketing: bool = False) -> Call:
     """`dial` without asking leads.permissions: for the apps above calls that decide
     themselves who may call a customer for their work (owner operations calling a delivered
-    customer for a return visit), after they have checked it. The number stays hidden."""
+    customer for a return visit), after they have checked it. The number stays hidden.
+
+    A `marketing` call (an invitation, an offer: not about the customer's own enquiry, order
+    or car) is placed only to a customer who agreed and whose number is not on the dealer's
+    do-not-call list."""
+    if lead.customer.erased_at is not None:
+        raise InvalidInput(
+            _("This customer's personal data was erased: there is no number to call."),
+            code="erased",
+        )
+    if marketing and (refusal := consent.marketing_call_refusal(lead.customer)):
+        raise InvalidInput(refusal, code="no_marketing_consent")
     seat = (
         Seat.objects.filter(staff=by, account__dealer_id=lead.dealer_id, account__is_active=True)
         .select_related("account")

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Dealer, Staff
+from calls.actions import place_call
+from calls.models import Call
 from dcc.errors import Conflict, DomainError, InvalidInput, NotPermitted, whole_number_in
 from dcc.phone import PhoneError, normalise_phone
 from leads import actions
@@ -296,6 +298,22 @@ def invite(
         locked.save(update_fields=["segment"])
     event.segment = locked.segment
     return Invited(invited=len(fresh), already=len(owners) - len(fresh))
+
+
+def call_to_invite(*, invitation: Invitation, by: Staff) -> Call:
+    """Ring the invited owner from `by`'s seat (the number stays hidden). An invitation is
+    marketing: only to an owner who agreed to marketing calls and is not on the do-not-call
+    list (calls.actions.place_call refuses the rest, saying why)."""
+    _check_worker(by, invitation.dealer_id)
+    sale = (
+        Vehicle.objects.filter(owner_id=invitation.customer_id)
+        .select_related("lead__customer", "lead__dealer")
+        .order_by("-delivered_at")
+        .first()
+    )
+    if sale is None:
+        raise InvalidInput(_("This owner has no car from us to call about."), code="no_vehicle")
+    return place_call(sale.lead, by=by, marketing=True)
 
 
 def _locked_invitation(invitation: Invitation) -> tuple[Invitation, OwnerEvent]:

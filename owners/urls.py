@@ -24,6 +24,11 @@ urlpatterns = [
         views_events.invitation_page,
         name="owner_invitation",
     ),
+    path(
+        "owner-events/invitations/<str:code>/dial/",
+        views_events.invitation_dial,
+        name="owner_invitation_dial",
+    ),
     path("owner-events/check-in/<str:code>/", views_events.check_in_page, name="owner_check_in"),
     # The return-visit plan and questionnaires (in the settings area)
     path("settings/return-visits/", views_setup.plan, name="settings_return_visits"),

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
-from dcc.errors import InvalidInput
+from dcc.errors import DomainError, InvalidInput
 from dcc.forms import save_form
 from dcc.phone import mask_phone
 from leads.forms import StyledForm
@@ -25,6 +26,7 @@ from owners import events
 from owners.forms import DoorForm, EventForm, GuestForm, InvitationForm, InviteForm, SignUpForm
 from owners.models import Invitation, OwnerEvent
 from owners.permissions import may_see_events, works_owners
+from privacy import consent
 
 # Invitations shown a page at a time: an event may invite every owner of a big dealer.
 PAGE_SIZE = 100
@@ -119,8 +121,12 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     )
     invitations = list(page)
     events.count_guests(invitations)
+    callable_ = consent.callable_for_marketing(
+        request.dealer.pk, [invitation.customer_id for invitation in invitations]
+    )
     for invitation in invitations:
         invitation.phone = mask_phone(invitation.customer.phone)
+        invitation.may_call = invitation.customer_id in callable_
     guests = events.guests_of(event)
     results = events.event_results(event)
     seen = set(
@@ -150,6 +156,21 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+@require_POST
+@workbench(works_owners)
+def invitation_dial(request: HttpRequest, code: str) -> HttpResponse:
+    """Ring the invited owner from the person's seat; a refusal (no consent, do-not-call, no
+    seat) is said on the event page."""
+    invitation = get_object_or_404(Invitation, dealer=request.dealer, code=code[:32])
+    try:
+        events.call_to_invite(invitation=invitation, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Calling: your phone rings first."))
+    return redirect("owner_event", invitation.event_id)
 
 
 def _saved_message(step: str, done: list) -> str:

@@ -126,3 +126,32 @@ def is_do_not_call(dealer: Dealer, phone: str) -> bool:
     except InvalidInput:
         return False
     return DoNotCall.objects.filter(dealer=dealer, phone=number).exists()
+
+
+# ---------------------------------------------------------------- marketing calls
+
+
+def marketing_call_refusal(customer: Customer) -> str | None:
+    """Why `customer` may not be called for marketing (None: they may): their number is on
+    the do-not-call list, or they have not agreed to marketing calls."""
+    if is_do_not_call_customer(customer):
+        return _("This number is on the do-not-call list.")
+    if current(customer, Purpose.MARKETING_CALLS) is not True:
+        return _("The customer has not agreed to marketing calls.")
+    return None
+
+
+def is_do_not_call_customer(customer: Customer) -> bool:
+    return DoNotCall.objects.filter(dealer_id=customer.dealer_id, phone=customer.phone).exists()
+
+
+def callable_for_marketing(dealer_id: int, customer_ids: Iterable[int]) -> set[int]:
+    """Those of `customer_ids` who may be called for marketing, in two queries (a list page)."""
+    agreed = consented(list(customer_ids), Purpose.MARKETING_CALLS)
+    if not agreed:
+        return set()
+    barred = Customer.objects.filter(
+        pk__in=agreed,
+        phone__in=DoNotCall.objects.filter(dealer_id=dealer_id).values("phone"),
+    ).values_list("pk", flat=True)
+    return agreed - set(barred)
