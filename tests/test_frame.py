@@ -213,7 +213,9 @@ NAV = {
         "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns",
         "Personal data"
     } | OWNER_WORK,
-    "marketing_manager": {"Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "Personal data"},
+    "marketing_manager": {
+        "Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "Personal data"
+    },
     "platform_specialist": {"New lead", "Platforms"},
     "auditor": {"Leads", "Dashboard", "Complaints", "Audit"} | READ,
     "headquarters": {
