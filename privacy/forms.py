@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from leads.forms import StyledForm
 from privacy.models import ConsentSource, Purpose
 
 # What staff record by hand: a capture page and a reply record themselves.
@@ -12,7 +13,7 @@ STAFF_SOURCES = [
 ]
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(StyledForm):
     purpose = forms.ChoiceField(label=_("purpose"), choices=Purpose.choices)
     given = forms.TypedChoiceField(
         label=_("the customer"),
@@ -28,19 +29,21 @@ class ConsentForm(forms.Form):
     )
 
 
-class DoNotCallForm(forms.Form):
+class DoNotCallForm(StyledForm):
     phone = forms.CharField(label=_("phone"), max_length=32)
     reason = forms.CharField(label=_("reason"), max_length=200, required=False)
 
 
-class EraseForm(forms.Form):
+class EraseForm(StyledForm):
     reason = forms.CharField(label=_("reason"), max_length=200)
     confirmed = forms.BooleanField(
-        label=_("I understand: the open lead stays, without a name or a number"), required=False
+        label=_("I understand: the open lead stays, without a name or a number"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
 
 
-class RetentionForm(forms.Form):
+class RetentionForm(StyledForm):
     retention_days = forms.IntegerField(
         label=_("keep personal data for (days after the last contact)"),
         min_value=30,
@@ -52,5 +55,5 @@ class RetentionForm(forms.Form):
     )
 
 
-class CustomerSearchForm(forms.Form):
+class CustomerSearchForm(StyledForm):
     q = forms.CharField(label=_("phone or name"), max_length=50, required=False)
