@@ -27,6 +27,7 @@ from owners.models import (
     Vehicle,
     VisitStatus,
 )
+from privacy.models import ConsentRecord, DoNotCall, Purpose
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,8 @@ def snapshot() -> dict[str, object]:
         "audits": by(Audit, "result"),
         "appeals": Appeal.objects.count(),
         "events": Event.objects.count(),
+        "consents": ConsentRecord.objects.count(),
+        "do_not_call": DoNotCall.objects.count(),
     }
 
 
@@ -98,6 +101,13 @@ def test_the_demo_leaves_owner_operations_and_the_audit_group_a_week_of_work(off
     waiting = Appeal.objects.filter(decision="").select_related("audit")
     assert waiting.exists()
     assert all(appeal.audit.result == AuditResult.FAIL for appeal in waiting)
+
+    # Consent: most customers agreed to marketing, a few withdrew SMS by reply, a few numbers
+    # are on the do-not-call list.
+    assert "consent statements recorded" in said
+    assert ConsentRecord.objects.filter(purpose=Purpose.SMS, given=False).exists()
+    assert ConsentRecord.objects.filter(purpose=Purpose.MARKETING_CALLS, given=True).exists()
+    assert DoNotCall.objects.exists()
 
     before = snapshot()
     again = demo()

@@ -7,6 +7,7 @@ from audit.demo import play_audit_week
 from calls.simulation import play_day, set_up_demo_phone
 from leads.demo import DEMO_PASSWORD, load_demo
 from owners.demo import play_owner_work, play_referrals
+from privacy.demo import play_consent
 
 PHONE_DAYS = 7
 
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             named = play_referrals(dealer, seed)
             self.stdout.write(f"{dealer.code}: {named} owner referrals named.")
             self.stdout.write(play_audit_week(dealer, seed).summary(dealer.code))
+            consents = play_consent(dealer, seed)
+            self.stdout.write(f"{dealer.code}: {consents} consent statements recorded.")
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, roles in result.logins:
             self.stdout.write(f"  {username:<15} {roles}")
