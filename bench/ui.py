@@ -695,6 +695,8 @@ def _after_sales_pages(t: Targets) -> list[Page]:
         (t.visit, Page("return visit", "owner_ops", "return_visit", (t.visit,))),
         (t.complaint, Page("complaint", "owner_ops", "complaint", (t.complaint,))),
         (t.owner, Page("owner page", "owner_ops", "owner_detail", (t.owner,))),
+        (t.owner, Page("personal data of an owner", "gm", "privacy_customer", (t.owner,))),
+        (t.owner, Page("erasure page of an owner", "gm", "privacy_erase", (t.owner,))),
         (t.member, Page("member card", "owner_ops", "member", (t.member,))),
         (
             t.referred_lead,
@@ -727,6 +729,14 @@ def page_list(t: Targets) -> list[Page]:
         Page("agent queue, htmx refresh (every 10 s)", "agent", "queue", htmx=True),
         Page(f"lead page, {t.long_events} events", "agent", "lead_detail", (t.long_lead,)),
         Page("lead page, delivered lead", "gm", "lead_detail", (t.delivered_lead,)),
+        Page("lead's consent panel", "agent", "lead_consent", (t.long_lead,)),
+        Page(
+            "personal data, find by full mobile",
+            "gm",
+            "privacy",
+            query=urlencode({"q": t.customer_phone}),
+        ),
+        Page("do-not-call list", "gm", "do_not_call"),
         Page("lead list, page 1", "gm", "lead_list"),
         Page(
             f"lead list, page {t.last_page} (last)", "gm", "lead_list", query=f"page={t.last_page}"
