@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Dealer
 from leads.forms import StyledForm
@@ -50,9 +50,10 @@ class SegmentForm(SendForm):
         required=False,
         widget=_check(forms.CheckboxSelectMultiple()),
     )
-    channels = forms.ModelMultipleChoiceField(
+    # Choices of ids (not a queryset): an id no database holds is refused as not a choice.
+    channels = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Channel"),
-        queryset=Channel.objects.none(),
+        coerce=int,
         required=False,
         widget=_check(forms.CheckboxSelectMultiple()),
     )
@@ -64,29 +65,33 @@ class SegmentForm(SendForm):
         required=False,
         widget=_check(forms.CheckboxInput()),
     )
-    tiers = forms.ModelMultipleChoiceField(
+    tiers = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Member tier"),
-        queryset=MemberTier.objects.none(),
+        coerce=int,
         required=False,
         widget=_check(forms.CheckboxSelectMultiple()),
     )
 
     def __init__(self, *args: Any, dealer: Dealer, **kwargs: Any) -> None:
         super().__init__(*args, dealer=dealer, **kwargs)
-        self.fields["channels"].queryset = Channel.objects.filter(dealer=dealer, is_active=True)
-        self.fields["tiers"].queryset = MemberTier.objects.filter(dealer=dealer).order_by(
-            "min_points"
-        )
+        self.fields["channels"].choices = [
+            (channel.pk, gettext(channel.name))
+            for channel in Channel.objects.filter(dealer=dealer, is_active=True).order_by("name")
+        ]
+        self.fields["tiers"].choices = [
+            (tier.pk, gettext(tier.name))
+            for tier in MemberTier.objects.filter(dealer=dealer).order_by("min_points")
+        ]
 
     def segment(self) -> Segment:
         data = self.cleaned_data
         return Segment(
             stages=tuple(data["stages"]),
             grades=tuple(data["grades"]),
-            channel_ids=tuple(channel.pk for channel in data["channels"]),
+            channel_ids=tuple(data["channels"]),
             car_model=data["car_model"].strip(),
             owners_only=data["owners_only"],
-            tier_ids=tuple(tier.pk for tier in data["tiers"]),
+            tier_ids=tuple(data["tiers"]),
         )
 
 
@@ -148,6 +153,7 @@ class SettingsForm(StyledForm):
     region_id = forms.CharField(label=gettext_lazy("Region"), max_length=32, initial="cn-hangzhou")
     api_url = forms.URLField(
         label=gettext_lazy("API address"),
+        assume_scheme="https",
         required=False,
         help_text=gettext_lazy("Empty: the provider's."),
     )
