@@ -7,6 +7,7 @@ from audit.demo import play_audit_week
 from calls.simulation import play_day, set_up_demo_phone
 from leads.demo import DEMO_PASSWORD, load_demo
 from owners.demo import play_owner_work, play_referrals
+from sms.demo import play_sms
 
 PHONE_DAYS = 7
 
@@ -14,8 +15,8 @@ PHONE_DAYS = 7
 class Command(BaseCommand):
     help = (
         "Load the demo dealers, staff and a few hundred leads, a week of their calls, owner "
-        "operations' visits, complaints, members and referrals, and last week's audits (safe to "
-        "run twice)."
+        "operations' visits, complaints, members and referrals, last week's audits and "
+        "yesterday's text messages (safe to run twice)."
     )
 
     def add_arguments(self, parser):
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             named = play_referrals(dealer, seed)
             self.stdout.write(f"{dealer.code}: {named} owner referrals named.")
             self.stdout.write(play_audit_week(dealer, seed).summary(dealer.code))
+            self.stdout.write(play_sms(dealer, seed))
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, roles in result.logins:
             self.stdout.write(f"  {username:<15} {roles}")
