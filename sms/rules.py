@@ -30,7 +30,7 @@ class Skip:
         NO_CONSENT: _("no consent to marketing SMS"),
         QUIET_HOURS: _("quiet hours"),
         LIMIT: _("per-number limit reached"),
-        NO_MOBILE: _("not a mobile number"),
+        NO_MOBILE: _("no mobile number"),
     }
     ORDER = (NO_MOBILE, NO_CONSENT, QUIET_HOURS, LIMIT)
 
@@ -73,7 +73,8 @@ def screen(
     not (a Skip code; the first that holds, in Skip.ORDER)."""
     reasons: dict[int, str | None] = {c.pk: None for c in customers}
     for customer in customers:
-        if customer.phone_kind != PhoneKind.MOBILE:
+        # A landline takes no SMS; an erased customer has no number any more.
+        if customer.phone_kind != PhoneKind.MOBILE or customer.erased_at is not None:
             reasons[customer.pk] = Skip.NO_MOBILE
     if kind == Kind.MARKETING:
         agreed = consented([c.pk for c in customers], Purpose.SMS)

@@ -141,3 +141,13 @@ def test_a_segment_is_screened_in_a_few_queries(team, sms_settings, django_asser
         )
     assert sum(reason is None for reason in reasons.values()) == 5
     assert list(reasons.values()).count(Skip.NO_CONSENT) == 7
+
+
+def test_an_erased_customer_is_sent_nothing(team, lead, notice):
+    from privacy.rights import erase
+
+    erase(lead.customer, by=team.gm, confirmed=True)
+    lead.refresh_from_db()
+    with pytest.raises(Conflict) as refused:
+        send_to_lead(lead=lead, template=notice, by=team.dcc_agent)
+    assert refused.value.code == Skip.NO_MOBILE
