@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Dealer, Staff
 from leads.models import Customer, Lead
@@ -41,9 +42,9 @@ class Trigger(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    SENT = "sent", _("Sent")
-    DELIVERED = "delivered", _("Delivered")
-    FAILED = "failed", _("Failed")
+    SENT = "sent", pgettext_lazy("text message", "Sent")
+    DELIVERED = "delivered", pgettext_lazy("text message", "Delivered")
+    FAILED = "failed", pgettext_lazy("text message", "Failed")
 
 
 def new_push_token() -> str:
