@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "campaigns",
     "kpi",
     "platforms",
+    "sms",
 ]
 
 MIDDLEWARE = [

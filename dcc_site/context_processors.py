@@ -31,6 +31,7 @@ from owners.permissions import (
 )
 from platforms.permissions import may_use_platforms
 from privacy.permissions import may_see_privacy
+from sms.permissions import may_see_sms
 
 # (url name, label, the page's rule: the one its view asks)
 NAVIGATION = [
@@ -44,6 +45,7 @@ NAVIGATION = [
     ("members", pgettext_lazy("member programme", "Members"), reads_everything),
     ("owner_events", _("Owner events"), may_see_events),
     ("campaigns", _("Campaigns"), may_see_campaigns),
+    ("sms", _("SMS"), may_see_sms),
     ("platforms", _("Platforms"), may_use_platforms),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("kpi.urls")),
     path("", include("platforms.urls")),
     path("", include("privacy.urls")),
+    path("", include("sms.urls")),
 ]
 
 # Refusals are pages in the person's language with the menu (JSON under /api/): dcc_site.refusals.

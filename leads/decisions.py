@@ -1010,7 +1010,7 @@ def listen_to_recording(
 
 # ---------------------------------------------------------------- owner operations and audit
 
-# What the groups above the leads (owners, audit) record on a lead through record_fact.
+# What the groups above the leads (owners, audit, sms) record on a lead through record_fact.
 FACT_KINDS = frozenset(
     {EventKind.COMPLAINT, EventKind.AUDITED, EventKind.REFERRED, EventKind.SMS, EventKind.ERASED}
 )
@@ -1028,8 +1028,9 @@ def record_fact(
     data: dict[str, Any] | None = None,
 ) -> Change:
     """A fact about the customer that owner operations or the audit group keeps with the lead:
-    a complaint's step, an audit's result, who referred the customer. Their apps decide who
-    may record it (they hold the rules); here it only joins the lead's ledger, in any stage."""
+    a complaint's step, an audit's result, who referred the customer, a text message (sms).
+    Their apps decide who may record it (they hold the rules); here it only joins the lead's
+    ledger, in any stage."""
     if kind not in FACT_KINDS:
         raise InvalidInput(_("This is not something kept with a lead."), field="kind")
     change = Change(lead, counts_as_edit=False)

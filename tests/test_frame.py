@@ -197,27 +197,27 @@ NAV = {
     "dcc_agent": {"My queue", "Leads", "New lead", "My scorecard"},
     "dcc_supervisor": {
         "My queue", "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports",
-        "Settings", "Audit", "Personal data"
+        "Settings", "Audit", "Personal data", "SMS"
     },
     "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
     "owner_ops": {"My queue", "My scorecard"} | OWNER_WORK,
     "showroom_manager": {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit",
-        "Personal data"
+        "Personal data", "SMS"
     } | OWNER_WORK,
     "gm": {
         "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports", "Settings",
-        "Audit", "Campaigns", "Personal data"
+        "Audit", "Campaigns", "Personal data", "SMS"
     } | OWNER_WORK,
     "sales_manager": {
         "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns",
-        "Personal data"
+        "Personal data", "SMS"
     } | OWNER_WORK,
     "marketing_manager": {
-        "Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "Personal data"
+        "Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "Personal data", "SMS"
     },
     "platform_specialist": {"New lead", "Platforms"},
-    "auditor": {"Leads", "Dashboard", "Complaints", "Audit"} | READ,
+    "auditor": {"Leads", "Dashboard", "Complaints", "Audit", "SMS"} | READ,
     "headquarters": {
         "Leads", "Dashboard", "Headquarters", "Complaints", "Audit", "Campaigns"
     } | READ,

@@ -31,19 +31,22 @@ READ = {"members", "owner_events"}
 CAMPAIGNS = {"campaigns"}
 # Personal data: the do-not-call list's keepers (supervisors, marketing), requests (GM, SM).
 PRIVACY = {"privacy"}
+# SMS: sent in bulk by marketing and the supervisors, read by auditors (sms.permissions).
+SMS = {"sms"}
 PAGES: dict[Role, set[str]] = {
-    Role.GM: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | PRIVACY | {"platforms"},
-    Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | PRIVACY,
+    Role.GM: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | PRIVACY | SMS | {"platforms"},
+    Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | PRIVACY | SMS,
     Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard", "platforms"}
     | CAMPAIGNS
-    | PRIVACY,
+    | PRIVACY
+    | SMS,
     Role.PLATFORM_SPECIALIST: {"lead_new", "platforms"},
-    Role.DCC_SUPERVISOR: MANAGERS_PAGES | PRIVACY | {"queue", "platforms"},
+    Role.DCC_SUPERVISOR: MANAGERS_PAGES | PRIVACY | SMS | {"queue", "platforms"},
     Role.DCC_AGENT: {"queue", "lead_list", "lead_new", "dashboard_my_scores"},
-    Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_WORK | PRIVACY | {"showroom"},
+    Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_WORK | PRIVACY | SMS | {"showroom"},
     Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,
     Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_WORK,
-    Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"} | READ,
+    Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"} | READ | SMS,
     Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints", "audit_workbench"}
     | READ
     | CAMPAIGNS,

@@ -8,6 +8,7 @@ from calls.simulation import play_day, set_up_demo_phone
 from leads.demo import DEMO_PASSWORD, load_demo
 from owners.demo import play_owner_work, play_referrals
 from privacy.demo import play_consent
+from sms.demo import play_sms
 
 PHONE_DAYS = 7
 
@@ -15,8 +16,8 @@ PHONE_DAYS = 7
 class Command(BaseCommand):
     help = (
         "Load the demo dealers, staff and a few hundred leads, a week of their calls, owner "
-        "operations' visits, complaints, members and referrals, and last week's audits (safe to "
-        "run twice)."
+        "operations' visits, complaints, members and referrals, last week's audits and "
+        "yesterday's text messages (safe to run twice)."
     )
 
     def add_arguments(self, parser):
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             self.stdout.write(play_audit_week(dealer, seed).summary(dealer.code))
             consents = play_consent(dealer, seed)
             self.stdout.write(f"{dealer.code}: {consents} consent statements recorded.")
+            self.stdout.write(play_sms(dealer, seed))
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, roles in result.logins:
             self.stdout.write(f"  {username:<15} {roles}")

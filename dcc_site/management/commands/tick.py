@@ -10,6 +10,7 @@ from owners import upkeep as owner_upkeep
 from owners.members import expire_idle
 from platforms.actions import compute_due
 from privacy.rights import erase_all_past_retention
+from sms.sending import send_due_notices
 
 
 class Command(BaseCommand):
@@ -21,7 +22,8 @@ class Command(BaseCommand):
         "complaints past their deadline and close return visits whose attempts ran out; expire the "
         "usable points of members idle past their programme's days; compute yesterday's platform "
         "scores of the accounts that have none yet; erase the personal data of customers past "
-        "their dealer's retention period."
+        "their dealer's retention period; text tomorrow's appointments their reminder and today's "
+        "return visits their notice (outside quiet hours)."
     )
 
     def handle(self, *args, **options):
@@ -38,6 +40,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{compute_due()} platform account(s) scored for yesterday.")
         erased = erase_all_past_retention(now=timezone.now())
         self.stdout.write(f"{erased} customer(s) past retention erased.")
+        reminders, notices = send_due_notices()
+        self.stdout.write(
+            f"{reminders} appointment reminder(s) and {notices} return-visit notice(s) texted."
+        )
         if connection.vendor == "sqlite":
             # Keeps SQLite's query planner statistics fresh (PostgreSQL's autovacuum does this).
             with connection.cursor() as cursor:
