@@ -44,6 +44,84 @@ def usable_template(dealer: Dealer, template_id: int | None) -> Template:
 # ---------------------------------------------------------------- one message
 
 
+def _reserve(
+    *,
+    settings: SmsSettings,
+    lead: Lead,
+    template: Template,
+    filled: texts.Filled,
+    trigger: str,
+    by: Staff | None,
+    at: datetime,
+    key: str = "",
+    automatic: bool = False,
+) -> Message | str:
+    """Screen the customer and keep the message, under a lock on the customer's row, so that
+    two senders at once never both pass a per-number limit (the row counts towards it at once;
+    on SQLite the transaction itself queues writers). The message, or why it may not go (a
+    rules.Skip code). Its key is taken here too: two ticks never send one reminder twice."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=lead.customer_id)
+        reason = rules.screen(
+            settings=settings, kind=template.kind, customers=[customer], at=at, automatic=automatic
+        )[customer.pk]
+        if reason is not None:
+            return reason
+        return Message.objects.create(
+            dealer_id=lead.dealer_id,
+            customer=customer,
+            lead=lead,
+            template=template,
+            kind=template.kind,
+            trigger=trigger,
+            phone=customer.phone,
+            text=filled.text,
+            parts=filled.parts,
+            provider=settings.provider,
+            status=Status.SENT,
+            sent_by=by,
+            sent_at=at,
+            key=key,
+        )
+
+
+def _deliver(
+    settings: SmsSettings, message: Message, *, lead: Lead, template: Template, params: dict
+) -> Message:
+    """Hand a kept message to the provider (outside any transaction: the provider may take its
+    time), then note the outcome and the ledger event."""
+    outgoing = Outgoing(
+        phone=message.phone,
+        sign_name=settings.signature,
+        template_code=template.provider_code,
+        params=params,
+        text=message.text,
+    )
+    try:
+        sent = SENDERS[settings.provider](settings, outgoing)
+    except ProviderError as error:
+        message.status, message.error = Status.FAILED, error.message[:200]
+    else:
+        message.provider_id = sent.provider_id
+        if sent.delivered:
+            message.status, message.reported_at = Status.DELIVERED, message.sent_at
+    message.save(update_fields=["status", "error", "provider_id", "reported_at"])
+    actions.record_fact(
+        lead=lead,
+        by=message.sent_by,
+        at=message.sent_at,
+        kind=EventKind.SMS,
+        data={
+            "message": message.pk,
+            "template": template.pk,
+            "type": template.kind,
+            "trigger": message.trigger,
+            "status": message.status,
+        },
+    )
+    return message
+
+
 def _send(
     *,
     settings: SmsSettings,
@@ -54,57 +132,23 @@ def _send(
     by: Staff | None,
     at: datetime,
     key: str = "",
-) -> Message:
-    """Keep the message (its row counts towards the limits at once, and its key is taken before
-    the provider is asked, so two ticks never send one reminder twice), hand it to the
-    provider, then note the outcome and the ledger event."""
-    customer = lead.customer
-    message = Message.objects.create(
-        dealer_id=lead.dealer_id,
-        customer=customer,
+    automatic: bool = False,
+) -> Message | str:
+    """Keep the message (if the customer may be sent it now), then deliver it."""
+    kept = _reserve(
+        settings=settings,
         lead=lead,
         template=template,
-        kind=template.kind,
+        filled=filled,
         trigger=trigger,
-        phone=customer.phone,
-        text=filled.text,
-        parts=filled.parts,
-        provider=settings.provider,
-        status=Status.SENT,
-        sent_by=by,
-        sent_at=at,
-        key=key,
-    )
-    outgoing = Outgoing(
-        phone=customer.phone,
-        sign_name=settings.signature,
-        template_code=template.provider_code,
-        params=filled.params,
-        text=filled.text,
-    )
-    try:
-        sent = SENDERS[settings.provider](settings, outgoing)
-    except ProviderError as error:
-        message.status, message.error = Status.FAILED, error.message[:200]
-    else:
-        message.provider_id = sent.provider_id
-        if sent.delivered:
-            message.status, message.reported_at = Status.DELIVERED, at
-    message.save(update_fields=["status", "error", "provider_id", "reported_at"])
-    actions.record_fact(
-        lead=lead,
         by=by,
         at=at,
-        kind=EventKind.SMS,
-        data={
-            "message": message.pk,
-            "template": template.pk,
-            "type": template.kind,
-            "trigger": trigger,
-            "status": message.status,
-        },
+        key=key,
+        automatic=automatic,
     )
-    return message
+    if isinstance(kept, str):
+        return kept
+    return _deliver(settings, kept, lead=lead, template=template, params=filled.params)
 
 
 def send_to_lead(
@@ -119,14 +163,7 @@ def send_to_lead(
     at = at or timezone.now()
     settings = SmsSettings.of(lead.dealer)
     filled = texts.render(text=template.text, kind=template.kind, lead=lead, settings=settings)
-    reason = rules.screen(settings=settings, kind=template.kind, customers=[lead.customer], at=at)[
-        lead.customer_id
-    ]
-    if reason is not None:
-        raise Conflict(
-            _("Not sent: %(reason)s.") % {"reason": rules.Skip.LABELS[reason]}, code=reason
-        )
-    return _send(
+    sent = _send(
         settings=settings,
         lead=lead,
         template=template,
@@ -135,6 +172,9 @@ def send_to_lead(
         by=by,
         at=at,
     )
+    if isinstance(sent, str):
+        raise Conflict(_("Not sent: %(reason)s.") % {"reason": rules.Skip.LABELS[sent]}, code=sent)
+    return sent
 
 
 # ---------------------------------------------------------------- bulk
@@ -226,7 +266,9 @@ def send_bulk(
             by=by,
             at=at,
         )
-        if message.status == Status.FAILED:
+        if isinstance(message, str):  # since the preview: another send took the limit
+            outcome.skipped[message] += 1
+        elif message.status == Status.FAILED:
             outcome.failed += 1
         else:
             outcome.sent += 1
@@ -252,20 +294,20 @@ def _send_automatic(
         log.warning("dealer %s: %s not sent: %s", settings.dealer_id, trigger, error.message)
         return False
     try:
-        with transaction.atomic():
-            _send(
-                settings=settings,
-                lead=lead,
-                template=template,
-                filled=filled,
-                trigger=trigger,
-                by=None,
-                at=at,
-                key=key,
-            )
+        sent = _send(
+            settings=settings,
+            lead=lead,
+            template=template,
+            filled=filled,
+            trigger=trigger,
+            by=None,
+            at=at,
+            key=key,
+            automatic=True,
+        )
     except IntegrityError:
         return False  # another tick took it
-    return True
+    return not isinstance(sent, str)
 
 
 def send_due_notices(now: datetime | None = None) -> tuple[int, int]:
