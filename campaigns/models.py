@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
-from calls.models import Line
+from calls.models import Call, Line
 from leads.models import Channel, Lead
 
 
@@ -92,13 +92,18 @@ class CaptureCode(models.Model):
 
 
 class CampaignLead(models.Model):
-    """The campaign (and code) that brought a lead: set once, when the capture created it."""
+    """The campaign (and code, or call on its line) that brought a lead: set once, when the
+    capture or the call created it."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
     lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="campaign_lead")
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="leads")
     capture_code = models.ForeignKey(
         CaptureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="leads"
+    )
+    # The call on the campaign's line the lead was captured from (留资), if it came that way.
+    call = models.OneToOneField(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     at = models.DateTimeField()
 
@@ -109,14 +114,19 @@ class CampaignLead(models.Model):
 
 
 class CampaignTouch(models.Model):
-    """A capture by someone who already had an open lead: a repeat enquiry on that lead,
-    counted for the campaign without taking the lead from its channel."""
+    """A capture by someone who already had an open lead, or a call on the campaign's line
+    from someone who already had a lead: a repeat enquiry on that lead, counted for the
+    campaign without taking the lead from its channel (or from the campaign that brought it)."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="touches")
     capture_code = models.ForeignKey(
         CaptureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="touches"
+    )
+    # The call on the campaign's line it was (one touch per call, however often it is pushed).
+    call = models.OneToOneField(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     at = models.DateTimeField()
 
