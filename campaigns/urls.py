@@ -7,6 +7,8 @@ urlpatterns = [
     path("campaigns/new/", views.campaign_new, name="campaign_new"),
     path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign"),
     path("campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("campaigns/stand/", views.stand_page, name="stand"),
+    path("campaigns/stand/send/", views.stand_send, name="stand_send"),
     # Public: what a capture code's QR code opens.
     path("c/<str:code>/", views.capture_page, name="capture"),
     path("c/<str:code>/done/", views.capture_done, name="capture_done"),

@@ -199,7 +199,7 @@ NAV = {
         "My queue", "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports",
         "Settings", "Audit"
     },
-    "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
+    "consultant": {"My queue", "Showroom", "New lead", "My scorecard", "At the stand"} | OWNERS,
     "owner_ops": {"My queue", "My scorecard"} | OWNER_WORK,
     "showroom_manager": {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit"
@@ -211,8 +211,8 @@ NAV = {
     "sales_manager": {
         "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns"
     } | OWNER_WORK,
-    "marketing_manager": {"Leads", "New lead", "Platforms", "Dashboard", "Campaigns"},
-    "platform_specialist": {"New lead", "Platforms"},
+    "marketing_manager": {"Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "At the stand"},
+    "platform_specialist": {"New lead", "Platforms", "At the stand"},
     "auditor": {"Leads", "Dashboard", "Complaints", "Audit"} | READ,
     "headquarters": {
         "Leads", "Dashboard", "Headquarters", "Complaints", "Audit", "Campaigns"

@@ -29,15 +29,17 @@ OWNER_WORK = OWNER_PAGES | {"members", "owner_events"}
 READ = {"members", "owner_events"}
 # Campaigns: run by marketing and the managers above it, read by headquarters.
 CAMPAIGNS = {"campaigns"}
+# The stand screen: the people who work stands (consultants, marketing).
+STAND = {"stand"}
 PAGES: dict[Role, set[str]] = {
     Role.GM: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | {"platforms"},
     Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS,
-    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard", "platforms"} | CAMPAIGNS,
-    Role.PLATFORM_SPECIALIST: {"lead_new", "platforms"},
+    Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard", "platforms"} | CAMPAIGNS | STAND,
+    Role.PLATFORM_SPECIALIST: {"lead_new", "platforms"} | STAND,
     Role.DCC_SUPERVISOR: MANAGERS_PAGES | {"queue", "platforms"},
     Role.DCC_AGENT: {"queue", "lead_list", "lead_new", "dashboard_my_scores"},
     Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_WORK | {"showroom"},
-    Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,
+    Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES | STAND,
     Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_WORK,
     Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"} | READ,
     Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints", "audit_workbench"}
