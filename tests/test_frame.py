@@ -211,7 +211,9 @@ NAV = {
     "sales_manager": {
         "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit", "Campaigns"
     } | OWNER_WORK,
-    "marketing_manager": {"Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "At the stand"},
+    "marketing_manager": {
+        "Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "At the stand"
+    },
     "platform_specialist": {"New lead", "Platforms", "At the stand"},
     "auditor": {"Leads", "Dashboard", "Complaints", "Audit"} | READ,
     "headquarters": {
