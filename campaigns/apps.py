@@ -8,6 +8,8 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from calls import listeners
-        from campaigns import lines
+        from campaigns import holdings, lines
+        from privacy.holdings import register
 
         listeners.listen("campaigns.lines", lines.credit_call)
+        register(holdings.HOLDING)

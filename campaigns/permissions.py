@@ -7,6 +7,8 @@
 - The stand screen (direct sales, 直销) is for the people who work stands: consultants (the
   field sales among them) and marketing; each enters visitors under their own code of a
   running campaign (one is issued to them by marketing).
+- A car-sticker fuel subsidy's members are enrolled, checked each month and marked paid by
+  the campaign's runners and owner operations (who run the members).
 Another dealer's campaign is not found.
 """
 
@@ -34,3 +36,11 @@ STAND_WORKERS = frozenset({Role.CONSULTANT, Role.MARKETING_MANAGER, Role.PLATFOR
 def may_use_stand(staff: Staff, dealer_id: int) -> bool:
     """The stand screen (it says when the person has no code of a running campaign)."""
     return bool(roles_at(staff, dealer_id) & STAND_WORKERS)
+
+
+SUBSIDY_WORKERS = CAMPAIGN_RUNNERS | {Role.OWNER_OPS}
+
+
+def runs_subsidies(staff: Staff, dealer_id: int) -> bool:
+    """Enrol members in a fuel subsidy, record their monthly checks, mark payments paid."""
+    return bool(roles_at(staff, dealer_id) & SUBSIDY_WORKERS)
