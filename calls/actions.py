@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Staff
-from calls import matching
+from calls import listeners, matching
 from calls.models import (
     CALL_ID_LENGTH,
     DEFAULT_CALLBACK_MINUTES,
@@ -246,7 +246,7 @@ def _save_recordings(call: Call, report: CallReport, now: datetime) -> None:
 def settle(call: Call, *, history: bool = False) -> None:
     """What an ended call leaves behind, each thing once: its event in the lead's ledger, the
     callback of a missed inbound call (not for `history`, see receive), the closing of the
-    callback a reached call answers."""
+    callback a reached call answers; then what the apps above make of it (calls.listeners)."""
     if not call.disposition or call.not_a_lead:
         return
     if call.is_answered:
@@ -268,6 +268,8 @@ def settle(call: Call, *, history: bool = False) -> None:
         )
         Call.objects.filter(pk=call.pk).update(in_ledger=True)
         call.in_ledger = True
+    if call.lead_id:
+        listeners.call_settled(call)
 
 
 def _belongs_in_ledger(call: Call) -> bool:

@@ -54,6 +54,7 @@ class CampaignFields:
     offer: str = ""
     consent_wording: str = ""
     car_models: str = ""
+    monthly_subsidy: Decimal | str = Decimal(0)
 
 
 def _check_runner(by: Staff, dealer_id: int) -> None:
@@ -125,6 +126,7 @@ def _checked(dealer: Dealer, fields: CampaignFields) -> dict[str, Any]:
         "offer": offer,
         "consent_wording": wording,
         "car_models": "\n".join(dict.fromkeys(models_)),
+        "monthly_subsidy": money_in(fields.monthly_subsidy or 0, field="monthly_subsidy"),
     }
 
 

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Staff
 from campaigns.models import Campaign, CampaignLead, CampaignTouch, CaptureCode
 from dcc.errors import DomainError, InvalidInput, NotFound
 from dcc.phone import PhoneKind, normalise_phone
@@ -190,10 +191,13 @@ def capture(
     address: str = "",
     page_url: str = "",
     at: datetime | None = None,
+    entered_by: Staff | None = None,
 ) -> Captured:
     """A visitor's details left on the capture page of `code`: a lead of the campaign's channel
     (or a touch on their open lead), entered by nobody and assigned to the DCC by the dealer's
-    rules; attributed to the campaign and code; their consent recorded when they gave it."""
+    rules; attributed to the campaign and code; their consent recorded when they gave it.
+    `entered_by`: a staff member typed them in at the stand, the visitor beside them
+    (campaigns.stand); the consent's evidence says so."""
     at = at or timezone.now()
     found = code_of(code)
     campaign = found.campaign
@@ -248,13 +252,18 @@ def capture(
             )
         if consent_given:
             evidence = _evidence(campaign, found, page_url=page_url, address=address)
+            if entered_by is not None:
+                evidence += "\n" + _("Entered at the stand by %(staff)s, the visitor ticking.") % {
+                    "staff": entered_by
+                }
             for purpose in CAPTURE_PURPOSES:
                 consent.record(
                     customer=lead.customer,
                     purpose=purpose,
                     given=True,
-                    how=ConsentSource.CAPTURE_PAGE,
+                    how=ConsentSource.FORM if entered_by else ConsentSource.CAPTURE_PAGE,
                     evidence=evidence,
+                    by=entered_by,
                     at=at,
                 )
     return Captured(lead=lead, outcome=intake.outcome, campaign=campaign, code=found)

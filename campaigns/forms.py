@@ -38,6 +38,15 @@ class CampaignForm(StyledForm):
         decimal_places=2,
         initial=0,
     )
+    monthly_subsidy = forms.DecimalField(
+        label=gettext_lazy("Monthly fuel subsidy per member (CNY)"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        initial=0,
+        required=False,
+        help_text=gettext_lazy("Car-sticker fuel subsidies only: paid for each month checked."),
+    )
     line = forms.ModelChoiceField(
         label=gettext_lazy("Own phone line"),
         queryset=Line.objects.none(),
@@ -129,3 +138,10 @@ class CaptureForm(StyledForm):
         restarted)."""
         self.data = self.data.copy()
         self.data["token"] = capture.form_token(code)
+
+
+class SubsidyEnrolForm(StyledForm):
+    member = forms.CharField(label=gettext_lazy("Member card number or mobile"), max_length=24)
+    months = forms.IntegerField(
+        label=gettext_lazy("Months"), min_value=1, max_value=12, initial=3, required=False
+    )

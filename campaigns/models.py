@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Dealer, Staff
-from calls.models import Line
+from calls.models import Call, Line
 from leads.models import Channel, Lead
+from owners.models import Member
 
 
 class CampaignKind(models.TextChoices):
@@ -37,6 +40,10 @@ class Campaign(models.Model):
     )
     budget = models.DecimalField(_("budget"), max_digits=12, decimal_places=2, default=Decimal(0))
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, default=Decimal(0))
+    # A car-sticker fuel subsidy's monthly amount per enrolled member (0 for other kinds).
+    monthly_subsidy = models.DecimalField(
+        _("monthly fuel subsidy"), max_digits=12, decimal_places=2, default=Decimal(0)
+    )
     line = models.ForeignKey(
         Line,
         on_delete=models.PROTECT,
@@ -92,13 +99,18 @@ class CaptureCode(models.Model):
 
 
 class CampaignLead(models.Model):
-    """The campaign (and code) that brought a lead: set once, when the capture created it."""
+    """The campaign (and code, or call on its line) that brought a lead: set once, when the
+    capture or the call created it."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
     lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="campaign_lead")
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="leads")
     capture_code = models.ForeignKey(
         CaptureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="leads"
+    )
+    # The call on the campaign's line the lead was captured from (留资), if it came that way.
+    call = models.OneToOneField(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     at = models.DateTimeField()
 
@@ -109,8 +121,9 @@ class CampaignLead(models.Model):
 
 
 class CampaignTouch(models.Model):
-    """A capture by someone who already had an open lead: a repeat enquiry on that lead,
-    counted for the campaign without taking the lead from its channel."""
+    """A capture by someone who already had an open lead, or a call on the campaign's line
+    from someone who already had a lead: a repeat enquiry on that lead, counted for the
+    campaign without taking the lead from its channel (or from the campaign that brought it)."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
@@ -118,9 +131,77 @@ class CampaignTouch(models.Model):
     capture_code = models.ForeignKey(
         CaptureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="touches"
     )
+    # The call on the campaign's line it was (one touch per call, however often it is pushed).
+    call = models.OneToOneField(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("campaign repeat enquiry")
         verbose_name_plural = _("campaign repeat enquiries")
         indexes = [models.Index(fields=["dealer", "campaign"])]
+
+
+def sticker_storage() -> Storage:
+    """Where sticker photos are kept: the "stickers" storage when the settings name one (S3 at
+    scale), else a folder under var/ (not under the public static files: photos are shown
+    only through campaigns.views.sticker_photo, to staff)."""
+    if "stickers" in settings.STORAGES:
+        return storages["stickers"]
+    return FileSystemStorage(location=settings.VAR_DIR / "stickers")
+
+
+class SubsidyEnrolment(models.Model):
+    """A member taking part in a car-sticker fuel subsidy (车贴油补): the campaign's sticker on
+    their car for a number of months, paid the campaign's monthly amount for each month the
+    sticker is shown still on the car."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="enrolments")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    first_month = models.DateField(_("first month"))  # its first day
+    months = models.PositiveSmallIntegerField(_("months"), default=3)
+    monthly_amount = models.DecimalField(_("monthly amount"), max_digits=12, decimal_places=2)
+    enrolled_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    enrolled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fuel subsidy enrolment")
+        verbose_name_plural = _("fuel subsidy enrolments")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "member"], name="subsidy_member_uniq")
+        ]
+
+
+class SubsidyMonth(models.Model):
+    """One month of an enrolment: the check (a photo of the sticker on the car) and the
+    payment due for it."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    enrolment = models.ForeignKey(
+        SubsidyEnrolment, on_delete=models.CASCADE, related_name="month_rows"
+    )
+    month = models.DateField(_("month"))  # its first day
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    photo = models.FileField(
+        _("sticker photo"), storage=sticker_storage, upload_to="%Y/%m/", blank=True
+    )
+    checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("fuel subsidy month")
+        verbose_name_plural = _("fuel subsidy months")
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "month"], name="subsidy_month_uniq")
+        ]
+        indexes = [models.Index(fields=["dealer", "month"])]

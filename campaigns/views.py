@@ -5,10 +5,12 @@ decide and write."""
 
 from __future__ import annotations
 
+import json
+
 import segno
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,11 +18,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.throttle import client_address
-from campaigns import campaigns, capture, selectors
-from campaigns.forms import CampaignForm, CaptureForm, CodeForm
-from campaigns.models import Campaign
-from campaigns.permissions import may_see_campaigns, runs_campaigns
-from dcc.errors import DomainError, NotFound
+from campaigns import campaigns, capture, selectors, stand, subsidy
+from campaigns.forms import CampaignForm, CaptureForm, CodeForm, SubsidyEnrolForm
+from campaigns.models import Campaign, CampaignKind, SubsidyMonth
+from campaigns.permissions import (
+    may_see_campaigns,
+    may_use_stand,
+    runs_campaigns,
+    runs_subsidies,
+)
+from dcc.errors import DomainError, InvalidInput, NotFound
 from dcc.forms import save_form
 from leads.views.common import workbench
 
@@ -129,6 +136,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "codes": codes,
             "form": form,
             "may_run": may_run,
+            "may_run_subsidy": runs_subsidies(request.user, request.dealer.pk),
         },
         status=status,
     )
@@ -216,3 +224,184 @@ def capture_done(request: HttpRequest, code: str) -> HttpResponse:
         "campaigns/capture_done.html",
         {"campaign": found.campaign, "dealer": found.campaign.dealer},
     )
+
+
+# ---------------------------------------------------------------- direct sales at the stand
+
+
+@workbench(may_use_stand)
+@require_GET
+def stand_page(request: HttpRequest) -> HttpResponse:
+    """The phone screen for direct sales at the stand: a visitor's name, mobile, model and
+    consent, kept on the phone while the connection is down (static/js/stand.js) and sent to
+    stand_send when it is back."""
+    codes = stand.stand_codes(request.user, request.dealer.pk)
+    offered = [
+        {
+            "code": code.code,
+            "campaign": code.campaign.name,
+            "models": code.campaign.model_choices,
+            "wording": code.campaign.consent_wording,
+        }
+        for code in codes
+    ]
+    return render(
+        request,
+        "campaigns/stand.html",
+        {
+            "codes": codes,
+            "offered": offered,
+            "queue_name": f"dcc.stand.{request.user.pk}",
+            "texts": {
+                "queued": _("not sent yet"),
+                "sending": _("sending"),
+                "sent": _("sent"),
+                "refused": _("refused"),
+                "remove": _("Remove"),
+                "name": _("Enter the name."),
+                "mobile": _("Enter the mobile number."),
+                "none": _("(no model)"),
+            },
+        },
+    )
+
+
+@workbench(may_use_stand)
+@require_http_methods(["POST"])
+def stand_send(request: HttpRequest) -> JsonResponse:
+    """One entry of the stand's queue, as JSON; the answer tells the phone what became of it:
+    sent (201, or 200 when the key was seen: the first answer again), refused (422, 403, 410:
+    not kept, the person fixes it), or try later (429)."""
+    try:
+        entry = json.loads(request.body or b"{}")
+        if not isinstance(entry, dict):
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"state": "refused", "message": _("Not an entry.")}, status=400)
+    try:
+        sent = stand.send(
+            staff=request.user,
+            dealer_id=request.dealer.pk,
+            key=str(entry.get("key", "")),
+            code=str(entry.get("code", "")),
+            name=str(entry.get("name", "")),
+            mobile=str(entry.get("mobile", "")),
+            car_model=str(entry.get("car_model", "")),
+            consent_given=entry.get("consent") is True,
+            entered=str(entry.get("entered_at", "")),
+            address=client_address(request),
+        )
+    except capture.RateLimited as error:
+        response = JsonResponse({"state": "queued", "message": error.message}, status=429)
+        response["Retry-After"] = str(error.retry_after)
+        return response
+    except (InvalidInput, capture.CampaignNotRunning) as error:
+        field = getattr(error, "field", "") or ""
+        return JsonResponse(
+            {"state": "refused", "message": error.message, "field": field}, status=error.status
+        )
+    message = (
+        _("Sent: a new lead for the DCC.")
+        if sent.outcome == "created"
+        else _("Sent: a repeat enquiry on their open lead.")
+    )
+    return JsonResponse(
+        {"state": "sent", "outcome": sent.outcome, "again": sent.again, "message": message},
+        status=200 if sent.again else 201,
+    )
+
+
+# ---------------------------------------------------------------- car-sticker fuel subsidy
+
+
+@workbench(runs_subsidies)
+@require_http_methods(["GET", "POST"])
+def subsidy_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """A fuel subsidy's members and months: enrol a member (POST), the payments due with
+    their checks, and what the sticker brought (its line's calls and leads)."""
+    campaign = _campaign(request, campaign_id)
+    if campaign.kind != CampaignKind.FUEL_SUBSIDY:
+        raise Http404
+    form = SubsidyEnrolForm(request.POST or None)
+    if request.method == "POST" and save_form(
+        form,
+        lambda: subsidy.enrol(
+            campaign=campaign,
+            member=subsidy.find_member(campaign, form.cleaned_data["member"]),
+            by=request.user,
+            months=form.cleaned_data["months"] or subsidy.DEFAULT_MONTHS,
+        ),
+    ):
+        messages.success(request, _("Member enrolled."))
+        return redirect("subsidy", campaign.pk)
+    return _subsidy_page(request, campaign, form, status=422 if form.errors else 200)
+
+
+def _subsidy_page(request, campaign, form, *, status=200, photo_error=None) -> HttpResponse:
+    return render(
+        request,
+        "campaigns/subsidy.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "rows": subsidy.payments(campaign),
+            "totals": subsidy.totals(campaign),
+            "figures": selectors.campaign_figures([campaign])[campaign.pk],
+            "photo_error": photo_error,
+            "max_photo_mb": subsidy.MAX_PHOTO_MB,
+        },
+        status=status,
+    )
+
+
+def _month(request: HttpRequest, month_id: int) -> SubsidyMonth:
+    here = SubsidyMonth.objects.filter(dealer=request.dealer).select_related("enrolment__campaign")
+    return get_object_or_404(here, pk=month_id)
+
+
+@workbench(runs_subsidies)
+@require_http_methods(["POST"])
+def subsidy_check(request: HttpRequest, month_id: int) -> HttpResponse:
+    """The month's sticker photo, uploaded; a wrong file is named on the page (422)."""
+    month = _month(request, month_id)
+    campaign = month.enrolment.campaign
+    photo = request.FILES.get("photo")
+    try:
+        if photo is None:
+            raise InvalidInput(_("Choose a photo of the sticker on the car."), field="photo")
+        subsidy.record_check(month=month, photo=photo, by=request.user)
+    except DomainError as error:
+        return _subsidy_page(
+            request,
+            campaign,
+            SubsidyEnrolForm(),
+            status=error.status,
+            photo_error=(month.pk, error.message),
+        )
+    messages.success(request, _("Check recorded."))
+    return redirect("subsidy", campaign.pk)
+
+
+@workbench(runs_subsidies)
+@require_http_methods(["POST"])
+def subsidy_paid(request: HttpRequest, month_id: int) -> HttpResponse:
+    month = _month(request, month_id)
+    try:
+        subsidy.mark_paid(month=month, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Marked paid."))
+    return redirect("subsidy", month.enrolment.campaign_id)
+
+
+@workbench(runs_subsidies)
+@require_GET
+def sticker_photo(request: HttpRequest, month_id: int) -> HttpResponse:
+    """A month's sticker photo, to the people who run the subsidy (never a public address)."""
+    month = _month(request, month_id)
+    if not month.photo:
+        raise Http404
+    response = FileResponse(month.photo.open("rb"))
+    response["Cache-Control"] = "private, no-store"
+    return response

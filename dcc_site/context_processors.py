@@ -10,7 +10,7 @@ from accounts.roles import Role, dealers_of
 from audit.permissions import may_see_audits
 from calls.selectors import has_seat
 from calls.views import POLL_MS
-from campaigns.permissions import may_see_campaigns
+from campaigns.permissions import may_see_campaigns, may_use_stand
 from leads.permissions import (
     may_change_settings,
     may_enter_leads,
@@ -46,6 +46,7 @@ NAVIGATION = [
     ("owner_events", _("Owner events"), may_see_events),
     ("campaigns", _("Campaigns"), may_see_campaigns),
     ("sms", _("SMS"), may_see_sms),
+    ("stand", _("At the stand"), may_use_stand),
     ("platforms", _("Platforms"), may_use_platforms),
     ("dashboard", _("Dashboard"), may_see_dashboard),
     ("dashboard_hq", _("Headquarters"), may_see_headquarters),

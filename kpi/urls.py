@@ -5,6 +5,11 @@ from kpi import views
 urlpatterns = [
     path("dashboard/", views.dashboard_page, name="dashboard"),
     path("dashboard/leads/", views.drill_down, name="dashboard_leads"),
+    path(
+        "dashboard/campaigns/leads/",
+        views.campaign_drill_down,
+        name="dashboard_campaign_leads",
+    ),
     path("dashboard/export/", views.table_export, name="dashboard_export"),
     path("dashboard/hq/", views.headquarters_page, name="dashboard_hq"),
     path("dashboard/daily/", views.daily_page, name="dashboard_daily"),

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.permissions import may_see_campaigns
 from dcc.errors import DomainError
-from kpi import daily, dashboard, measures, pages, supervision
+from kpi import campaign_roi, daily, dashboard, measures, pages, supervision
 from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
 from kpi.registry import MEASURES, METRICS, View
@@ -144,6 +145,10 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "arrival_rate": METRICS["arrival_rate"],
             "chart": funnel.chart(),
             "channels": dashboard.channel_table(window=window),
+            "campaigns": campaign_roi.campaign_table(
+                dealer_id=request.dealer.pk, first=month.first, last=month.last
+            ),
+            "may_see_campaigns": may_see_campaigns(request.user, request.dealer.pk),
             "agents": dashboard.agent_table(window=window),
             "teams": dashboard.team_table(window=window),
             "lapses": dashboard.lapses(dealer=request.dealer, window=window),
@@ -391,6 +396,43 @@ def drill_down(request: HttpRequest) -> HttpResponse:
             "hidden": behind.total - page.paginator.count,
             "query": query.urlencode(),
             "month": period.month,
+        },
+    )
+
+
+@kpi_viewers
+def campaign_drill_down(request: HttpRequest) -> HttpResponse:
+    """The leads behind one number of the dashboard's campaign table, those this person may
+    see, a page at a time; says how many more it counts that they may not see."""
+    try:
+        behind = campaign_roi.leads_behind(
+            staff=request.user,
+            dealer_id=request.dealer.pk,
+            campaign_id=request.GET.get("campaign", ""),
+            figure=request.GET.get("figure", ""),
+            code=request.GET.get("code") or None,
+        )
+    except campaign_roi.NotACampaignNumber:
+        return _invalid(request, _("No such number of the campaigns."))
+    page = Paginator(behind.leads.values_list("pk", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    ids = list(page.object_list)
+    on_page = Lead.objects.select_related("customer", "channel", "owner").in_bulk(ids)
+    rows = [(lead, shown_phone(request.user, lead)) for lead in (on_page[pk] for pk in ids)]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "kpi/campaign_leads.html",
+        {
+            "behind": behind,
+            "figure_name": campaign_roi.figure_name(behind.figure),
+            "page": page,
+            "rows": rows,
+            "total": behind.total,
+            "hidden": behind.total - page.paginator.count,
+            "query": query.urlencode(),
         },
     )
 

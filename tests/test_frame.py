@@ -199,7 +199,7 @@ NAV = {
         "My queue", "Team board", "Leads", "New lead", "Platforms", "Dashboard", "Imports",
         "Settings", "Audit", "Personal data", "SMS"
     },
-    "consultant": {"My queue", "Showroom", "New lead", "My scorecard"} | OWNERS,
+    "consultant": {"My queue", "Showroom", "New lead", "My scorecard", "At the stand"} | OWNERS,
     "owner_ops": {"My queue", "My scorecard"} | OWNER_WORK,
     "showroom_manager": {
         "Showroom", "Team board", "Leads", "New lead", "Dashboard", "Imports", "Settings", "Audit",
@@ -214,9 +214,10 @@ NAV = {
         "Personal data", "SMS"
     } | OWNER_WORK,
     "marketing_manager": {
-        "Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "Personal data", "SMS"
+        "Leads", "New lead", "Platforms", "Dashboard", "Campaigns", "Personal data", "SMS",
+        "At the stand"
     },
-    "platform_specialist": {"New lead", "Platforms"},
+    "platform_specialist": {"New lead", "Platforms", "At the stand"},
     "auditor": {"Leads", "Dashboard", "Complaints", "Audit", "SMS"} | READ,
     "headquarters": {
         "Leads", "Dashboard", "Headquarters", "Complaints", "Audit", "Campaigns"

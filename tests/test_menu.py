@@ -33,18 +33,21 @@ CAMPAIGNS = {"campaigns"}
 PRIVACY = {"privacy"}
 # SMS: sent in bulk by marketing and the supervisors, read by auditors (sms.permissions).
 SMS = {"sms"}
+# The stand screen: the people who work stands (consultants, marketing).
+STAND = {"stand"}
 PAGES: dict[Role, set[str]] = {
     Role.GM: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | PRIVACY | SMS | {"platforms"},
     Role.SALES_MANAGER: MANAGERS_PAGES | OWNER_WORK | CAMPAIGNS | PRIVACY | SMS,
     Role.MARKETING_MANAGER: {"lead_list", "lead_new", "dashboard", "platforms"}
     | CAMPAIGNS
     | PRIVACY
-    | SMS,
-    Role.PLATFORM_SPECIALIST: {"lead_new", "platforms"},
+    | SMS
+    | STAND,
+    Role.PLATFORM_SPECIALIST: {"lead_new", "platforms"} | STAND,
     Role.DCC_SUPERVISOR: MANAGERS_PAGES | PRIVACY | SMS | {"queue", "platforms"},
     Role.DCC_AGENT: {"queue", "lead_list", "lead_new", "dashboard_my_scores"},
     Role.SHOWROOM_MANAGER: MANAGERS_PAGES | OWNER_WORK | PRIVACY | SMS | {"showroom"},
-    Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES,
+    Role.CONSULTANT: {"queue", "showroom", "lead_new", "dashboard_my_scores"} | OWNER_PAGES | STAND,
     Role.OWNER_OPS: {"queue", "dashboard_my_scores"} | OWNER_WORK,
     Role.AUDITOR: {"lead_list", "dashboard", "complaints", "audit_workbench"} | READ | SMS,
     Role.HEADQUARTERS: {"lead_list", "dashboard", "dashboard_hq", "complaints", "audit_workbench"}
