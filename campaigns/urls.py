@@ -8,6 +8,7 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign"),
     path("campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
     path("campaigns/<int:campaign_id>/subsidy/", views.subsidy_page, name="subsidy"),
+    path("campaigns/subsidies/", views.running_subsidies, name="running_subsidies"),
     path("campaigns/subsidy/<int:month_id>/check/", views.subsidy_check, name="subsidy_check"),
     path("campaigns/subsidy/<int:month_id>/paid/", views.subsidy_paid, name="subsidy_paid"),
     path("campaigns/subsidy/<int:month_id>/photo/", views.sticker_photo, name="sticker_photo"),

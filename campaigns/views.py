@@ -314,6 +314,23 @@ def stand_send(request: HttpRequest) -> JsonResponse:
 # ---------------------------------------------------------------- car-sticker fuel subsidy
 
 
+@workbench()
+def running_subsidies(request: HttpRequest) -> HttpResponse:
+    """The fuel subsidies running today, as links (loaded into the members page, where owner
+    operations work: they do not open the campaign pages); nothing for those who do not run
+    them."""
+    if not runs_subsidies(request.user, request.dealer.pk):
+        return HttpResponse("")
+    today = timezone.localdate()
+    running = Campaign.objects.filter(
+        dealer=request.dealer,
+        kind=CampaignKind.FUEL_SUBSIDY,
+        starts_on__lte=today,
+        ends_on__gte=today,
+    ).order_by("starts_on", "pk")
+    return render(request, "campaigns/_running_subsidies.html", {"running": running})
+
+
 @workbench(runs_subsidies)
 @require_http_methods(["GET", "POST"])
 def subsidy_page(request: HttpRequest, campaign_id: int) -> HttpResponse:

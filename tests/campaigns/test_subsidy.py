@@ -16,7 +16,7 @@ from django.utils import timezone
 from calls import actions as call_actions
 from calls.models import Line, LineKind
 from campaigns import campaigns, capture, holdings, subsidy
-from campaigns.models import SubsidyMonth
+from campaigns.models import Campaign, CampaignKind, SubsidyMonth
 from dcc.errors import InvalidInput, NotPermitted
 from owners import members
 from privacy.holdings import holdings as registered
@@ -190,3 +190,29 @@ def test_campaigns_export_and_erase_what_they_keep_about_a_customer(
     # The repeat enquiry and the three months stay, for the campaign's counts and costs.
     assert holdings.remains(customer) == 4
     assert SubsidyMonth.objects.filter(enrolment__member=member).count() == 3
+
+
+def test_the_members_page_links_owner_operations_to_the_running_subsidies(team, fixed_clock):
+    today = timezone.localdate()
+    running = Campaign.objects.create(
+        dealer=team.dealer,
+        name="车贴油补·冬季",
+        kind=CampaignKind.FUEL_SUBSIDY,
+        starts_on=today - timedelta(days=3),
+        ends_on=today + timedelta(days=60),
+        channel=channel(team.dealer, "autohome"),
+    )
+    Campaign.objects.create(
+        dealer=team.dealer,
+        name="上一期油补",
+        kind=CampaignKind.FUEL_SUBSIDY,
+        starts_on=today - timedelta(days=200),
+        ends_on=today - timedelta(days=100),
+        channel=channel(team.dealer, "autohome"),
+    )
+    page = login(team.owner_ops).get("/campaigns/subsidies/").content.decode()
+    assert f"/campaigns/{running.pk}/subsidy/" in page and "上一期油补" not in page
+    assert (
+        'hx-get="/campaigns/subsidies/"' in login(team.owner_ops).get("/members/").content.decode()
+    )
+    assert login(team.auditor).get("/campaigns/subsidies/").content == b""
