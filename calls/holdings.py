@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import Call, Recording
+from calls.models import Call, Callback, Recording
 from leads.models import Customer, CustomerPhone
 from privacy.holdings import Holding, Row
 
@@ -21,6 +21,18 @@ def _calls(customer: Customer) -> QuerySet[Call]:
         *CustomerPhone.objects.filter(customer=customer).values_list("phone", flat=True),
     ]
     return Call.objects.filter(
+        Q(customer=customer)
+        | Q(lead__customer=customer)
+        | Q(dealer_id=customer.dealer_id, number__in=numbers)
+    )
+
+
+def _callbacks(customer: Customer) -> QuerySet[Callback]:
+    numbers = [
+        customer.phone,
+        *CustomerPhone.objects.filter(customer=customer).values_list("phone", flat=True),
+    ]
+    return Callback.objects.filter(
         Q(customer=customer)
         | Q(lead__customer=customer)
         | Q(dealer_id=customer.dealer_id, number__in=numbers)
@@ -51,7 +63,12 @@ def erase(customer: Customer) -> int:
     for path in recordings.exclude(path="").values_list("path", flat=True):
         (Path(settings.DCC_RECORDING_DIR) / path).unlink(missing_ok=True)
     recordings.update(purged_at=timezone.now(), path="", url="", size=0)
-    return Call.objects.filter(pk__in=call_ids).update(number="", pushes=[])
+    # A callback still open would ring someone who asked to be forgotten: closed; the number
+    # of each is blanked (one open callback per number: closed first).
+    callbacks = _callbacks(customer)
+    callbacks.filter(closed_at__isnull=True).update(closed_at=timezone.now())
+    touched = callbacks.update(number="")
+    return touched + Call.objects.filter(pk__in=call_ids).update(number="", pushes=[])
 
 
 def remains(customer: Customer) -> int:

@@ -368,15 +368,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         by=by,
         group=group,
     )
-    # Page through ids only, then load the page's rows (as the lead list does).
-    page = Paginator(behind.leads.values_list("pk", flat=True), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    ids = list(page.object_list)
-    on_page = Lead.objects.select_related("customer", "channel", "owner").in_bulk(ids)
-    rows = [(lead, shown_phone(request.user, lead)) for lead in (on_page[pk] for pk in ids)]
-    query = request.GET.copy()
-    query.pop("page", None)
+    listed = _leads_page(request, behind.leads, behind.total)
     elsewhere = dealer.pk != request.dealer.pk or "dealer" in request.GET
     return render(
         request,
@@ -390,14 +382,30 @@ def drill_down(request: HttpRequest) -> HttpResponse:
             "by_name": dashboard.dimension_name(by),
             "group_label": dashboard.group_label(by, group),
             "dealer": dealer if elsewhere else None,
-            "page": page,
-            "rows": rows,
-            "total": behind.total,
-            "hidden": behind.total - page.paginator.count,
-            "query": query.urlencode(),
             "month": period.month,
+            **listed,
         },
     )
+
+
+def _leads_page(request: HttpRequest, leads, total: int) -> dict:
+    """One page of the leads behind a number, those this person may see: paged through ids
+    only, then the page's rows loaded (as the lead list does); how many are not listed."""
+    page = Paginator(leads.values_list("pk", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    ids = list(page.object_list)
+    on_page = Lead.objects.select_related("customer", "channel", "owner").in_bulk(ids)
+    rows = [(lead, shown_phone(request.user, lead)) for lead in (on_page[pk] for pk in ids)]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "page": page,
+        "rows": rows,
+        "total": total,
+        "hidden": total - page.paginator.count,
+        "query": query.urlencode(),
+    }
 
 
 @kpi_viewers
@@ -414,25 +422,13 @@ def campaign_drill_down(request: HttpRequest) -> HttpResponse:
         )
     except campaign_roi.NotACampaignNumber:
         return _invalid(request, _("No such number of the campaigns."))
-    page = Paginator(behind.leads.values_list("pk", flat=True), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    ids = list(page.object_list)
-    on_page = Lead.objects.select_related("customer", "channel", "owner").in_bulk(ids)
-    rows = [(lead, shown_phone(request.user, lead)) for lead in (on_page[pk] for pk in ids)]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "kpi/campaign_leads.html",
         {
             "behind": behind,
             "figure_name": campaign_roi.figure_name(behind.figure),
-            "page": page,
-            "rows": rows,
-            "total": behind.total,
-            "hidden": behind.total - page.paginator.count,
-            "query": query.urlencode(),
+            **_leads_page(request, behind.leads, behind.total),
         },
     )
 

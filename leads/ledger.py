@@ -109,11 +109,16 @@ def seal(salt: str, note: str) -> str:
     return hashlib.sha256(f"{salt}\x00{note}".encode()).hexdigest()
 
 
+def new_salt(note: str) -> str:
+    """A salt for a note: random, so that once erased the seal tells nothing about it."""
+    return secrets.token_hex(16)
+
+
 def sealed_note(note: str) -> tuple[str, str]:
     """A new salt for `note` and its seal (no salt for no note)."""
     if not note:
         return "", ""
-    salt = secrets.token_hex(16)
+    salt = new_salt(note)
     return salt, seal(salt, note)
 
 

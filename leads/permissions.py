@@ -297,10 +297,13 @@ def home_page(staff: Staff, dealer_id: int) -> str | None:
         return "showroom"
     if may_see_team_board(staff, dealer_id):
         return "team"
-    if roles & {Role.MARKETING_MANAGER, Role.PLATFORM_SPECIALIST} and may_enter_leads(
-        staff, dealer_id
-    ):
-        return "lead_new"
+    # Marketing's pages live in the apps above (URL names only here): the platform
+    # specialist's day starts on the platforms' checklist, the marketing manager's on the
+    # campaigns and their return.
+    if Role.PLATFORM_SPECIALIST in roles:
+        return "platforms"
+    if Role.MARKETING_MANAGER in roles:
+        return "campaigns"
     if roles:
         return "lead_list"
     return None

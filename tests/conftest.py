@@ -3,6 +3,7 @@ Signing in and checking what an action recorded: tests.kit."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +36,15 @@ def fresh_cache() -> None:
     """Counters in the cache (sign-in and webhook throttles) outlive a test's database and,
     with the clock set back for each test, would never expire: each test starts without."""
     cache.clear()
+
+
+@pytest.fixture
+def same_salts(monkeypatch) -> None:
+    """Notes' salts made from the note itself, for tests that compare two worlds written the
+    same way event for event, hashes included (real salts are random: leads.ledger)."""
+    monkeypatch.setattr(
+        ledger, "new_salt", lambda note: hashlib.sha256(note.encode()).hexdigest()[:32]
+    )
 
 
 @pytest.fixture(autouse=True)

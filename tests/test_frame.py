@@ -148,8 +148,8 @@ WORKBENCH = {
     "gm": "/team/",
     "sales_manager": "/team/",
     "showroom_manager": "/showroom/",
-    "marketing_manager": "/leads/new/",
-    "platform_specialist": "/leads/new/",
+    "marketing_manager": "/campaigns/",
+    "platform_specialist": "/platforms/",
     "auditor": "/leads/",
     "headquarters": "/leads/",
     "owner_ops": "/queue/",  # their return visits are tasks in the queue

@@ -201,6 +201,7 @@ def test_the_members_page_links_owner_operations_to_the_running_subsidies(team, 
         starts_on=today - timedelta(days=3),
         ends_on=today + timedelta(days=60),
         channel=channel(team.dealer, "autohome"),
+        created_by=team.marketing_manager,
     )
     Campaign.objects.create(
         dealer=team.dealer,
@@ -209,6 +210,7 @@ def test_the_members_page_links_owner_operations_to_the_running_subsidies(team, 
         starts_on=today - timedelta(days=200),
         ends_on=today - timedelta(days=100),
         channel=channel(team.dealer, "autohome"),
+        created_by=team.marketing_manager,
     )
     page = login(team.owner_ops).get("/campaigns/subsidies/").content.decode()
     assert f"/campaigns/{running.pk}/subsidy/" in page and "上一期油补" not in page

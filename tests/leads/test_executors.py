@@ -275,7 +275,7 @@ def journey(team: Any) -> list[dict[str, Any]]:
 
 
 @sqlite_only
-def test_every_action_writes_the_same_live_and_in_a_batch(team):
+def test_every_action_writes_the_same_live_and_in_a_batch(team, same_salts):
     script = journey(team)
     assert {line["step"] for line in script} == set(STEPS)  # every action there is
     (live, live_wrote), (batched, batch_wrote) = both_ways(script, team)
@@ -290,7 +290,7 @@ def test_every_action_writes_the_same_live_and_in_a_batch(team):
 @sqlite_only
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_any_script_writes_the_same_live_and_in_a_batch(team, data):
+def test_any_script_writes_the_same_live_and_in_a_batch(team, same_salts, data):
     script = data.draw(scripts(team))
     (live, live_wrote), (batched, batch_wrote) = both_ways(script, team)
     assert batched == live

@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from audit.models import Appeal, Audit, AuditResult, AuditSample, AuditTask, TaskStatus
+from campaigns.models import CampaignLead, SubsidyMonth
 from leads.models import Event, Lead
 from leads.stages import Stage
 from owners.models import (
@@ -51,6 +52,8 @@ def snapshot() -> dict[str, object]:
         "events": Event.objects.count(),
         "consents": ConsentRecord.objects.count(),
         "do_not_call": DoNotCall.objects.count(),
+        "campaign_leads": CampaignLead.objects.count(),
+        "subsidy_months": SubsidyMonth.objects.count(),
     }
 
 
@@ -108,6 +111,11 @@ def test_the_demo_leaves_owner_operations_and_the_audit_group_a_week_of_work(off
     assert ConsentRecord.objects.filter(purpose=Purpose.SMS, given=False).exists()
     assert ConsentRecord.objects.filter(purpose=Purpose.MARKETING_CALLS, given=True).exists()
     assert DoNotCall.objects.exists()
+    # Campaigns: the car show's and the promotion's leads credited to their codes, members on
+    # the fuel subsidy.
+    assert "campaigns: 3" in said
+    assert CampaignLead.objects.filter(capture_code__staff__isnull=False).exists()
+    assert SubsidyMonth.objects.exists()
 
     before = snapshot()
     again = demo()

@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from calls import actions as call_actions
-from calls.models import Call, Recording
+from calls.models import Call, Callback, Recording
 from dcc.errors import Conflict, InvalidInput
 from leads import actions, ledger, tallies
 from leads.models import Customer, CustomerPhone, Event, EventKind, Lead
@@ -123,6 +123,10 @@ def test_erasure_removes_the_personal_data_and_the_ledger_still_verifies(
     call = Call.objects.get(call_id="ERASE1")
     (tmp_path / "erase1.wav").write_bytes(b"RIFF")
     Recording.objects.create(call=call, url="http://127.0.0.1/r.wav", path="erase1.wav", size=4)
+    now = timezone.now()
+    callback = Callback.objects.create(
+        dealer=team.dealer, number=CALLER, last_missed_at=now, due_at=now + timedelta(hours=1)
+    )
     lead = Lead.objects.get(customer=wang)
     events_before = Event.objects.filter(lead=lead).count()
     delivered_before = Lead.objects.filter(dealer=team.dealer, stage="delivered").count()
@@ -143,6 +147,8 @@ def test_erasure_removes_the_personal_data_and_the_ledger_still_verifies(
     assert (call.number, call.pushes) == ("", [])
     assert not (tmp_path / "erase1.wav").exists()
     assert Recording.objects.get(call=call).path == ""
+    callback.refresh_from_db()
+    assert callback.number == "" and callback.closed_at is not None  # nobody calls them back
     # Recorded twice: as a request, and as an ERASED event on each of the customer's leads.
     assert (request.kind, request.cause, request.by) == (
         RequestKind.ERASURE,

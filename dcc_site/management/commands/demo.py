@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from audit.demo import play_audit_week
 from calls.simulation import play_day, set_up_demo_phone
+from campaigns.demo import play_campaigns
 from leads.demo import DEMO_PASSWORD, load_demo
 from owners.demo import play_owner_work, play_referrals
 from privacy.demo import play_consent
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             consents = play_consent(dealer, seed)
             self.stdout.write(f"{dealer.code}: {consents} consent statements recorded.")
             self.stdout.write(play_sms(dealer, seed))
+            self.stdout.write(play_campaigns(dealer, seed))
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, roles in result.logins:
             self.stdout.write(f"  {username:<15} {roles}")
