@@ -146,12 +146,14 @@ def is_do_not_call_customer(customer: Customer) -> bool:
 
 
 def callable_for_marketing(dealer_id: int, customer_ids: Iterable[int]) -> set[int]:
-    """Those of `customer_ids` who may be called for marketing, in two queries (a list page)."""
-    agreed = consented(list(customer_ids), Purpose.MARKETING_CALLS)
-    if not agreed:
+    """Those of `customer_ids` who may be called for marketing, in one query (a list page)."""
+    ids = list(customer_ids)
+    if not ids:
         return set()
-    barred = Customer.objects.filter(
-        pk__in=agreed,
-        phone__in=DoNotCall.objects.filter(dealer_id=dealer_id).values("phone"),
-    ).values_list("pk", flat=True)
-    return agreed - set(barred)
+    agreed = (
+        Customer.objects.filter(pk__in=ids)
+        .annotate(latest=Subquery(_latest(Purpose.MARKETING_CALLS)))
+        .filter(latest=True)
+        .exclude(phone__in=DoNotCall.objects.filter(dealer_id=dealer_id).values("phone"))
+    )
+    return set(agreed.values_list("pk", flat=True))
