@@ -149,7 +149,8 @@ def make(dealer_id: int, *, now: datetime | None = None) -> Made:
     signer = signing.signer()
     with transaction.atomic():
         # One checkpoint at a time per dealer (two ticks at once would both take #n).
-        list(Dealer.objects.select_for_update().filter(pk=dealer_id).values_list("pk"))
+        # NO KEY: new leads and events (foreign keys to the dealer) are not held up meanwhile.
+        list(Dealer.objects.select_for_update(no_key=True).filter(pk=dealer_id).values_list("pk"))
         previous = Checkpoint.objects.filter(dealer_id=dealer_id).order_by("-seq").first()
         known: dict[int, tuple[int, str]] = {}
         for _checkpoint_id, changed in _replay(dealer_id):
