@@ -206,6 +206,17 @@ DCC_TASK_WORKER = os.environ.get("DCC_TASK_WORKER", "embedded").strip().lower()
 # retention period (calls.recordings).
 DCC_RECORDING_DIR = Path(os.environ.get("DCC_RECORDING_DIR", str(VAR_DIR / "recordings")))
 
+# The key that signs the ledger's checkpoints (leads.signing), kept out of the database so that
+# whoever can write to it cannot forge one. Ed25519 when DCC_LEDGER_SIGNING_KEY names a private
+# key file (`dcc ledger keygen`): whoever holds the public key checks an export without being
+# able to sign. Otherwise HMAC-SHA256 with DCC_LEDGER_KEY, or else with a random key kept in
+# var/ledger_key (made on first use, mode 0600). DCC_LEDGER_PUBLIC_KEYS: public key files of
+# retired Ed25519 keys, so older checkpoints can still be checked after a rotation.
+DCC_LEDGER_KEY = os.environ.get("DCC_LEDGER_KEY", "")
+DCC_LEDGER_KEY_FILE = Path(os.environ.get("DCC_LEDGER_KEY_FILE", str(VAR_DIR / "ledger_key")))
+DCC_LEDGER_SIGNING_KEY = os.environ.get("DCC_LEDGER_SIGNING_KEY", "")
+DCC_LEDGER_PUBLIC_KEYS = env_list("DCC_LEDGER_PUBLIC_KEYS", "")
+
 # Uploaded import files, kept so that an import can be run again or for real after a dry run.
 DCC_IMPORT_DIR = VAR_DIR / "imports"
 DCC_IMPORT_MAX_MB = int(os.environ.get("DCC_IMPORT_MAX_MB", "200"))

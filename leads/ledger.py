@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,10 +29,11 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from leads import tallies
-from leads.models import Event, EventKind, Lead
+from leads.models import Checkpoint, CheckpointHead, Event, EventKind, Lead
 
 GENESIS = "0" * 64
 EVENT_TABLE = Event._meta.db_table
+CHECKPOINT_TABLES = (Checkpoint._meta.db_table, CheckpointHead._meta.db_table)
 
 
 # The text hashed: json.dumps with these arguments, one encoder made once (json.dumps makes a
@@ -228,15 +229,32 @@ class BrokenLink:
     problem: str
 
 
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A lead's chain head as a signed checkpoint saw it (leads.checkpoints): the chain must
+    still hold this hash at this seq, whatever was appended since."""
+
+    seq: int
+    hash: str
+    checkpoint: int
+    taken_at: datetime
+
+    @property
+    def since(self) -> str:
+        return f"since checkpoint #{self.checkpoint} of {self.taken_at:%Y-%m-%d %H:%M}"
+
+
 @dataclass
 class VerifyReport:
     leads: int = 0
     events: int = 0
     broken: list[BrokenLink] = field(default_factory=list)
+    checkpoints: int = 0  # signed checkpoints checked
+    checkpoint_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.broken
+        return not self.broken and not self.checkpoint_problems
 
 
 def _chains(dealer_id: int | None) -> Iterator[tuple[int, list[Event]]]:
@@ -255,10 +273,15 @@ def _chains(dealer_id: int | None) -> Iterator[tuple[int, list[Event]]]:
         yield current, chain
 
 
-def verify(*, dealer_id: int | None = None) -> VerifyReport:
+def verify(
+    *, dealer_id: int | None = None, anchors: dict[int, list[Anchor]] | None = None
+) -> VerifyReport:
     """Recompute every chain; report the first broken link of each broken chain, and leads
-    whose recorded chain head does not match their last event (events deleted at the end)."""
+    whose recorded chain head does not match their last event (events deleted at the end).
+    With `anchors` (lead → the heads checkpoints saw, by seq), also each chain that no longer
+    holds one of them: events deleted or rewritten since, even with every hash recomputed."""
     report = VerifyReport()
+    anchors = anchors or {}
     # One view of the database, read only: events written meanwhile are neither taken for
     # a broken chain nor kept waiting.
     with tallies.read_snapshot():
@@ -272,14 +295,54 @@ def verify(*, dealer_id: int | None = None) -> VerifyReport:
             seen.add(lead_id)
             report.leads += 1
             report.events += len(chain)
+            anchored = _anchor_break(lead_id, chain, anchors.get(lead_id, ()))
             problem = _first_break(lead_id, chain, heads.get(lead_id))
+            # The checkpoint's word where it says more: what was deleted since, or which
+            # stretch was rewritten when no hash in the chain gives it away.
+            if anchored and not (problem and problem.event_id and problem.seq >= anchored.seq):
+                problem = anchored
             if problem:
                 report.broken.append(problem)
     for lead_id, head in heads.items():
-        if lead_id not in seen and head:
-            report.broken.append(BrokenLink(lead_id, 1, None, "events missing"))
+        if lead_id not in seen and (head or lead_id in anchors):
+            missing = "events missing"
+            if lead_id in anchors:
+                missing = f"every event deleted {anchors[lead_id][0].since}"
+            report.broken.append(BrokenLink(lead_id, 1, None, missing))
+    for lead_id, saw in anchors.items():
+        if lead_id not in seen and lead_id not in heads:
+            report.broken.append(
+                BrokenLink(lead_id, 1, None, f"lead and its events deleted {saw[0].since}")
+            )
     report.broken.sort(key=lambda link: link.lead_id)
     return report
+
+
+def _anchor_break(lead_id: int, chain: list[Event], saw: Iterable[Anchor]) -> BrokenLink | None:
+    """Where `chain` no longer holds what the checkpoints saw (`saw`, by seq): events deleted
+    since (the chain is shorter), or rewritten (a different hash where one was anchored; the
+    rewrite lies after the last anchor still held)."""
+    by_seq = {event.seq: event for event in chain}
+    last = chain[-1].seq if chain else 0
+    held = 0
+    for anchor in saw:
+        event = by_seq.get(anchor.seq)
+        if event is None and anchor.seq > last:
+            return BrokenLink(
+                lead_id,
+                last + 1,
+                None,
+                f"events #{last + 1}–#{anchor.seq} deleted {anchor.since}",
+            )
+        if event is None or event.hash != anchor.hash:
+            return BrokenLink(
+                lead_id,
+                held + 1,
+                event.pk if event else None,
+                f"events after #{held} up to #{anchor.seq} deleted or rewritten {anchor.since}",
+            )
+        held = anchor.seq
+    return None
 
 
 def _first_break(lead_id: int, chain: list[Event], head: str | None) -> BrokenLink | None:
@@ -350,6 +413,42 @@ _DROP = {
 }
 
 
+# The checkpoints (leads.checkpoints) are append-only without exception.
+_CHECKPOINT_TRIGGERS = {
+    "sqlite": [
+        """CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+            BEGIN SELECT RAISE(ABORT, 'ledger checkpoints are append-only'); END""",
+        """CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+            BEGIN SELECT RAISE(ABORT, 'ledger checkpoints are append-only'); END""",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION ledger_checkpoint_reject_change() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION 'ledger checkpoints are append-only'; END $$
+            LANGUAGE plpgsql""",
+        """CREATE OR REPLACE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION ledger_checkpoint_reject_change()""",
+        """CREATE OR REPLACE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION ledger_checkpoint_reject_change()""",
+    ],
+}
+_CHECKPOINT_DROP = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS {table}_no_update",
+        "DROP TRIGGER IF EXISTS {table}_no_delete",
+    ],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS {table}_no_update ON {table}",
+        "DROP TRIGGER IF EXISTS {table}_no_delete ON {table}",
+    ],
+}
+
+
+def _checkpoint_tables(conn: BaseDatabaseWrapper, cursor: Any) -> list[str]:
+    """The checkpoint tables that exist (none before their migration)."""
+    present = set(conn.introspection.table_names(cursor))
+    return [table for table in CHECKPOINT_TABLES if table in present]
+
+
 def install_triggers(conn: BaseDatabaseWrapper = connection) -> None:
     with conn.cursor() as cursor:
         columns = [c.name for c in conn.introspection.get_table_description(cursor, EVENT_TABLE)]
@@ -359,6 +458,9 @@ def install_triggers(conn: BaseDatabaseWrapper = connection) -> None:
         for statement in _TRIGGERS[conn.vendor]:
             if erasable or "ledger_erase_only" not in statement:
                 cursor.execute(statement.replace("{sealed}", sealed))
+        for table in _checkpoint_tables(conn, cursor):
+            for statement in _CHECKPOINT_TRIGGERS[conn.vendor]:
+                cursor.execute(statement.replace("{table}", table))
 
 
 def drop_triggers(conn: BaseDatabaseWrapper = connection) -> None:
@@ -366,6 +468,9 @@ def drop_triggers(conn: BaseDatabaseWrapper = connection) -> None:
     with conn.cursor() as cursor:
         for statement in _DROP[conn.vendor]:
             cursor.execute(statement)
+        for table in _checkpoint_tables(conn, cursor):
+            for statement in _CHECKPOINT_DROP[conn.vendor]:
+                cursor.execute(statement.replace("{table}", table))
 
 
 def erase_notes(lead_ids: list[int]) -> int:

@@ -273,6 +273,50 @@ class Event(models.Model):
         ordering = ["lead_id", "seq"]
 
 
+class Checkpoint(models.Model):
+    """A dealer's chain heads at one moment, anchored: the Merkle root over every lead's
+    (lead, last seq, head hash), signed with a key kept outside the database, and chained to
+    the dealer's previous checkpoint (leads.checkpoints). Append-only like the events."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveIntegerField()
+    taken_at = models.DateTimeField(_("taken at"))
+    leaf_count = models.PositiveIntegerField(_("leads"))
+    root = models.CharField(max_length=64)
+    algorithm = models.CharField(max_length=16)
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "seq"], name="checkpoint_dealer_seq_uniq")
+        ]
+        ordering = ["dealer_id", "seq"]
+
+
+class CheckpointHead(models.Model):
+    """A lead's chain head at a checkpoint, kept only where it changed since the dealer's
+    previous checkpoint (replaying them in order gives every checkpoint's leaves); seq 0
+    records a lead that was no longer there. `lead_id` is a plain number, not a reference:
+    it must outlive a lead deleted behind the ledger's back, to name it."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="heads")
+    lead_id = models.BigIntegerField()
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "lead_id"], name="checkpoint_head_lead_uniq"
+            )
+        ]
+
+
 class CallOutcome(models.TextChoices):
     REACHED = "reached", _("Reached the customer")
     NO_ANSWER = "no_answer", _("No answer")

@@ -17,7 +17,7 @@ from django.db import connection
 from accounts.models import Dealer, Membership, Staff
 from accounts.roles import Role
 from leads import ledger
-from leads.models import Event
+from leads.models import Checkpoint, CheckpointHead, Event
 from tests.factories import DealerFactory, member
 
 # Every test runs against this clock (a Wednesday mid-month, in business hours, Shanghai),
@@ -133,6 +133,15 @@ def fast_passwords(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def ledger_key(settings) -> str:
+    """Checkpoints are signed with a test key (HMAC), not a key file in var/."""
+    settings.DCC_LEDGER_KEY = "test ledger key"
+    settings.DCC_LEDGER_SIGNING_KEY = ""
+    settings.DCC_LEDGER_PUBLIC_KEYS = []
+    return settings.DCC_LEDGER_KEY
+
+
+@pytest.fixture(autouse=True)
 def english(settings) -> None:
     """Tests read the English source strings; the Chinese default has its own tests, which
     set LANGUAGE_CODE back to zh-hans."""
@@ -159,10 +168,13 @@ def other_team(db) -> Team:
 @pytest.fixture
 def transactional_ledger(transactional_db):
     """For tests with real concurrent transactions: after the test, empty the append-only
-    ledger with its triggers briefly dropped, so the database flush can run."""
+    ledger and its checkpoints with their triggers briefly dropped, so the database flush can
+    run."""
     yield
     ledger.drop_triggers(connection)
     Event.objects.all().delete()
+    CheckpointHead.objects.all().delete()
+    Checkpoint.objects.all().delete()
     ledger.install_triggers(connection)
 
 

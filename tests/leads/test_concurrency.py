@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from accounts.models import ApiToken, Staff
 from dcc.errors import Conflict
-from leads import actions, ledger, tallies
+from leads import actions, checkpoints, ledger, tallies
 from leads.models import CallOutcome, Customer, DailyTally, Event, EventKind, Lead, Task, TaskKind
 from tests.factories import channel, fresh_mobile, make_lead
 from tests.kit import login
@@ -419,3 +419,24 @@ def test_ledger_verify_reads_one_view_while_leads_are_worked(team, monkeypatch):
     monkeypatch.setattr(ledger, "_chains", read_chains)
     after = ledger.verify()
     assert after.ok and after.events == report.events + 1
+
+
+# ---------------------------------------------------------------- ledger checkpoints
+
+
+def test_two_checkpoints_at_once_follow_one_another_while_a_lead_is_worked(team):
+    """Two ticks taking the dealer's checkpoint together: #1 and #2, chained, neither refused;
+    a call logged meanwhile is not held up by them and verifies against both."""
+    lead = make_lead(team.dealer, owner=team.dcc_agent)
+    agent = fresh(team.dcc_agent)
+    outcomes = race(
+        lambda: checkpoints.make(team.dealer.pk).checkpoint.seq,
+        lambda: checkpoints.make(team.dealer.pk).checkpoint.seq,
+        lambda: actions.log_call(
+            lead=Lead.objects.get(pk=lead.pk), by=agent, outcome=CallOutcome.REACHED
+        ),
+    )
+    assert [kind for kind, _ in outcomes] == ["ok", "ok", "ok"], outcomes
+    assert sorted(seq for _kind, seq in outcomes[:2]) == [1, 2]
+    report = checkpoints.verify()
+    assert report.ok and report.checkpoints == 2, (report.broken, report.checkpoint_problems)

@@ -6,6 +6,7 @@ from calls.recordings import purge_expired
 from intake.uploads import fail_stalled, remove_old_uploads
 from kpi.daily import generate_due_reports
 from leads.actions import apply_due_absences
+from leads.checkpoints import make_due as take_due_checkpoints
 from owners import upkeep as owner_upkeep
 from owners.members import expire_idle
 from platforms.actions import compute_due
@@ -23,7 +24,8 @@ class Command(BaseCommand):
         "usable points of members idle past their programme's days; compute yesterday's platform "
         "scores of the accounts that have none yet; erase the personal data of customers past "
         "their dealer's retention period; text tomorrow's appointments their reminder and today's "
-        "return visits their notice (outside quiet hours)."
+        "return visits their notice (outside quiet hours); take each dealer's daily signed "
+        "checkpoint of the ledger (the first tick of the day)."
     )
 
     def handle(self, *args, **options):
@@ -44,6 +46,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{reminders} appointment reminder(s) and {notices} return-visit notice(s) texted."
         )
+        for made in take_due_checkpoints():
+            self.stdout.write(
+                f"Ledger checkpoint #{made.checkpoint.seq} of dealer {made.checkpoint.dealer.code} "
+                f"taken ({made.checkpoint.leaf_count} leads)."
+            )
+            for line in made.regressions:
+                self.stderr.write(
+                    f"WARNING: ledger of dealer {made.checkpoint.dealer.code}, {line}"
+                )
         if connection.vendor == "sqlite":
             # Keeps SQLite's query planner statistics fresh (PostgreSQL's autovacuum does this).
             with connection.cursor() as cursor:
