@@ -114,6 +114,11 @@ def _counts(cursor: Any, tables: list[str]) -> dict[str, int]:
     return counts
 
 
+def count_rows(cursor: Any, vendor: str) -> dict[str, int]:
+    """The rows of every table of the database the cursor is on (what a manifest records)."""
+    return _counts(cursor, _sqlite_tables(cursor) if vendor == "sqlite" else _pg_tables(cursor))
+
+
 def _migrations(cursor: Any, tables: list[str]) -> dict[str, str]:
     """The last migration applied per app (applied in order, so the highest id)."""
     if "django_migrations" not in tables:
