@@ -344,12 +344,14 @@ def restore(archive: Path, *, force: bool = False, using: str = "default") -> Re
         dump = Path(work) / (SQLITE_FILE if vendor == "sqlite" else PG_FILE)
         _extract_one(tar, dump.name, dump)
         if vendor == "sqlite":
-            counts, tables = _sqlite_restore(dump, Path(database["NAME"]), force=force)
+            counts = _sqlite_restore(dump, Path(database["NAME"]), force=force)
         else:
-            counts, tables = _pg_restore(dump, database, force=force)
+            counts = _pg_restore(dump, database, force=force)
         if counts != manifest.counts:
             differ = sorted(
-                t for t in set(counts) | set(manifest.counts) if counts.get(t) != manifest.counts.get(t)
+                t
+                for t in set(counts) | set(manifest.counts)
+                if counts.get(t) != manifest.counts.get(t)
             )
             raise BackupError(
                 _("The restored database differs from the backup in %(tables)s.")
@@ -384,7 +386,7 @@ def _refuse_non_empty(tables: list[str], where: str) -> None:
     )
 
 
-def _sqlite_restore(dump: Path, target: Path, *, force: bool) -> tuple[dict[str, int], list]:
+def _sqlite_restore(dump: Path, target: Path, *, force: bool) -> dict[str, int]:
     """Copy the archived file into the target with the backup API, which takes the target's
     locks and leaves its WAL consistent, rather than replacing the file under a reader."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -396,15 +398,15 @@ def _sqlite_restore(dump: Path, target: Path, *, force: bool) -> tuple[dict[str,
             _refuse_non_empty(present, str(target))
         source.backup(live)
         live.execute("PRAGMA journal_mode=WAL")
-        cursor = live.cursor()
-        tables = _sqlite_tables(cursor)
-        return _counts(cursor, tables), tables
+        return count_rows(live.cursor(), "sqlite")
     finally:
         live.close()
         source.close()
 
 
-def _pg_restore(dump: Path, database: dict[str, Any], *, force: bool) -> tuple[dict[str, int], list]:
+def _pg_restore(
+    dump: Path, database: dict[str, Any], *, force: bool
+) -> tuple[dict[str, int], list]:
     import psycopg
 
     params = _pg_params(database)
@@ -433,8 +435,7 @@ def _pg_restore(dump: Path, database: dict[str, Any], *, force: bool) -> tuple[d
         _pg_env(params),
     )
     with psycopg.connect(**params) as conn, conn.cursor() as cursor:
-        tables = _pg_tables(cursor)
-        return _counts(cursor, tables), tables
+        return count_rows(cursor, "postgresql")
 
 
 def _create_database_if_missing(database: dict[str, Any]) -> None:
@@ -464,9 +465,9 @@ def _restore_files(tar: tarfile.TarFile, stores: dict[str, Path]) -> int:
             continue
         target = (root / Path(*parts[2:])).resolve()
         if not target.is_relative_to(root.resolve()):
-            raise InvalidInput(_("The backup names a file outside its folder: %(name)s") % {
-                "name": member.name
-            })
+            raise InvalidInput(
+                _("The backup names a file outside its folder: %(name)s") % {"name": member.name}
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         source = tar.extractfile(member)
         if source is None:

@@ -119,7 +119,7 @@ def test_restore_refuses_a_database_that_is_not_empty(team, stores, tmp_path):
     make_lead(team.dealer, by=team.dcc_agent)  # work done since the backup
     before = live_rows()
 
-    with pytest.raises(CommandError, match="not empty.*--force"):
+    with pytest.raises(CommandError, match=r"not empty.*--force"):
         call_command("restore", str(archive), stdout=io.StringIO())
     assert live_rows() == before
 
@@ -140,7 +140,7 @@ def test_restore_refuses_a_backup_of_a_newer_dcc_before_touching_anything(team, 
             new.addfile(member, data)
     before = live_rows()
 
-    with pytest.raises(CommandError, match="newer DCC.*leads.9999_from_the_future"):
+    with pytest.raises(CommandError, match=r"newer DCC.*leads\.9999_from_the_future"):
         call_command("restore", str(newer), "--force", stdout=io.StringIO())
     assert live_rows() == before
 
