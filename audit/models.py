@@ -98,7 +98,9 @@ class AuditTask(models.Model):
         verbose_name = _("audit task")
         verbose_name_plural = _("audit tasks")
         constraints = [
-            models.UniqueConstraint(fields=["sample", "item_id"], name="audit_task_item_uniq")
+            models.UniqueConstraint(
+                fields=["sample", "item_id", "dealer"], name="audit_task_item_uniq"
+            )
         ]
         indexes = [models.Index(fields=["dealer", "status", "assignee"])]
 

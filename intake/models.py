@@ -135,7 +135,9 @@ class ImportRow(models.Model):
                 condition=Q(outcome__in=WRITTEN),
                 name="import_row_digest_uniq",
             ),
-            models.UniqueConstraint(fields=["job", "row_number"], name="import_row_number_uniq"),
+            models.UniqueConstraint(
+                fields=["job", "row_number", "dealer"], name="import_row_number_uniq"
+            ),
         ]
         indexes = [models.Index(fields=["dealer", "row_digest"])]
 

@@ -73,7 +73,9 @@ class VehicleOwnership(models.Model):
         verbose_name_plural = _("ownerships")
         constraints = [
             models.UniqueConstraint(
-                fields=["vehicle"], condition=Q(ends_at__isnull=True), name="vehicle_one_owner"
+                fields=["vehicle", "dealer"],
+                condition=Q(ends_at__isnull=True),
+                name="vehicle_one_owner",
             )
         ]
         indexes = [models.Index(fields=["dealer", "customer"])]
@@ -140,7 +142,7 @@ class QuestionnaireVersion(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["questionnaire", "number"], name="questionnaire_version_uniq"
+                fields=["questionnaire", "number", "dealer"], name="questionnaire_version_uniq"
             )
         ]
         ordering = ["questionnaire_id", "number"]
@@ -252,7 +254,9 @@ class ReturnVisit(models.Model):
         verbose_name = _("return visit")
         verbose_name_plural = _("return visits")
         constraints = [
-            models.UniqueConstraint(fields=["vehicle", "step"], name="visit_vehicle_step_uniq")
+            models.UniqueConstraint(
+                fields=["vehicle", "step", "dealer"], name="visit_vehicle_step_uniq"
+            )
         ]
         indexes = [
             models.Index(fields=["dealer", "status", "due_at"]),
@@ -600,7 +604,9 @@ class ReferralReward(models.Model):
         verbose_name = _("referral reward")
         verbose_name_plural = _("referral rewards")
         constraints = [
-            models.UniqueConstraint(fields=["referral", "level"], name="reward_level_uniq")
+            models.UniqueConstraint(
+                fields=["referral", "level", "dealer"], name="reward_level_uniq"
+            )
         ]
 
 
@@ -675,7 +681,9 @@ class Invitation(models.Model):
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         constraints = [
-            models.UniqueConstraint(fields=["event", "customer"], name="invitation_owner_uniq")
+            models.UniqueConstraint(
+                fields=["event", "customer", "dealer"], name="invitation_owner_uniq"
+            )
         ]
 
 
@@ -699,5 +707,7 @@ class EventGuest(models.Model):
         verbose_name = _("guest")
         verbose_name_plural = _("guests")
         constraints = [
-            models.UniqueConstraint(fields=["invitation", "phone"], name="guest_phone_uniq")
+            models.UniqueConstraint(
+                fields=["invitation", "phone", "dealer"], name="guest_phone_uniq"
+            )
         ]

@@ -121,7 +121,7 @@ class ChecklistTick(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["item", "day"],
+                fields=["item", "day", "dealer"],
                 condition=Q(unticked_at__isnull=True),
                 name="checklist_tick_standing_uniq",
             )
