@@ -187,7 +187,13 @@ def make(dealer_id: int, *, now: datetime | None = None) -> Made:
         checkpoint = Checkpoint.objects.create(**values)
         CheckpointHead.objects.bulk_create(
             (
-                CheckpointHead(checkpoint=checkpoint, lead_id=lead_id, seq=seq, hash=head)
+                CheckpointHead(
+                    dealer_id=checkpoint.dealer_id,
+                    checkpoint=checkpoint,
+                    lead_id=lead_id,
+                    seq=seq,
+                    hash=head,
+                )
                 for lead_id, seq, head in sorted(heads)
             ),
             batch_size=5000,

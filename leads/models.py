@@ -304,6 +304,7 @@ class CheckpointHead(models.Model):
     records a lead that was no longer there. `lead_id` is a plain number, not a reference:
     it must outlive a lead deleted behind the ledger's back, to name it."""
 
+    dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, related_name="+")
     checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="heads")
     lead_id = models.BigIntegerField()
     seq = models.PositiveIntegerField()
@@ -312,7 +313,7 @@ class CheckpointHead(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["checkpoint", "lead_id"], name="checkpoint_head_lead_uniq"
+                fields=["checkpoint", "lead_id", "dealer"], name="checkpoint_head_lead_uniq"
             )
         ]
 

@@ -48,6 +48,7 @@ class Migration(migrations.Migration):
                 ('seq', models.PositiveIntegerField()),
                 ('hash', models.CharField(blank=True, max_length=64)),
                 ('checkpoint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='heads', to='leads.checkpoint')),
+                ('dealer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.dealer')),
             ],
         ),
         migrations.AddConstraint(
@@ -56,7 +57,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='checkpointhead',
-            constraint=models.UniqueConstraint(fields=('checkpoint', 'lead_id'), name='checkpoint_head_lead_uniq'),
+            constraint=models.UniqueConstraint(fields=('checkpoint', 'lead_id', 'dealer'), name='checkpoint_head_lead_uniq'),
         ),
         migrations.RunPython(install, migrations.RunPython.noop),
     ]
