@@ -5,7 +5,7 @@ error handlers of the URLs and the middleware both answer through `refusal`."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -47,8 +47,16 @@ def refusal(request: HttpRequest, status: int, detail: str = "") -> HttpResponse
             body["max_bytes"] = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return JsonResponse(body, status=status)
     back = request.META.get("HTTP_REFERER", "")
-    if back == request.build_absolute_uri() or not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    try:
+        host = request.get_host()
+    except DisallowedHost:  # the refusal of a host not ours: no way back to offer
+        host = None
+    if (
+        host is None
+        or back == request.build_absolute_uri()
+        or not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={host}, require_https=request.is_secure()
+        )
     ):
         back = ""
     context = {"status": status, "title": title, "message": message, "detail": detail, "back": back}
