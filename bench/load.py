@@ -34,6 +34,7 @@ import hmac
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -49,6 +50,7 @@ ROOT = HERE.parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 BASELINE_RUNS = 5
 PROD_P95_MS, P99_MS = 300.0, 1000.0
+SHOWN = re.compile(r'id="call-panel-shown" name="shown" value="([^"]*)"')
 
 
 # ---------------------------------------------------------------- in the server's database
@@ -196,22 +198,29 @@ def user_classes(world: dict) -> list[type]:
                 return True
             return False
 
-        def page(self, url: str, name: str) -> None:
+        def page(self, url: str, name: str):
             # Not following redirects: a lost session's way to the sign-in page is a failure.
             with self.client.get(
                 url, name=name, catch_response=True, allow_redirects=False
             ) as answer:
                 if answer.status_code not in (200, 204):
                     answer.failure(f"{answer.status_code}")
+            return answer
 
     class Agent(Person):
         weight = 5
         role = "agent"
         wait_time = constant(0.7)
 
+        shown = ""
+
         @task
         def at_work(self) -> None:
-            self.page("/calls/panel/?shown=none", "call panel poll")
+            # As the page does: it sends the call it shows, and gets 204 unless that changed.
+            answer = self.page(f"/calls/panel/?shown={self.shown}", "call panel poll")
+            if answer is not None and answer.status_code == 200:
+                found = SHOWN.search(answer.text)
+                self.shown = found.group(1) if found else ""
             if self.every("queue", 10):
                 self.page("/queue/", "queue")
             if self.every("lead", 30):
