@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-deps query-counts lint fmt messages bench clean
+.PHONY: help venv run test test-deps query-counts lint fmt messages bench prod-up prod-down clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,13 @@ bench: venv ## Run each bench/*.py (installs the bench extra: DuckDB for bench/k
 		[ -e "$$f" ] || { echo "no benchmarks in bench/"; break; }; \
 		echo "== $$f"; DJANGO_SETTINGS_MODULE=dcc.settings $(BIN)/python "$$f"; \
 	done
+
+prod-up: venv ## Start the production topology on loopback: PostgreSQL db dcc_prod, Redis, gunicorn, workers, tick (DEMO=1: demo data)
+	$(BIN)/python -m pip install -q -e '.[test,redis]'
+	$(BIN)/python tools/prod.py up
+
+prod-down: ## Stop exactly what prod-up started (by the pid files in var/prod/)
+	$(BIN)/python tools/prod.py down
 
 clean: ## Remove caches, build files and collected static files (keeps .venv and the var/ database)
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

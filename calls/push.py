@@ -21,6 +21,7 @@ from calls.models import PhoneAccount
 from calls.providers import PROVIDERS, BadCredentials
 from calls.report import PayloadError
 from dcc.errors import DomainError
+from dcc.metrics import push_received
 
 log = logging.getLogger(__name__)
 
@@ -63,5 +64,6 @@ def receive_push(request: HttpRequest, push_key: str) -> HttpResponse:
                 actions.receive(account, report)
     except DomainError as error:
         return _refused(400, "invalid_payload", error.message, error.field or "")
+    push_received("call")
     status, answer, content_type = provider.acknowledge(True)
     return HttpResponse(answer, status=status, content_type=content_type)

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs page from its own static files, not a CDN
     "django_tasks",
     "django_tasks_db",
+    "django_guid",
+    "django_prometheus",
     "dcc_site",
     "accounts",
     "leads",
@@ -104,6 +106,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency by view, every request (dcc_site.probes serves /metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request id: X-Request-ID as the proxy sent it, or a new one; in the answer's header
+    # and in every log line written while the request is served.
+    "django_guid.middleware.guid_middleware",
+    # /healthz, /readyz and /metrics answer here, before the host check and the HTTPS redirect:
+    # load balancers and Prometheus ask by address, over plain HTTP on the private network.
+    "dcc_site.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "dcc_site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -119,6 +129,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dcc_site.middleware.RefusalPageMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "dcc_site.urls"
@@ -235,13 +246,46 @@ def _refusal_in_one_line(record: logging.LogRecord) -> bool:
     return True
 
 
+# The request id (django-guid): X-Request-ID in and out, 32 hex digits (nginx's $request_id);
+# anything else sent is replaced by a new one.
+DJANGO_GUID = {"GUID_HEADER_NAME": "X-Request-ID", "EXPOSE_HEADER": False}
+
+# Logs go to standard error (journald or the process manager keeps them), one line per record,
+# each with the request id of the request it was written in ("-" outside a request).
+# DCC_LOG_FORMAT=json writes JSON lines for a log collector; "text" (the default) reads easier.
+DCC_LOG_FORMAT = os.environ.get("DCC_LOG_FORMAT", "text").strip().lower()
+LOG_FORMATTERS = {
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    "json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    },
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusal_in_one_line": {"()": lambda: _refusal_in_one_line}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusal_in_one_line"]}},
+    "filters": {
+        "refusal_in_one_line": {"()": lambda: _refusal_in_one_line},
+        "request_id": {"()": "dcc_site.logs.RequestIdFilter"},
+    },
+    "formatters": {"chosen": LOG_FORMATTERS.get(DCC_LOG_FORMAT, LOG_FORMATTERS["text"])},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["refusal_in_one_line", "request_id"],
+            "formatter": "chosen",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # It says at INFO, for every request, that it made an id: noise.
+    "loggers": {"django_guid": {"level": "WARNING"}},
 }
+
+# /metrics (dcc_site.probes): answered to loopback callers not behind the proxy, or to whoever
+# sends `Authorization: Bearer DCC_METRICS_TOKEN`. With several web processes, each writes its
+# figures to PROMETHEUS_MULTIPROC_DIR (emptied before they start) and /metrics adds them up.
+DCC_METRICS_TOKEN = os.environ.get("DCC_METRICS_TOKEN", "")
 
 # Domain defaults a dealer can change in its settings.
 DCC_DEFAULT_SLA_MINUTES = int(os.environ.get("DCC_DEFAULT_SLA_MINUTES", "15"))

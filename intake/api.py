@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Schema
 from ninja.responses import Status
 
+from dcc.metrics import push_received
 from dcc.schema import Text
 from intake import adf, webhooks
 
@@ -84,6 +85,7 @@ def receive_enquiry(
     except webhooks.RateLimited as error:
         response["Retry-After"] = str(error.retry_after)
         return Status(error.status, error.as_dict())
+    push_received("webhook")
     return Status(
         201 if intake.created else 200, {"outcome": intake.outcome.value, "lead_id": intake.lead.pk}
     )
