@@ -14,9 +14,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import record_change
 from accounts.models import Dealer, Staff
 from dcc.errors import InvalidInput
-from dcc.phone import normalise_phone
+from dcc.phone import mask_phone, normalise_phone
 from leads.models import Customer
 from privacy.models import ConsentRecord, ConsentSource, DoNotCall, Purpose
 
@@ -112,10 +113,14 @@ def add_do_not_call(
         return DoNotCall.objects.get(dealer=dealer, phone=number)
 
 
-def remove_do_not_call(*, dealer: Dealer, phone: str) -> bool:
-    """Take a number off the list; whether it was on it."""
+def remove_do_not_call(*, dealer: Dealer, phone: str, by: Staff | None = None) -> bool:
+    """Take a number off the list; whether it was on it. Taken off by a person: recorded
+    (the list holds customers' wishes; who lifted one must be traceable)."""
     number = normalise_phone(phone).number
-    return DoNotCall.objects.filter(dealer=dealer, phone=number).delete()[0] > 0
+    removed = DoNotCall.objects.filter(dealer=dealer, phone=number).delete()[0] > 0
+    if removed and by is not None:
+        record_change(dealer=dealer, by=by, what="do_not_call_removed", subject=mask_phone(number))
+    return removed
 
 
 def is_do_not_call(dealer: Dealer, phone: str) -> bool:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.forms import StyledForm
 from privacy.models import ConsentSource, Purpose
+from privacy.rights import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 
 # What staff record by hand: a capture page and a reply record themselves.
 STAFF_SOURCES = [
@@ -46,8 +47,8 @@ class EraseForm(StyledForm):
 class RetentionForm(StyledForm):
     retention_days = forms.IntegerField(
         label=_("keep personal data for (days after the last contact)"),
-        min_value=30,
-        max_value=36500,
+        min_value=MIN_RETENTION_DAYS,
+        max_value=MAX_RETENTION_DAYS,
         required=False,
         help_text=_(
             "Empty: until the customer asks. Customers with an open lead are never erased by time."

@@ -26,7 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.audit import record_change
 from accounts.models import Dealer, Staff
+from accounts.roles import check_configure
 from dcc.errors import Conflict, InvalidInput
 from leads import actions, ledger
 from leads.models import Customer, CustomerPhone, Event, EventKind, Lead
@@ -42,6 +44,7 @@ from privacy.models import (
 )
 
 FORMATS = ("json", "xlsx")
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 36500
 
 
 # ---------------------------------------------------------------- what the leads layer holds
@@ -324,6 +327,25 @@ def erase(
                 lead=lead, by=by, at=now, kind=EventKind.ERASED, data={"request": request.pk}
             )
     return request
+
+
+def set_retention(*, dealer: Dealer, by: Staff, days: int | None) -> PrivacySettings:
+    """The dealer's retention period (None: until the customer asks), recorded as a settings
+    change."""
+    check_configure(by, dealer)
+    if days is not None and not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
+        raise InvalidInput(
+            _("From %(low)d to %(high)d days, or empty.")
+            % {"low": MIN_RETENTION_DAYS, "high": MAX_RETENTION_DAYS},
+            field="retention_days",
+        )
+    saved, _created = PrivacySettings.objects.update_or_create(
+        dealer=dealer, defaults={"retention_days": days}
+    )
+    record_change(
+        dealer=dealer, by=by, what="retention", subject=dealer.code, detail={"days": days}
+    )
+    return saved
 
 
 def retention_days(dealer: Dealer) -> int | None:

@@ -30,7 +30,7 @@ from privacy.forms import (
     EraseForm,
     RetentionForm,
 )
-from privacy.models import DataRequest, DoNotCall, PrivacySettings, Purpose
+from privacy.models import DataRequest, DoNotCall, Purpose
 from privacy.permissions import (
     answers_requests,
     keeps_do_not_call,
@@ -271,7 +271,7 @@ def do_not_call(request: HttpRequest) -> HttpResponse:
 @workbench(keeps_do_not_call)
 def do_not_call_remove(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = get_object_or_404(DoNotCall, pk=entry_id, dealer=request.dealer)
-    consent.remove_do_not_call(dealer=request.dealer, phone=entry.phone)
+    consent.remove_do_not_call(dealer=request.dealer, phone=entry.phone, by=request.user)
     messages.success(request, _("Number taken off the do-not-call list."))
     return redirect("do_not_call")
 
@@ -282,16 +282,16 @@ def do_not_call_remove(request: HttpRequest, entry_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @workbench(may_change_settings)
 def privacy_settings(request: HttpRequest) -> HttpResponse:
-    current = PrivacySettings.objects.filter(dealer=request.dealer).first()
     form = RetentionForm(
         request.POST if request.method == "POST" else None,
-        initial={"retention_days": current.retention_days if current else None},
+        initial={"retention_days": rights.retention_days(request.dealer)},
     )
-    if request.method == "POST" and form.is_valid():
-        PrivacySettings.objects.update_or_create(
-            dealer=request.dealer,
-            defaults={"retention_days": form.cleaned_data["retention_days"]},
-        )
+    if request.method == "POST" and save_form(
+        form,
+        lambda: rights.set_retention(
+            dealer=request.dealer, by=request.user, days=form.cleaned_data["retention_days"]
+        ),
+    ):
         messages.success(request, _("Retention period saved."))
         return redirect("settings_privacy")
     return render(

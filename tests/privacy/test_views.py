@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from accounts.models import SettingsChange
 from leads.models import Customer, Lead
 from privacy import consent
 from privacy.models import ConsentRecord, DataRequest, DoNotCall, PrivacySettings, Purpose
@@ -141,6 +142,8 @@ def test_the_do_not_call_list(team):
     )
     client.post(f"/privacy/do-not-call/{entry.pk}/remove/")
     assert not DoNotCall.objects.exists()
+    lifted = SettingsChange.objects.get(what="do_not_call_removed")  # who lifted it: traceable
+    assert lifted.changed_by == team.marketing_manager and "13800138000" not in lifted.subject
     assert login(team.dcc_agent).get("/privacy/do-not-call/").status_code == 403
 
 
@@ -150,5 +153,11 @@ def test_the_retention_period_is_a_setting(team):
     assert client.post("/settings/privacy/", {"retention_days": "10" * 20}).status_code == 422
     assert client.post("/settings/privacy/", {"retention_days": "1095"}).status_code == 302
     assert PrivacySettings.objects.get(dealer=team.dealer).retention_days == 1095
+    change = SettingsChange.objects.get(dealer=team.dealer, what="retention")
+    assert (change.changed_by, change.detail) == (team.gm, {"days": 1095})
+    assert (
+        login(team.dcc_agent).post("/settings/privacy/", {"retention_days": "60"}).status_code
+        == 403
+    )
     assert client.post("/settings/privacy/", {"retention_days": ""}).status_code == 302
     assert PrivacySettings.objects.get(dealer=team.dealer).retention_days is None
