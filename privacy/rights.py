@@ -30,6 +30,7 @@ from accounts.audit import record_change
 from accounts.models import Dealer, Staff
 from accounts.roles import check_configure
 from dcc.errors import Conflict, InvalidInput
+from dcc.phone import normalise_phone
 from leads import actions, ledger
 from leads.models import Customer, CustomerPhone, Event, EventKind, Lead
 from leads.stages import OPEN_STAGES, Stage
@@ -159,6 +160,27 @@ def sections() -> list[holdings.Holding]:
     return _core() + holdings.holdings()
 
 
+def find_customers(dealer: Dealer, query: str, *, limit: int = 20) -> list[Customer]:
+    """The customers a request may be about: by name, or by a full number (theirs or another
+    of theirs); digits alone find nobody, a request names the customer. Erased ones are gone."""
+    query = query.strip()
+    if not query:
+        return []
+    match = Q(name__icontains=query)
+    try:
+        number = normalise_phone(query).number
+    except InvalidInput:
+        number = None
+    if number:
+        others = CustomerPhone.objects.filter(dealer=dealer, phone=number)
+        match |= Q(phone=number) | Q(pk__in=others.values("customer_id"))
+    return list(
+        Customer.objects.filter(match, dealer=dealer, erased_at__isnull=True).order_by(
+            "-created_at"
+        )[:limit]
+    )
+
+
 # ---------------------------------------------------------------- access and portability
 
 
@@ -239,8 +261,6 @@ class ErasurePlan:
     customer: Customer
     open_orders: int
     open_leads: int
-    leads: int
-    events: int
     remains: dict[str, int] = field(default_factory=dict)  # section title → records kept
 
     @property
@@ -269,8 +289,6 @@ def plan_erasure(customer: Customer) -> ErasurePlan:
         customer=customer,
         open_orders=leads.filter(stage=Stage.ORDERED).count(),
         open_leads=leads.filter(stage__in=OPEN_STAGES).count(),
-        leads=remains[str(_("Leads (stages, dates, channels)"))],
-        events=remains[str(_("History events (without notes)"))],
         remains={title: count for title, count in remains.items() if count},
     )
 

@@ -8,17 +8,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dcc.errors import Conflict, InvalidInput, NotFound
+from dcc.errors import Conflict, NotFound
 from dcc.forms import save_form
-from dcc.phone import mask_phone, normalise_phone
-from leads.models import Customer, CustomerPhone
+from dcc.phone import mask_phone
+from leads.models import Customer
 from leads.permissions import get_visible_lead, may_change_settings
 from leads.setup.views import SECTIONS
 from leads.views.common import workbench
@@ -120,21 +119,8 @@ def privacy_home(request: HttpRequest) -> HttpResponse:
     form = CustomerSearchForm(request.GET or None)
     found: list[Customer] = []
     officer = answers_requests(request.user, request.dealer.pk)
-    if officer and form.is_valid() and form.cleaned_data["q"].strip():
-        query = form.cleaned_data["q"].strip()
-        match = Q(name__icontains=query)
-        try:
-            number = normalise_phone(query).number
-        except InvalidInput:
-            number = None
-        if number:
-            others = CustomerPhone.objects.filter(dealer=request.dealer, phone=number)
-            match |= Q(phone=number) | Q(pk__in=others.values("customer_id"))
-        found = list(
-            Customer.objects.filter(match, dealer=request.dealer, erased_at__isnull=True).order_by(
-                "-created_at"
-            )[:20]
-        )
+    if officer and form.is_valid():
+        found = rights.find_customers(request.dealer, form.cleaned_data["q"])
         for customer in found:
             customer.masked = mask_phone(customer.phone)
     requests = Paginator(
