@@ -23,20 +23,29 @@ def has_seat(staff: Staff, dealer_id: int) -> bool:
     return Seat.objects.filter(staff=staff, account__dealer_id=dealer_id).exists()
 
 
-def call_at_seat(
+def call_id_at_seat(
     staff: Staff, dealer: Dealer, *, now: datetime, dismissed: int | None = None
-) -> Call | None:
-    """The call the person is on, or just finished: the latest that rang at their seat."""
-    calls = Call.objects.filter(dealer=dealer, agent=staff).filter(
-        Q(ended_at__isnull=True, rang_at__gte=now - STALE_AFTER)
-        | Q(ended_at__gte=now - KEEP_AFTER_END)
-    )
-    call = (
-        calls.select_related("line__channel", "customer", "lead__owner", "lead__customer")
+) -> int | None:
+    """The id of the call the person is on, or just finished: the latest that rang at their
+    seat. Every page of an agent asks this every POLL_MS, so it reads one column and joins
+    nothing; the call itself is loaded only when it is not the one already shown."""
+    found = (
+        Call.objects.filter(dealer=dealer, agent=staff)
+        .filter(
+            Q(ended_at__isnull=True, rang_at__gte=now - STALE_AFTER)
+            | Q(ended_at__gte=now - KEEP_AFTER_END)
+        )
         .order_by("-rang_at", "-pk")
+        .values_list("pk", flat=True)
         .first()
     )
-    return None if call is None or call.pk == dismissed else call
+    return None if found == dismissed else found
+
+
+def call_for_panel(call_id: int) -> Call:
+    return Call.objects.select_related(
+        "line__channel", "customer", "lead__owner", "lead__customer"
+    ).get(pk=call_id)
 
 
 def on_a_call(dealer: Dealer, *, now: datetime) -> QuerySet[Call]:

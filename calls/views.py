@@ -64,16 +64,15 @@ def _panel(request: HttpRequest, call: Call | None, *, form: CaptureForm | None 
 
 @workbench()
 def call_panel(request: HttpRequest) -> HttpResponse:
-    call = selectors.call_at_seat(
+    call_id = selectors.call_id_at_seat(
         request.user,
         request.dealer,
         now=timezone.now(),
         dismissed=request.session.get(DISMISSED),
     )
-    token = str(call.pk) if call else NO_CALL
-    if request.GET.get("shown") == token:
+    if request.GET.get("shown") == (str(call_id) if call_id else NO_CALL):
         return HttpResponse(status=204)  # nothing new: the panel stays as it is
-    return _panel(request, call)
+    return _panel(request, selectors.call_for_panel(call_id) if call_id else None)
 
 
 def _my_call(request: HttpRequest, call_id: int) -> Call:

@@ -179,6 +179,9 @@ if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # Every request reads its session (the call panel's poll several times a second per
+    # agent): from Redis, with the database behind it so a Redis restart signs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.Staff"
 AUTH_PASSWORD_VALIDATORS = [
@@ -289,4 +292,8 @@ DCC_METRICS_TOKEN = os.environ.get("DCC_METRICS_TOKEN", "")
 
 # Domain defaults a dealer can change in its settings.
 DCC_DEFAULT_SLA_MINUTES = int(os.environ.get("DCC_DEFAULT_SLA_MINUTES", "15"))
+# Managers' dashboards share their figures for this many seconds (kpi.shared): with many people
+# on one dealer's dashboards each count is made once, not once a page. 0 (the embedded
+# default): counted for every page.
+DCC_FIGURES_SECONDS = int(os.environ.get("DCC_FIGURES_SECONDS", "0"))
 DCC_VERBOSE_NAME = _("DCC lead pipeline")

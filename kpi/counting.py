@@ -18,6 +18,7 @@ from django.utils import timezone
 from kpi import measures
 from kpi.measures import LEAD_MEASURES, RETURN_VISIT_MEASURES, TIME_DIMENSIONS, Window
 from kpi.registry import View
+from kpi.shared import shared
 from leads.models import DailyTally, Lead
 from leads.tallies import MILESTONE_COLUMNS
 from leads.teams import team_at
@@ -32,14 +33,35 @@ LEAD_GROUPS = {
     "grade": F("grade"),
     "agent": F("first_owner_id"),
     "consultant": F("consultant_id"),
-    "team": team_at("first_owner_id", "dealer_id", "created_at"),
     "dealer": F("dealer_id"),
 }
 
 
+def lead_group(by: str, window: Window, *, lead: str = ""):
+    """What a lead row (or, with `lead="lead__"`, a row of something about a lead) groups
+    under for `by`: the team its first owner was in when it came in, or a column of LEAD_GROUPS."""
+    if by == "team":
+        return team_at(
+            f"{lead}first_owner_id", f"{lead}dealer_id", f"{lead}created_at",
+            dealer_ids=window.dealer_ids,
+        )  # fmt: skip
+    return F(f"{lead}{LEAD_GROUPS[by].name}")
+
+
 def count_measures(wanted: set[str], window: Window, by: str | None) -> dict[str, Counts]:
     """Each measure of `wanted` (not spend) in `window`, per value of `by` ({None: n} when
-    `by` is None), as kpi.measures.counts would give it."""
+    `by` is None), as kpi.measures.counts would give it (shared a few seconds: kpi.shared)."""
+    question = (
+        "count_measures",
+        tuple(sorted(wanted)),
+        window,
+        by,
+        timezone.get_current_timezone_name(),
+    )
+    return shared(question, lambda: _count_measures(wanted, window, by))
+
+
+def _count_measures(wanted: set[str], window: Window, by: str | None) -> dict[str, Counts]:
     unsupported = sorted(measure for measure in wanted if not measures.supports(measure, by))
     if unsupported:
         raise measures.NotThisDimension(unsupported[0], str(by))
@@ -65,7 +87,7 @@ def lead_ids(measure: str, window: Window, by: str | None, group: object) -> Que
         dated = _dated_by(measure, window.view)
         leads = leads.filter(**{f"{dated}__gte": start, f"{dated}__lt": end})
     elif by is not None:
-        leads = leads.annotate(group=LEAD_GROUPS[by]).filter(group=group)
+        leads = leads.annotate(group=lead_group(by, window)).filter(group=group)
     return leads.values_list("pk", flat=True).order_by()
 
 
@@ -104,7 +126,9 @@ def _from_leads(wanted: set[str], window: Window, by: str | None) -> dict[str, C
         totals = leads.aggregate(**sums)
         return {measure: {None: totals[measure]} for measure in wanted}
     found: dict[str, Counts] = {measure: {} for measure in wanted}
-    for row in leads.annotate(group=LEAD_GROUPS[by]).values("group").annotate(**sums).order_by():
+    for row in (
+        leads.annotate(group=lead_group(by, window)).values("group").annotate(**sums).order_by()
+    ):
         for measure in wanted:
             if row[measure]:
                 found[measure][row["group"]] = row[measure]
@@ -127,12 +151,7 @@ def _return_visits(wanted: set[str], window: Window, by: str | None) -> dict[str
     if by is None:
         totals = tasks.aggregate(**sums)
         return {measure: {None: totals[measure]} for measure in wanted}
-    if by == "dealer":
-        group = F("dealer_id")
-    elif by == "team":
-        group = team_at("lead__first_owner_id", "lead__dealer_id", "lead__created_at")
-    else:
-        group = F(f"lead__{LEAD_GROUPS[by].name}")
+    group = F("dealer_id") if by == "dealer" else lead_group(by, window, lead="lead__")
     found: dict[str, Counts] = {measure: {} for measure in wanted}
     for row in tasks.annotate(group=group).values("group").annotate(**sums).order_by():
         for measure in wanted:

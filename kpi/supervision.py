@@ -8,8 +8,9 @@ first response belongs to the agent the lead was first assigned to (the registry
 dimension), so that its leads and on-time counts drill down to exactly the leads behind them.
 
 Both periods are whole days in the current time zone, today and the 1st of the month to the
-end of today, as the drill-down reads them. Four queries whatever the team's size: the agents,
-their calls and bookings, their arrivals, and the leads first assigned to them.
+end of today, as the drill-down reads them. Five queries whatever the team's size: the agents,
+their calls and bookings, their arrivals, and the leads first assigned to them (per agent and
+for the team, counted in the database: no row per lead comes back).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from statistics import median
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
@@ -30,11 +30,13 @@ from calls.models import Call
 from calls.models import Line as PhoneLine
 from calls.report import MISSED, Direction
 from calls.selectors import on_a_call, open_callbacks
+from dcc.aggregates import Median
 from dcc.phone import mask_phone
 from kpi.dashboard import drill_query
-from kpi.measures import INBOUND, LEAD_MEASURES, Window, group_expression, per_person, rows
+from kpi.measures import INBOUND, LEAD_MEASURES, Window, per_person, rows
 from kpi.phone import AnswerScore, platform_answer_score
 from kpi.selectors import day_window
+from kpi.shared import shared
 from leads.models import Team
 from leads.teams import members_at
 
@@ -60,17 +62,13 @@ class Figures:
     unanswered: int = 0  # of those, without a first response yet
     with_sla: int = 0  # of those, with a first-response SLA (leads.sla.has_sla)
     on_time: int = 0  # of those, answered by their SLA deadline
-    response_minutes: list[float] = field(default_factory=list, repr=False)
+    # Median minutes from a lead's creation to its first response, over the answered leads;
+    # None when none was answered.
+    median_response_minutes: float | None = None
 
     @property
     def answered(self) -> int:
         return self.leads - self.unanswered
-
-    @property
-    def median_response_minutes(self) -> float | None:
-        """Median minutes from a lead's creation to its first response, over the answered
-        leads; None when none was answered."""
-        return median(self.response_minutes) if self.response_minutes else None
 
     def add(self, other: Figures) -> None:
         self.calls += other.calls
@@ -81,7 +79,6 @@ class Figures:
         self.unanswered += other.unanswered
         self.with_sla += other.with_sla
         self.on_time += other.on_time
-        self.response_minutes += other.response_minutes
 
 
 @dataclass
@@ -101,13 +98,21 @@ class Board:
     windows: dict[str, Window]  # per period
     agents: list[AgentRow]
     total: AgentRow
+    counted_at: datetime  # the moment its figures were counted (kpi.shared: maybe shared)
 
 
 def dcc_board(*, dealer: Dealer, now: datetime | None = None, team: Team | None = None) -> Board:
     """Every active DCC agent of `dealer` (in `team` now, when given; by the pinyin of their
     name), today and this month up to the end of the day of `now` (default: now), and the
-    team's total."""
-    now = now or timezone.now()
+    team's total (shared a few seconds when `now` is now: kpi.shared)."""
+    if now is not None:
+        return _dcc_board(dealer=dealer, now=now, team=team)
+    now = timezone.now()
+    question = ("dcc_board", dealer.pk, team.pk if team else None, timezone.localdate(now))
+    return shared(question, lambda: _dcc_board(dealer=dealer, now=now, team=team))
+
+
+def _dcc_board(*, dealer: Dealer, now: datetime, team: Team | None) -> Board:
     day = timezone.localdate(now)
     windows = {
         "today": day_window(dealer_ids=[dealer.pk], first=day, last=day),
@@ -120,14 +125,21 @@ def dcc_board(*, dealer: Dealer, now: datetime | None = None, team: Team | None 
         members = members.filter(staff_id__in=members_at(team, now).values("pk"))
     people = sorted((member.staff for member in members), key=_by_name)
     board = {person.pk: AgentRow(person) for person in people}
+    total = AgentRow(None)
     if board:
         _count_activity(board, windows)
-        _count_first_responses(board, windows)
-    total = AgentRow(None)
-    for row in board.values():
-        total.today.add(row.today)
-        total.month.add(row.month)
-    return Board(dealer=dealer, day=day, windows=windows, agents=list(board.values()), total=total)
+        for row in board.values():
+            total.today.add(row.today)
+            total.month.add(row.month)
+        _count_first_responses(board, total, windows)
+    return Board(
+        dealer=dealer,
+        day=day,
+        windows=windows,
+        agents=list(board.values()),
+        total=total,
+        counted_at=now,
+    )
 
 
 def _by_name(person: Staff) -> tuple[list[str], str]:
@@ -145,33 +157,40 @@ def _count_activity(board: dict[int, AgentRow], windows: dict[str, Window]) -> N
                 setattr(board[person].period(period), name, n)
 
 
-def _count_first_responses(board: dict[int, AgentRow], windows: dict[str, Window]) -> None:
-    """The month's leads by the agent first assigned, as the registry counts "leads" by agent:
-    one query, a row per lead (the median needs each lead's minutes). Whether a lead has an SLA
-    and met it is the registry's "with_sla" and "on_time"."""
-    leads = rows("leads", windows["month"])
-    found = (
-        leads.queryset.annotate(
-            agent=group_expression(leads, "agent"),
-            has_sla=ExpressionWrapper(LEAD_MEASURES["with_sla"], output_field=BooleanField()),
-            on_time=ExpressionWrapper(LEAD_MEASURES["on_time"], output_field=BooleanField()),
-        )
-        .filter(agent__in=list(board))
-        .values_list("agent", "created_at", "first_response_at", "has_sla", "on_time")
-        .order_by()
-    )
-    today_start = windows["today"].start
-    for agent, created_at, first_response_at, has_sla, on_time in found:
-        row = board[agent]
-        periods = [row.month, row.today] if created_at >= today_start else [row.month]
-        for figures in periods:
-            figures.leads += 1
-            figures.with_sla += bool(has_sla)
-            figures.on_time += bool(on_time)
-            if first_response_at is None:
-                figures.unanswered += 1
-                continue
-            figures.response_minutes.append((first_response_at - created_at).total_seconds() / 60)
+def _count_first_responses(
+    board: dict[int, AgentRow], total: AgentRow, windows: dict[str, Window]
+) -> None:
+    """The month's leads by the agent first assigned, as the registry counts "leads" by agent
+    (the lead's first owner, kept by leads.tallies): counted and their medians taken in the
+    database, per agent and for the whole board (its median is over all their leads, not a
+    median of medians). Whether a lead has an SLA and met it is the registry's "with_sla" and
+    "on_time"."""
+    leads = rows("leads", windows["month"]).queryset.filter(first_owner_id__in=list(board))
+    answered = Q(first_response_at__isnull=False)
+    waited = ExpressionWrapper(F("first_response_at") - F("created_at"), DurationField())
+    sums = {}
+    for period, when in (("month", Q()), ("today", Q(created_at__gte=windows["today"].start))):
+        sums |= {
+            f"{period}_leads": Count("pk", filter=when),
+            f"{period}_unanswered": Count("pk", filter=when & ~answered),
+            f"{period}_with_sla": Count("pk", filter=when & LEAD_MEASURES["with_sla"]),
+            f"{period}_on_time": Count("pk", filter=when & LEAD_MEASURES["on_time"]),
+            f"{period}_median": Median(waited, filter=when & answered),
+        }
+    found = [(board[row.pop("first_owner_id")], row) for row in leads.values("first_owner_id")
+             .annotate(**sums).order_by()]  # fmt: skip
+    found.append((total, leads.aggregate(**sums)))
+    for agent_row, row in found:
+        for period in PERIODS:
+            figures = agent_row.period(period)
+            figures.leads = row[f"{period}_leads"]
+            figures.unanswered = row[f"{period}_unanswered"]
+            figures.with_sla = row[f"{period}_with_sla"]
+            figures.on_time = row[f"{period}_on_time"]
+            median = row[f"{period}_median"]
+            figures.median_response_minutes = (
+                median.total_seconds() / 60 if median is not None else None
+            )
 
 
 # ---------------------------------------------------------------- laid out for the page

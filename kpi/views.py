@@ -14,9 +14,10 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.models import Dealer
 from campaigns.permissions import may_see_campaigns
 from dcc.errors import DomainError
 from kpi import campaign_roi, daily, dashboard, measures, pages, supervision
@@ -24,6 +25,7 @@ from kpi.daily import daily_report_xlsx, table_xlsx
 from kpi.dashboard import Month
 from kpi.registry import MEASURES, METRICS, View
 from kpi.selectors import refusal_message
+from kpi.shared import shared, shared_seconds
 from kpi.targets import set_order_target
 from leads import teams
 from leads.models import Lead, TeamKind
@@ -119,6 +121,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "target_error": target_error,
         "may_set_targets": may_set_targets(request.user, request.dealer.pk),
         "may_see_headquarters": may_see_headquarters(request.user, request.dealer.pk),
+        "figures_seconds": shared_seconds(),
     }
     status = 200
     if compare:
@@ -137,30 +140,38 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
                 "chart": dashboard.compare_chart(compared, first=first, second=second),
             }
     else:
-        window = dashboard.month_window(dealer_ids=dealer_ids, month=month, view=view)
-        target = pages.target_for(dealer=request.dealer, month=month)
-        funnel = dashboard.funnel(dealer_ids=dealer_ids, month=month, view=view)
+        question = ("dashboard", request.dealer.pk, str(month), view, translation.get_language())
+        context |= shared(question, lambda: _month_figures(request.dealer, month, view))
         context |= {
-            "funnel": funnel,
             "arrival_rate": METRICS["arrival_rate"],
-            "chart": funnel.chart(),
-            "channels": dashboard.channel_table(window=window),
-            "campaigns": campaign_roi.campaign_table(
-                dealer_id=request.dealer.pk, first=month.first, last=month.last
-            ),
             "may_see_campaigns": may_see_campaigns(request.user, request.dealer.pk),
-            "agents": dashboard.agent_table(window=window),
-            "teams": dashboard.team_table(window=window),
-            "lapses": dashboard.lapses(dealer=request.dealer, window=window),
             "may_see_team_board": may_see_team_board(request.user, request.dealer.pk),
-            "broken": pages.broken_stages(dealer=request.dealer, month=month, view=view),
-            "target": target,
-            "target_elapsed": pages.percent_text(target.elapsed) if target else "",
         }
         # Refused: 403; a number it cannot take: 422, answered in place.
         if target_error:
             status = int(target_error.get("status", 422))
     return render(request, "kpi/dashboard.html", context, status=status)
+
+
+def _month_figures(dealer: Dealer, month: Month, view: View) -> dict:
+    """Everything the dashboard shows of a month, the same for whoever asks (kpi.shared)."""
+    window = dashboard.month_window(dealer_ids=[dealer.pk], month=month, view=view)
+    target = pages.target_for(dealer=dealer, month=month)
+    funnel = dashboard.funnel(dealer_ids=[dealer.pk], month=month, view=view)
+    return {
+        "funnel": funnel,
+        "chart": funnel.chart(),
+        "channels": dashboard.channel_table(window=window),
+        "campaigns": campaign_roi.campaign_table(
+            dealer_id=dealer.pk, first=month.first, last=month.last
+        ),
+        "agents": dashboard.agent_table(window=window),
+        "teams": dashboard.team_table(window=window),
+        "lapses": dashboard.lapses(dealer=dealer, window=window),
+        "broken": pages.broken_stages(dealer=dealer, month=month, view=view),
+        "target": target,
+        "target_elapsed": pages.percent_text(target.elapsed) if target else "",
+    }
 
 
 @kpi_viewers
@@ -457,6 +468,6 @@ def dcc_board_page(request: HttpRequest) -> HttpResponse:
         "chart": supervision.board_chart(board),
         "phones": supervision.phone_panel(dealer=request.dealer),
         "refresh_seconds": DCC_BOARD_REFRESH_SECONDS,
-        "updated_at": timezone.localtime(),
+        "updated_at": timezone.localtime(board.counted_at),
     }
     return render(request, "kpi/_dcc_table.html" if partial else "kpi/dcc.html", context)

@@ -177,6 +177,13 @@ class Lead(models.Model):
             models.Index(
                 fields=["dealer"], condition=Q(defeat_pending=True), name="lead_defeat_pending"
             ),
+            # An agent's queue: their leads waiting for a first call, the nearest deadline
+            # first, read thirty at a time however many wait.
+            models.Index(
+                fields=["dealer", "owner", "sla_deadline", "id"],
+                condition=Q(stage="new", first_response_at__isnull=True),
+                name="lead_waiting_first_call",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -381,6 +388,13 @@ class Task(models.Model):
             models.Index(fields=["dealer", "closed_at", "assignee", "due_at"]),
             models.Index(fields=["lead", "closed_at"]),
             models.Index(fields=["dealer", "kind", "due_at"]),  # return visits due in a month
+            # The queue's follow-ups: a person's open tasks by due time, without the first
+            # calls (those are the new leads' own section, and may be thousands).
+            models.Index(
+                fields=["dealer", "assignee", "due_at", "id"],
+                condition=Q(closed_at__isnull=True) & ~Q(kind="first_call"),
+                name="task_open_follow_up",
+            ),
         ]
 
 

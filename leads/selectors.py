@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -83,15 +84,32 @@ def search_leads(leads: QuerySet[Lead], query: str) -> QuerySet[Lead]:
     return leads.filter(customer__name__icontains=query)
 
 
+# Rows shown per section of the queue; its count says how many wait. An agent works from the
+# top, and the page refreshes itself every few seconds: rendering a thousand rows each time
+# would cost more than the rest of the page together.
+QUEUE_ROWS = 30
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class QueueSection(Generic[T]):
+    rows: list[T]  # the first QUEUE_ROWS, most urgent first
+    count: int  # all of them
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.rows)
+
+
 @dataclass(frozen=True)
 class WorkQueue:
     """A person's day, most urgent first."""
 
-    new_leads: list[Lead]  # waiting for their first call, by SLA deadline
-    overdue: list[Task]
-    due_today: list[Task]
-    pool: list[Lead]  # new leads nobody on the team holds yet: claimable
-    coming: list[Task]  # due in the next COMING_DAYS days, to plan the week
+    new_leads: QueueSection[Lead]  # waiting for their first call, by SLA deadline
+    overdue: QueueSection[Task]
+    due_today: QueueSection[Task]
+    pool: QueueSection[Lead]  # new leads nobody on the team holds yet: claimable
+    coming: QueueSection[Task]  # due in the next COMING_DAYS days, to plan the week
 
 
 COMING_DAYS = 7
@@ -102,41 +120,64 @@ def _end_of_day(now: datetime) -> datetime:
     return local.replace(hour=23, minute=59, second=59, microsecond=999999)
 
 
+def _section(rows: QuerySet, count: int | None = None) -> QueueSection:
+    shown = list(rows[:QUEUE_ROWS])
+    if count is None:
+        count = len(shown) if len(shown) < QUEUE_ROWS else rows.order_by().count()
+    return QueueSection(rows=shown, count=count)
+
+
 def work_queue(*, staff: Staff, dealer: Dealer, now: datetime | None = None) -> WorkQueue:
     now = now or timezone.now()
-    new_leads = list(
-        Lead.objects.filter(
-            dealer=dealer, owner=staff, stage=Stage.NEW, first_response_at__isnull=True
-        )
-        .select_related("customer", "channel")
-        .order_by("sla_deadline", "pk")[:200]
+    waiting_calls = Lead.objects.filter(
+        dealer=dealer, owner=staff, stage=Stage.NEW, first_response_at__isnull=True
     )
-    waiting_ids = {lead.pk for lead in new_leads}
     today_ends = _end_of_day(now)
-    week_ends = _end_of_day(now + timedelta(days=COMING_DAYS))
-    tasks = list(
+    tasks = (
         Task.objects.filter(
-            dealer=dealer, assignee=staff, closed_at__isnull=True, due_at__lte=week_ends
+            dealer=dealer,
+            assignee=staff,
+            closed_at__isnull=True,
+            due_at__lte=_end_of_day(now + timedelta(days=COMING_DAYS)),
         )
-        .exclude(lead_id__in=waiting_ids, kind=TaskKind.FIRST_CALL)
+        # A first call's task is its lead waiting in the new leads: it follows the lead's owner
+        # and closes with the first response (leads.decisions, leads.followups).
+        .exclude(kind=TaskKind.FIRST_CALL)
         .select_related("lead__customer", "lead__channel")
-        .order_by("due_at", "pk")[:300]
+        .order_by("due_at", "pk")
     )
-    pool: list[Lead] = []
+    when = {
+        "overdue": Q(due_at__lt=now),
+        "due_today": Q(due_at__gte=now, due_at__lte=today_ends),
+        "coming": Q(due_at__gt=today_ends),
+    }
+    counts = tasks.order_by().aggregate(**{key: Count("pk", filter=q) for key, q in when.items()})
+    pool = Lead.objects.none()
     if may_claim_from_pool(staff, dealer.pk):
         agents = Membership.objects.filter(dealer=dealer, role=Role.DCC_AGENT, is_active=True)
-        pool = list(
-            Lead.objects.filter(dealer=dealer, stage=Stage.NEW, first_response_at__isnull=True)
-            .exclude(owner_id__in=agents.values("staff_id"))
+        # Held by the dealer's people who are not (or no longer) its agents: named, so that
+        # the thousands of leads agents hold are not read to be left out.
+        holders = Membership.objects.filter(dealer=dealer).exclude(
+            staff_id__in=agents.values("staff_id")
+        )
+        pool = (
+            Lead.objects.filter(
+                dealer=dealer,
+                stage=Stage.NEW,
+                first_response_at__isnull=True,
+                owner_id__in=list(holders.values_list("staff_id", flat=True).distinct()),
+            )
             .select_related("customer", "channel", "owner")
-            .order_by("sla_deadline", "pk")[:50]
+            .order_by("sla_deadline", "pk")
         )
     return WorkQueue(
-        new_leads=new_leads,
-        overdue=[task for task in tasks if task.due_at < now],
-        due_today=[task for task in tasks if now <= task.due_at <= today_ends],
-        pool=pool,
-        coming=[task for task in tasks if task.due_at > today_ends],
+        new_leads=_section(
+            waiting_calls.select_related("customer", "channel").order_by("sla_deadline", "pk")
+        ),
+        overdue=_section(tasks.filter(when["overdue"]), counts["overdue"]),
+        due_today=_section(tasks.filter(when["due_today"]), counts["due_today"]),
+        pool=_section(pool),
+        coming=_section(tasks.filter(when["coming"]), counts["coming"]),
     )
 
 

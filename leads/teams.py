@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -64,9 +64,37 @@ def team_of(staff: Staff, dealer: Dealer, at: datetime | None = None) -> Team | 
     return membership.team if membership else None
 
 
-def team_at(staff: str, dealer: str, at: str) -> Subquery:
+# Up to this many memberships, team_at spells them out as a CASE; past it (headquarters
+# over many dealers) each row looks its team up.
+TEAM_CASE_LIMIT = 200
+
+
+def team_at(
+    staff: str, dealer: str, at: str, *, dealer_ids: list[int] | None = None
+) -> Subquery | Case:
     """The id of the team the person in field `staff` of the outer query was in at its
-    dealer (`dealer`) at the instant in field `at`: a query expression for counting."""
+    dealer (`dealer`) at the instant in field `at`: a query expression for counting.
+
+    Given the dealers the rows belong to, their few memberships become a CASE over the row's
+    own columns: a subquery per row costs more than the rest of a month's count."""
+    if dealer_ids is not None:
+        spans = list(
+            TeamMembership.objects.filter(dealer_id__in=dealer_ids)
+            .order_by("-starts_at", "-pk")
+            .values_list("staff_id", "dealer_id", "starts_at", "ends_at", "team_id")[
+                : TEAM_CASE_LIMIT + 1
+            ]
+        )
+        if len(spans) <= TEAM_CASE_LIMIT:
+            cases = [
+                When(
+                    Q(**{staff: staff_id, dealer: dealer_id, f"{at}__gte": starts_at})
+                    & (Q() if ends_at is None else Q(**{f"{at}__lt": ends_at})),
+                    then=Value(team_id),
+                )
+                for staff_id, dealer_id, starts_at, ends_at, team_id in spans
+            ]
+            return Case(*cases, default=None, output_field=BigIntegerField())
     found = TeamMembership.objects.filter(
         _in_team_at(OuterRef(at)), staff_id=OuterRef(staff), dealer_id=OuterRef(dealer)
     )

@@ -15,6 +15,7 @@ Tuned by the environment (defaults in brackets):
   PROD_WEB [2]  PROD_THREADS [8] web processes and threads each
   PROD_WORKERS [2]               `dcc db_worker` processes
   PROD_TICK_SECONDS [300]        `dcc tick` every so often
+  PROD_FIGURES_SECONDS [30]      DCC_FIGURES_SECONDS: dashboards' figures shared this long
   PROD_DATABASE_URL [postgres://postgres@127.0.0.1:5432/dcc_prod]
   PROD_REDIS_URL [redis://127.0.0.1:6379/0] ("" for none)
   DEMO=1                         load the demo dealers into an empty database first
@@ -109,6 +110,7 @@ def environment(redis: str) -> dict[str, str]:
         "DCC_VAR_DIR": str(base / "var"),
         "DCC_TASK_WORKER": "external",
         "DCC_LOG_FORMAT": "json",
+        "DCC_FIGURES_SECONDS": _env("PROD_FIGURES_SECONDS", "30"),
         "PROMETHEUS_MULTIPROC_DIR": str(base / "metrics"),
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

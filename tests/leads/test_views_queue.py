@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Staff
 from accounts.roles import Role
-from leads import actions
+from leads import actions, selectors
 from leads.models import CallOutcome, Event, EventKind, Lead, Task, TaskKind
 from tests.conftest import Team
 from tests.factories import make_lead
@@ -416,3 +416,26 @@ def test_queue_query_count_does_not_grow_with_the_queue(team: Team, htmx: bool):
     large = queue_queries(client, **headers)
 
     assert large == small
+
+
+# ---------------------------------------------------------------- a long queue
+
+
+def test_a_long_queue_shows_its_first_rows_and_counts_them_all(team: Team, monkeypatch):
+    monkeypatch.setattr(selectors, "QUEUE_ROWS", 2)
+    now = timezone.now()
+    waiting = [
+        make_lead(team.dealer, owner=team.dcc_agent, at=now - timedelta(minutes=m))
+        for m in (1, 3, 2)
+    ]
+    late = [contacted(team, follow_up_at=now - timedelta(hours=h)) for h in (1, 2, 3)]
+
+    response = login(team.dcc_agent).get("/queue/")
+    html = response.content.decode()
+
+    # The nearest deadlines first (the oldest leads here), all three counted.
+    assert lead_ids(section(response, "new-leads")) == [waiting[1].pk, waiting[2].pk]
+    assert 'data-testid="new-count">3<' in html
+    assert lead_ids(section(response, "overdue")) == [late[2].pk, late[1].pk]
+    assert 'data-testid="overdue-count">3<' in html
+    assert html.count("The first 2 of 3, the most urgent first.") == 2
