@@ -8,13 +8,15 @@
         --database-url sqlite:///var/dcc.sqlite3 --var-dir var
 
 The mix (locust, headless, in this process), each simulated person doing what their page does:
-- DCC agents (5 in 10): the call panel's poll every 700 ms (calls/views.py), their queue
+- DCC agents (3 in 10): the call panel's poll every 700 ms (calls/views.py), their queue
   opened, then its body's refresh every 10 s, a lead of theirs opened every 30 s;
-- consultants (3 in 10): their home page and their leads, every 5 to 15 s;
+- consultants (5 in 10): their home page and their leads, every 5 to 15 s;
 - managers (2 in 10): the KPI dashboard and the DCC board, every 20 to 40 s;
 - one platform: a signed webhook enquiry and a phone provider's call pushes (a call ringing at
   an agent's seat, answered, ended) every 2 s;
 - an import of --import-rows rows (`dcc import`) running from the start.
+The shares are a DCC-model dealer's: a DCC team of a few agents beside two or three times as
+many sales consultants, and a manager for every few of them (sales, showroom, DCC, the GM).
 
 Staff of the first demo dealer sign in by sessions made beforehand in the server's database
 (--database-url and --var-dir must be the server's: its secret key signs nothing in the session
@@ -212,7 +214,7 @@ def user_classes(world: dict) -> list[type]:
             return answer
 
     class Agent(Person):
-        weight = 5
+        weight = 3
         role = "agent"
         wait_time = constant(0.7)
 
@@ -233,7 +235,7 @@ def user_classes(world: dict) -> list[type]:
                 self.page(f"/leads/{random.choice(self.leads)}/", "lead page")
 
     class Consultant(Person):
-        weight = 3
+        weight = 5
         role = "consultant"
         wait_time = between(5, 15)
 

@@ -172,8 +172,9 @@ class Assigner:
         return True
 
     def flush(self) -> None:
-        """Write the round-robin marks of those assigned since the last flush."""
-        for staff_id in self.marked:
+        """Write the round-robin marks of those assigned since the last flush, in id order:
+        writers lock the same rows in the same order (see leads.batch on the tallies)."""
+        for staff_id in sorted(self.marked):
             member = self.workers[staff_id]
             Membership.objects.filter(pk=member.pk).update(last_assigned_at=member.last_assigned_at)
         self.marked.clear()

@@ -410,6 +410,11 @@ class Batch:
                 if d.stored
             ),
         )
+        # The round-robin marks before the tallies, the order a single lead's creation takes
+        # them in (assignment, then the lead and its tallies): an import and a webhook writing
+        # at the same time would otherwise each hold what the other waits for.
+        for assigner in self.assigners.values():
+            assigner.flush()
         tallies.apply(self._tallied())
         recorded = timezone.now()
         insert_rows(
@@ -430,8 +435,6 @@ class Batch:
                 for t in d.tasks
             ),
         )
-        for assigner in self.assigners.values():
-            assigner.flush()
         self._tell_followers()
         self._reset()
 

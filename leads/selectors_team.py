@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Absence, Dealer, Membership, Staff
@@ -51,19 +51,27 @@ def line_people(dealer: Dealer) -> QuerySet[Staff]:
 def team_people(dealer: Dealer) -> QuerySet[Staff]:
     """The line at `dealer`, plus anyone else still holding open leads or tasks there (a
     manager holding the pool, someone who left): no open work is off the board."""
-    here = OuterRef("pk")
-    on_line = Exists(
-        Membership.objects.filter(staff_id=here, dealer=dealer, role__in=LINE_ROLES, is_active=True)
+    on_line = set(
+        Membership.objects.filter(
+            dealer=dealer, role__in=LINE_ROLES, is_active=True, staff__is_active=True
+        ).values_list("staff_id", flat=True)
     )
-    holds_leads = Exists(Lead.objects.filter(dealer=dealer, owner_id=here, stage__in=OPEN_STAGES))
-    holds_tasks = Exists(
-        Task.objects.filter(dealer=dealer, closed_at__isnull=True, assignee_id=here)
-    )
-    # Only people with a membership here can hold its work: check the few, not the dealer.
-    members = Membership.objects.filter(dealer=dealer).values("staff_id")
-    return Staff.objects.filter(
-        Q(on_line, is_active=True) | Q(holds_leads) | Q(holds_tasks), pk__in=members
-    ).order_by("display_name", "username")
+    # Only people with a membership here can hold its work, and only those off the line need
+    # asking: by their ids, so that the database reads their few rows, not every agent's.
+    others = set(Membership.objects.filter(dealer=dealer).values_list("staff_id", flat=True))
+    others -= on_line
+    holders = set()
+    if others:
+        holders = set(
+            Lead.objects.filter(dealer=dealer, stage__in=OPEN_STAGES, owner_id__in=others)
+            .values_list("owner_id", flat=True)
+            .distinct()
+        ) | set(
+            Task.objects.filter(dealer=dealer, closed_at__isnull=True, assignee_id__in=others)
+            .values_list("assignee_id", flat=True)
+            .distinct()
+        )
+    return Staff.objects.filter(pk__in=on_line | holders).order_by("display_name", "username")
 
 
 def available_people(dealer: Dealer, *, now: datetime | None = None) -> QuerySet[Staff]:

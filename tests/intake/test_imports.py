@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dcc.errors import Conflict, InvalidInput
@@ -603,3 +605,20 @@ def test_the_command_names_what_it_does_not_know(team, tmp_path, option, value, 
 def test_the_command_fails_on_a_missing_file(team, tmp_path):
     message = refused(str(tmp_path / "gone.csv"), "--dealer", team.dealer.code)
     assert message.startswith("gone.csv: Cannot read gone.csv")
+
+
+def test_an_import_marks_the_round_robin_before_it_adds_to_the_tallies(team, tmp_path):
+    """The order a webhook's lead takes its locks in (assignment, then the day's tallies): an
+    import taking them the other way round deadlocked with enquiries arriving meanwhile."""
+    path = write_csv(tmp_path / "enquiries.csv", plain_rows(3))
+
+    with CaptureQueriesContext(connection) as done:
+        do_import(team, path)
+
+    statements = [query["sql"] for query in done.captured_queries]
+    marks = [
+        i for i, sql in enumerate(statements) if sql.startswith('UPDATE "accounts_membership"')
+    ]
+    tallied = [i for i, sql in enumerate(statements) if '"leads_dailytally"' in sql]
+    assert marks and tallied
+    assert max(marks) < min(tallied)
