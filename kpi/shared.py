@@ -3,11 +3,16 @@ same question: the month's counts for a dealer's dashboard, the DCC board of a t
 managers refreshing one dealer's dashboard then cost one count per period, not forty; the
 price is figures up to that many seconds old, which the pages say. In the cache every web
 process shares (Redis in production), keyed by the question in full.
+
+When figures are due again, the first to ask counts them while the others are answered with
+the figures still kept (for as long again at most): a dozen managers arriving together do not
+all count at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -28,8 +33,14 @@ def shared(question: tuple, count: Callable[[], T]) -> T:
     if not seconds:
         return count()
     key = "kpi:figures:" + hashlib.sha256(repr(question).encode()).hexdigest()
-    found = cache.get(key)
-    if found is None:
-        found = count()
-        cache.set(key, found, seconds)
-    return found
+    kept = cache.get(key)  # (counted at, figures), kept for twice the period
+    now = time.time()
+    if kept is not None and now - kept[0] < seconds:
+        return kept[1]
+    # Due (or never counted): one asker counts; the others take the kept figures meanwhile.
+    if kept is not None and not cache.add(f"{key}:counting", 1, seconds):
+        return kept[1]
+    figures = count()
+    cache.set(key, (time.time(), figures), 2 * seconds)
+    cache.delete(f"{key}:counting")
+    return figures

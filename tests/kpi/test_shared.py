@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kpi import shared
 from kpi.counting import count_measures
 from kpi.selectors import day_window
 from kpi.supervision import dcc_board
@@ -70,3 +71,24 @@ def test_the_dashboard_says_how_old_shared_figures_may_be(team: Team):
     with override_settings(DCC_FIGURES_SECONDS=30):
         page = login(team.gm).get("/dashboard/")
     assert "The figures may be up to 30 seconds old." in page.content.decode()
+
+
+@override_settings(DCC_FIGURES_SECONDS=30)
+def test_while_one_asker_counts_again_the_others_get_the_kept_figures(
+    team: Team, fixed_clock, monkeypatch
+):
+    before = leads_today(team)
+    make_lead(team.dealer, owner=team.dcc_agent)
+    fixed_clock.shift(timedelta(seconds=31))
+
+    with monkeypatch.context() as meanwhile:
+        # Someone else holds the mark that they are counting: the kept figures, no query.
+        meanwhile.setattr(shared.cache, "add", lambda *args, **kwargs: False)
+        with CaptureQueriesContext(connection) as asked:
+            assert leads_today(team) == before
+        assert len(asked) == 0
+
+    assert leads_today(team) == before + 1  # nobody counting: this asker counts
+    fixed_clock.shift(timedelta(seconds=61))  # nobody asked for twice the period: forgotten
+    make_lead(team.dealer, owner=team.dcc_agent)
+    assert leads_today(team) == before + 2
