@@ -70,15 +70,13 @@ class Figures:
     def answered(self) -> int:
         return self.leads - self.unanswered
 
-    def add(self, other: Figures) -> None:
+    def add_activity(self, other: Figures) -> None:
+        """Sum `other`'s calls, contacts, appointments and arrivals into these (the team's
+        leads and median are counted over all its leads at once: _count_first_responses)."""
         self.calls += other.calls
         self.contacts += other.contacts
         self.appointments += other.appointments
         self.arrivals += other.arrivals
-        self.leads += other.leads
-        self.unanswered += other.unanswered
-        self.with_sla += other.with_sla
-        self.on_time += other.on_time
 
 
 @dataclass
@@ -129,8 +127,8 @@ def _dcc_board(*, dealer: Dealer, now: datetime, team: Team | None) -> Board:
     if board:
         _count_activity(board, windows)
         for row in board.values():
-            total.today.add(row.today)
-            total.month.add(row.month)
+            total.today.add_activity(row.today)
+            total.month.add_activity(row.month)
         _count_first_responses(board, total, windows)
     return Board(
         dealer=dealer,

@@ -142,7 +142,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     else:
         question = ("dashboard", request.dealer.pk, str(month), view, translation.get_language())
         context |= shared(question, lambda: _month_figures(request.dealer, month, view))
+        # Not shared: a target just set shows at once.
+        target = pages.target_for(dealer=request.dealer, month=month)
         context |= {
+            "target": target,
+            "target_elapsed": pages.percent_text(target.elapsed) if target else "",
             "arrival_rate": METRICS["arrival_rate"],
             "may_see_campaigns": may_see_campaigns(request.user, request.dealer.pk),
             "may_see_team_board": may_see_team_board(request.user, request.dealer.pk),
@@ -156,7 +160,6 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 def _month_figures(dealer: Dealer, month: Month, view: View) -> dict:
     """Everything the dashboard shows of a month, the same for whoever asks (kpi.shared)."""
     window = dashboard.month_window(dealer_ids=[dealer.pk], month=month, view=view)
-    target = pages.target_for(dealer=dealer, month=month)
     funnel = dashboard.funnel(dealer_ids=[dealer.pk], month=month, view=view)
     return {
         "funnel": funnel,
@@ -169,8 +172,6 @@ def _month_figures(dealer: Dealer, month: Month, view: View) -> dict:
         "teams": dashboard.team_table(window=window),
         "lapses": dashboard.lapses(dealer=dealer, window=window),
         "broken": pages.broken_stages(dealer=dealer, month=month, view=view),
-        "target": target,
-        "target_elapsed": pages.percent_text(target.elapsed) if target else "",
     }
 
 

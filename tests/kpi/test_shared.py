@@ -92,3 +92,15 @@ def test_while_one_asker_counts_again_the_others_get_the_kept_figures(
     fixed_clock.shift(timedelta(seconds=61))  # nobody asked for twice the period: forgotten
     make_lead(team.dealer, owner=team.dcc_agent)
     assert leads_today(team) == before + 2
+
+
+@override_settings(DCC_FIGURES_SECONDS=30)
+def test_a_target_just_set_shows_at_once_beside_shared_figures(team: Team):
+    client = login(team.gm)
+    assert "No order target is set for this month." in client.get("/dashboard/").content.decode()
+
+    client.post("/dashboard/", {"orders": "12"})
+
+    page = client.get("/dashboard/").content.decode()
+    assert "No order target is set for this month." not in page
+    assert 'value="12"' in page
