@@ -48,19 +48,31 @@ def line_people(dealer: Dealer) -> QuerySet[Staff]:
     return Staff.objects.filter(pk__in=members, is_active=True).order_by("display_name", "username")
 
 
+def _line(dealer: Dealer) -> QuerySet:
+    """The ids of the active people holding a line role at `dealer`."""
+    return Membership.objects.filter(
+        dealer=dealer, role__in=LINE_ROLES, is_active=True, staff__is_active=True
+    ).values("staff_id")
+
+
+def _on_the_board(dealer: Dealer, line: QuerySet | set[int], holders: set[int]) -> QuerySet[Staff]:
+    """The line and those of `holders` with a membership at `dealer` (only they can hold its
+    work), by name."""
+    members = Membership.objects.filter(dealer=dealer).values("staff_id")
+    return Staff.objects.filter(Q(pk__in=line) | Q(pk__in=holders), pk__in=members).order_by(
+        "display_name", "username"
+    )
+
+
 def team_people(dealer: Dealer) -> QuerySet[Staff]:
     """The line at `dealer`, plus anyone else still holding open leads or tasks there (a
     manager holding the pool, someone who left): no open work is off the board."""
-    on_line = set(
-        Membership.objects.filter(
-            dealer=dealer, role__in=LINE_ROLES, is_active=True, staff__is_active=True
-        ).values_list("staff_id", flat=True)
-    )
-    # Only people with a membership here can hold its work, and only those off the line need
-    # asking: by their ids, so that the database reads their few rows, not every agent's.
+    line = set(_line(dealer).values_list("staff_id", flat=True))
+    # Only those off the line need asking, by their ids: the database reads their few rows,
+    # not every agent's (an OR of EXISTS per person read every lead of the dealer).
     others = set(Membership.objects.filter(dealer=dealer).values_list("staff_id", flat=True))
-    others -= on_line
-    holders = set()
+    others -= line
+    holders: set[int] = set()
     if others:
         holders = set(
             Lead.objects.filter(dealer=dealer, stage__in=OPEN_STAGES, owner_id__in=others)
@@ -71,7 +83,7 @@ def team_people(dealer: Dealer) -> QuerySet[Staff]:
             .values_list("assignee_id", flat=True)
             .distinct()
         )
-    return Staff.objects.filter(pk__in=on_line | holders).order_by("display_name", "username")
+    return _on_the_board(dealer, line, holders)
 
 
 def available_people(dealer: Dealer, *, now: datetime | None = None) -> QuerySet[Staff]:
@@ -146,15 +158,8 @@ def team_board(*, dealer: Dealer, now: datetime | None = None, team: Team | None
         )
         .order_by()
     }
-    # team_people, from the counts just made: its "holds open work" tests, asked per person,
-    # cost more than the rest of the board together once a dealer has a few thousand leads.
-    on_line = Membership.objects.filter(dealer=dealer, role__in=LINE_ROLES, is_active=True).values(
-        "staff_id"
-    )
-    people = Staff.objects.filter(
-        Q(pk__in=on_line, is_active=True) | Q(pk__in=open_leads.keys() | tasks.keys()),
-        pk__in=Membership.objects.filter(dealer=dealer).values("staff_id"),
-    ).order_by("display_name", "username")
+    # team_people, with the holders known from the counts just made.
+    people = _on_the_board(dealer, _line(dealer), set(open_leads) | set(tasks))
     if team is not None:
         people = people.filter(pk__in=members_at(team, now).values("pk"))
     people = list(

@@ -421,7 +421,9 @@ def test_queue_query_count_does_not_grow_with_the_queue(team: Team, htmx: bool):
 # ---------------------------------------------------------------- a long queue
 
 
-def test_a_long_queue_shows_its_first_rows_and_counts_them_all(team: Team, monkeypatch):
+def test_a_long_queue_shows_its_first_rows_and_counts_them_all(
+    team: Team, monkeypatch, calendar_day
+):
     monkeypatch.setattr(selectors, "QUEUE_ROWS", 2)
     now = timezone.now()
     waiting = [
@@ -429,6 +431,7 @@ def test_a_long_queue_shows_its_first_rows_and_counts_them_all(team: Team, monke
         for m in (1, 3, 2)
     ]
     late = [contacted(team, follow_up_at=now - timedelta(hours=h)) for h in (1, 2, 3)]
+    ahead = [contacted(team, follow_up_at=end_of_day() + timedelta(days=d)) for d in (3, 1, 2)]
 
     response = login(team.dcc_agent).get("/queue/")
     html = response.content.decode()
@@ -438,4 +441,7 @@ def test_a_long_queue_shows_its_first_rows_and_counts_them_all(team: Team, monke
     assert 'data-testid="new-count">3<' in html
     assert lead_ids(section(response, "overdue")) == [late[2].pk, late[1].pk]
     assert 'data-testid="overdue-count">3<' in html
-    assert html.count("The first 2 of 3, the most urgent first.") == 2
+    # The coming week starts after today's end, wherever in the day, month or year "now" is.
+    assert lead_ids(section(response, "coming")) == [ahead[1].pk, ahead[2].pk]
+    assert 'data-testid="coming-count">3<' in html
+    assert html.count("The first 2 of 3, the most urgent first.") == 3
